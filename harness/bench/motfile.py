@@ -1,0 +1,158 @@
+"""Parsing of MOT-format text files (``gt/gt.txt``, ``det/det.txt``).
+
+Both are comma-separated numeric tables. Ground truth rows are
+``frame,id,x,y,w,h,flag,class,visibility``; detection rows are
+``frame,id,x,y,w,h,conf[,x,y,z]``. Parsing is vectorised on the happy path
+and falls back to a line-by-line pass only to name the first bad line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from harness.errors import DataError
+
+GT_FIELDS = 9
+DET_MIN_FIELDS = 7
+
+# MOT17 classes: 1 pedestrian, 2 person on vehicle, 7 static person,
+# 8 distractor, 12 reflection. Positives are class 1 with flag 1.
+PEDESTRIAN = 1
+IGNORE_CLASSES = (2, 7, 8, 12)
+
+
+@dataclass(frozen=True)
+class BoxTable:
+    """Boxes of one file: frame ids, xyxy boxes (px) and per-row scores."""
+
+    frame: np.ndarray  # int64 (n,)
+    xyxy: np.ndarray  # float64 (n, 4)
+    score: np.ndarray  # float64 (n,): confidence for detections, flag for gt
+
+    def restrict(self, frame_ids: np.ndarray) -> BoxTable:
+        keep = np.isin(self.frame, frame_ids)
+        return BoxTable(self.frame[keep], self.xyxy[keep], self.score[keep])
+
+
+@dataclass(frozen=True)
+class GroundTruth:
+    """Positives and ignore regions of a sequence, split as the metric needs."""
+
+    positives: BoxTable
+    ignore: BoxTable
+
+    @property
+    def frames(self) -> np.ndarray:
+        return np.unique(np.concatenate([self.positives.frame, self.ignore.frame]))
+
+    def restrict(self, frame_ids) -> GroundTruth:
+        """Only the rows of the given frames (e.g. the timed window of a run)."""
+        ids = np.asarray(list(frame_ids), dtype=np.int64)
+        return GroundTruth(self.positives.restrict(ids), self.ignore.restrict(ids))
+
+
+def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
+    """Read a numeric CSV into a 2-D float array, naming the first bad line."""
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise DataError(f"{path}: file not found", fix) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataError(f"{path}: cannot read ({e})", fix) from e
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        return np.zeros((0, min_fields))
+    n_fields = lines[0].count(",") + 1
+    if n_fields >= min_fields and all(ln.count(",") + 1 == n_fields for ln in lines):
+        try:
+            arr = np.array(",".join(lines).split(","), dtype=np.float64).reshape(len(lines), n_fields)
+        except ValueError:
+            arr = None
+        if arr is not None and np.isfinite(arr).all():
+            _check_values(arr, path, kind, fix)
+            return arr
+    # Slow path: find and name the first offending line.
+    for no, ln in enumerate(text.splitlines(), start=1):
+        if not ln.strip():
+            continue
+        parts = ln.split(",")
+        if len(parts) < min_fields:
+            raise DataError(
+                f"{path}:{no}: {kind} line has {len(parts)} fields, expected at least {min_fields}: {ln.strip()!r}",
+                fix,
+            )
+        if len(parts) != n_fields:
+            raise DataError(f"{path}:{no}: {kind} line has {len(parts)} fields, line 1 has {n_fields}", fix)
+        for col, p in enumerate(parts, start=1):
+            try:
+                v = float(p)
+            except ValueError:
+                raise DataError(f"{path}:{no}: field {col} is not a number: {p.strip()!r}", fix) from None
+            if not np.isfinite(v):
+                raise DataError(f"{path}:{no}: field {col} is not finite: {p.strip()!r}", fix)
+    raise DataError(f"{path}: cannot parse {kind} file", fix)  # pragma: no cover - unreachable
+
+
+def _check_values(arr: np.ndarray, path: Path, kind: str, fix: str) -> None:
+    bad_frame = np.flatnonzero((arr[:, 0] < 1) | (arr[:, 0] != np.round(arr[:, 0])))
+    if bad_frame.size:
+        i = int(bad_frame[0])
+        raise DataError(f"{path}:{i + 1}: frame number must be an integer >= 1, got {arr[i, 0]:g}", fix)
+    bad_size = np.flatnonzero((arr[:, 4] < 0) | (arr[:, 5] < 0))
+    if bad_size.size:
+        i = int(bad_size[0])
+        raise DataError(
+            f"{path}:{i + 1}: negative box size w={arr[i, 4]:g} h={arr[i, 5]:g} in {kind} line", fix
+        )
+
+
+def _xyxy(arr: np.ndarray) -> np.ndarray:
+    x, y, w, h = arr[:, 2], arr[:, 3], arr[:, 4], arr[:, 5]
+    return np.stack([x, y, x + w, y + h], axis=1)
+
+
+def read_gt(path: str | Path) -> GroundTruth:
+    """Parse a MOT ground-truth file into positives and ignore regions.
+
+    Positives: class 1 with flag 1 and w, h > 0. Ignore regions: class 1 with
+    flag 0 and classes 2, 7, 8, 12. Other classes (vehicles, occluders) are
+    neither.
+    """
+    path = Path(path)
+    fix = "each line must be frame,id,x,y,w,h,flag,class,visibility with numbers"
+    arr = _read_table(path, GT_FIELDS, "ground-truth", fix)
+    if arr.shape[0] and arr.shape[1] < GT_FIELDS:  # pragma: no cover - caught in _read_table
+        raise DataError(f"{path}: ground truth needs {GT_FIELDS} fields", fix)
+    flag = arr[:, 6].astype(np.int64) if arr.size else np.zeros(0, np.int64)
+    cls = arr[:, 7].astype(np.int64) if arr.size else np.zeros(0, np.int64)
+    has_area = (arr[:, 4] > 0) & (arr[:, 5] > 0) if arr.size else np.zeros(0, bool)
+    pos = (cls == PEDESTRIAN) & (flag == 1) & has_area
+    ign = (((cls == PEDESTRIAN) & (flag == 0)) | np.isin(cls, IGNORE_CLASSES)) & has_area
+    return GroundTruth(_table(arr, pos, 6), _table(arr, ign, 6))
+
+
+def read_det(path: str | Path) -> BoxTable:
+    """Parse a MOT detection file (MOT17 public ``det/det.txt`` works)."""
+    path = Path(path)
+    fix = "each line must be frame,id,x,y,w,h,conf[,x,y,z] with numbers"
+    arr = _read_table(path, DET_MIN_FIELDS, "detection", fix)
+    return _table(arr, np.ones(arr.shape[0], bool), 6)
+
+
+def _table(arr: np.ndarray, keep: np.ndarray, score_col: int) -> BoxTable:
+    if arr.shape[0] == 0:
+        return BoxTable(np.zeros(0, np.int64), np.zeros((0, 4)), np.zeros(0))
+    sub = arr[keep]
+    return BoxTable(sub[:, 0].astype(np.int64), _xyxy(sub), sub[:, score_col].copy())
+
+
+def format_det(frame: np.ndarray, xyxy: np.ndarray, conf: np.ndarray) -> str:
+    """Detections as MOT det text (``frame,-1,x,y,w,h,conf,-1,-1,-1`` lines)."""
+    lines = [
+        f"{int(f)},-1,{b[0]:.2f},{b[1]:.2f},{b[2] - b[0]:.2f},{b[3] - b[1]:.2f},{c:.5f},-1,-1,-1"
+        for f, b, c in zip(frame, xyxy, conf)
+    ]
+    return "\n".join(lines) + ("\n" if lines else "")

@@ -1,0 +1,96 @@
+"""The measured path for one frame: pre-processing, inference, post-processing.
+
+Every variant (PyTorch, ONNX Runtime, TensorRT) runs behind ultralytics'
+AutoBackend so that pre/post work is identical across formats: square
+letterbox to ``imgsz`` (so static-shape exports and eager models see the same
+input), NMS with the ultralytics predict defaults, person class only, boxes
+mapped back to frame pixels. ``infer`` synchronises the device before it
+returns, so a clock read after it measures finished work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PAD_VALUE = 114
+
+
+@dataclass(frozen=True)
+class Letterbox:
+    """Scale and padding applied to a frame (to undo on boxes)."""
+
+    gain: float
+    pad_x: float
+    pad_y: float
+    width: int
+    height: int
+
+
+def letterbox(frame: np.ndarray, size: int) -> tuple[np.ndarray, Letterbox]:
+    """Resize keeping aspect ratio and pad to ``size`` x ``size`` (grey 114)."""
+    import cv2
+
+    h, w = frame.shape[:2]
+    gain = min(size / h, size / w)
+    nw, nh = round(w * gain), round(h * gain)
+    resized = cv2.resize(frame, (nw, nh), interpolation=cv2.INTER_LINEAR) if (nw, nh) != (w, h) else frame
+    px, py = (size - nw) / 2, (size - nh) / 2
+    top, left = round(py - 0.1), round(px - 0.1)
+    out = cv2.copyMakeBorder(
+        resized, top, size - nh - top, left, size - nw - left, cv2.BORDER_CONSTANT, value=(PAD_VALUE,) * 3
+    )
+    return out, Letterbox(gain, left, top, w, h)
+
+
+class Pipeline:
+    """pre -> infer -> post for one loaded backend."""
+
+    def __init__(self, backend, device, fp16: bool, imgsz: int, conf: float, nms_iou: float, person_class: int = 0):
+        import torch
+
+        self.backend = backend
+        self.device = device
+        self.fp16 = fp16
+        self.imgsz = imgsz
+        self.conf = conf
+        self.nms_iou = nms_iou
+        self.person_class = person_class
+        self._cuda = getattr(device, "type", str(device)) == "cuda"
+        self._torch = torch
+
+    def sync(self) -> None:
+        if self._cuda:
+            self._torch.cuda.synchronize(self.device)
+
+    def pre(self, frame: np.ndarray):
+        """BGR uint8 frame -> normalised 1x3xSxS tensor on the device (synchronised)."""
+        img, lb = letterbox(frame, self.imgsz)
+        chw = np.ascontiguousarray(img[..., ::-1].transpose(2, 0, 1))
+        t = self._torch.from_numpy(chw).to(self.device, non_blocking=False)
+        t = (t.half() if self.fp16 else t.float()).div_(255.0).unsqueeze_(0)
+        self.sync()
+        return t, lb
+
+    def infer(self, tensor):
+        with self._torch.inference_mode():
+            out = self.backend(tensor)
+        self.sync()
+        return out
+
+    def post(self, raw, lb: Letterbox) -> tuple[np.ndarray, np.ndarray]:
+        """NMS, person class only, boxes back to frame pixels: (xyxy (n,4), conf (n,))."""
+        from ultralytics.utils import nms
+
+        det = nms.non_max_suppression(
+            raw, self.conf, self.nms_iou, classes=[self.person_class], max_det=300,
+            end2end=getattr(self.backend, "end2end", False),
+        )[0]
+        det = det.float().cpu().numpy()
+        boxes = det[:, :4].copy()
+        boxes[:, [0, 2]] = (boxes[:, [0, 2]] - lb.pad_x) / lb.gain
+        boxes[:, [1, 3]] = (boxes[:, [1, 3]] - lb.pad_y) / lb.gain
+        boxes[:, [0, 2]] = boxes[:, [0, 2]].clip(0, lb.width)
+        boxes[:, [1, 3]] = boxes[:, [1, 3]].clip(0, lb.height)
+        return boxes, det[:, 4].copy()

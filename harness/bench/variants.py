@@ -1,0 +1,171 @@
+"""Turning a Cell into something that runs: weights -> format/precision -> backend.
+
+Supported here: PyTorch fp32 (fp16 on CUDA), ONNX Runtime fp32/fp16 (exported
+through ultralytics, cached by content). Everything else is *skipped with the
+reason*, never silently dropped: TensorRT where it is not installed or there
+is no CUDA device, INT8 without a calibration pipeline, pruning and
+fine-tuning (not built yet in this harness version).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from harness import paths
+from harness.bench.weights import Weights, WeightsPolicy, resolve_weights
+from harness.errors import BenchmarkError
+from harness.suite import Cell
+
+
+class CellSkipped(BenchmarkError):
+    """The cell's variant cannot run on this machine; the message is the reason."""
+
+
+@dataclass
+class LoadedVariant:
+    backend: object  # ultralytics AutoBackend
+    device: object  # torch.device
+    fp16: bool
+    runtime: str  # "torch" or the onnxruntime provider actually used
+    artifact: Path  # the file that runs (.pt, .onnx, .engine)
+    weights: Weights
+    facts: dict = field(default_factory=dict)  # params, gflops, file sizes
+    build: dict = field(default_factory=dict)  # export/build timing and cache use
+    person_class: int = 0
+
+
+def pick_device(compute: str):
+    """torch.device for a profile's ``compute`` (auto: CUDA when available)."""
+    import torch
+
+    if compute == "cuda" and not torch.cuda.is_available():
+        raise BenchmarkError("profile asks for compute: cuda but torch sees no CUDA device", "use a CPU profile (local, desktop-cpu) or fix the CUDA install")
+    if compute == "cuda" or (compute == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda:0")
+    return torch.device("cpu")
+
+
+def _unsupported_reason(cell: Cell, device) -> str | None:
+    cuda = device.type == "cuda"
+    if cell.prune_ratio > 0:
+        return f"structured pruning ({cell.prune_ratio:.0%}) is not available in this harness version"
+    if cell.finetuned:
+        return "fine-tuned variants are not available in this harness version"
+    if cell.format == "tensorrt":
+        try:
+            import tensorrt  # noqa: F401
+        except ImportError:
+            return "TensorRT is not installed here (import tensorrt failed); run this cell on a Jetson or CUDA desktop"
+        if not cuda:
+            return "TensorRT needs a CUDA device and this run is on the CPU"
+        return "TensorRT engines are not built by this harness version"
+    if cell.precision == "int8":
+        return f"{cell.format} int8 needs a calibration pipeline that this harness version does not have"
+    if cell.format == "pytorch" and cell.precision == "fp16" and not cuda:
+        return "PyTorch fp16 needs a CUDA device; CPU half-precision is not a deployment target"
+    return None
+
+
+def _person_class(names: dict | list | None) -> int:
+    if isinstance(names, dict):
+        for k, v in names.items():
+            if str(v).lower() == "person":
+                return int(k)
+    return 0  # COCO order: class 0 is person
+
+
+def _model_facts(torch_model, imgsz: int, weights: Weights) -> dict:
+    from ultralytics.utils.torch_utils import get_flops
+
+    params = sum(p.numel() for p in torch_model.parameters())
+    gflops = get_flops(torch_model, imgsz) or None
+    return {
+        "params": int(params),
+        "gflops": round(float(gflops), 3) if gflops else None,
+        "weights_file_bytes": weights.path.stat().st_size,
+        "weights_provenance": weights.provenance,
+        "weights_source": weights.source,
+        "weights_sha256": weights.sha256,
+        "weights_path": str(weights.path),
+    }
+
+
+def _onnx_export(weights: Weights, imgsz: int, precision: str, device) -> tuple[Path, dict]:
+    """ONNX file for (weights, imgsz, precision), exported once into the cache."""
+    import ultralytics
+
+    key_src = f"{weights.sha256}|{imgsz}|{precision}|ultralytics={ultralytics.__version__}"
+    key = hashlib.sha256(key_src.encode()).hexdigest()[:16]
+    stem = weights.path.stem
+    out = paths.cache_dir() / "onnx" / f"{stem}-{precision}-{imgsz}-{key}.onnx"
+    if out.is_file():
+        return out, {"export_s": 0.0, "cache_hit": True, "cache_key": key}
+    from ultralytics import YOLO
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
+        src = Path(tmp) / f"{stem}.pt"
+        shutil.copy2(weights.path, src)
+        try:
+            got = YOLO(str(src)).export(
+                format="onnx", imgsz=imgsz, quantize=16 if precision == "fp16" else None,
+                dynamic=False, simplify=True, device=str(device), verbose=False,
+            )
+        except Exception as e:  # noqa: BLE001 - export errors come in many types
+            raise BenchmarkError(f"ONNX export of {weights.path.name} ({precision}) failed: {e}", "see the log; try another opset or ultralytics version") from e
+        os.replace(got, out)
+    return out, {"export_s": round(time.perf_counter() - t0, 3), "cache_hit": False, "cache_key": key}
+
+
+def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto") -> LoadedVariant:
+    """Resolve weights and build the cell's backend; CellSkipped when it cannot run here."""
+    device = pick_device(compute)
+    reason = _unsupported_reason(cell, device)
+    if reason:
+        raise CellSkipped(reason)
+    weights = resolve_weights(cell.model, weights_policy)
+    from ultralytics import YOLO
+    from ultralytics.nn.autobackend import AutoBackend
+
+    yolo = YOLO(str(weights.path))
+    torch_model = yolo.model.eval()
+    facts = _model_facts(torch_model, imgsz, weights)
+    person = _person_class(getattr(torch_model, "names", None))
+    fp16 = cell.precision == "fp16"
+    if cell.format == "pytorch":
+        t0 = time.perf_counter()
+        backend = AutoBackend(torch_model, device=device, fp16=fp16, fuse=True, verbose=False).eval()
+        facts["artifact_bytes"] = facts["weights_file_bytes"]
+        return LoadedVariant(backend, device, fp16, "torch", weights.path, weights, facts,
+                             {"load_s": round(time.perf_counter() - t0, 3)}, person)
+    # ONNX
+    onnx_path, build = _onnx_export(weights, imgsz, cell.precision, device)
+    t0 = time.perf_counter()
+    backend = AutoBackend(str(onnx_path), device=device, fp16=False, verbose=False)
+    build["load_s"] = round(time.perf_counter() - t0, 3)
+    facts["artifact_bytes"] = onnx_path.stat().st_size
+    provider = _onnx_provider(backend)
+    # The fp16 ONNX graph takes fp32 inputs only if exported so; feed what it declares.
+    return LoadedVariant(backend, device, _onnx_wants_fp16(backend), provider, onnx_path, weights, facts, build, person)
+
+
+def _session(backend):
+    inner = getattr(backend, "backend", None)
+    return getattr(inner, "session", None) or getattr(backend, "session", None)
+
+
+def _onnx_provider(backend) -> str:
+    sess = _session(backend)
+    return sess.get_providers()[0] if sess is not None else "unknown"
+
+
+def _onnx_wants_fp16(backend) -> bool:
+    sess = _session(backend)
+    return bool(sess is not None and "float16" in sess.get_inputs()[0].type)

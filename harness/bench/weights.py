@@ -1,0 +1,122 @@
+"""Resolving a model name to a weights file, and recording where it came from.
+
+Order for a name such as ``yolov8n``: an existing path (``*.pt``) as given;
+``<models dir>/yolov8n.pt``; the ultralytics release download (only when not
+``HARNESS_OFFLINE`` and the asset host resolves); then, with ``weights: auto``,
+the architecture from ``yolov8n.yaml`` with seeded random weights, saved once
+to ``<cache>/random-init/yolov8n.pt`` (provenance ``random-init``: speed-valid,
+accuracy-meaningless). ``weights: pretrained`` makes the fallback an error.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from harness import paths
+from harness.errors import BenchmarkError
+
+WeightsPolicy = Literal["auto", "pretrained", "random"]
+ASSET_HOST = "github.com"
+RANDOM_SEED = 0
+
+
+@dataclass(frozen=True)
+class Weights:
+    path: Path
+    provenance: Literal["pretrained", "random-init", "fine-tuned"]
+    source: str  # "file", "models-dir", "download", "architecture"
+    sha256: str
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _online() -> bool:
+    if paths.offline():
+        return False
+    try:
+        socket.getaddrinfo(ASSET_HOST, 443)
+    except OSError:
+        return False
+    return True
+
+
+def _download(stem: str, dest_dir: Path) -> Path | None:
+    """Fetch ``<stem>.pt`` from the ultralytics releases; None when not possible."""
+    if not _online():
+        return None
+    from ultralytics.utils.downloads import attempt_download_asset
+
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        got = Path(attempt_download_asset(str(dest_dir / f"{stem}.pt")))
+    except Exception:  # noqa: BLE001 - any download failure means "not available"
+        return None
+    return got if got.is_file() else None
+
+
+def _random_init(stem: str) -> Path:
+    """Build ``<stem>.yaml`` with seeded random weights, saved once to the cache."""
+    out = paths.cache_dir() / "random-init" / f"{stem}.pt"
+    if out.is_file():
+        return out
+    import torch
+    from ultralytics import YOLO
+
+    torch.manual_seed(RANDOM_SEED)
+    try:
+        model = YOLO(f"{stem}.yaml", verbose=False)
+    except (FileNotFoundError, KeyError, ValueError) as e:
+        raise BenchmarkError(
+            f"model {stem!r}: no weights found and no architecture {stem}.yaml in ultralytics",
+            "use an ultralytics model name (yolov8n, yolo11s, yolo26m, ...) or a path to a .pt file",
+        ) from e
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".pt")
+    os.close(fd)
+    model.save(tmp)
+    os.replace(tmp, out)
+    return out
+
+
+def resolve_weights(model: str, policy: WeightsPolicy = "auto") -> Weights:
+    """Find the weights for ``model`` under ``policy``; BenchmarkError says what to do."""
+    given = Path(model).expanduser()
+    if given.suffix == ".pt" and given.is_file():
+        return Weights(given, "pretrained", "file", file_sha256(given))
+    if given.suffix == ".pt" and (os.sep in model or given.parent != Path(".")):
+        raise BenchmarkError(f"{given}: weights file not found", "check the path in the suite")
+    stem = given.stem if given.suffix == ".pt" else model
+    if policy != "random":
+        local = paths.models_dir() / f"{stem}.pt"
+        if local.is_file():
+            return Weights(local, "pretrained", "models-dir", file_sha256(local))
+        got = _download(stem, paths.models_dir())
+        if got is not None:
+            return Weights(got, "pretrained", "download", file_sha256(got))
+        if policy == "pretrained":
+            raise BenchmarkError(
+                f"model {stem!r}: pretrained weights not found in {paths.models_dir()} and not downloadable",
+                f"copy {stem}.pt into {paths.models_dir()} (or set HARNESS_MODELS_DIR), or use --weights auto",
+            )
+    rnd = _random_init(stem)
+    return Weights(rnd, "random-init", "architecture", file_sha256(rnd))
+
+
+def copy_into(src: Path, dest_dir: Path) -> Path:
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    dst = dest_dir / src.name
+    shutil.copy2(src, dst)
+    return dst

@@ -1,0 +1,36 @@
+"""The ``harness`` command. Thin: parse, call core, print. Heavy imports are lazy."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from harness.errors import HarnessError
+
+app = typer.Typer(
+    name="harness",
+    help="Benchmark compressed YOLO person detectors on Jetson boards and desktops: "
+    "latency per stage, F1/AP50 on MOT sequences, model facts.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+from harness.cli import data, eval as eval_cmd, profiles, run  # noqa: E402
+
+app.add_typer(data.app, name="data")
+app.add_typer(profiles.app, name="profiles")
+app.command("eval")(eval_cmd.eval_command)
+app.command("run")(run.run_command)
+
+
+def main() -> None:
+    """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
+    try:
+        app()
+    except HarnessError as e:
+        print(f"error: {e.message}", file=sys.stderr)
+        if e.hint:
+            print(f"  fix: {e.hint}", file=sys.stderr)
+        sys.exit(e.exit_code)

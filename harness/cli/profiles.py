@@ -1,0 +1,38 @@
+"""``harness profiles``: list and show device profiles."""
+
+from __future__ import annotations
+
+import typer
+
+from harness.cli._console import console
+
+app = typer.Typer(help="List and show device profiles.", invoke_without_command=True)
+
+
+@app.callback()
+def list_profiles(ctx: typer.Context) -> None:
+    """List the profiles in device_profiles/ (or HARNESS_PROFILES_DIR)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.table import Table
+
+    from harness.profiles import load_profile, profile_names, profiles_dir
+
+    t = Table(title=f"device profiles ({profiles_dir()})", header_style="bold")
+    for c in ("name", "kind", "runtime", "compute", "host", "description"):
+        t.add_column(c)
+    for name in profile_names():
+        p = load_profile(name)
+        host = p.connection.host if p.connection else "(this machine)"
+        t.add_row(p.name, p.kind, p.runtime, p.compute, host, p.description)
+    console().print(t)
+
+
+@app.command("show")
+def show(name: str = typer.Argument(..., help="Profile name or path to a YAML file.")) -> None:
+    """Print one profile, validated, with every default filled in."""
+    import yaml
+
+    from harness.profiles import load_profile
+
+    print(yaml.safe_dump(load_profile(name).model_dump(), sort_keys=False), end="")

@@ -1,0 +1,112 @@
+"""``harness run``: the suite on this machine (the embedded default)."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import typer
+
+from harness.cli._console import console
+
+from harness.errors import SuiteError
+
+
+def _apply_overrides(suite, frames: int | None, imgsz: int | None):
+    from pydantic import ValidationError
+
+    from harness.suite import Suite
+    from harness.yamlio import describe_validation_error
+
+    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz)) if v is not None}
+    if not update:
+        return suite
+    try:
+        return Suite.model_validate({**suite.model_dump(), **update})
+    except ValidationError as e:
+        flags = " ".join(f"--{k} {v}" for k, v in update.items())
+        raise SuiteError(f"{flags}: {describe_validation_error(e, Suite)}", "pick values the suite accepts (imgsz a multiple of 32, frames > warmup)") from e
+
+
+def _demo_sequence(n_frames: int) -> Path:
+    """The synthetic demo sequence, generated once into the cache and reused."""
+    from harness import paths
+    from harness.bench.synth import synthesize
+
+    n = max(n_frames, 60)
+    root = paths.cache_dir() / "sequences" / f"synth-1280x720-seed0-{n}f"
+    if not (root / "seqinfo.ini").is_file():
+        print(f"generating the demo sequence ({n} frames) in {root} ...")
+        synthesize(root, n_frames=n, size=(1280, 720), seed=0, overwrite=True)
+    return root
+
+
+def _raise_interrupt(signum, frame):  # noqa: ARG001
+    raise KeyboardInterrupt
+
+
+def run_command(
+    profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile name or YAML path."),
+    suite: str = typer.Option("quick", "--suite", envvar="HARNESS_SUITE", help="quick | seed | path to a suite YAML."),
+    sequence: Path = typer.Option(None, "--sequence", help="MOT sequence dir (default: a cached synthetic one)."),
+    frames: int = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite)."),
+    imgsz: int = typer.Option(None, "--imgsz", help="Input size in px, a multiple of 32 (overrides the suite)."),
+    out: Path = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go."),
+    weights: str = typer.Option("auto", "--weights", help="auto: pretrained else random-init | pretrained | random."),
+    resume: Path = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
+    run_id: str = typer.Option(None, "--run-id", help="Name of the run directory (default: time-profile-suite)."),
+) -> None:
+    """Run a benchmark suite on this machine and write a run directory."""
+    from harness.bench.runner import RunPlan, Runner, new_run_id
+    from harness.errors import BenchmarkError
+    from harness.profiles import load_profile
+    from harness.results.store import RunStore
+    from harness.results.table import records_table
+    from harness.suite import load_suite
+
+    con = console()
+    if weights not in ("auto", "pretrained", "random"):
+        raise BenchmarkError(f"--weights {weights!r}: unknown policy", "use auto, pretrained or random")
+    if resume is not None:
+        store = RunStore(resume)
+        plan = RunPlan.from_manifest(store.read_manifest())
+        con.print(f"resuming {store.root}")
+    else:
+        s = _apply_overrides(load_suite(suite), frames, imgsz)
+        prof = load_profile(profile)
+        seq = sequence if sequence is not None else _demo_sequence(s.frames)
+        rid = run_id or new_run_id(prof.name, s.name)
+        plan = RunPlan(rid, s, prof, Path(seq), weights)
+        store = RunStore(out / rid)
+    runner = Runner(store, plan, _printer(con))  # validates the sequence before anything is written
+    if resume is None:
+        store.create(plan.manifest())
+    old = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        records = runner.run()
+    except KeyboardInterrupt:
+        con.print(f"[yellow]interrupted[/]: finished cells are saved; continue with "
+                  f"[bold]harness run --resume {store.root}[/]")
+        raise typer.Exit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    con.print(records_table(records, title=f"{plan.run_id} — {plan.suite.name} on {plan.profile.name}"))
+    con.print(f"run directory: {store.root}")
+
+
+def _printer(con):
+    def progress(event: str, data: dict) -> None:
+        if event == "start":
+            con.print(f"{data['todo']} of {data['total']} cells to run -> {data['run_dir']}")
+        elif event == "cell_start":
+            con.print(f"[{data['index']}/{data['total']}] {data['cell'].cell_id} ...", end=" ")
+        elif event == "cell_done":
+            r = data["record"]
+            if r["status"] == "ok":
+                f1 = (r.get("quality") or {}).get("f1")
+                con.print(f"[green]ok[/] {r['latency']['total']['mean_ms']:.1f} ms/frame"
+                          + (f", F1 {f1:.3f}" if f1 is not None else "") + f" ({r['duration_s']:.0f} s)")
+            else:
+                style = "yellow" if r["status"] == "skipped" else "red"
+                con.print(f"[{style}]{r['status']}[/]: {r['reason']}")
+    return progress

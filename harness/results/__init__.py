@@ -1,0 +1,1 @@
+"""Run records: schema, on-disk store, tables."""
