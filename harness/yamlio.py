@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import TypeVar, get_args
 
@@ -32,8 +33,13 @@ def _model_of(annotation) -> type[BaseModel] | None:
 
 
 def describe_validation_error(e: ValidationError, model: type[BaseModel]) -> str:
-    """First problem of a pydantic error as 'field.path: what is wrong'."""
-    err = e.errors()[0]
+    """The most telling problem of a pydantic error as 'field.path: what is wrong'.
+
+    Unknown keys come first: a typo ('modles') also makes the real key look
+    missing, and the typo is what the user must fix.
+    """
+    errors = sorted(e.errors(), key=lambda err: err["type"] != "extra_forbidden")
+    err = errors[0]
     where = _loc(err["loc"])
     if err["type"] == "extra_forbidden":
         parent: type[BaseModel] | None = model
@@ -42,10 +48,12 @@ def describe_validation_error(e: ValidationError, model: type[BaseModel]) -> str
                 continue
             field = parent.model_fields.get(part)
             parent = _model_of(field.annotation) if field else None
-        allowed = ", ".join(sorted(parent.model_fields)) if parent is not None else "?"
-        return f"{where}: unknown key (allowed here: {allowed})"
+        allowed = sorted(parent.model_fields) if parent is not None else []
+        close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
+        guess = f"did you mean {close[0]!r}? " if close else ""
+        return f"{where}: unknown key ({guess}allowed here: {', '.join(allowed) or '?'})"
     msg = err["msg"]
-    more = f" (+{len(e.errors()) - 1} more)" if len(e.errors()) > 1 else ""
+    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
     return f"{where}: {msg}{more}"
 
 

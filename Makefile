@@ -1,0 +1,46 @@
+# Quick start: `make demo` (set-up + the quick suite on this machine) and `make test`.
+# Both create/refresh .venv with everything needed; system libraries come from apt-get.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# torch/torchvision pinned for this x86 machine class (ultralytics needs torchvision);
+# Jetson images bring NVIDIA's own wheels instead.
+TORCH  := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: demo test test-fast bench venv sysdeps clean
+
+demo: $(STAMP)
+	$(BIN)/harness run
+
+test: $(STAMP)
+	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs
+
+test-fast: $(STAMP)
+	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
+
+bench: $(STAMP)
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_eval.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_overhead.py
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@$(MAKE) --no-print-directory sysdeps
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -e '.[dev]' $(TORCH)
+	touch $(STAMP)
+
+# OpenCV (pulled in by ultralytics) needs libGL and glib at import time.
+sysdeps:
+	@if ! ldconfig -p | grep -q 'libGL.so.1' || ! ldconfig -p | grep -q 'libgthread-2.0.so.0'; then \
+		echo "installing system libraries for OpenCV (libgl1, libglib2.0-0)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -1,0 +1,77 @@
+import numpy as np
+import pytest
+
+from harness.bench.motfile import format_det, read_det, read_gt
+from harness.errors import DataError
+
+
+def write(tmp_path, text, name="gt.txt"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_gt_split_into_positives_and_ignore_regions(tmp_path):
+    p = write(tmp_path, "\n".join([
+        "1,1,10,20,30,40,1,1,1.0",   # positive
+        "1,2,10,20,30,40,0,1,1.0",   # pedestrian flag 0 -> ignore
+        "1,3,10,20,30,40,1,7,1.0",   # static person -> ignore
+        "2,4,10,20,30,40,1,8,0.5",   # distractor -> ignore
+        "2,5,10,20,30,40,1,12,0.5",  # reflection -> ignore
+        "2,6,10,20,30,40,1,2,0.5",   # person on vehicle -> ignore
+        "2,7,10,20,30,40,1,3,0.5",   # car -> neither
+        "3,8,10,20,0,40,1,1,0.5",    # zero width -> neither
+    ]) + "\n")
+    gt = read_gt(p)
+    assert gt.positives.frame.tolist() == [1]
+    assert gt.positives.xyxy.tolist() == [[10, 20, 40, 60]]
+    assert sorted(gt.ignore.frame.tolist()) == [1, 1, 2, 2, 2]
+    assert gt.frames.tolist() == [1, 2]
+
+
+def test_det_reads_mot17_public_format(tmp_path):
+    p = write(tmp_path, "1,-1,1359.1,413.27,120.26,362.77,2.3092,-1,-1,-1\n2,-1,5,6,7,8,0.5,-1,-1,-1\n", "det.txt")
+    d = read_det(p)
+    assert d.frame.tolist() == [1, 2]
+    assert np.allclose(d.xyxy[0], [1359.1, 413.27, 1479.36, 776.04])
+    assert d.score.tolist() == [2.3092, 0.5]
+
+
+def test_det_roundtrip_through_format(tmp_path):
+    text = format_det(np.array([3, 3]), np.array([[1.0, 2, 11, 22], [5, 5, 6, 6]]), np.array([0.9, 0.25]))
+    d = read_det(write(tmp_path, text, "d.txt"))
+    assert d.frame.tolist() == [3, 3]
+    assert np.allclose(d.xyxy, [[1, 2, 11, 22], [5, 5, 6, 6]])
+
+
+@pytest.mark.parametrize("line, message", [
+    ("1,1,10,20,30,40,1,1", "line has 8 fields, expected at least 9"),
+    ("1,1,10,20,abc,40,1,1,1", "field 5 is not a number: 'abc'"),
+    ("1,1,10,20,-3,40,1,1,1", "negative box size"),
+    ("0,1,10,20,3,40,1,1,1", "frame number must be an integer >= 1"),
+    ("1.5,1,10,20,3,40,1,1,1", "frame number must be an integer >= 1"),
+    ("1,1,10,20,nan,40,1,1,1", "field 5 is not finite"),
+])
+def test_gt_errors_name_file_line_and_field(tmp_path, line, message):
+    p = write(tmp_path, "1,1,1,1,1,1,1,1,1\n" + line + "\n")
+    with pytest.raises(DataError) as e:
+        read_gt(p)
+    assert f"{p}:2" in str(e.value)
+    assert message in str(e.value)
+    assert e.value.hint
+
+
+def test_mixed_field_counts_are_reported(tmp_path):
+    p = write(tmp_path, "1,-1,1,1,1,1,0.5\n1,-1,1,1,1,1,0.5,-1,-1,-1\n", "det.txt")
+    with pytest.raises(DataError, match=r"det.txt:2: detection line has 10 fields, line 1 has 7"):
+        read_det(p)
+
+
+def test_missing_file_is_a_data_error(tmp_path):
+    with pytest.raises(DataError, match="file not found"):
+        read_gt(tmp_path / "nope.txt")
+
+
+def test_empty_file_has_no_rows(tmp_path):
+    gt = read_gt(write(tmp_path, ""))
+    assert gt.positives.frame.size == 0 and gt.ignore.frame.size == 0

@@ -1,0 +1,30 @@
+"""Shared fixtures: an offline, per-session cache and small synthetic sequences."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Never download during tests; keep ultralytics quiet and offline.
+os.environ["HARNESS_OFFLINE"] = "1"
+os.environ["YOLO_OFFLINE"] = "true"
+os.environ.setdefault("YOLO_VERBOSE", "False")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def harness_cache(tmp_path_factory) -> Path:
+    """One cache per test session (random-init weights, ONNX exports are built once)."""
+    d = tmp_path_factory.mktemp("harness-cache")
+    os.environ["HARNESS_CACHE_DIR"] = str(d)
+    os.environ["HARNESS_MODELS_DIR"] = str(d / "models")
+    return d
+
+
+@pytest.fixture(scope="session")
+def small_seq(tmp_path_factory) -> Path:
+    """A 24-frame 320x192 synthetic MOT sequence (read-only: copy before changing it)."""
+    from harness.bench.synth import synthesize
+
+    return synthesize(tmp_path_factory.mktemp("seq") / "SYNTH-small", n_frames=24, size=(320, 192), seed=3)
