@@ -20,8 +20,6 @@ import numpy as np
 from harness.bench.motfile import BoxTable, GroundTruth
 
 TP, FP, DROPPED = 1, 0, -1
-# Upper bound on elements of one IoU block (frames x preds x gts) held at once.
-_BLOCK_ELEMENTS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -58,72 +56,111 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return iou
 
 
-def _pad(frame_idx: np.ndarray, boxes: np.ndarray, n_frames: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Scatter rows (already sorted by frame) into ``[n_frames, max_per_frame, 4]``.
+def overlapping_pairs(pf: np.ndarray, pbox: np.ndarray, gf: np.ndarray, gbox: np.ndarray, thr: float):
+    """All same-frame (pred, gt) pairs with IoU >= ``thr`` (> 0), without testing every pair.
 
-    Returns the padded boxes, a validity mask and each row's rank in its frame.
+    ``pf``/``gf`` are frame numbers (integers), boxes are xyxy. IoU >= t forces
+    the intersection width to be >= t * each box's width, so a GT's left edge
+    lies in ``[x1p - (1-t) * min(max_gt_width, w_pred / t), x1p + (1-t) * w_pred]``. Boxes are
+    keyed by ``frame * span + x1`` (span wider than any window, so windows never
+    reach another frame), each prediction's window is found with
+    ``searchsorted``, and only those few candidates get an exact IoU.
+    Returns (pred_idx, gt_idx, iou) arrays, grouped by prediction.
     """
-    counts = np.bincount(frame_idx, minlength=n_frames)
-    width = int(counts.max()) if counts.size else 0
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]]) if counts.size else np.zeros(0, np.int64)
-    rank = np.arange(frame_idx.size) - starts[frame_idx]
-    padded = np.zeros((n_frames, width, 4))
-    valid = np.zeros((n_frames, width), bool)
-    padded[frame_idx, rank] = boxes
-    valid[frame_idx, rank] = True
-    return padded, valid, rank
+    empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
+    if pf.size == 0 or gf.size == 0:
+        return empty
+    px1, py1, px2, py2 = pbox.T
+    gx1, gy1, gx2, gy2 = gbox.T
+    x_lo = min(px1.min(), gx1.min())
+    wmax_g = float(max((gx2 - gx1).max(), 0.0))
+    wp = np.clip(px2 - px1, 0, None)
+    # w_inter >= t * w_gt and w_inter <= w_pred also bound the GT width by w_pred / t
+    reach = (1 - thr) * np.minimum(wmax_g, wp / thr)
+    span = float(max(px2.max(), gx2.max()) - x_lo) + 2 * wmax_g + float(wp.max()) + 2.0
+    gkey = gf * span + (gx1 - x_lo)
+    g_order = np.argsort(gkey)
+    g_sorted = gkey[g_order]
+    pkey = pf * span + (px1 - x_lo)
+    p_order = np.argsort(pkey)  # sorted needles make searchsorted several times faster
+    pk = pkey[p_order]
+    margin = 1e-6 * span + 1e-3  # float slack: never lose a pair at a window edge
+    start = np.searchsorted(g_sorted, pk - reach[p_order] - margin, side="left")
+    stop = np.searchsorted(g_sorted, pk + (1 - thr) * wp[p_order] + margin, side="right")
+    counts = stop - start
+    total = int(counts.sum())
+    if total == 0:
+        return empty
+    p_idx = np.repeat(p_order, counts)
+    offs = np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+    g_idx = g_order[np.repeat(start, counts) + offs]
+    # cheap 1-D test first: the x overlap must reach t * the wider box
+    iw = np.minimum(px2[p_idx], gx2[g_idx]) - np.maximum(px1[p_idx], gx1[g_idx])
+    near = iw >= thr * np.maximum(wp[p_idx], gx2[g_idx] - gx1[g_idx]) - margin
+    p_idx, g_idx, iw = p_idx[near], g_idx[near], iw[near]
+    ih = np.minimum(py2[p_idx], gy2[g_idx]) - np.maximum(py1[p_idx], gy1[g_idx])
+    inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
+    area_p = (px2 - px1) * (py2 - py1)
+    area_g = (gx2 - gx1) * (gy2 - gy1)
+    union = area_p[p_idx] + area_g[g_idx] - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    keep = iou >= thr
+    return p_idx[keep], g_idx[keep], iou[keep]
 
 
 def label_predictions(gt: GroundTruth, det: BoxTable, iou_threshold: float) -> np.ndarray:
-    """Label each detection row TP (1), FP (0) or dropped (-1) by the greedy rule."""
+    """Label each detection row TP (1), FP (0) or dropped (-1) by the greedy rule.
+
+    Only pairs with IoU >= threshold can make a TP (a prediction whose best
+    unmatched positive is below it is not one), so matching works on those
+    pairs. A prediction and a positive that are each other's only candidate
+    match whatever the order; the few contested pairs run the sequential rule.
+    """
+    if not iou_threshold > 0:
+        raise ValueError(f"IoU threshold must be > 0, got {iou_threshold}")
     n = det.frame.size
     labels = np.full(n, FP, dtype=np.int8)
     if n == 0:
         return labels
-    frames, inv = np.unique(np.concatenate([det.frame, gt.positives.frame, gt.ignore.frame]), return_inverse=True)
-    d_f, p_f, i_f = np.split(inv, [n, n + gt.positives.frame.size])
-    nf = frames.size
-    # Predictions: by frame, then descending confidence, ties in file order.
-    order = np.lexsort((np.arange(n), -det.score, d_f))
-    pred, pvalid, rank = _pad(d_f[order], det.xyxy[order], nf)
-    g_order = np.argsort(p_f, kind="stable")
-    gts, gvalid, _ = _pad(p_f[g_order], gt.positives.xyxy[g_order], nf)
-    i_order = np.argsort(i_f, kind="stable")
-    ign, ivalid, _ = _pad(i_f[i_order], gt.ignore.xyxy[i_order], nf)
-
-    sorted_labels = np.full((nf, pred.shape[1]), FP, dtype=np.int8)
-    per_frame = max(1, pred.shape[1] * max(gts.shape[1], ign.shape[1], 1))
-    step = max(1, _BLOCK_ELEMENTS // per_frame)
-    for lo in range(0, nf, step):
-        hi = min(nf, lo + step)
-        sorted_labels[lo:hi] = _label_block(
-            pred[lo:hi], pvalid[lo:hi], gts[lo:hi], gvalid[lo:hi], ign[lo:hi], ivalid[lo:hi], iou_threshold
-        )
-    # Back from padded [frame, rank] slots to the caller's row order.
-    labels[order] = sorted_labels[d_f[order], rank]
+    pos = gt.positives
+    p_idx, g_idx, iou = overlapping_pairs(det.frame, det.xyxy, pos.frame, pos.xyxy, iou_threshold)
+    if p_idx.size:
+        alone = (np.bincount(p_idx, minlength=n)[p_idx] == 1) & (np.bincount(g_idx, minlength=pos.frame.size)[g_idx] == 1)
+        labels[p_idx[alone]] = TP
+        if not alone.all():
+            _greedy(labels, det, p_idx[~alone], g_idx[~alone], iou[~alone])
+    rest = np.flatnonzero(labels != TP)
+    if rest.size and gt.ignore.frame.size:
+        on_ignore, _, _ = overlapping_pairs(det.frame[rest], det.xyxy[rest], gt.ignore.frame, gt.ignore.xyxy, iou_threshold)
+        labels[rest[on_ignore]] = DROPPED
     return labels
 
 
-def _label_block(pred, pvalid, gts, gvalid, ign, ivalid, thr) -> np.ndarray:
-    nf, width = pvalid.shape
-    labels = np.full((nf, width), FP, dtype=np.int8)
-    if gts.shape[1]:
-        iou = box_iou(pred, gts)  # (nf, width, G)
-        iou[~np.broadcast_to(gvalid[:, None, :], iou.shape)] = -1.0
-        matched = np.zeros(gvalid.shape, bool)
-        rows = np.arange(nf)
-        for k in range(width):
-            cand = np.where(matched, -1.0, iou[:, k, :])
-            best = cand.argmax(axis=1)
-            hit = pvalid[:, k] & (cand[rows, best] >= thr)
-            matched[rows[hit], best[hit]] = True
-            labels[hit, k] = TP
-    if ign.shape[1]:
-        iou_i = box_iou(pred, ign)
-        iou_i[~np.broadcast_to(ivalid[:, None, :], iou_i.shape)] = -1.0
-        on_ignore = iou_i.max(axis=2) >= thr
-        labels[(labels != TP) & on_ignore] = DROPPED
-    return labels
+def _greedy(labels: np.ndarray, det: BoxTable, p_idx, g_idx, iou) -> None:
+    """Sequential greedy on contested pairs: predictions by (frame, -conf, row), each
+    taking its highest-IoU unmatched positive (ties: the earlier GT row)."""
+    order = np.lexsort((g_idx, -iou, p_idx, -det.score[p_idx], det.frame[p_idx]))
+    matched: set[int] = set()
+    done = -1
+    for p, g in zip(p_idx[order].tolist(), g_idx[order].tolist()):
+        if p == done or g in matched:
+            continue
+        matched.add(g)
+        labels[p] = TP
+        done = p
+
+
+def descending_order(x: np.ndarray) -> np.ndarray:
+    """Indices sorting ``x`` descending, ties in index order (a stable sort, ~5x faster).
+
+    An unstable sort puts equal values next to each other; numbering those runs
+    and sorting by (run, index) as one unique integer key restores index order.
+    """
+    order = np.argsort(-x)
+    v = x[order]
+    run = np.concatenate([[0], np.cumsum(v[1:] != v[:-1])])
+    return order[np.argsort(run * np.int64(x.size) + order)]
 
 
 def average_precision(labels: np.ndarray, scores: np.ndarray, n_positives: int) -> float | None:
@@ -134,7 +171,7 @@ def average_precision(labels: np.ndarray, scores: np.ndarray, n_positives: int) 
     lab, sc = labels[keep], scores[keep]
     if lab.size == 0:
         return 0.0
-    order = np.argsort(-sc, kind="stable")
+    order = descending_order(sc)
     tp = np.cumsum(lab[order] == TP)
     fp = np.cumsum(lab[order] == FP)
     recall = tp / n_positives
@@ -148,7 +185,8 @@ def average_precision(labels: np.ndarray, scores: np.ndarray, n_positives: int) 
 def evaluate(gt: GroundTruth, det: BoxTable, iou_threshold: float = 0.5, conf_threshold: float = 0.0) -> Quality:
     """Precision, recall, F1 at ``iou_threshold`` and AP at IoU 0.5 of a sequence."""
     keep = det.score >= conf_threshold
-    det = BoxTable(det.frame[keep], det.xyxy[keep], det.score[keep])
+    if not keep.all():
+        det = BoxTable(det.frame[keep], det.xyxy[keep], det.score[keep])
     labels = label_predictions(gt, det, iou_threshold)
     n_gt = int(gt.positives.frame.size)
     tp = int((labels == TP).sum())

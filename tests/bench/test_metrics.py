@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from harness.bench.metrics import average_precision, box_iou, evaluate, label_predictions
+from harness.bench.metrics import (
+    average_precision,
+    box_iou,
+    descending_order,
+    evaluate,
+    label_predictions,
+    overlapping_pairs,
+)
 from harness.bench.motfile import BoxTable, GroundTruth
 
 
@@ -90,11 +97,11 @@ def random_case(rng, n_frames=12):
     return GroundTruth(table(pos), table(ign)), table(det)
 
 
-@pytest.mark.parametrize("seed", range(40))
+@pytest.mark.parametrize("seed", range(60))
 def test_vectorised_matches_reference_on_random_inputs(seed):
     rng = np.random.default_rng(seed)
     gt, det = random_case(rng)
-    thr = float(rng.choice([0.3, 0.5, 0.7]))
+    thr = float(rng.choice([0.05, 0.3, 0.5, 0.7, 1.0]))
     conf = float(rng.choice([0.0, 0.4]))
     labels_ref, tp, fp, fn, dropped = reference(gt, det, thr, conf)
     q = evaluate(gt, det, iou_threshold=thr, conf_threshold=conf)
@@ -106,14 +113,6 @@ def test_vectorised_matches_reference_on_random_inputs(seed):
     assert {int(kept_idx[k]): int(v) for k, v in enumerate(lab)} == labels_ref
     if thr == 0.5 and gt.positives.frame.size:
         assert q.ap50 == pytest.approx(reference_ap(labels_ref, det, gt.positives.frame.size))
-
-
-def test_block_splitting_gives_the_same_labels(monkeypatch):
-    rng = np.random.default_rng(7)
-    gt, det = random_case(rng, n_frames=40)
-    whole = label_predictions(gt, det, 0.5)
-    monkeypatch.setattr("harness.bench.metrics._BLOCK_ELEMENTS", 50)
-    assert label_predictions(gt, det, 0.5).tolist() == whole.tolist()
 
 
 def test_hand_case_ignore_region_and_greedy_order():
@@ -171,3 +170,25 @@ def test_box_iou_broadcasts():
     a = np.array([[0, 0, 10, 10], [5, 5, 15, 15]], float)
     b = np.array([[0, 0, 10, 10]], float)
     assert box_iou(a, b)[:, 0] == pytest.approx([1.0, 25 / 175])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_descending_order_is_a_stable_sort(seed):
+    x = np.random.default_rng(seed).choice([0.1, 0.5, 0.5, 0.9, -2.0], 500)
+    assert descending_order(x).tolist() == np.argsort(-x, kind="stable").tolist()
+
+
+def test_pairs_never_cross_frames_and_respect_the_threshold():
+    rng = np.random.default_rng(1)
+    gt, det = random_case(rng, n_frames=30)
+    p, g, iou = overlapping_pairs(det.frame, det.xyxy, gt.positives.frame, gt.positives.xyxy, 0.3)
+    assert (det.frame[p] == gt.positives.frame[g]).all() and (iou >= 0.3).all()
+    dense = box_iou(det.xyxy, gt.positives.xyxy)
+    same = det.frame[:, None] == gt.positives.frame[None, :]
+    want = set(zip(*np.nonzero(same & (dense >= 0.3))))
+    assert set(zip(p.tolist(), g.tolist())) == {(int(a), int(b)) for a, b in want}
+
+
+def test_threshold_must_be_positive():
+    with pytest.raises(ValueError, match="must be > 0"):
+        label_predictions(GroundTruth(table([]), table([])), table([(1, 0, 0, 1, 1, 0.5)]), 0.0)
