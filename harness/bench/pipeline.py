@@ -69,7 +69,9 @@ class Pipeline:
         img, lb = letterbox(frame, self.imgsz)
         chw = np.ascontiguousarray(img[..., ::-1].transpose(2, 0, 1))
         t = self._torch.from_numpy(chw).to(self.device, non_blocking=False)
-        t = (t.half() if self.fp16 else t.float()).div_(255.0).unsqueeze_(0)
+        t = t.float().div_(255.0).unsqueeze_(0)  # scale in fp32: half arithmetic is slow on CPUs
+        if self.fp16:
+            t = t.half()
         self.sync()
         return t, lb
 

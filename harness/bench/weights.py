@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import socket
 import tempfile
 from dataclasses import dataclass
@@ -114,9 +113,3 @@ def resolve_weights(model: str, policy: WeightsPolicy = "auto") -> Weights:
     rnd = _random_init(stem)
     return Weights(rnd, "random-init", "architecture", file_sha256(rnd))
 
-
-def copy_into(src: Path, dest_dir: Path) -> Path:
-    dest_dir.mkdir(parents=True, exist_ok=True)
-    dst = dest_dir / src.name
-    shutil.copy2(src, dst)
-    return dst

@@ -69,9 +69,12 @@ def new_record(run_id: str, profile: str, cell: dict, settings: dict, environmen
         "n_frames": 0,
         "n_warmup": 0,
         "fps": None,
+        "timed_wall_s": None,
         "quality": None,
+        "quality_reason": None,
         "power": None,
         "build": None,
+        "files": None,
     }
 
 

@@ -1,0 +1,15 @@
+from harness.bench import environment as E
+
+
+def test_l4t_release_parsing():
+    line = "# R36 (release), REVISION: 4.0, GCID: 37537400, BOARD: generic, EABI: aarch64, DATE: Fri Sep 13 04:36:44 UTC 2024"
+    assert E._l4t(line) == "36.4.0"
+    assert E._l4t("# R35 (release), REVISION: 5.0, GCID: 35550185, BOARD: t186ref") == "35.5.0"
+    assert E._l4t(None) is None and E._l4t("garbage") is None
+
+
+def test_environment_has_the_versions_records_need():
+    env = E.collect_environment()
+    for key in ("hostname", "torch", "ultralytics", "onnxruntime", "harness", "cuda_available", "l4t", "board_model"):
+        assert key in env
+    assert env["torch"] and env["ultralytics"] and env["harness"]
