@@ -148,12 +148,37 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
     # ONNX
     onnx_path, build = _onnx_export(weights, imgsz, cell.precision, device)
     t0 = time.perf_counter()
-    backend = AutoBackend(str(onnx_path), device=device, fp16=False, verbose=False)
+    backend = _onnx_autobackend()(str(onnx_path), device=device, fp16=False, verbose=False)
+    build["ort_session_config"] = dict(ORT_SESSION_CONFIG)
     build["load_s"] = round(time.perf_counter() - t0, 3)
     facts["artifact_bytes"] = onnx_path.stat().st_size
     provider = _onnx_provider(backend)
     # The fp16 ONNX graph takes fp32 inputs only if exported so; feed what it declares.
     return LoadedVariant(backend, device, _onnx_wants_fp16(backend), provider, onnx_path, weights, facts, build, person)
+
+
+# ONNX Runtime's worker threads busy-wait after each run by default; on a small
+# CPU that steals cycles from the pre/post stages we time (and from inference
+# when the machine is shared), so sessions are created without spinning.
+ORT_SESSION_CONFIG = {"session.intra_op.allow_spinning": "0", "session.inter_op.allow_spinning": "0"}
+
+
+def _onnx_autobackend():
+    """AutoBackend whose ONNX sessions use ORT_SESSION_CONFIG."""
+    import functools
+
+    import onnxruntime
+    from ultralytics.nn.autobackend import AutoBackend
+    from ultralytics.nn.backends.onnx import ONNXBackend
+
+    opts = onnxruntime.SessionOptions()
+    for k, v in ORT_SESSION_CONFIG.items():
+        opts.add_session_config_entry(k, v)
+
+    class _Backend(AutoBackend):
+        _BACKEND_MAP = {**AutoBackend._BACKEND_MAP, "onnx": functools.partial(ONNXBackend, session_options=opts)}
+
+    return _Backend
 
 
 def _session(backend):

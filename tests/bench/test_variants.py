@@ -45,6 +45,8 @@ def test_onnx_export_is_cached_by_content():
     assert second.build["cache_hit"] is True and second.build["export_s"] == 0.0
     assert first.artifact == second.artifact and first.artifact.suffix == ".onnx"
     assert second.runtime == "CPUExecutionProvider" and second.fp16 is False
+    opts = V._session(second.backend).get_session_options()
+    assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"  # no busy-wait threads
     other = V.load_variant(Cell("q", "yolov8n", "onnx", "fp32"), 96, "cpu", "random")
     assert other.artifact != first.artifact  # imgsz is part of the key
     fp16 = V.load_variant(Cell("q", "yolov8n", "onnx", "fp16"), 64, "cpu", "random")
