@@ -49,6 +49,8 @@ class Pipeline:
 
     def __init__(self, backend, device, fp16: bool, imgsz: int, conf: float, nms_iou: float, person_class: int = 0):
         import torch
+        import torchvision  # noqa: F401 - ultralytics' NMS uses torchvision's kernel only once it is imported;
+        # without this the post stage would switch implementation (and tie order) with import order.
 
         self.backend = backend
         self.device = device

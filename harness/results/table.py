@@ -20,7 +20,7 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
         ("file MB", "right"), ("mean ms", "right"), ("p50", "right"), ("p99", "right"), ("pre/inf/post ms", "right"),
         ("FPS", "right"), ("F1", "right"), ("AP50", "right"), ("status", "left"),
     ]:
-        t.add_column(col, justify=just, overflow="fold")
+        t.add_column(col, justify=just, overflow="fold", no_wrap=col == "cell")
     random_init = False
     notes: list[str] = []
     for r in records:

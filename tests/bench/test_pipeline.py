@@ -67,3 +67,32 @@ def test_pre_converts_bgr_to_rgb():
     pipe = Pipeline(FakeBackend((1, 1, 1, 1)), torch.device("cpu"), False, 64, 0.25, 0.7)
     x, _ = pipe.pre(frame)
     assert float(x[0, 2].mean()) == 1.0 and float(x[0, 0].mean()) == 0.0
+
+
+@pytest.mark.slow
+def test_onnx_detections_equal_ultralytics_predict(tmp_path, small_seq):
+    """Our pre -> infer -> post on a static-shape ONNX model gives exactly the boxes
+    ultralytics' own predictor gives (same letterbox, NMS and rescaling)."""
+    from ultralytics import YOLO
+
+    from harness.bench.sequence import decode_frame
+    from harness.bench.variants import load_variant
+    from harness.bench.weights import resolve_weights
+    from harness.suite import Cell
+
+    yolo = YOLO(str(resolve_weights("yolov8n", "random").path))
+    with torch.no_grad():  # random weights detect nothing: make class 0 (person) fire everywhere
+        for branch in yolo.model.model[-1].cv3:
+            branch[-1].bias[0] = 2.0
+    biased = tmp_path / "biased.pt"
+    yolo.save(str(biased))
+    v = load_variant(Cell("t", str(biased), "onnx", "fp32"), 160, "cpu", "auto")
+    pipe = Pipeline(v.backend, v.device, v.fp16, 160, 0.5, 0.7, v.person_class)
+    frame = decode_frame(small_seq / "img1" / "000005.jpg")
+    x, lb = pipe.pre(frame)
+    boxes, conf = pipe.post(pipe.infer(x), lb)
+    ref = YOLO(str(v.artifact), task="detect").predict(frame, imgsz=160, conf=0.5, iou=0.7, classes=[0], verbose=False)[0]
+    assert len(boxes) > 10
+    ours = sorted(zip(map(tuple, np.round(boxes, 3)), np.round(conf, 5)))
+    theirs = sorted(zip(map(tuple, np.round(ref.boxes.xyxy.numpy(), 3)), np.round(ref.boxes.conf.numpy(), 5)))
+    assert ours == theirs
