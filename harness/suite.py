@@ -51,6 +51,9 @@ class Suite(BaseModel):
     conf: float = Field(0.25, ge=0.0, le=1.0)
     iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU threshold for TP matching")
     nms_iou: float = Field(0.7, gt=0.0, le=1.0, description="IoU threshold of NMS (ultralytics default)")
+    weights: Literal["auto", "pretrained", "random"] = Field(
+        "auto", description="auto: pretrained, else random-init (recorded); pretrained: no fallback; random: always random-init"
+    )
     experiments: list[Experiment] = Field(min_length=1)
 
     @model_validator(mode="after")

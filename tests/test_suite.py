@@ -53,3 +53,10 @@ def test_bad_suites_name_the_field(tmp_path, text, message):
 def test_unknown_suite_name():
     with pytest.raises(SuiteError, match=r"unknown suite 'quik' \(built in: quick, seed\)"):
         load_suite("quik")
+
+
+def test_weights_policy_is_part_of_the_suite(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: s\nweights: pretrained\nexperiments:\n  - {name: b, models: [m]}\n")
+    assert load_suite(str(f)).weights == "pretrained"
+    assert load_suite("quick").weights == "auto"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
 import socket
+import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -47,6 +49,21 @@ def _l4t(release: str | None) -> str | None:
         return None
 
 
+def _nvpmodel_mode() -> str | None:
+    """Current Jetson power mode by name (``nvpmodel -q``: 'NV Power Mode: 15W'); ids differ per board."""
+    exe = shutil.which("nvpmodel")
+    if not exe:
+        return None
+    try:
+        out = subprocess.run([exe, "-q"], capture_output=True, text=True, timeout=5).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    for line in out.splitlines():
+        if line.startswith("NV Power Mode:"):
+            return line.split(":", 1)[1].strip() or None
+    return None
+
+
 @lru_cache(maxsize=1)
 def collect_environment() -> dict:
     """Environment facts; cheap, never raises, cached per process."""
@@ -83,6 +100,6 @@ def collect_environment() -> dict:
         "onnxruntime_providers": ort_providers,
         "numpy": _version("numpy"),
         "opencv": _version("opencv-python") or _version("opencv-python-headless"),
-        "nvpmodel": None,
+        "nvpmodel": _nvpmodel_mode(),
         "jetson_clocks": None,
     }

@@ -45,7 +45,6 @@ class RunPlan:
     suite: Suite
     profile: DeviceProfile
     sequence: Path
-    weights: str = "auto"
 
     def manifest(self) -> dict:
         from harness.results.schema import SCHEMA_VERSION
@@ -58,7 +57,6 @@ class RunPlan:
             "suite": self.suite.model_dump(),
             "profile": self.profile.model_dump(),
             "sequence": str(self.sequence.resolve()),
-            "weights": self.weights,
             "environment": collect_environment(),
             "cells": [{**c.as_dict(), "state": "pending"} for c in self.suite.cells()],
         }
@@ -67,7 +65,7 @@ class RunPlan:
     def from_manifest(cls, m: dict) -> RunPlan:
         try:
             return cls(m["run_id"], Suite.model_validate(m["suite"]), DeviceProfile.model_validate(m["profile"]),
-                       Path(m["sequence"]), m.get("weights", "auto"))
+                       Path(m["sequence"]))
         except (KeyError, ValueError) as e:
             raise ResultsError(f"manifest.json: incomplete or invalid ({e})", "start a new run") from e
 
@@ -115,7 +113,7 @@ class Runner:
             "suite": s.name, "imgsz": s.imgsz, "conf": s.conf, "iou": s.iou, "nms_iou": s.nms_iou,
             "frames": s.frames, "warmup": s.warmup, "sequence": str(self.plan.sequence),
             "sequence_name": self.seq.name, "frame_first": ids[0], "frame_last": ids[-1],
-            "timed_first": ids[s.warmup], "letterbox": "square", "weights_policy": self.plan.weights,
+            "timed_first": ids[s.warmup], "letterbox": "square", "weights_policy": s.weights,
         }
 
     def run(self) -> list[dict]:
@@ -165,7 +163,7 @@ class Runner:
         suite = self.plan.suite
         variant = None
         try:
-            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, self.plan.weights)
+            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights)
             rec["model"] = variant.facts
             rec["runtime"] = variant.runtime
             rec["build"] = variant.build

@@ -34,3 +34,6 @@ def main() -> None:
         if e.hint:
             print(f"  fix: {e.hint}", file=sys.stderr)
         sys.exit(e.exit_code)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        sys.exit(130)

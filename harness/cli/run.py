@@ -12,20 +12,23 @@ from harness.cli._console import console
 from harness.errors import SuiteError
 
 
-def _apply_overrides(suite, frames: int | None, imgsz: int | None):
+def _apply_overrides(suite, frames: int | None, imgsz: int | None, weights: str | None):
     from pydantic import ValidationError
 
     from harness.suite import Suite
     from harness.yamlio import describe_validation_error
 
-    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz)) if v is not None}
+    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz), ("weights", weights)) if v is not None}
     if not update:
         return suite
     try:
         return Suite.model_validate({**suite.model_dump(), **update})
     except ValidationError as e:
         flags = " ".join(f"--{k} {v}" for k, v in update.items())
-        raise SuiteError(f"{flags}: {describe_validation_error(e, Suite)}", "pick values the suite accepts (imgsz a multiple of 32, frames > warmup)") from e
+        raise SuiteError(
+            f"{flags}: {describe_validation_error(e, Suite)}",
+            "pick values the suite accepts (imgsz a multiple of 32, frames > warmup, weights auto|pretrained|random)",
+        ) from e
 
 
 def _demo_sequence(n_frames: int) -> Path:
@@ -52,31 +55,28 @@ def run_command(
     frames: int = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite)."),
     imgsz: int = typer.Option(None, "--imgsz", help="Input size in px, a multiple of 32 (overrides the suite)."),
     out: Path = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go."),
-    weights: str = typer.Option("auto", "--weights", help="auto: pretrained else random-init | pretrained | random."),
+    weights: str = typer.Option(None, "--weights", help="auto (pretrained, else random-init) | pretrained | random; overrides the suite."),
     resume: Path = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
     run_id: str = typer.Option(None, "--run-id", help="Name of the run directory (default: time-profile-suite)."),
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory."""
     from harness.bench.runner import RunPlan, Runner, new_run_id
-    from harness.errors import BenchmarkError
     from harness.profiles import load_profile
     from harness.results.store import RunStore
     from harness.results.table import records_table
     from harness.suite import load_suite
 
     con = console()
-    if weights not in ("auto", "pretrained", "random"):
-        raise BenchmarkError(f"--weights {weights!r}: unknown policy", "use auto, pretrained or random")
     if resume is not None:
         store = RunStore(resume)
         plan = RunPlan.from_manifest(store.read_manifest())
         con.print(f"resuming {store.root}")
     else:
-        s = _apply_overrides(load_suite(suite), frames, imgsz)
+        s = _apply_overrides(load_suite(suite), frames, imgsz, weights)
         prof = load_profile(profile)
         seq = sequence if sequence is not None else _demo_sequence(s.frames)
         rid = run_id or new_run_id(prof.name, s.name)
-        plan = RunPlan(rid, s, prof, Path(seq), weights)
+        plan = RunPlan(rid, s, prof, Path(seq))
         store = RunStore(out / rid)
     runner = Runner(store, plan, _printer(con))  # validates the sequence before anything is written
     if resume is None:
@@ -91,7 +91,8 @@ def run_command(
     finally:
         signal.signal(signal.SIGTERM, old)
     con.print(records_table(records, title=f"{plan.run_id} — {plan.suite.name} on {plan.profile.name}"))
-    con.print(f"run directory: {store.root}")
+    counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "skipped", "failed")}
+    con.print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed — run directory: {store.root}")
 
 
 def _printer(con):

@@ -13,3 +13,13 @@ def test_environment_has_the_versions_records_need():
     for key in ("hostname", "torch", "ultralytics", "onnxruntime", "harness", "cuda_available", "l4t", "board_model"):
         assert key in env
     assert env["torch"] and env["ultralytics"] and env["harness"]
+
+
+def test_nvpmodel_mode_is_read_by_name(tmp_path, monkeypatch):
+    shim = tmp_path / "nvpmodel"
+    shim.write_text("#!/bin/sh\necho 'NVPM WARN: fan mode is not set!'\necho 'NV Power Mode: 15W'\necho 0\n")
+    shim.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{E.os.environ['PATH']}")
+    assert E._nvpmodel_mode() == "15W"
+    monkeypatch.setenv("PATH", str(tmp_path / "none"))
+    assert E._nvpmodel_mode() is None

@@ -97,7 +97,7 @@ def test_profiles_list_and_show(run_harness):
     (["--suite", "quik"], "unknown suite 'quik'"),
     (["--frames", "3"], "--frames 3: (top level): Value error, warmup (5) must be smaller than frames (3)"),
     (["--imgsz", "100"], "--imgsz 100: imgsz: Input should be a multiple of 32"),
-    (["--weights", "maybe"], "--weights 'maybe': unknown policy"),
+    (["--weights", "maybe"], "--weights maybe: weights: Input should be 'auto', 'pretrained' or 'random'"),
     (["--profile", "nope"], "unknown profile 'nope'"),
 ])
 def test_run_rejects_bad_options(run_harness, tmp_path, small_seq, args, fragment):
