@@ -119,6 +119,7 @@ class Runner:
     def run(self) -> list[dict]:
         """Run every cell not yet recorded; returns all records of the run."""
         manifest = self.store.read_manifest()
+        self.store.remove_stale_temp_files()
         done = {r["cell_id"]: r["status"] for r in self.store.read_records()}
         cells = [Cell.from_dict(c) for c in manifest["cells"]]
         todo = [c for c in cells if done.get(c.cell_id) not in ("ok", "skipped")]

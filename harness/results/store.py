@@ -80,6 +80,13 @@ class RunStore:
             )
         return m
 
+    def remove_stale_temp_files(self) -> int:
+        """Delete temp files a killed writer left behind (their targets are intact)."""
+        stale = list(self.root.rglob(".*.tmp"))
+        for f in stale:
+            f.unlink(missing_ok=True)
+        return len(stale)
+
     def read_records(self) -> list[dict]:
         if not self.records_path.exists():
             return []
