@@ -70,3 +70,13 @@ def test_latency_stats():
 def test_flatten_blanks_missing_values():
     row = flatten({"cell_id": "x", "status": "skipped", "reason": "no TensorRT"})
     assert row["cell_id"] == "x" and row["reason"] == "no TensorRT" and row["latency_mean_ms"] == ""
+
+
+def test_stale_temp_files_are_removed(tmp_path):
+    s = RunStore(tmp_path)
+    s.create({"schema_version": 1})
+    (tmp_path / ".records.jsonl.abc.tmp").write_text("half")
+    (tmp_path / "frames" / ".x.csv.def.tmp").write_text("half")
+    assert s.remove_stale_temp_files() == 2
+    assert sorted(p.name for p in tmp_path.rglob("*.tmp")) == []
+    assert (tmp_path / "records.jsonl").exists()
