@@ -70,8 +70,8 @@ def overlapping_pairs(pf: np.ndarray, pbox: np.ndarray, gf: np.ndarray, gbox: np
     empty = (np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0))
     if pf.size == 0 or gf.size == 0:
         return empty
-    px1, px2 = pbox[:, 0], pbox[:, 2]
-    gx1, gx2 = gbox[:, 0], gbox[:, 2]
+    px1, py1, px2, py2 = pbox.T
+    gx1, gy1, gx2, gy2 = gbox.T
     x_lo = min(px1.min(), gx1.min())
     wmax_g = float(max((gx2 - gx1).max(), 0.0))
     wp = np.clip(px2 - px1, 0, None)
@@ -91,26 +91,21 @@ def overlapping_pairs(pf: np.ndarray, pbox: np.ndarray, gf: np.ndarray, gbox: np
     total = int(counts.sum())
     if total == 0:
         return empty
-    # Work in sorted order: pred columns by np.repeat, GT columns by near-sequential takes.
-    p_pos = np.repeat(np.arange(pf.size), counts)
-    g_pos = np.repeat(start - np.cumsum(counts) + counts, counts) + np.arange(total)
-    a = pbox[p_order].T  # 4 x n_pred, rows x1 y1 x2 y2
-    b = gbox[g_order].T
-    ax1, ax2 = np.repeat(a[0], counts), np.repeat(a[2], counts)
-    bx1, bx2 = b[0][g_pos], b[2][g_pos]
+    p_idx = np.repeat(p_order, counts)
+    g_idx = g_order[np.arange(total) + np.repeat(start - np.cumsum(counts) + counts, counts)]
     # cheap 1-D test first: the x overlap must reach t * the wider box
-    iw = np.minimum(ax2, bx2) - np.maximum(ax1, bx1)
-    near = iw >= thr * np.maximum(ax2 - ax1, bx2 - bx1) - margin
-    p_pos, g_pos, iw = p_pos[near], g_pos[near], iw[near]
-    ih = np.minimum(a[3][p_pos], b[3][g_pos]) - np.maximum(a[1][p_pos], b[1][g_pos])
+    iw = np.minimum(px2[p_idx], gx2[g_idx]) - np.maximum(px1[p_idx], gx1[g_idx])
+    near = np.flatnonzero(iw >= thr * np.maximum(wp[p_idx], gx2[g_idx] - gx1[g_idx]) - margin)
+    p_idx, g_idx, iw = p_idx[near], g_idx[near], iw[near]  # integer takes: one nonzero pass, not three
+    ih = np.minimum(py2[p_idx], gy2[g_idx]) - np.maximum(py1[p_idx], gy1[g_idx])
     inter = np.clip(iw, 0, None) * np.clip(ih, 0, None)
-    area_a = (a[2] - a[0]) * (a[3] - a[1])
-    area_b = (b[2] - b[0]) * (b[3] - b[1])
-    union = area_a[p_pos] + area_b[g_pos] - inter
+    area_p = (px2 - px1) * (py2 - py1)
+    area_g = (gx2 - gx1) * (gy2 - gy1)
+    union = area_p[p_idx] + area_g[g_idx] - inter
     with np.errstate(divide="ignore", invalid="ignore"):
         iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-    keep = iou >= thr
-    return p_order[p_pos[keep]], g_order[g_pos[keep]], iou[keep]
+    keep = np.flatnonzero(iou >= thr)
+    return p_idx[keep], g_idx[keep], iou[keep]
 
 
 def label_predictions(gt: GroundTruth, det: BoxTable, iou_threshold: float) -> np.ndarray:
@@ -133,7 +128,8 @@ def label_predictions(gt: GroundTruth, det: BoxTable, iou_threshold: float) -> n
         alone = (np.bincount(p_idx, minlength=n)[p_idx] == 1) & (np.bincount(g_idx, minlength=pos.frame.size)[g_idx] == 1)
         labels[p_idx[alone]] = TP
         if not alone.all():
-            _greedy(labels, det, p_idx[~alone], g_idx[~alone], iou[~alone])
+            contested = np.flatnonzero(~alone)
+            _greedy(labels, det, p_idx[contested], g_idx[contested], iou[contested])
     rest = np.flatnonzero(labels != TP)
     if rest.size and gt.ignore.frame.size:
         on_ignore, _, _ = overlapping_pairs(det.frame[rest], det.xyxy[rest], gt.ignore.frame, gt.ignore.xyxy, iou_threshold)
