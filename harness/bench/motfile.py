@@ -8,6 +8,7 @@ and falls back to a line-by-line pass only to name the first bad line.
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -62,18 +63,16 @@ def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
         raise DataError(f"{path}: file not found", fix) from None
     except (OSError, UnicodeDecodeError) as e:
         raise DataError(f"{path}: cannot read ({e})", fix) from e
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if not lines:
+    if not text.strip():
         return np.zeros((0, min_fields))
-    n_fields = lines[0].count(",") + 1
-    if n_fields >= min_fields and all(ln.count(",") + 1 == n_fields for ln in lines):
-        try:
-            arr = np.array(",".join(lines).split(","), dtype=np.float64).reshape(len(lines), n_fields)
-        except ValueError:
-            arr = None
-        if arr is not None and np.isfinite(arr).all():
-            _check_values(arr, path, kind, fix)
-            return arr
+    try:  # fast path: numpy's C parser
+        arr = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float64, comments=None)
+    except ValueError:
+        arr = None
+    if arr is not None and arr.shape[1] >= min_fields and np.isfinite(arr).all():
+        _check_values(arr, path, kind, fix, text)
+        return arr
+    n_fields = next(ln for ln in text.splitlines() if ln.strip()).count(",") + 1
     # Slow path: find and name the first offending line.
     for no, ln in enumerate(text.splitlines(), start=1):
         if not ln.strip():
@@ -85,7 +84,7 @@ def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
                 fix,
             )
         if len(parts) != n_fields:
-            raise DataError(f"{path}:{no}: {kind} line has {len(parts)} fields, line 1 has {n_fields}", fix)
+            raise DataError(f"{path}:{no}: {kind} line has {len(parts)} fields, the first line has {n_fields}", fix)
         for col, p in enumerate(parts, start=1):
             try:
                 v = float(p)
@@ -96,16 +95,21 @@ def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
     raise DataError(f"{path}: cannot parse {kind} file", fix)  # pragma: no cover - unreachable
 
 
-def _check_values(arr: np.ndarray, path: Path, kind: str, fix: str) -> None:
+def _line_no(text: str, row: int) -> int:
+    """1-based line number of data row ``row`` (blank lines are not rows)."""
+    return [no for no, ln in enumerate(text.splitlines(), start=1) if ln.strip()][row]
+
+
+def _check_values(arr: np.ndarray, path: Path, kind: str, fix: str, text: str) -> None:
     bad_frame = np.flatnonzero((arr[:, 0] < 1) | (arr[:, 0] != np.round(arr[:, 0])))
     if bad_frame.size:
         i = int(bad_frame[0])
-        raise DataError(f"{path}:{i + 1}: frame number must be an integer >= 1, got {arr[i, 0]:g}", fix)
+        raise DataError(f"{path}:{_line_no(text, i)}: frame number must be an integer >= 1, got {arr[i, 0]:g}", fix)
     bad_size = np.flatnonzero((arr[:, 4] < 0) | (arr[:, 5] < 0))
     if bad_size.size:
         i = int(bad_size[0])
         raise DataError(
-            f"{path}:{i + 1}: negative box size w={arr[i, 4]:g} h={arr[i, 5]:g} in {kind} line", fix
+            f"{path}:{_line_no(text, i)}: negative box size w={arr[i, 4]:g} h={arr[i, 5]:g} in {kind} line", fix
         )
 
 

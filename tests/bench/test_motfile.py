@@ -63,7 +63,7 @@ def test_gt_errors_name_file_line_and_field(tmp_path, line, message):
 
 def test_mixed_field_counts_are_reported(tmp_path):
     p = write(tmp_path, "1,-1,1,1,1,1,0.5\n1,-1,1,1,1,1,0.5,-1,-1,-1\n", "det.txt")
-    with pytest.raises(DataError, match=r"det.txt:2: detection line has 10 fields, line 1 has 7"):
+    with pytest.raises(DataError, match=r"det.txt:2: detection line has 10 fields, the first line has 7"):
         read_det(p)
 
 
@@ -75,3 +75,9 @@ def test_missing_file_is_a_data_error(tmp_path):
 def test_empty_file_has_no_rows(tmp_path):
     gt = read_gt(write(tmp_path, ""))
     assert gt.positives.frame.size == 0 and gt.ignore.frame.size == 0
+
+
+def test_line_numbers_count_blank_lines(tmp_path):
+    p = write(tmp_path, "1,1,1,1,1,1,1,1,1\n\n\n1,1,10,20,-3,40,1,1,1\n")
+    with pytest.raises(DataError, match=r"gt.txt:4: negative box size"):
+        read_gt(p)
