@@ -94,12 +94,6 @@ class Cell:
         ft = "-ft" if self.finetuned else ""
         return f"{self.experiment}.{self.model_stem}.{self.format}-{self.precision}{pr}{ft}"
 
-    @property
-    def variant_label(self) -> str:
-        pr = f" pruned {round(self.prune_ratio * 100)}%" if self.prune_ratio else ""
-        ft = " +ft" if self.finetuned else ""
-        return f"{self.format} {self.precision}{pr}{ft}"
-
     def as_dict(self) -> dict:
         return {"cell_id": self.cell_id, **asdict(self)}
 

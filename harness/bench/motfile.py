@@ -128,8 +128,6 @@ def read_gt(path: str | Path) -> GroundTruth:
     path = Path(path)
     fix = "each line must be frame,id,x,y,w,h,flag,class,visibility with numbers"
     arr = _read_table(path, GT_FIELDS, "ground-truth", fix)
-    if arr.shape[0] and arr.shape[1] < GT_FIELDS:  # pragma: no cover - caught in _read_table
-        raise DataError(f"{path}: ground truth needs {GT_FIELDS} fields", fix)
     flag = arr[:, 6].astype(np.int64) if arr.size else np.zeros(0, np.int64)
     cls = arr[:, 7].astype(np.int64) if arr.size else np.zeros(0, np.int64)
     has_area = (arr[:, 4] > 0) & (arr[:, 5] > 0) if arr.size else np.zeros(0, bool)

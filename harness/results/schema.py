@@ -9,8 +9,6 @@ from __future__ import annotations
 import numpy as np
 
 SCHEMA_VERSION = 1
-STATUSES = ("ok", "skipped", "failed")
-STAGES = ("total", "pre", "infer", "post")
 
 
 def latency_stats(samples_ms: np.ndarray) -> dict:
