@@ -52,11 +52,15 @@ class Container(_Strict):
 
 
 class Telemetry(_Strict):
+    """Power/thermal sampling: backends in probe order, rate, idle window, limits."""
+
     prefer: list[Literal["sysfs_ina3221", "jtop", "tegrastats", "nvml", "rapl", "none"]] = Field(
         default_factory=lambda: ["none"]
     )
-    interval_ms: int = Field(100, ge=10)
-    required: bool = False
+    interval_ms: int = Field(50, ge=10, description="sampling period (jtop: at least 500)")
+    idle_s: float = Field(2.0, ge=0, description="idle power is sampled this long before each timed window")
+    temp_limit_c: float | None = Field(None, description="a zone at or above this in the window marks the cell throttled")
+    required: bool = Field(False, description="fail cells instead of recording null power when no backend works")
 
 
 class PowerMode(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
@@ -46,8 +47,13 @@ class CellMeasurement:
     wall_s: float
 
 
-def run_frames(pipe: Pipeline, frames: list[np.ndarray], frame_ids: list[int], warmup: int) -> tuple[Timings, BoxTable]:
-    """Warm up on the first ``warmup`` frames, then time the rest."""
+def run_frames(pipe: Pipeline, frames: list[np.ndarray], frame_ids: list[int], warmup: int,
+               marker: Callable[[str], None] | None = None) -> tuple[Timings, BoxTable]:
+    """Warm up on the first ``warmup`` frames, then time the rest.
+
+    ``marker("timed_start")`` / ``marker("timed_end")`` bracket the timed loop
+    (telemetry integrates energy over exactly that window).
+    """
     for frame in frames[:warmup]:
         x, lb = pipe.pre(frame)
         pipe.post(pipe.infer(x), lb)
@@ -56,6 +62,8 @@ def run_frames(pipe: Pipeline, frames: list[np.ndarray], frame_ids: list[int], w
     stamps = np.zeros((n, 4), dtype=np.int64)
     outs: list = [None] * n
     clock = time.perf_counter_ns
+    if marker:
+        marker("timed_start")
     for i, frame in enumerate(timed):
         t0 = clock()
         x, lb = pipe.pre(frame)
@@ -65,6 +73,8 @@ def run_frames(pipe: Pipeline, frames: list[np.ndarray], frame_ids: list[int], w
         outs[i] = pipe.post(raw, lb)
         t3 = clock()
         stamps[i] = (t0, t1, t2, t3)
+    if marker:
+        marker("timed_end")
     d = np.diff(stamps, axis=1) / 1e6
     ids = np.asarray(frame_ids[warmup:], dtype=np.int64)
     counts = [len(o[1]) for o in outs]
@@ -76,10 +86,11 @@ def run_frames(pipe: Pipeline, frames: list[np.ndarray], frame_ids: list[int], w
     return Timings(ids, d[:, 0], d[:, 1], d[:, 2]), det
 
 
-def measure(pipe: Pipeline, frames, frame_ids, warmup: int, gt: GroundTruth | None, iou: float) -> CellMeasurement:
+def measure(pipe: Pipeline, frames, frame_ids, warmup: int, gt: GroundTruth | None, iou: float,
+            marker: Callable[[str], None] | None = None) -> CellMeasurement:
     """Time the frames and score the detections (kept at the pipeline's conf) against ``gt``."""
     t0 = time.perf_counter()
-    timings, det = run_frames(pipe, frames, frame_ids, warmup)
+    timings, det = run_frames(pipe, frames, frame_ids, warmup, marker)
     wall = time.perf_counter() - t0
     quality = None
     if gt is not None:

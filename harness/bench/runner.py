@@ -19,13 +19,12 @@ from typing import Callable
 from harness.bench.environment import collect_environment
 from harness.bench.motfile import GroundTruth, read_gt
 from harness.bench.sequence import Sequence, decode_frames, load_sequence
-from harness.errors import DataError, HarnessError, ResultsError
+from harness.errors import DataError, HarnessError, ResultsError, TelemetryError
 from harness.profiles import DeviceProfile
 from harness.results.schema import latency_stats, new_record, null_power
 from harness.results.store import RunStore
 from harness.suite import Cell, Suite
 
-NO_TELEMETRY = "power telemetry is not available in this harness version"
 Progress = Callable[[str, dict], None]
 
 
@@ -105,6 +104,9 @@ class Runner:
             )
         self.gt: GroundTruth | None = read_gt(self.seq.gt_path) if self.seq.gt_path else None
         self.frames = FrameCache(self.seq, plan.suite.frames)
+        from harness.bench.power import PowerMeter
+
+        self.power = PowerMeter(plan.profile)
 
     def settings(self) -> dict:
         s = self.plan.suite
@@ -124,6 +126,7 @@ class Runner:
         cells = [Cell.from_dict(c) for c in manifest["cells"]]
         todo = [c for c in cells if done.get(c.cell_id) not in ("ok", "skipped")]
         manifest["state"] = "running"
+        manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
         self.store.write_manifest(manifest)
         self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
         try:
@@ -159,7 +162,7 @@ class Runner:
 
         rec = new_record(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env)
         rec["started_at"] = _now()
-        rec["power"] = null_power(NO_TELEMETRY)
+        rec["power"] = null_power(f"cell did not run ({self.power.backend} selected)")
         t0 = time.perf_counter()
         suite = self.plan.suite
         variant = None
@@ -193,7 +196,12 @@ class Runner:
 
         s = self.plan.suite
         pipe = Pipeline(variant.backend, variant.device, variant.fp16, s.imgsz, s.conf, s.nms_iou, variant.person_class)
-        m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou)
+        cooldown = self.power.cooldown()
+        self.power.begin()
+        try:
+            m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark)
+        finally:
+            trace = self.power.end()
         total = m.timings.total_ms
         rec["latency"] = {
             "total": latency_stats(total),
@@ -208,7 +216,17 @@ class Runner:
         rec["quality"] = m.quality.as_dict() if m.quality else None
         if m.quality is None:
             rec["quality_reason"] = f"{self.plan.sequence}: no gt/gt.txt, quality not measured"
+        fps = rec["fps"]
+        try:
+            rec["power"] = self.power.summarise(trace, int(total.size), fps, cooldown)
+        except TelemetryError as e:
+            if self.plan.profile.telemetry.required:
+                raise
+            rec["power"] = null_power(f"telemetry failed: {e}")
         rec["files"] = {
             "frames": str(self.store.write_cell_file("frames", rec["cell_id"], ".csv", m.timings.to_csv()).relative_to(self.store.root)),
             "detections": str(self.store.write_cell_file("detections", rec["cell_id"], ".txt", detections_text(m.detections)).relative_to(self.store.root)),
         }
+        if self.power.active:
+            path = self.store.write_cell_file("telemetry", rec["cell_id"], ".csv", trace.to_csv())
+            rec["files"]["telemetry"] = str(path.relative_to(self.store.root))

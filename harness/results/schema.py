@@ -81,8 +81,8 @@ SUMMARY_COLUMNS = [
     "prune_ratio", "finetuned", "status", "reason", "weights_provenance", "runtime", "params", "gflops",
     "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
     "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
-    "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "mean_w",
-    "energy_per_frame_mj", "fps_per_w", "peak_temp_c",
+    "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "mean_w",
+    "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w", "peak_temp_c", "throttled",
 ]
 
 
@@ -105,8 +105,9 @@ def flatten(rec: dict) -> dict:
         "post_mean_ms": lat.get("post", {}).get("mean_ms"), "fps": rec.get("fps"),
         "tp": q.get("tp"), "fp": q.get("fp"), "fn": q.get("fn"), "precision_det": q.get("precision"),
         "recall": q.get("recall"), "f1": q.get("f1"), "ap50": q.get("ap50"),
-        "power_backend": pw.get("backend"), "mean_w": pw.get("mean_w"),
-        "energy_per_frame_mj": pw.get("energy_per_frame_mj"), "fps_per_w": pw.get("fps_per_w"),
-        "peak_temp_c": pw.get("peak_temp_c"),
+        "power_backend": pw.get("backend"), "power_scope": pw.get("scope"), "mean_w": pw.get("mean_w"),
+        "idle_w": pw.get("idle_w"), "energy_per_frame_mj": pw.get("energy_per_frame_mj"),
+        "dynamic_energy_per_frame_mj": pw.get("dynamic_energy_per_frame_mj"), "fps_per_w": pw.get("fps_per_w"),
+        "peak_temp_c": pw.get("peak_temp_c"), "throttled": pw.get("throttled"),
     }
     return {k: ("" if row.get(k) is None else row[k]) for k in SUMMARY_COLUMNS}

@@ -18,13 +18,14 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
     for col, just in [
         ("cell", "left"), ("weights", "left"), ("runtime", "left"), ("params M", "right"), ("GFLOPs", "right"),
         ("file MB", "right"), ("mean ms", "right"), ("p50", "right"), ("p99", "right"), ("pre/inf/post ms", "right"),
-        ("FPS", "right"), ("F1", "right"), ("AP50", "right"), ("status", "left"),
+        ("FPS", "right"), ("W", "right"), ("mJ/frame", "right"), ("FPS/W", "right"), ("F1", "right"),
+        ("AP50", "right"), ("status", "left"),
     ]:
         t.add_column(col, justify=just, overflow="fold", no_wrap=col == "cell")
     random_init = False
     notes: list[str] = []
     for r in records:
-        m, lat, q = r.get("model") or {}, r.get("latency") or {}, r.get("quality") or {}
+        m, lat, q, pw = r.get("model") or {}, r.get("latency") or {}, r.get("quality") or {}, r.get("power") or {}
         tot = lat.get("total", {})
         prov = m.get("weights_provenance")
         random_init |= prov == "random-init"
@@ -41,8 +42,12 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
             _num(size / 1e6 if size else None, ".1f"),
             _num(tot.get("mean_ms"), ".1f") + ("" if tot.get("std_ms") is None else f" ±{tot['std_ms']:.1f}"),
             _num(tot.get("p50_ms"), ".1f"), _num(tot.get("p99_ms"), ".1f"), stages,
-            _num(r.get("fps"), ".1f"), _num(q.get("f1"), ".3f"), _num(q.get("ap50"), ".3f"), status,
+            _num(r.get("fps"), ".1f"), _num(pw.get("mean_w"), ".2f"), _num(pw.get("energy_per_frame_mj"), ".1f"),
+            _num(pw.get("fps_per_w"), ".2f"), _num(q.get("f1"), ".3f"), _num(q.get("ap50"), ".3f"), status,
         )
+    no_power = {(r.get("power") or {}).get("reason") for r in records
+                if r.get("status") == "ok" and (r.get("power") or {}).get("backend") == "none"}
+    notes += [f"power: {why}" for why in sorted(x for x in no_power if x)]
     caption = Text("\n".join(notes), style="dim", justify="left")
     if random_init:
         caption.append(

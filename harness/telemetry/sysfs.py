@@ -1,0 +1,74 @@
+"""Reading sysfs: one root for tests (``HARNESS_SYSFS_ROOT``), thermal zones, CPU/GPU clocks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from harness.telemetry.common import clean_temps
+
+
+def sys_root() -> Path:
+    """``/`` normally; ``HARNESS_SYSFS_ROOT`` points the backends at a fake tree."""
+    return Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
+
+
+def under_root(path: str) -> Path:
+    return sys_root() / path.lstrip("/")
+
+
+def read_text(path: Path) -> str:
+    with open(path) as f:
+        return f.read().strip()
+
+
+def read_float(path: Path) -> float:
+    return float(read_text(path))
+
+
+class ThermalZones:
+    """``/sys/class/thermal/thermal_zone*/{type,temp}`` (millidegrees), offline ones dropped."""
+
+    def __init__(self) -> None:
+        zones = sorted(under_root("/sys/class/thermal").glob("thermal_zone*"))
+        self.zones: list[tuple[str, Path]] = []
+        for z in zones:
+            try:
+                name = read_text(z / "type")
+            except OSError:
+                continue
+            if (z / "temp").exists():
+                self.zones.append((name, z / "temp"))
+
+    def read(self) -> dict[str, float]:
+        out = {}
+        for name, path in self.zones:
+            try:
+                out[name] = read_float(path) / 1000.0
+            except (OSError, ValueError):
+                continue
+        return clean_temps(out)
+
+
+class Clocks:
+    """GPU devfreq and CPU cpufreq current clocks (MHz) where readable."""
+
+    def __init__(self) -> None:
+        self.paths: dict[str, Path] = {}
+        for dev in sorted(under_root("/sys/class/devfreq").glob("*")):
+            cur = dev / "cur_freq"
+            if cur.exists() and ("gpu" in dev.name or "gv11b" in dev.name or "ga10b" in dev.name or "gp10b" in dev.name):
+                self.paths["gpu"] = cur  # Hz
+        cpu0 = under_root("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
+        if cpu0.exists():
+            self.paths["cpu0"] = cpu0  # kHz
+
+    def read(self) -> dict[str, float]:
+        out = {}
+        for name, path in self.paths.items():
+            try:
+                v = read_float(path)
+            except (OSError, ValueError):
+                continue
+            out[name] = v / 1e6 if name == "gpu" else v / 1e3
+        return out
