@@ -11,16 +11,17 @@ from harness.errors import HarnessError
 app = typer.Typer(
     name="harness",
     help="Benchmark compressed YOLO person detectors on Jetson boards and desktops: "
-    "latency per stage, F1/AP50 on MOT sequences, model facts.",
+    "latency per stage, F1/AP50 on MOT sequences, power and energy per frame, model facts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
 
-from harness.cli import data, eval as eval_cmd, profiles, run  # noqa: E402
+from harness.cli import data, eval as eval_cmd, profiles, run, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
+app.add_typer(telemetry.app, name="telemetry")
 app.command("eval")(eval_cmd.eval_command)
 app.command("run")(run.run_command)
 

@@ -1,0 +1,119 @@
+"""``harness telemetry``: which power backends work here, parse tegrastats logs, sample live."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from harness.cli._console import console
+
+app = typer.Typer(help="Power and thermal telemetry: probe backends, parse tegrastats, sample live.", no_args_is_help=True)
+
+
+@app.command("probe")
+def probe_command(
+    profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile whose order to show."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Which telemetry backends are available here, and why not."""
+    from rich.table import Table
+
+    from harness.profiles import load_profile
+    from harness.telemetry.select import BACKEND_NAMES, probe, select_sampler
+
+    prof = load_profile(profile)
+    sampler, _ = select_sampler(prof.telemetry.prefer, prof.telemetry.interval_ms)
+    rows = [(n, a.ok, a.reason) for n, _, a in probe(list(BACKEND_NAMES), prof.telemetry.interval_ms)]
+    if as_json:
+        print(json.dumps({"selected": sampler.name, "order": prof.telemetry.prefer,
+                          "backends": [{"name": n, "available": ok, "reason": r} for n, ok, r in rows]}))
+        return
+    t = Table(title=f"telemetry backends (profile {prof.name}: {' > '.join(prof.telemetry.prefer)})", header_style="bold")
+    for c in ("backend", "available", "details"):
+        t.add_column(c)
+    for n, ok, reason in rows:
+        t.add_row(n, "[green]yes[/]" if ok else "[red]no[/]", reason)
+    con = console()
+    con.print(t)
+    con.print(f"selected: [bold]{sampler.name}[/]" + ("" if sampler.name != "none" else f" ({sampler.reason})"))
+
+
+@app.command("parse-tegrastats")
+def parse_tegrastats(
+    file: Path = typer.Argument(..., help="A saved tegrastats log."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array, one object per line."),
+) -> None:
+    """Parse a tegrastats log: total power with its scope, rails (mW), temperatures (C)."""
+    from harness.errors import TelemetryError
+    from harness.telemetry.tegrastats import parse_text
+
+    try:
+        text = file.read_text(errors="replace")
+    except OSError as e:
+        raise TelemetryError(f"{file}: cannot read ({e.strerror})", "pass a tegrastats log file") from e
+    rows = parse_text(text)
+    if not rows:
+        raise TelemetryError(f"{file}: no tegrastats lines found", "capture one with `tegrastats --interval 100 --logfile FILE`")
+    if as_json:
+        print(json.dumps([{k: r[k] for k in ("total_mw", "rails_mw", "temps_c", "scope", "clocks_mhz", "gpu_util_pct")}
+                          for r in rows]))
+        return
+    totals = [r["total_mw"] for r in rows if r["total_mw"] is not None]
+    con = console()
+    con.print(f"{len(rows)} lines, scope {rows[0]['scope']}, rails {', '.join(rows[0]['rails_mw'])}")
+    if totals:
+        con.print(f"total power: mean {sum(totals) / len(totals) / 1000:.3f} W, min {min(totals) / 1000:.3f} W, "
+                  f"max {max(totals) / 1000:.3f} W")
+    peaks: dict[str, float] = {}
+    for r in rows:
+        for k, v in r["temps_c"].items():
+            peaks[k] = max(v, peaks.get(k, v))
+    if peaks:
+        con.print("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
+
+
+@app.command("record")
+def record(
+    seconds: float = typer.Option(5.0, "--seconds", min=0.1, help="How long to sample."),
+    backend: str = typer.Option(None, "--backend", help="sysfs_ina3221 | jtop | tegrastats | nvml | rapl (default: the profile's first available)."),
+    profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile for order and rate."),
+    csv: Path = typer.Option(None, "--csv", help="Also write the raw samples here."),
+) -> None:
+    """Sample live for --seconds and print a summary (mean/min/max power, energy, peak temperatures)."""
+    from harness.errors import TelemetryError
+    from harness.profiles import load_profile
+    from harness.telemetry.common import peak_temps_c, window_energy_mj
+    from harness.telemetry.select import make_sampler, select_sampler
+
+    prof = load_profile(profile)
+    if backend:
+        sampler = make_sampler(backend, prof.telemetry.interval_ms)
+        avail = sampler.available()
+        if not avail.ok:
+            raise TelemetryError(f"{backend}: not available here: {avail.reason}", "run `harness telemetry probe`")
+    else:
+        sampler, _ = select_sampler(prof.telemetry.prefer, prof.telemetry.interval_ms, required=True)
+    sampler.start()
+    sampler.mark("start")
+    time.sleep(seconds)
+    sampler.mark("end")
+    trace = sampler.stop()
+    energy = window_energy_mj(trace, trace.marks["start"], trace.marks["end"])
+    power = [s.total_mw for s in trace.samples if s.total_mw is not None]
+    con = console()
+    con.print(f"{trace.backend} ({trace.scope}): {len(trace.samples)} samples in {seconds:g} s")
+    if power:
+        con.print(f"power: mean {sum(power) / len(power) / 1000:.3f} W, min {min(power) / 1000:.3f} W, max {max(power) / 1000:.3f} W")
+    if energy is not None:
+        con.print(f"energy: {energy / 1000:.3f} J over the window ({energy / seconds / 1000:.3f} W average)")
+    peaks = peak_temps_c(trace, trace.marks["start"], trace.marks["end"])
+    if peaks:
+        con.print("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
+    if csv:
+        from harness.results.store import atomic_write_text
+
+        atomic_write_text(csv, trace.to_csv())
+        con.print(f"samples written to {csv}")

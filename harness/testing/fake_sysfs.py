@@ -1,0 +1,91 @@
+"""Fake sysfs trees for Jetson INA3221 (JetPack 4/5/6 layouts), RAPL and thermal zones.
+
+Point the backends at one with ``HARNESS_SYSFS_ROOT=<root>``. Values are plain
+files, so a test can change them while a sampler runs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# Real rail layouts (labels as the boards report them).
+# (label, mV, mA) per channel, one list per INA3221 device.
+ORIN_NANO_RAILS = [[("VDD_IN", 5000, 1000), ("VDD_CPU_GPU_CV", 5000, 200), ("VDD_SOC", 5000, 300)]]
+AGX_ORIN_RAILS = [  # no VDD_IN; NC channels on the second device
+    [("VDD_GPU_SOC", 19864, 180), ("VDD_CPU_CV", 19864, 40), ("VIN_SYS_5V0", 4976, 810)],
+    [("NC", 0, 0), ("VDDQ_VDD2_1V8AO", 4976, 60), ("NC", 0, 0)],
+]
+
+
+def _write(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{value}\n")
+
+
+def ina3221_hwmon(root: Path, devices: list[list[tuple[str, float, float]]], hwmon_start: int = 3) -> list[Path]:
+    """JetPack 5/6 layout: one hwmon dir per device; channel 4 is the shunt-voltage sum."""
+    dirs = []
+    for i, rails in enumerate(devices):
+        d = root / f"sys/bus/i2c/drivers/ina3221/1-004{i}/hwmon/hwmon{hwmon_start + i}"
+        for n, (label, mv, ma) in enumerate(rails, start=1):
+            _write(d / f"in{n}_label", label)
+            _write(d / f"in{n}_input", mv)
+            _write(d / f"curr{n}_input", ma)
+        _write(d / "in7_label", "sum of shunt voltages")
+        _write(d / "in7_input", 40)
+        _write(d / "curr4_input", 1200)
+        dirs.append(d)
+    return dirs
+
+
+def set_rail(hwmon_dir: Path, label: str, mv: float, ma: float) -> None:
+    for lab in hwmon_dir.glob("in*_label"):
+        if lab.read_text().strip() == label:
+            n = lab.name[2:-6]
+            _write(hwmon_dir / f"in{n}_input", mv)
+            _write(hwmon_dir / f"curr{n}_input", ma)
+            return
+    raise KeyError(label)
+
+
+def ina3221_iio(root: Path, rails_mw: dict[str, float]) -> Path:
+    """JetPack 4 (Nano, TX2) IIO layout with ``rail_name_N`` / ``in_power{N}_input`` (mW)."""
+    d = root / "sys/bus/i2c/drivers/ina3221x/6-0040/iio:device0"
+    for n, (label, mw) in enumerate(rails_mw.items()):
+        _write(d / f"rail_name_{n}", label)
+        _write(d / f"in_power{n}_input", mw)
+    return d
+
+
+def thermal_zones(root: Path, temps_c: dict[str, float]) -> list[Path]:
+    """``thermal_zoneN/{type,temp}`` in millidegrees (use -256 for an offline sensor)."""
+    out = []
+    for i, (name, c) in enumerate(temps_c.items()):
+        z = root / f"sys/class/thermal/thermal_zone{i}"
+        _write(z / "type", name)
+        _write(z / "temp", int(c * 1000))
+        out.append(z)
+    return out
+
+
+def set_temp(root: Path, name: str, c: float) -> None:
+    for z in (root / "sys/class/thermal").glob("thermal_zone*"):
+        if (z / "type").read_text().strip() == name:
+            _write(z / "temp", int(c * 1000))
+            return
+    raise KeyError(name)
+
+
+def rapl(root: Path, energy_uj: float = 0, max_range_uj: float = 262143328850, packages: int = 1) -> list[Path]:
+    """``/sys/class/powercap/intel-rapl:N`` package domains (plus a core sub-domain)."""
+    out = []
+    for p in range(packages):
+        d = root / f"sys/class/powercap/intel-rapl:{p}"
+        _write(d / "name", f"package-{p}")
+        _write(d / "energy_uj", int(energy_uj))
+        _write(d / "max_energy_range_uj", int(max_range_uj))
+        sub = root / f"sys/class/powercap/intel-rapl:{p}:0"
+        _write(sub / "name", "core")
+        _write(sub / "energy_uj", 0)
+        out.append(d)
+    return out
