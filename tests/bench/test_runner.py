@@ -203,3 +203,32 @@ def test_sigkill_mid_run_loses_only_the_cell_in_progress(tmp_path, small_seq):
     assert sorted(r["cell_id"] for r in after) == sorted({c["cell_id"] for c in store.read_manifest()["cells"]})
     assert len(after) == 4
     assert not list((out / "k").rglob(".*.tmp"))  # temp files of a killed write are cleaned up
+
+
+def test_power_is_recorded_over_the_timed_window_on_a_jetson_like_tree(tmp_path, small_seq):
+    from harness.testing import fake_sysfs
+
+    sysroot = tmp_path / "sys-root"
+    fake_sysfs.ina3221_hwmon(sysroot, fake_sysfs.ORIN_NANO_RAILS)  # VDD_IN 5 V x 1 A
+    fake_sysfs.thermal_zones(sysroot, {"tj-thermal": 52.0, "cv0-thermal": -256.0})
+    prof = tmp_path / "jetson.yaml"
+    prof.write_text("name: fake-orin\nkind: jetson\ncompute: cpu\n"
+                    "telemetry:\n  prefer: [sysfs_ina3221, none]\n  interval_ms: 20\n  idle_s: 0.2\n  temp_limit_c: 95\n")
+    p = harness("run", "--suite", suite_file(tmp_path, models="yolov8n"), "--sequence", small_seq, "--profile", prof,
+                "--out", tmp_path / "r", "--run-id", "p", env={"HARNESS_SYSFS_ROOT": str(sysroot)})
+    assert p.returncode == 0, p.stdout + p.stderr
+    store = RunStore(tmp_path / "r" / "p")
+    assert store.read_manifest()["telemetry"]["selected"] == "sysfs_ina3221"
+    rec = store.read_records()[0]
+    pw = rec["power"]
+    assert (pw["backend"], pw["scope"]) == ("sysfs_ina3221", "module_input")
+    assert pw["mean_w"] == pytest.approx(5.0) and pw["idle_w"] == pytest.approx(5.0)
+    assert pw["energy_per_frame_mj"] == pytest.approx(5000.0 * pw["window_s"] / rec["n_frames"], rel=1e-3)
+    assert pw["dynamic_energy_per_frame_mj"] == pytest.approx(0.0, abs=1e-6)  # constant power: nothing above idle
+    # the window is the timed loop: its length matches the frames' summed latency
+    summed_s = sum(float(line.split(",")[4]) for line in (tmp_path / "r" / "p" / rec["files"]["frames"]).read_text().splitlines()[1:]) / 1000
+    assert pw["window_s"] == pytest.approx(summed_s, rel=0.05, abs=0.005)
+    assert pw["peak_temps_c"] == {"tj-thermal": 52.0} and pw["throttled"] is False
+    csv = (tmp_path / "r" / "p" / rec["files"]["telemetry"]).read_text()
+    assert csv.startswith("t_s,total_mw") and "# mark timed_start" in csv and "# mark idle_end" in csv
+    assert "W" in p.stdout and "5.00" in p.stdout  # the table shows power
