@@ -23,3 +23,17 @@ def test_nvpmodel_mode_is_read_by_name(tmp_path, monkeypatch):
     assert E._nvpmodel_mode() == "15W"
     monkeypatch.setenv("PATH", str(tmp_path / "none"))
     assert E._nvpmodel_mode() is None
+
+
+def test_cpu_inference_is_not_pinned_to_one_thread_by_import_order():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_NUM_THREADS"}
+    code = "import harness.bench, ultralytics, torch; print(torch.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert int(out) == len(os.sched_getaffinity(0))
+    env["OMP_NUM_THREADS"] = "1"  # the user's choice wins
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
+    assert int(out) == 1
