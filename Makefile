@@ -23,6 +23,7 @@ test-fast: $(STAMP)
 bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_eval.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_overhead.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_telemetry_overhead.py
 
 venv: $(STAMP)
 

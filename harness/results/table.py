@@ -16,12 +16,12 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
     """One row per cell: variant, model facts, latency, FPS, quality, status/reason."""
     t = Table(title=title, header_style="bold", show_lines=False)
     for col, just in [
-        ("cell", "left"), ("weights", "left"), ("runtime", "left"), ("params M", "right"), ("GFLOPs", "right"),
-        ("file MB", "right"), ("mean ms", "right"), ("p50", "right"), ("p99", "right"), ("pre/inf/post ms", "right"),
+        ("cell", "left"), ("weights", "left"), ("runtime", "left"), ("params M", "right"),
+        ("file MB", "right"), ("mean ms", "right"), ("p99", "right"), ("pre/inf/post ms", "right"),
         ("FPS", "right"), ("W", "right"), ("mJ/frame", "right"), ("FPS/W", "right"), ("F1", "right"),
         ("AP50", "right"), ("status", "left"),
     ]:
-        t.add_column(col, justify=just, overflow="fold", no_wrap=col == "cell")
+        t.add_column(col, justify=just, overflow="fold", no_wrap=col in ("cell", "weights", "status", "mean ms"))
     random_init = False
     notes: list[str] = []
     for r in records:
@@ -38,10 +38,9 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
         size = m.get("artifact_bytes")
         t.add_row(
             r.get("cell_id", "?"), weights, (r.get("runtime") or "—").replace("ExecutionProvider", " EP"),
-            _num(params / 1e6 if params else None, ".2f"), _num(m.get("gflops"), ".1f"),
-            _num(size / 1e6 if size else None, ".1f"),
+            _num(params / 1e6 if params else None, ".2f"), _num(size / 1e6 if size else None, ".1f"),
             _num(tot.get("mean_ms"), ".1f") + ("" if tot.get("std_ms") is None else f" ±{tot['std_ms']:.1f}"),
-            _num(tot.get("p50_ms"), ".1f"), _num(tot.get("p99_ms"), ".1f"), stages,
+            _num(tot.get("p99_ms"), ".1f"), stages,
             _num(r.get("fps"), ".1f"), _num(pw.get("mean_w"), ".2f"), _num(pw.get("energy_per_frame_mj"), ".1f"),
             _num(pw.get("fps_per_w"), ".2f"), _num(q.get("f1"), ".3f"), _num(q.get("ap50"), ".3f"), status,
         )
