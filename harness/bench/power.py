@@ -28,12 +28,14 @@ from harness.telemetry.select import select_sampler
 from harness.telemetry.sysfs import ThermalZones
 
 IDLE_START, IDLE_END, TIMED_START, TIMED_END = "idle_start", "idle_end", "timed_start", "timed_end"
+CLOCK_SHORTFALL = 0.9  # a pinned clock reading below 90 % of its window maximum counts as throttling
 
 
 class PowerMeter:
     def __init__(self, profile: DeviceProfile, sleep=time.sleep) -> None:
         self.cfg = profile.telemetry
         self.cooldown_cfg = profile.cooldown
+        self.clocks_pinned = profile.power_mode.jetson_clocks
         self.sampler, self.probes = select_sampler(self.cfg.prefer, self.cfg.interval_ms, self.cfg.required)
         self.sleep = sleep
         self.active = not isinstance(self.sampler, NullSampler)
@@ -139,9 +141,23 @@ class PowerMeter:
             if hot:
                 zone = max(hot, key=hot.get)
                 reasons.append(f"{zone} reached {hot[zone]:.1f} C >= limit {limit:g} C")
+        if self.clocks_pinned:
+            for name, (hi, lo) in _clock_range(trace, t0, t1).items():
+                checked = True
+                if lo < CLOCK_SHORTFALL * hi:
+                    reasons.append(f"{name} clock fell from {hi:g} to {lo:g} MHz while clocks were pinned")
         if not checked:
-            return None, "no throttle counter and no temp_limit_c in the profile"
+            return None, "no throttle counter, no temp_limit_c and no pinned clocks to check"
         return bool(reasons), "; ".join(reasons) or None
+
+
+def _clock_range(trace: Trace, t0: float, t1: float) -> dict[str, tuple[float, float]]:
+    """Highest and lowest reading of each clock during the window (MHz)."""
+    seen: dict[str, list[float]] = {}
+    for s in samples_in(trace, t0, t1):
+        for k, v in s.clocks_mhz.items():
+            seen.setdefault(k, []).append(v)
+    return {k: (max(v), min(v)) for k, v in seen.items() if max(v) > 0}
 
 
 def _r(v, nd: int = 4):

@@ -186,23 +186,19 @@ class NullSampler:
         return self._trace
 
 
-class PollingSampler:
-    """Base for backends read by polling: a daemon thread calls ``read()`` every interval.
+class SamplerBase:
+    """What every backend shares: a cached, never-raising probe and marks on the trace.
 
-    Subclasses set ``name``/``scope`` and implement ``_probe()`` (-> Availability)
-    and ``read(t_s) -> Sample``. ``available()`` is cached and never raises.
+    Subclasses set ``name`` and implement ``_probe() -> Availability``,
+    ``start()`` (creating ``self._trace``) and ``stop() -> Trace``.
     """
 
-    name = "polling"
+    name = "base"
     scope: str | None = None
 
-    def __init__(self, interval_ms: int = 100) -> None:
-        self.interval_s = interval_ms / 1000.0
+    def __init__(self) -> None:
         self._avail: Availability | None = None
-        self._thread: threading.Thread | None = None
-        self._stop = threading.Event()
         self._trace: Trace | None = None
-        self._error: BaseException | None = None
 
     def available(self) -> Availability:
         if self._avail is None:
@@ -214,6 +210,28 @@ class PollingSampler:
 
     def _probe(self) -> Availability:  # pragma: no cover - overridden
         raise NotImplementedError
+
+    def mark(self, label: str) -> None:
+        if self._trace is None:
+            raise TelemetryError(f"{self.name}: mark({label!r}) before start()", "call start() first")
+        self._trace.marks[label] = time.perf_counter()
+
+
+class PollingSampler(SamplerBase):
+    """Base for backends read by polling: a daemon thread calls ``read()`` every interval.
+
+    Subclasses set ``name``/``scope`` and implement ``_probe()`` (-> Availability)
+    and ``read(t_s) -> Sample``.
+    """
+
+    name = "polling"
+
+    def __init__(self, interval_ms: int = 100) -> None:
+        super().__init__()
+        self.interval_s = interval_ms / 1000.0
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: BaseException | None = None
 
     def read(self, t_s: float) -> Sample:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -239,11 +257,6 @@ class PollingSampler:
             next_t += self.interval_s
             if next_t < time.perf_counter():  # fell behind: do not burst
                 next_t = time.perf_counter() + self.interval_s
-
-    def mark(self, label: str) -> None:
-        if self._trace is None:
-            raise TelemetryError(f"{self.name}: mark({label!r}) before start()", "call start() first")
-        self._trace.marks[label] = time.perf_counter()
 
     def stop(self) -> Trace:
         if self._thread is None or self._trace is None:

@@ -15,7 +15,7 @@ import threading
 import time
 
 from harness.errors import TelemetryError
-from harness.telemetry.common import Availability, Sample, Trace, clean_temps
+from harness.telemetry.common import Availability, Sample, SamplerBase, Trace, clean_temps
 from harness.telemetry.sysfs import under_root
 from harness.telemetry.sysfs_ina3221 import INPUT_RAILS
 
@@ -56,32 +56,26 @@ def temps_from(temperature: dict) -> dict[str, float]:
     return clean_temps(out)
 
 
-class JtopSampler:
+class JtopSampler(SamplerBase):
     name = "jtop"
 
     def __init__(self, interval_ms: int = 500) -> None:
+        super().__init__()
         self.interval_s = max(MIN_INTERVAL_S, interval_ms / 1000)
-        self.scope: str | None = None
-        self._avail: Availability | None = None
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
-        self._trace: Trace | None = None
         self._error: str | None = None
 
-    def available(self) -> Availability:
-        if self._avail is None:
-            try:
-                from jtop import jtop  # noqa: F401
-            except ImportError:
-                self._avail = Availability(False, "jetson-stats not installed (pip install jetson-stats)")
-                return self._avail
-            sock = under_root("/run/jtop.sock")
-            if not sock.exists():
-                self._avail = Availability(False, "no /run/jtop.sock: jtop service inactive or socket not mounted "
-                                                  "(sudo systemctl restart jtop.service; docker run -v /run/jtop.sock:/run/jtop.sock)")
-            else:
-                self._avail = Availability(True, f"jtop service at {sock}")
-        return self._avail
+    def _probe(self) -> Availability:
+        try:
+            from jtop import jtop  # noqa: F401
+        except ImportError:
+            return Availability(False, "jetson-stats not installed (pip install jetson-stats)")
+        sock = under_root("/run/jtop.sock")
+        if not sock.exists():
+            return Availability(False, "no /run/jtop.sock: jtop service inactive or socket not mounted "
+                                       "(sudo systemctl restart jtop.service; docker run -v /run/jtop.sock:/run/jtop.sock)")
+        return Availability(True, f"jtop service at {sock}")
 
     def start(self) -> None:
         from jtop import jtop
@@ -113,11 +107,6 @@ class JtopSampler:
         ready.wait(timeout=10)
         if self._error:
             raise TelemetryError(f"jtop: {self._error}")
-
-    def mark(self, label: str) -> None:
-        if self._trace is None:
-            raise TelemetryError(f"jtop: mark({label!r}) before start()", "call start() first")
-        self._trace.marks[label] = time.perf_counter()
 
     def stop(self) -> Trace:
         if self._thread is None or self._trace is None:

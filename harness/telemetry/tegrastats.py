@@ -18,11 +18,11 @@ import threading
 import time
 
 from harness.errors import TelemetryError
-from harness.telemetry.common import Availability, Sample, Trace, clean_temps
+from harness.telemetry.common import Availability, Sample, SamplerBase, Trace, clean_temps
 from harness.telemetry.sysfs_ina3221 import total_of
 
 _NUM = r"-?\d+(?:\.\d+)?"
-RAIL_RE = re.compile(rf"(?<![\w@])([A-Z][A-Z0-9_]*) (\d+)(?:mW)?/(\d+)(?:mW)?(?:/(\d+)(?:mW)?)?(?=\s|$)")
+RAIL_RE = re.compile(r"(?<![\w@])([A-Z][A-Z0-9_]*) (\d+)(?:mW)?/(\d+)(?:mW)?(?:/(\d+)(?:mW)?)?(?=\s|$)")
 TEMP_RE = re.compile(rf"(?<![\w%])([A-Za-z][\w]*)@({_NUM})(?:C/{_NUM}C|/{_NUM}C|C)(?=\s|$)")
 GR3D_RE = re.compile(r"GR3D_FREQ (\d+)%(?:@\[?([\d,]+)\]?)?")
 EMC_RE = re.compile(r"EMC_FREQ (\d+)%(?:@(\d+))?")
@@ -59,28 +59,23 @@ def parse_text(text: str) -> list[dict]:
     return [p for p in (parse_line(ln) for ln in text.splitlines() if ln.strip()) if p is not None]
 
 
-class TegrastatsSampler:
+class TegrastatsSampler(SamplerBase):
     """Runs ``tegrastats --interval N`` and timestamps each line as it arrives."""
 
     name = "tegrastats"
 
     def __init__(self, interval_ms: int = 100, exe: str | None = None) -> None:
+        super().__init__()
         self.interval_ms = max(10, interval_ms)
         self.exe = exe
-        self.scope: str | None = None
-        self._avail: Availability | None = None
         self._proc: subprocess.Popen | None = None
         self._thread: threading.Thread | None = None
-        self._trace: Trace | None = None
 
-    def available(self) -> Availability:
-        if self._avail is None:
-            self.exe = self.exe or shutil.which("tegrastats")
-            if not self.exe:
-                self._avail = Availability(False, "tegrastats not on PATH (not a Jetson, or not mounted in the container)")
-            else:
-                self._avail = Availability(True, self.exe)
-        return self._avail
+    def _probe(self) -> Availability:
+        self.exe = self.exe or shutil.which("tegrastats")
+        if not self.exe:
+            return Availability(False, "tegrastats not on PATH (not a Jetson, or not mounted in the container)")
+        return Availability(True, self.exe)
 
     def start(self) -> None:
         if not self.available().ok:
@@ -102,11 +97,6 @@ class TegrastatsSampler:
                 continue
             self.scope = self.scope or p["scope"]
             self._trace.samples.append(Sample(t, p["total_mw"], p["rails_mw"], p["temps_c"], p["clocks_mhz"]))
-
-    def mark(self, label: str) -> None:
-        if self._trace is None:
-            raise TelemetryError(f"tegrastats: mark({label!r}) before start()", "call start() first")
-        self._trace.marks[label] = time.perf_counter()
 
     def stop(self) -> Trace:
         if self._proc is None or self._trace is None:

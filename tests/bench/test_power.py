@@ -60,6 +60,21 @@ def test_temperature_limit_marks_throttling(orin):
     assert p["throttled"] is True and "gpu-thermal reached 91.0 C >= limit 85 C" in p["throttle_reason"]
 
 
+def test_a_pinned_clock_that_drops_marks_throttling(orin):
+    from harness.telemetry.common import Sample, Trace
+
+    prof = profile()
+    prof.power_mode.jetson_clocks = True
+    meter = PowerMeter(prof)
+    tr = Trace("sysfs_ina3221", "module_input", [Sample(t, 5000.0, clocks_mhz={"gpu": f}) for t, f in
+                                                   [(0.0, 1020.0), (0.5, 1020.0), (1.0, 612.0), (1.5, 1020.0), (2.0, 1020.0)]],
+               marks={TIMED_START: 0.2, TIMED_END: 1.8})
+    p = meter.summarise(tr, 10, 10.0, {})
+    assert p["throttled"] is True and "gpu clock fell from 1020 to 612 MHz" in p["throttle_reason"]
+    tr.samples[2].clocks_mhz["gpu"] = 1000.0  # within 10 %: DVFS noise, not throttling
+    assert meter.summarise(tr, 10, 10.0, {})["throttled"] is False
+
+
 def test_no_backend_gives_null_power_with_the_reason(tmp_path, monkeypatch):
     monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(tmp_path))
     meter = PowerMeter(profile())
