@@ -4,7 +4,7 @@ Same model (yolov8n architecture, seeded random weights), same decoded frames,
 the runner's own timed loop; rounds alternate "sampler off" / "sampler on" so
 drift hits both alike. The sampler is the sysfs INA3221 backend at 50 ms
 (20 Hz) reading a fake Orin Nano tree with real file reads (rails + thermal
-zones + clocks, as on a board), in its own thread. Goal: overhead < 1 %.
+zones + clocks, as on a board), polling from its own process as in `harness run`. Goal: overhead < 1 %.
 
     .venv/bin/python benchmarks/bench_telemetry_overhead.py [--frames 40] [--rounds 9] [--imgsz 640] [--interval-ms 50]
 """

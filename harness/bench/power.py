@@ -85,6 +85,12 @@ class PowerMeter:
     def mark(self, label: str) -> None:
         self.sampler.mark(label)
 
+    def close(self) -> None:
+        """Release the backend (ends a sampling process)."""
+        close = getattr(self.sampler, "close", None)
+        if close:
+            close()
+
     def end(self) -> Trace:
         return self.sampler.stop()
 

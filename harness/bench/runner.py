@@ -138,6 +138,7 @@ class Runner:
                 self._set_state(manifest, cell.cell_id, rec["status"])
                 self.progress("cell_done", {"record": rec})
         except KeyboardInterrupt:
+            self.power.close()
             for c in manifest["cells"]:
                 if c["state"] == "running":
                     c["state"] = "pending"
@@ -145,6 +146,7 @@ class Runner:
             self.store.write_manifest(manifest)
             self.store.log(f"{_now()} interrupted; resume with: harness run --resume {self.store.root}")
             raise
+        self.power.close()
         manifest["state"] = "complete"
         manifest["finished_at"] = _now()
         self.store.write_manifest(manifest)

@@ -101,6 +101,8 @@ def record(
     time.sleep(seconds)
     sampler.mark("end")
     trace = sampler.stop()
+    if hasattr(sampler, "close"):
+        sampler.close()
     energy = window_energy_mj(trace, trace.marks["start"], trace.marks["end"])
     power = [s.total_mw for s in trace.samples if s.total_mw is not None]
     con = console()

@@ -110,6 +110,7 @@ def test_nvml_counter_and_instant_power(monkeypatch):
 
     monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(power_mw=150_000, counter=True))
     s = NvmlSampler(interval_ms=10)
+    s.isolate = False  # the fake pynvml lives in this process only
     assert s.available().ok and "energy counter" in s.available().reason
     tr = sample_for(s, 0.2)
     assert window_energy_mj(tr, tr.marks["a"], tr.marks["b"]) == pytest.approx(150_000 * (tr.marks["b"] - tr.marks["a"]), rel=0.05)

@@ -108,8 +108,10 @@ class Counting(PollingSampler):
         return Sample(t_s, 1000.0)
 
 
-def test_polling_sampler_rate_marks_and_lifecycle():
+@pytest.mark.parametrize("isolate", [True, False], ids=["process", "thread"])
+def test_polling_sampler_rate_marks_and_lifecycle(isolate):
     s = Counting(interval_ms=20)
+    s.isolate = isolate
     with pytest.raises(TelemetryError, match="mark\\('x'\\) before start"):
         s.mark("x")
     with pytest.raises(TelemetryError, match="stop\\(\\) before start"):
@@ -125,22 +127,31 @@ def test_polling_sampler_rate_marks_and_lifecycle():
     assert tr.samples[0].t_s <= tr.marks["a"] < tr.marks["b"] <= tr.samples[-1].t_s
     assert window_energy_mj(tr, tr.marks["a"], tr.marks["b"]) == pytest.approx(1000.0 * (tr.marks["b"] - tr.marks["a"]))
     assert "t_s,total_mw" in tr.to_csv() and "# mark a" in tr.to_csv()
+    s.start()  # the sampling process is reused for the next window
+    time.sleep(0.1)
+    assert len(s.stop().samples) >= 4
+    s.close()
 
 
-def test_a_failing_read_is_reported_by_stop():
-    class Broken(Counting):
-        n = 0
+class Broken(Counting):
+    """Module level, so the sampling process can import it."""
 
-        def read(self, t_s):
-            self.n += 1
-            if self.n > 2:
-                raise OSError("sensor vanished")
-            return Sample(t_s, 1.0)
+    n = 0
 
+    def read(self, t_s):
+        self.n += 1
+        if self.n > 2:
+            raise OSError("sensor vanished")
+        return Sample(t_s, 1.0)
+
+
+@pytest.mark.parametrize("isolate", [True, False], ids=["process", "thread"])
+def test_a_failing_read_is_reported_by_stop(isolate):
     s = Broken(interval_ms=10)
+    s.isolate = isolate
     s.start()
     time.sleep(0.1)
-    with pytest.raises(TelemetryError, match="sampling failed: sensor vanished"):
+    with pytest.raises(TelemetryError, match="sampling failed: OSError: sensor vanished"):
         s.stop()
 
 
