@@ -9,12 +9,12 @@ STAMP  := $(VENV)/.installed
 # Jetson images bring NVIDIA's own wheels instead.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test test-fast bench venv sysdeps clean
+.PHONY: demo test test-fast bench venv sysdeps testdeps clean
 
 demo: $(STAMP)
 	$(BIN)/harness run
 
-test: $(STAMP)
+test: $(STAMP) testdeps
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs
 
 test-fast: $(STAMP)
@@ -41,6 +41,14 @@ sysdeps:
 		echo "installing system libraries for OpenCV (libgl1, libglib2.0-0)"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null; \
+	fi
+
+# The report tests open the HTML report in a real headless browser.
+testdeps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing chromium (headless browser for the report tests)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
 	fi
 
 clean:

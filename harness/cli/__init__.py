@@ -17,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from harness.cli import compare, data, eval as eval_cmd, profiles, run, telemetry  # noqa: E402
+from harness.cli import compare, data, eval as eval_cmd, profiles, report, run, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -25,6 +25,7 @@ app.add_typer(telemetry.app, name="telemetry")
 app.command("eval")(eval_cmd.eval_command)
 app.command("run")(run.run_command)
 app.command("compare")(compare.compare_command)
+app.command("report")(report.report_command)
 
 
 def main() -> None:

@@ -58,6 +58,7 @@ def run_command(
     weights: str = typer.Option(None, "--weights", help="auto (pretrained, else random-init) | pretrained | random; overrides the suite."),
     resume: Path = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
     run_id: str = typer.Option(None, "--run-id", help="Name of the run directory (default: time-profile-suite)."),
+    compare_with: list[Path] = typer.Option(None, "--compare-with", help="Reference run dir(s) for the closing comparison (repeatable); the first is the baseline."),
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory."""
     from harness.bench.runner import RunPlan, Runner, new_run_id
@@ -91,8 +92,21 @@ def run_command(
     finally:
         signal.signal(signal.SIGTERM, old)
     con.print(records_table(records, title=f"{plan.run_id} — {plan.suite.name} on {plan.profile.name}"))
+    _print_comparison(store.root, compare_with or [])
     counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "skipped", "failed")}
     con.print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed — run directory: {store.root}")
+
+
+def _print_comparison(run_dir: Path, references: list[Path]) -> None:
+    """The closing comparison: this run against the references (baseline = first reference, else this run)."""
+    from harness.results.compare import compare
+    from harness.results.compare_table import compare_table
+    from harness.results.load import load_runs
+
+    runs = load_runs([*references, run_dir])
+    rows = compare(runs)
+    title = f"comparison against {runs[0].device}/{runs[0].run_id}" if references else "comparison (this run is the baseline)"
+    console(wide=True).print(compare_table(rows, title=title))
 
 
 def _printer(con):

@@ -128,6 +128,12 @@ def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
     return rows
 
 
+def device_labels(rows: list[dict]) -> list[str]:
+    """The device of each row, with the run id added when a device appears in several runs."""
+    several = len({r["run_id"] for r in rows}) > len({r["device"] for r in rows})
+    return [f"{r['device']}/{r['run_id']}" if several else r["device"] for r in rows]
+
+
 # --- sorting and filtering -------------------------------------------------------------
 
 _OPS = {">=": operator.ge, "<=": operator.le, "!=": operator.ne, "=": operator.eq, ">": operator.gt, "<": operator.lt,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from harness.results.compare import device_labels
 from harness.results.table import STATUS_STYLE
 
 
@@ -21,9 +22,7 @@ def compare_table(rows: list[dict], title: str | None = None) -> Table:
     for name, just in cols:
         t.add_column(name, justify=just, no_wrap=name in ("device", "model", "variant", "status"))
     notes: dict[str, None] = {}  # ordered set
-    several = len({r["run_id"] for r in rows}) > len({r["device"] for r in rows})
-    for r in rows:
-        device = f"{r['device']}/{r['run_id']}" if several else r["device"]
+    for r, device in zip(rows, device_labels(rows)):
         pareto = ("E" if r["pareto_f1_energy"] else "") + ("L" if r["pareto_f1_latency"] else "")
         status = Text(r["status"] or "?", style=STATUS_STYLE.get(r["status"], ""))
         if r["reason"]:

@@ -69,8 +69,10 @@ class RunStore:
     def read_manifest(self) -> dict:
         try:
             m = json.loads(self.manifest_path.read_text())
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):
             raise ResultsError(f"{self.root}: not a run directory (no manifest.json)", "pass a directory made by `harness run`") from None
+        except OSError as e:
+            raise ResultsError(f"{self.manifest_path}: cannot read ({e.strerror})", "check the path and permissions") from e
         except json.JSONDecodeError as e:
             raise ResultsError(f"{self.manifest_path}: corrupt JSON ({e})", "restore it or start a new run") from e
         if m.get("schema_version", 0) > SCHEMA_VERSION:

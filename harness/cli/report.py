@@ -1,0 +1,25 @@
+"""``harness report``: PNG plots and a self-contained HTML page for one or more runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli._console import console
+
+
+def report_command(
+    runs: list[Path] = typer.Argument(..., help="Run directories (results/<run-id>)."),
+    out: Path = typer.Option(..., "--out", help="Directory for report.html and the PNG plots."),
+    baseline: str = typer.Option(None, "--baseline", help="Run dir, run id or device name the ratios are against."),
+) -> None:
+    """Plots (speed/F1/params bars, frontiers, latency distributions, power traces, sample frames) + report.html."""
+    from harness.results.load import load_runs
+    from harness.results.report import build_report
+
+    res = build_report(load_runs(runs), out, baseline)
+    con = console()
+    con.print(f"wrote {res['html']} with {len(res['plots'])} plots:")
+    for p in res["plots"]:
+        con.print(f"  {p}")
