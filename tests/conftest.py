@@ -28,3 +28,11 @@ def small_seq(tmp_path_factory) -> Path:
     from harness.bench.synth import synthesize
 
     return synthesize(tmp_path_factory.mktemp("seq") / "SYNTH-small", n_frames=24, size=(320, 192), seed=3)
+
+
+@pytest.fixture
+def run_harness():
+    """Run the real ``harness`` console script (see tests/cli/conftest.py)."""
+    from tests.cli.conftest import harness
+
+    return harness

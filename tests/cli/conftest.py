@@ -3,8 +3,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 HARNESS = Path(sys.executable).parent / "harness"
 
 
@@ -13,11 +11,6 @@ def harness(*args, cwd=None, timeout=600, env=None):
     full_env = {**os.environ, **(env or {})}
     return subprocess.run([str(HARNESS), *map(str, args)], capture_output=True, text=True, cwd=cwd,
                           timeout=timeout, env=full_env, stdin=subprocess.DEVNULL)
-
-
-@pytest.fixture
-def run_harness():
-    return harness
 
 
 def assert_user_error(proc, *fragments):
