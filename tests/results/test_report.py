@@ -4,7 +4,6 @@ import shutil
 import subprocess
 
 import cv2
-import numpy as np
 import pytest
 
 from harness.results.load import load_runs
