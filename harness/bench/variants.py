@@ -1,10 +1,11 @@
 """Turning a Cell into something that runs: weights -> format/precision -> backend.
 
 Supported here: PyTorch fp32 (fp16 on CUDA), ONNX Runtime fp32/fp16 (exported
-through ultralytics, cached by content). Everything else is *skipped with the
-reason*, never silently dropped: TensorRT where it is not installed or there
-is no CUDA device, INT8 without a calibration pipeline, pruning and
-fine-tuning (not built yet in this harness version).
+through ultralytics, cached by content), structured pruning at any ratio
+combined with any of those (harness.bench.prune). Everything else is *skipped
+with the reason*, never silently dropped: TensorRT where it is not installed or
+there is no CUDA device, INT8 without a calibration pipeline, fine-tuning (not
+built yet in this harness version).
 """
 
 from __future__ import annotations
@@ -53,8 +54,6 @@ def pick_device(compute: str):
 
 def _unsupported_reason(cell: Cell, device) -> str | None:
     cuda = device.type == "cuda"
-    if cell.prune_ratio > 0:
-        return f"structured pruning ({cell.prune_ratio:.0%}) is not available in this harness version"
     if cell.finetuned:
         return "fine-tuned variants are not available in this harness version"
     if cell.format == "tensorrt":
@@ -131,12 +130,20 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
     if reason:
         raise CellSkipped(reason)
     weights = resolve_weights(cell.model, weights_policy)
+    pruning = None
+    if cell.prune_ratio > 0:
+        from harness.bench.prune import pruned_weights
+
+        res = pruned_weights(weights, cell.prune_ratio, imgsz)
+        weights, pruning = res.weights, res.facts
     from ultralytics import YOLO
     from ultralytics.nn.autobackend import AutoBackend
 
     yolo = YOLO(str(weights.path))
     torch_model = yolo.model.eval()
     facts = _model_facts(torch_model, imgsz, weights)
+    if pruning is not None:
+        facts["pruning"] = pruning
     person = _person_class(getattr(torch_model, "names", None))
     fp16 = cell.precision == "fp16"
     if cell.format == "pytorch":

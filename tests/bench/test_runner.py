@@ -232,3 +232,21 @@ def test_power_is_recorded_over_the_timed_window_on_a_jetson_like_tree(tmp_path,
     csv = (tmp_path / "r" / "p" / rec["files"]["telemetry"]).read_text()
     assert csv.startswith("t_s,total_mw") and "# mark timed_start" in csv and "# mark idle_end" in csv
     assert "W" in p.stdout and "5.00" in p.stdout  # the table shows power
+
+
+def test_pruning_experiment_runs_and_combines_with_onnx(tmp_path, small_seq):
+    suite = tmp_path / "prune.yaml"
+    suite.write_text("name: prune\nframes: 5\nwarmup: 1\nimgsz: 160\nexperiments:\n  - name: pruning\n    models: [yolov8n]\n"
+                     "    variants:\n      - {prune_ratio: 0.0}\n      - {prune_ratio: 0.3}\n      - {prune_ratio: 0.5}\n"
+                     "      - {format: onnx, precision: fp16, prune_ratio: 0.3}\n")
+    p = harness("run", "--suite", suite, "--sequence", small_seq, "--out", tmp_path / "r", "--run-id", "pr")
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = {r["cell_id"]: r for r in RunStore(tmp_path / "r" / "pr").read_records()}
+    assert [r["status"] for r in recs.values()] == ["ok"] * 4  # no SKIP
+    base = recs["pruning.yolov8n.pytorch-fp32"]["model"]
+    p30 = recs["pruning.yolov8n.pytorch-fp32-p30"]["model"]
+    p50 = recs["pruning.yolov8n.pytorch-fp32-p50"]["model"]
+    assert p50["params"] < p30["params"] < base["params"] and p50["params"] < 0.66 * base["params"]
+    assert p30["pruning"]["params_before"] == base["params"] and p30["weights_provenance"] == "random-init"
+    onnx = recs["pruning.yolov8n.onnx-fp16-p30"]
+    assert onnx["runtime"] == "CPUExecutionProvider" and onnx["model"]["pruning"]["params_after"] == p30["params"]
