@@ -38,6 +38,15 @@ class Experiment(BaseModel):
     variants: list[VariantSpec] = Field(default_factory=lambda: [VariantSpec()])
 
 
+class Calibration(BaseModel):
+    """Where INT8 calibration frames come from (never the evaluated frames)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sequence: str | None = Field(None, description="another MOT sequence; default: frames after the evaluated window")
+    frames: int = Field(300, ge=1, description="how many calibration images")
+
+
 class Suite(BaseModel):
     """A named set of experiments with common measurement settings."""
 
@@ -54,6 +63,7 @@ class Suite(BaseModel):
     weights: Literal["auto", "pretrained", "random"] = Field(
         "auto", description="auto: pretrained, else random-init (recorded); pretrained: no fallback; random: always random-init"
     )
+    calibration: Calibration = Field(default_factory=Calibration)
     experiments: list[Experiment] = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -12,9 +12,10 @@ def test_seed_suite_reproduces_the_notebook_matrix():
     assert [c.model for c in base] == ["yolov8n", "yolov8s", "yolov8m", "yolo11n", "yolo11s", "yolo11m",
                                        "yolo26n", "yolo26s", "yolo26m"]
     quant = [(c.format, c.precision) for c in cells if c.experiment == "quantization"]
-    assert quant == [("pytorch", "fp32"), ("onnx", "fp32"), ("onnx", "fp16"), ("tensorrt", "fp16"), ("tensorrt", "int8")]
+    assert quant == [("pytorch", "fp32"), ("onnx", "fp32"), ("onnx", "fp16"), ("onnx", "int8"), ("tensorrt", "fp16"),
+                     ("tensorrt", "int8")]
     assert [c.prune_ratio for c in cells if c.experiment == "pruning"] == [0.0, 0.3, 0.5]
-    assert len({c.cell_id for c in cells}) == len(cells) == 17
+    assert len({c.cell_id for c in cells}) == len(cells) == 18
 
 
 def test_quick_is_small_and_uses_nano_models():

@@ -107,6 +107,16 @@ class Runner:
         from harness.bench.power import PowerMeter
 
         self.power = PowerMeter(plan.profile)
+        self._calibration = None
+
+    def calibration(self):
+        """The INT8 calibration set (built on first use; frames never overlap the evaluated ones)."""
+        if self._calibration is None:
+            from harness.bench.calibration import calibration_set
+
+            cal = self.plan.suite.calibration
+            self._calibration = calibration_set(self.seq, self.plan.suite.frames, cal.frames, cal.sequence)
+        return self._calibration
 
     def settings(self) -> dict:
         s = self.plan.suite
@@ -169,7 +179,7 @@ class Runner:
         suite = self.plan.suite
         variant = None
         try:
-            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights)
+            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration)
             rec["model"] = variant.facts
             rec["runtime"] = variant.runtime
             rec["build"] = variant.build

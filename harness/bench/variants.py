@@ -64,8 +64,8 @@ def _unsupported_reason(cell: Cell, device) -> str | None:
         if not cuda:
             return "TensorRT needs a CUDA device and this run is on the CPU"
         return "TensorRT engines are not built by this harness version"
-    if cell.precision == "int8":
-        return f"{cell.format} int8 needs a calibration pipeline that this harness version does not have"
+    if cell.precision == "int8" and cell.format != "onnx":
+        return f"{cell.format} int8 is not available here (INT8 runs as ONNX QDQ on CPUs, as TensorRT on GPUs)"
     if cell.format == "pytorch" and cell.precision == "fp16" and not cuda:
         return "PyTorch fp16 needs a CUDA device; CPU half-precision is not a deployment target"
     return None
@@ -123,8 +123,12 @@ def _onnx_export(weights: Weights, imgsz: int, precision: str, device) -> tuple[
     return out, {"export_s": round(time.perf_counter() - t0, 3), "cache_hit": False, "cache_key": key}
 
 
-def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto") -> LoadedVariant:
-    """Resolve weights and build the cell's backend; CellSkipped when it cannot run here."""
+def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto",
+                 calibration=None) -> LoadedVariant:
+    """Resolve weights and build the cell's backend; CellSkipped when it cannot run here.
+
+    ``calibration`` is a callable returning the CalibrationSet, asked for only by INT8 cells.
+    """
     device = pick_device(compute)
     reason = _unsupported_reason(cell, device)
     if reason:
@@ -152,8 +156,15 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
         facts["artifact_bytes"] = facts["weights_file_bytes"]
         return LoadedVariant(backend, device, fp16, "torch", weights.path, weights, facts,
                              {"load_s": round(time.perf_counter() - t0, 3)}, person)
-    # ONNX
-    onnx_path, build = _onnx_export(weights, imgsz, cell.precision, device)
+    # ONNX (INT8: quantize the fp32 export on calibration frames)
+    onnx_path, build = _onnx_export(weights, imgsz, "fp32" if cell.precision == "int8" else cell.precision, device)
+    if cell.precision == "int8":
+        if calibration is None:
+            raise CellSkipped("ONNX int8 needs calibration frames (run it through `harness run`)")
+        from harness.bench.quantize import quantize_int8
+
+        onnx_path, qinfo = quantize_int8(onnx_path, calibration(), imgsz)
+        build = {**build, "int8": qinfo}
     t0 = time.perf_counter()
     backend = _onnx_autobackend()(str(onnx_path), device=device, fp16=False, verbose=False)
     build["ort_session_config"] = dict(ORT_SESSION_CONFIG)

@@ -10,7 +10,7 @@ CPU = torch.device("cpu")
 
 @pytest.mark.parametrize("cell, fragment", [
     (Cell("q", "yolov8n", "tensorrt", "fp16"), "TensorRT is not installed here"),
-    (Cell("q", "yolov8n", "onnx", "int8"), "onnx int8 needs a calibration pipeline"),
+    (Cell("q", "yolov8n", "pytorch", "int8"), "pytorch int8 is not available here"),
     (Cell("q", "yolov8n", "pytorch", "fp16"), "PyTorch fp16 needs a CUDA device"),
     (Cell("p", "yolov8m", "pytorch", "fp32", 0.0, True), "fine-tuned variants are not available"),
 ])
