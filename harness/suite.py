@@ -47,6 +47,17 @@ class Calibration(BaseModel):
     frames: int = Field(300, ge=1, description="how many calibration images")
 
 
+class Finetune(BaseModel):
+    """Fine-tuning for ``finetuned: true`` variants (after pruning, if any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: str | None = Field(None, description="data.yaml from `harness data to-yolo` (other sequences than the evaluated one)")
+    epochs: int = Field(10, ge=1)
+    imgsz: int | None = Field(None, ge=32, multiple_of=32, description="default: the suite's imgsz")
+    batch: int = Field(16, ge=1)
+
+
 class Suite(BaseModel):
     """A named set of experiments with common measurement settings."""
 
@@ -64,6 +75,7 @@ class Suite(BaseModel):
         "auto", description="auto: pretrained, else random-init (recorded); pretrained: no fallback; random: always random-init"
     )
     calibration: Calibration = Field(default_factory=Calibration)
+    finetune: Finetune = Field(default_factory=Finetune)
     experiments: list[Experiment] = Field(min_length=1)
 
     @model_validator(mode="after")

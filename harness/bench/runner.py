@@ -179,7 +179,8 @@ class Runner:
         suite = self.plan.suite
         variant = None
         try:
-            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration)
+            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
+                                   suite.finetune)
             rec["model"] = variant.facts
             rec["runtime"] = variant.runtime
             rec["build"] = variant.build
@@ -226,6 +227,11 @@ class Runner:
         rec["fps"] = round(1000.0 / float(total.mean()), 3) if total.size else None
         rec["timed_wall_s"] = round(m.wall_s, 4)
         rec["quality"] = m.quality.as_dict() if m.quality else None
+        tuning = (rec.get("model") or {}).get("finetune")
+        if tuning is not None:  # before/after F1: the same cell without fine-tuning, when this run has it
+            before = next((r for r in self.store.read_records() if r["cell_id"] == rec["cell_id"].removesuffix("-ft")), None)
+            tuning["f1_before"] = ((before or {}).get("quality") or {}).get("f1")
+            tuning["f1_after"] = (rec["quality"] or {}).get("f1")
         if m.quality is None:
             rec["quality_reason"] = f"{self.plan.sequence}: no gt/gt.txt, quality not measured"
         fps = rec["fps"]

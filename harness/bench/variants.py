@@ -1,11 +1,10 @@
 """Turning a Cell into something that runs: weights -> format/precision -> backend.
 
 Supported here: PyTorch fp32 (fp16 on CUDA), ONNX Runtime fp32/fp16 (exported
-through ultralytics, cached by content), structured pruning at any ratio
-combined with any of those (harness.bench.prune). Everything else is *skipped
-with the reason*, never silently dropped: TensorRT where it is not installed or
-there is no CUDA device, INT8 without a calibration pipeline, fine-tuning (not
-built yet in this harness version).
+through ultralytics, cached by content), ONNX int8 (static QDQ, calibrated),
+structured pruning at any ratio and fine-tuning, combined with any of those.
+Everything else is *skipped with the reason*, never silently dropped: TensorRT
+where it is not installed or there is no CUDA device, PyTorch int8/CPU fp16.
 """
 
 from __future__ import annotations
@@ -54,8 +53,6 @@ def pick_device(compute: str):
 
 def _unsupported_reason(cell: Cell, device) -> str | None:
     cuda = device.type == "cuda"
-    if cell.finetuned:
-        return "fine-tuned variants are not available in this harness version"
     if cell.format == "tensorrt":
         try:
             import tensorrt  # noqa: F401
@@ -124,10 +121,11 @@ def _onnx_export(weights: Weights, imgsz: int, precision: str, device) -> tuple[
 
 
 def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto",
-                 calibration=None) -> LoadedVariant:
+                 calibration=None, finetune_cfg=None) -> LoadedVariant:
     """Resolve weights and build the cell's backend; CellSkipped when it cannot run here.
 
-    ``calibration`` is a callable returning the CalibrationSet, asked for only by INT8 cells.
+    ``calibration`` is a callable returning the CalibrationSet, asked for only by INT8 cells;
+    ``finetune_cfg`` (a suite's ``finetune`` block) is used by fine-tuned cells.
     """
     device = pick_device(compute)
     reason = _unsupported_reason(cell, device)
@@ -140,6 +138,15 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
 
         res = pruned_weights(weights, cell.prune_ratio, imgsz)
         weights, pruning = res.weights, res.facts
+    tuning = None
+    if cell.finetuned:
+        if finetune_cfg is None or not finetune_cfg.data:
+            raise CellSkipped("fine-tuning needs training data: set finetune.data in the suite to a data.yaml "
+                              "from `harness data to-yolo` (other sequences than the evaluated one)")
+        from harness.bench.finetune import finetune
+
+        weights, tuning = finetune(weights, finetune_cfg.data, finetune_cfg.epochs, finetune_cfg.imgsz or imgsz,
+                                   finetune_cfg.batch, "0" if device.type == "cuda" else "cpu")
     from ultralytics import YOLO
     from ultralytics.nn.autobackend import AutoBackend
 
@@ -148,6 +155,8 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
     facts = _model_facts(torch_model, imgsz, weights)
     if pruning is not None:
         facts["pruning"] = pruning
+    if tuning is not None:
+        facts["finetune"] = tuning
     person = _person_class(getattr(torch_model, "names", None))
     fp16 = cell.precision == "fp16"
     if cell.format == "pytorch":

@@ -57,3 +57,21 @@ def check(
         con.print(f"[red]{len(report.errors)} problem(s)[/] in {seq_dir}")
         raise typer.Exit(1)
     con.print(f"[green]ok[/]: {seq_dir}")
+
+
+@app.command("to-yolo")
+def to_yolo(
+    sequences: list[Path] = typer.Argument(..., help="MOT sequence directories."),
+    out: Path = typer.Option(..., "--out", help="Dataset directory to create (images/, labels/, data.yaml)."),
+    val_fraction: float = typer.Option(0.1, "--val-fraction", min=0.0, max=0.9, help="Last fraction of each sequence used for val."),
+    min_visibility: float = typer.Option(0.25, "--min-visibility", min=0.0, max=1.0, help="Skip pedestrians less visible than this."),
+    max_frames: int = typer.Option(None, "--max-frames", help="Use only the first N frames of each sequence."),
+) -> None:
+    """Convert MOT sequences to a YOLO-format dataset (class 0 = person) for fine-tuning and calibration."""
+    import yaml
+
+    from harness.bench.toyolo import mot_to_yolo
+
+    data = mot_to_yolo(sequences, out, val_fraction, min_visibility, max_frames)
+    counts = yaml.safe_load(data.read_text())["harness"]
+    console().print(f"wrote {data}: {counts['train']} train / {counts['val']} val images, {counts['boxes']} boxes")

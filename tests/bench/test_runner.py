@@ -259,3 +259,45 @@ def test_pruning_experiment_runs_and_combines_with_onnx(tmp_path, small_seq):
     int8 = recs["pruning.yolov8n.onnx-int8"]
     cal = int8["build"]["int8"]["calibration"]
     assert cal["source"] == "held-out frames" and cal["frames"][0] > int8["settings"]["frame_last"]  # never evaluated frames
+
+
+def test_a_suite_with_every_variant_runs_here(tmp_path, small_seq):
+    from harness.bench.synth import synthesize
+    from harness.bench.toyolo import mot_to_yolo
+
+    data = mot_to_yolo([synthesize(tmp_path / "train-seq", n_frames=10, size=(320, 192), seed=9)], tmp_path / "ds")
+    suite = tmp_path / "all.yaml"
+    suite.write_text(f"""name: all
+frames: 5
+warmup: 1
+imgsz: 160
+calibration: {{frames: 8}}
+finetune: {{data: {data}, epochs: 1, batch: 4}}
+experiments:
+  - name: all
+    models: [yolov8n]
+    variants:
+      - {{format: pytorch, precision: fp32}}
+      - {{format: pytorch, precision: fp16}}
+      - {{format: onnx, precision: fp32}}
+      - {{format: onnx, precision: fp16}}
+      - {{format: onnx, precision: int8}}
+      - {{format: tensorrt, precision: fp16}}
+      - {{format: tensorrt, precision: int8}}
+      - {{prune_ratio: 0.3}}
+      - {{prune_ratio: 0.3, finetuned: true}}
+      - {{format: onnx, precision: int8, prune_ratio: 0.3, finetuned: true}}
+""")
+    p = harness("run", "--suite", suite, "--sequence", small_seq, "--out", tmp_path / "r", "--run-id", "all")
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = {r["cell_id"]: r for r in RunStore(tmp_path / "r" / "all").read_records()}
+    skipped = {k: r["reason"] for k, r in recs.items() if r["status"] == "skipped"}
+    assert set(skipped) == {"all.yolov8n.pytorch-fp16", "all.yolov8n.tensorrt-fp16", "all.yolov8n.tensorrt-int8"}
+    assert "CUDA" in skipped["all.yolov8n.pytorch-fp16"] and "TensorRT" in skipped["all.yolov8n.tensorrt-int8"]
+    ok = {k: r for k, r in recs.items() if r["status"] == "ok"}
+    assert len(ok) == 7 and all(r["latency"]["total"]["mean_ms"] > 0 and r["quality"] is not None for r in ok.values())
+    ft = ok["all.yolov8n.pytorch-fp32-p30-ft"]["model"]
+    assert ft["weights_provenance"] == "fine-tuned" and ft["finetune"]["epochs"] == 1
+    assert ft["finetune"]["f1_before"] == ok["all.yolov8n.pytorch-fp32-p30"]["quality"]["f1"]
+    assert ft["finetune"]["f1_after"] == ok["all.yolov8n.pytorch-fp32-p30-ft"]["quality"]["f1"]
+    assert ft["params"] == ok["all.yolov8n.pytorch-fp32-p30"]["model"]["params"]  # still pruned

@@ -12,7 +12,6 @@ CPU = torch.device("cpu")
     (Cell("q", "yolov8n", "tensorrt", "fp16"), "TensorRT is not installed here"),
     (Cell("q", "yolov8n", "pytorch", "int8"), "pytorch int8 is not available here"),
     (Cell("q", "yolov8n", "pytorch", "fp16"), "PyTorch fp16 needs a CUDA device"),
-    (Cell("p", "yolov8m", "pytorch", "fp32", 0.0, True), "fine-tuned variants are not available"),
 ])
 def test_cells_that_cannot_run_on_a_cpu_say_why(cell, fragment):
     assert fragment in V._unsupported_reason(cell, CPU)
