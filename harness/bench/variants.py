@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ def _unsupported_reason(cell: Cell, device) -> str | None:
             return "TensorRT is not installed here (import tensorrt failed); run this cell on a Jetson or CUDA desktop"
         if not cuda:
             return "TensorRT needs a CUDA device and this run is on the CPU"
-        return "TensorRT engines are not built by this harness version"
+        return None
     if cell.precision == "int8" and cell.format != "onnx":
         return f"{cell.format} int8 is not available here (INT8 runs as ONNX QDQ on CPUs, as TensorRT on GPUs)"
     if cell.format == "pytorch" and cell.precision == "fp16" and not cuda:
@@ -159,6 +160,8 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
         facts["finetune"] = tuning
     person = _person_class(getattr(torch_model, "names", None))
     fp16 = cell.precision == "fp16"
+    if cell.format == "tensorrt":
+        return _tensorrt_variant(cell, imgsz, device, weights, facts, person, calibration)
     if cell.format == "pytorch":
         t0 = time.perf_counter()
         backend = AutoBackend(torch_model, device=device, fp16=fp16, fuse=True, verbose=False).eval()
@@ -182,6 +185,44 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
     provider = _onnx_provider(backend)
     # The fp16 ONNX graph takes fp32 inputs only if exported so; feed what it declares.
     return LoadedVariant(backend, device, _onnx_wants_fp16(backend), provider, onnx_path, weights, facts, build, person)
+
+
+TRT_WORKSPACE_GB = 4.0
+
+
+def _tensorrt_variant(cell, imgsz, device, weights, facts, person, calibration) -> LoadedVariant:
+    """Build (or reuse) the engine on this device, load it, and time it with trtexec when present."""
+    import tensorrt as trt
+    from ultralytics.nn.autobackend import AutoBackend
+
+    from harness.bench import tensorrt as T
+    from harness.bench.environment import collect_environment
+
+    env = collect_environment()
+    where = f"L4T {env['l4t']}" if env.get("l4t") else (env.get("gpu_name") or "cuda")
+    cal, data = None, None
+    if cell.precision == "int8":
+        if calibration is None:
+            raise CellSkipped("TensorRT int8 needs calibration frames (run it through `harness run`)")
+        cal = calibration()
+        data = T.calibration_dataset(list(cal.paths), paths.cache_dir() / "calib" / cal.sha256[:16])
+    key = T.engine_key(weights.sha256, trt.__version__, where, cell.precision, imgsz, 1, TRT_WORKSPACE_GB,
+                       cal.sha256 if cal else None)
+    engine = T.engine_path(weights.path.stem, cell.precision, imgsz, key)
+    build = T.build_cached(engine, T.ultralytics_builder(weights.path, cell.precision, imgsz, TRT_WORKSPACE_GB, data))
+    build.update(cache_key=key, tensorrt=trt.__version__, device=where, workspace_gb=TRT_WORKSPACE_GB)
+    if cal is not None:
+        build["calibration"] = {**cal.describe(), "sha256": cal.sha256}
+    t0 = time.perf_counter()
+    backend = AutoBackend(str(engine), device=device, fp16=cell.precision == "fp16", verbose=False)
+    build["load_s"] = round(time.perf_counter() - t0, 3)
+    try:
+        build["trtexec"] = T.run_trtexec(engine)
+    except (BenchmarkError, OSError, subprocess.TimeoutExpired) as e:
+        build["trtexec"] = {"error": str(e)}
+    facts["artifact_bytes"] = engine.stat().st_size
+    return LoadedVariant(backend, device, bool(getattr(backend, "fp16", False)), "tensorrt", engine, weights,
+                         facts, build, person)
 
 
 # ONNX Runtime's worker threads busy-wait after each run by default; on a small
