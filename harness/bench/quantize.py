@@ -20,6 +20,7 @@ import numpy as np
 
 from harness import paths
 from harness.bench.calibration import CalibrationSet
+from harness.bench.weights import file_sha256
 from harness.errors import BenchmarkError
 
 
@@ -49,7 +50,7 @@ def quantize_int8(fp32_onnx: Path, cal: CalibrationSet, imgsz: int) -> tuple[Pat
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     cal_hash = cal.sha256
-    key_src = f"{_sha(fp32_onnx)}|{cal_hash}|{imgsz}|ort={onnxruntime.__version__}"
+    key_src = f"{file_sha256(fp32_onnx)}|{cal_hash}|{imgsz}|ort={onnxruntime.__version__}"
     key = hashlib.sha256(key_src.encode()).hexdigest()[:16]
     out = paths.cache_dir() / "onnx" / f"{fp32_onnx.stem.split('-fp32')[0]}-int8-{imgsz}-{key}.onnx"
     info = {"calibration": {**cal.describe(), "sha256": cal_hash}, "cache_key": key}
@@ -75,10 +76,3 @@ def quantize_int8(fp32_onnx: Path, cal: CalibrationSet, imgsz: int) -> tuple[Pat
         logging.getLogger().setLevel(quiet)
     return out, {**info, "quantize_s": round(time.perf_counter() - t0, 3), "cache_hit": False}
 
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
