@@ -83,8 +83,22 @@ def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb:
     """A builder that runs ultralytics' engine export on this device and moves the engine to the target."""
 
     def build(target: Path) -> str:
+        import io
+        import logging
+
         from ultralytics import YOLO
 
+        log = io.StringIO()
+        handler = logging.StreamHandler(log)  # ultralytics' exporter logs TensorRT's builder messages here
+        ulog = logging.getLogger("ultralytics")
+        ulog.addHandler(handler)
+        try:
+            _export(YOLO, target)
+        finally:
+            ulog.removeHandler(handler)
+        return log.getvalue() or f"ultralytics {precision} engine export of {weights.name} at imgsz {imgsz}"
+
+    def _export(YOLO, target: Path) -> None:  # noqa: N803 - the class is passed in
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / weights.name
             shutil.copy2(weights, src)
@@ -96,7 +110,6 @@ def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb:
                 raise BenchmarkError(f"TensorRT {precision} build failed: {type(e).__name__}: {e}",
                                      "see the builder log; check TensorRT/CUDA versions in the container") from e
             shutil.move(got, target)
-        return f"ultralytics {precision} engine export of {weights.name} at imgsz {imgsz}, workspace {workspace_gb:g} GB"
 
     return build
 

@@ -133,3 +133,31 @@ def test_run_trtexec_with_a_scripted_binary(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     out = T.run_trtexec(tmp_path / "model.engine")
     assert out["gpu_compute"]["mean_ms"] == 2.9013 and out["command"][0] == str(exe)
+
+
+def test_ultralytics_builder_moves_the_engine_and_keeps_the_log(monkeypatch, tmp_path, harness_cache):
+    import logging
+
+    import ultralytics
+
+    seen = {}
+
+    class FakeYOLO:
+        def __init__(self, path):
+            seen["path"] = path
+
+        def export(self, **kw):
+            seen.update(kw)
+            logging.getLogger("ultralytics").warning("TensorRT: building FP16 engine as model.engine")
+            out = tmp_path / "model.engine"
+            out.write_bytes(b"plan")
+            return str(out)
+
+    monkeypatch.setattr(ultralytics, "YOLO", FakeYOLO)
+    weights = tmp_path / "yolov8n.pt"
+    weights.write_bytes(b"w")
+    facts = T.build_cached(T.engine_path("yolov8n", "fp16", 640, "fake"),
+                           T.ultralytics_builder(weights, "fp16", 640, 4.0, None))
+    assert facts["cache_hit"] is False and facts["engine_bytes"] == 4
+    assert "building FP16 engine" in facts["builder_log"]
+    assert seen["format"] == "engine" and seen["half"] is True and seen["int8"] is False and seen["device"] == 0
