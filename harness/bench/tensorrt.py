@@ -89,13 +89,13 @@ def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb:
         from ultralytics import YOLO
 
         log = io.StringIO()
-        handler = logging.StreamHandler(log)  # ultralytics' exporter logs TensorRT's builder messages here
-        ulog = logging.getLogger("ultralytics")
-        ulog.addHandler(handler)
+        ulog = logging.getLogger("ultralytics")  # the exporter logs TensorRT's builder messages here
+        saved = (ulog.handlers[:], ulog.level)
+        ulog.handlers, ulog.level = [logging.StreamHandler(log)], logging.INFO  # into the record, not the console
         try:
             _export(YOLO, target)
         finally:
-            ulog.removeHandler(handler)
+            ulog.handlers, ulog.level = saved
         return log.getvalue() or f"ultralytics {precision} engine export of {weights.name} at imgsz {imgsz}"
 
     def _export(YOLO, target: Path) -> None:  # noqa: N803 - the class is passed in
