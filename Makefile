@@ -44,12 +44,12 @@ sysdeps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null; \
 	fi
 
-# The report tests open the HTML report in a real headless browser.
+# Real components the tests start: headless Chromium (report), OpenSSH server (devices on loopback).
 testdeps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
-		echo "installing chromium (headless browser for the report tests)"; \
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -x /usr/sbin/sshd ]; then \
+		echo "installing chromium and openssh-server for the tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium openssh-server >/dev/null; \
 	fi
 
 clean:

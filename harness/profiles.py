@@ -100,6 +100,7 @@ class DeviceProfile(_Strict):
     cooldown: Cooldown = Field(default_factory=Cooldown)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     power_cycle: PowerCycle = Field(default_factory=PowerCycle)
+    probe_root: str = Field("/", description="where preflight reads /proc/device-tree/model and /etc/nv_tegra_release (tests use a fake tree)")
 
 
 def profiles_dir() -> Path:

@@ -17,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from harness.cli import compare, data, eval as eval_cmd, profiles, report, run, telemetry  # noqa: E402
+from harness.cli import compare, data, doctor, eval as eval_cmd, profiles, report, run, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -26,6 +26,7 @@ app.command("eval")(eval_cmd.eval_command)
 app.command("run")(run.run_command)
 app.command("compare")(compare.compare_command)
 app.command("report")(report.report_command)
+app.command("doctor")(doctor.doctor_command)
 
 
 def main() -> None:

@@ -1,0 +1,42 @@
+"""``harness doctor``: preflight a device over SSH and print the checklist."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from harness.cli._console import console
+
+
+def doctor_command(
+    profile: str = typer.Option(..., "--profile", envvar="HARNESS_PROFILE", help="Device profile name or YAML path."),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into the profile's known_hosts."),
+    as_json: bool = typer.Option(False, "--json", help="Print facts and checks as JSON."),
+) -> None:
+    """Reach the device and check it against its profile (board, L4T, disk, engine, runtimes, power mode)."""
+    from rich.table import Table
+
+    from harness.errors import ProfileError
+    from harness.profiles import load_profile
+    from harness.remote.connection import DeviceConnection
+    from harness.remote.preflight import run_preflight
+
+    prof = load_profile(profile)
+    if prof.connection is None:
+        raise ProfileError(f"profile {prof.name!r} has no connection block", "doctor checks remote devices; add connection: {host: ...}")
+    with DeviceConnection(prof.connection, accept_new_host_key, prof.timeouts.command_s) as conn:
+        facts, checks = run_preflight(conn, prof)
+    failed = [c for c in checks if not c.ok]
+    if as_json:
+        print(json.dumps({"device": conn.where, "facts": facts, "ok": not failed,
+                          "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}))
+    else:
+        t = Table(title=f"{prof.name} ({conn.where})", header_style="bold")
+        for col in ("check", "", "detail"):
+            t.add_column(col)
+        for c in checks:
+            t.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
+        console().print(t)
+    if failed:
+        raise typer.Exit(1)

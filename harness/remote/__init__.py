@@ -1,0 +1,1 @@
+"""Host side: reaching devices over SSH (Fabric), preflight checks. Never imported by harness.bench."""

@@ -1,0 +1,120 @@
+"""Preflight (``harness doctor``, and the first step of a deploy): what the device is, and is it what the profile says.
+
+One remote command gathers every fact as ``key=value`` lines (one round trip).
+A mismatch with the profile -- wrong board, an unknown or different L4T major
+(a JetPack 6 image on an L4T r35 board), no container engine, no NVIDIA runtime
+-- is a failed check with the reason; the harness never guesses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harness.profiles import DeviceProfile
+
+MIN_FREE_DISK_GB = 2.0
+
+FACTS_SCRIPT = r"""
+r=$HARNESS_PROBE_ROOT
+printf 'model=%s\n' "$(tr -d '\000' < "$r/proc/device-tree/model" 2>/dev/null)"
+printf 'l4t=%s\n' "$(head -n1 "$r/etc/nv_tegra_release" 2>/dev/null)"
+printf 'boot_id=%s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
+printf 'disk_free_kb=%s\n' "$(df -Pk "$HOME" 2>/dev/null | awk 'NR==2{print $4}')"
+printf 'mem_total_kb=%s\n' "$(awk '/^MemTotal:/{print $2}' /proc/meminfo 2>/dev/null)"
+printf 'swap_total_kb=%s\n' "$(awk '/^SwapTotal:/{print $2}' /proc/meminfo 2>/dev/null)"
+printf 'docker=%s\n' "$(command -v docker 2>/dev/null)"
+printf 'podman=%s\n' "$(command -v podman 2>/dev/null)"
+printf 'docker_runtimes=%s\n' "$(docker info --format '{{json .Runtimes}}' 2>/dev/null | tr -d '\n')"
+printf 'python3=%s\n' "$(python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)"
+printf 'jtop_socket=%s\n' "$(test -S /run/jtop.sock && echo yes)"
+printf 'nvpmodel=%s\n' "$(nvpmodel -q 2>/dev/null | sed -n 's/^NV Power Mode: *//p' | head -n1)"
+printf 'jetson_clocks=%s\n' "$(command -v jetson_clocks 2>/dev/null)"
+printf 'trtexec=%s\n' "$(command -v trtexec 2>/dev/null || ls /usr/src/tensorrt/bin/trtexec 2>/dev/null)"
+printf 'arch=%s\n' "$(uname -m)"
+"""
+
+
+def facts_command(probe_root: str) -> list[str]:
+    """argv for the facts script, the probe root passed as a quoted environment value."""
+    return ["env", f"HARNESS_PROBE_ROOT={probe_root.rstrip('/')}", "sh", "-c", FACTS_SCRIPT]
+
+
+def parse_facts(text: str) -> dict[str, str]:
+    out = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            out[k.strip()] = v.strip()
+    return out
+
+
+def l4t_major(release_line: str) -> int | None:
+    """``# R36 (release), REVISION: 4.0, ...`` -> 36."""
+    if not release_line.startswith("# R"):
+        return None
+    try:
+        return int(release_line[3:].split()[0])
+    except (ValueError, IndexError):
+        return None
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+
+
+def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
+    """The checklist: every expectation of the profile against the device's facts."""
+    checks = [Check("reachable", True, f"boot id {facts.get('boot_id') or '?'}, {facts.get('arch') or '?'}")]
+    exp = profile.expect
+    model = facts.get("model", "")
+    if exp.board_contains:
+        checks.append(Check("board", exp.board_contains in model,
+                            f"{model or 'no /proc/device-tree/model'} (profile expects '{exp.board_contains}')"))
+    if exp.l4t_major is not None:
+        got = l4t_major(facts.get("l4t", ""))
+        if got is None:
+            checks.append(Check("l4t", False, f"no or unknown L4T release ({facts.get('l4t') or 'no /etc/nv_tegra_release'}); "
+                                              f"profile expects r{exp.l4t_major}"))
+        else:
+            checks.append(Check("l4t", got == exp.l4t_major, f"r{got} (profile expects r{exp.l4t_major}: "
+                                                               f"{'match' if got == exp.l4t_major else 'wrong image for this board'})"))
+    free_gb = int(facts.get("disk_free_kb") or 0) / 1024**2
+    checks.append(Check("disk", free_gb >= MIN_FREE_DISK_GB, f"{free_gb:.1f} GB free in $HOME (need {MIN_FREE_DISK_GB:g})"))
+    mem = int(facts.get("mem_total_kb") or 0) / 1024**2
+    swap = int(facts.get("swap_total_kb") or 0) / 1024**2
+    checks.append(Check("memory", mem > 0, f"{mem:.1f} GB RAM, {swap:.1f} GB swap"))
+    if profile.runtime == "host":
+        checks.append(Check("python3", bool(facts.get("python3")), f"python3 {facts.get('python3') or 'missing'}"))
+    else:
+        engine = facts.get(profile.runtime)
+        checks.append(Check(profile.runtime, bool(engine), engine or f"{profile.runtime} not on PATH"))
+        if profile.container.nvidia_runtime:
+            runtimes = facts.get("docker_runtimes", "")
+            checks.append(Check("nvidia runtime", "nvidia" in runtimes,
+                                "nvidia runtime registered" if "nvidia" in runtimes else "no nvidia runtime (install nvidia-container-toolkit)"))
+    if profile.container.mount_jtop_socket:
+        checks.append(Check("jtop", facts.get("jtop_socket") == "yes",
+                            "jtop service socket present" if facts.get("jtop_socket") == "yes" else "no /run/jtop.sock (sudo systemctl restart jtop.service)"))
+    if profile.power_mode.nvpmodel:
+        mode = facts.get("nvpmodel") or ""
+        checks.append(Check("nvpmodel", mode == profile.power_mode.nvpmodel,
+                            f"{mode or 'nvpmodel unavailable'} (profile wants {profile.power_mode.nvpmodel})"))
+    checks.append(Check("trtexec", True, facts.get("trtexec") or "not found (engine timing by trtexec skipped)"))
+    return checks
+
+
+def run_preflight(conn, profile: DeviceProfile) -> tuple[dict[str, str], list[Check]]:
+    r = conn.run(facts_command(profile.probe_root), timeout_s=profile.timeouts.command_s)
+    if not r.ok:
+        from harness.errors import RemoteError
+
+        raise RemoteError(f"{conn.where}: preflight script failed ({r.exit_code}): {r.stderr.strip()[-200:]}",
+                          "check that the device has a POSIX sh and coreutils")
+    facts = parse_facts(r.stdout)
+    return facts, evaluate(profile, facts)
+
+
+

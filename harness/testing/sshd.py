@@ -1,0 +1,73 @@
+"""A real OpenSSH server on a loopback port, standing for a device (DESIGN.md section 5)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SSHD = "/usr/sbin/sshd"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def keygen(path: Path) -> Path:
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(path)], check=True)
+    return path
+
+
+@dataclass
+class LoopbackDevice:
+    root: Path
+    port: int
+    client_key: Path
+    known_hosts: Path
+    host_key: Path
+    proc: subprocess.Popen | None = None
+
+    def start(self, path_dirs: tuple[Path, ...] = ()) -> LoopbackDevice:
+        Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+        path = ":".join([*map(str, path_dirs), os.environ.get("PATH", "/usr/bin:/bin")])
+        self.proc = subprocess.Popen(
+            [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(self.port), "-o", "ListenAddress=127.0.0.1",
+             "-o", f"HostKey={self.host_key}", "-o", f"AuthorizedKeysFile={self.root / 'authorized_keys'}",
+             "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password", "-o", "StrictModes=no",
+             "-o", "Subsystem=sftp internal-sftp", "-o", f"SetEnv=PATH={path}"],
+            stdout=subprocess.DEVNULL, stderr=open(self.root / "sshd.log", "ab"),
+        )
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"sshd did not listen on 127.0.0.1:{self.port}: {(self.root / 'sshd.log').read_text()[-500:]}")
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+            self.proc = None
+
+
+def make_device(root: Path) -> LoopbackDevice:
+    """Keys, authorized_keys and a known_hosts pinning this device's host key."""
+    if not os.path.exists(SSHD) or shutil.which("ssh-keygen") is None:
+        raise RuntimeError("openssh-server is not installed (make test installs it)")
+    root.mkdir(parents=True, exist_ok=True)
+    host = keygen(root / "host_key")
+    client = keygen(root / "client_key")
+    (root / "authorized_keys").write_text((root / "client_key.pub").read_text())
+    port = free_port()
+    pub = (root / "host_key.pub").read_text().split()
+    (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {pub[0]} {pub[1]}\n")
+    return LoopbackDevice(root, port, client, root / "known_hosts", host)
