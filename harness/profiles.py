@@ -79,6 +79,13 @@ class Timeouts(_Strict):
     cell_s: float = Field(3600.0, gt=0)
 
 
+class HostRuntime(_Strict):
+    """How ``runtime: host`` runs the runner on the device."""
+
+    python: str = Field("python3", description="interpreter on the device with edge-harness importable")
+    workdir: str = Field("~/edge-harness", description="device directory for inputs, runs and logs")
+
+
 class PowerCycle(_Strict):
     off: str | None = None
     on: str | None = None
@@ -100,6 +107,7 @@ class DeviceProfile(_Strict):
     cooldown: Cooldown = Field(default_factory=Cooldown)
     timeouts: Timeouts = Field(default_factory=Timeouts)
     power_cycle: PowerCycle = Field(default_factory=PowerCycle)
+    host_runtime: HostRuntime = Field(default_factory=HostRuntime)
     probe_root: str = Field("/", description="where preflight reads /proc/device-tree/model and /etc/nv_tegra_release (tests use a fake tree)")
 
 

@@ -17,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from harness.cli import compare, data, doctor, eval as eval_cmd, profiles, report, run, telemetry  # noqa: E402
+from harness.cli import compare, data, deploy, doctor, eval as eval_cmd, profiles, report, run, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -27,6 +27,7 @@ app.command("run")(run.run_command)
 app.command("compare")(compare.compare_command)
 app.command("report")(report.report_command)
 app.command("doctor")(doctor.doctor_command)
+app.command("deploy")(deploy.deploy_command)
 
 
 def main() -> None:

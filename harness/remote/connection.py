@@ -127,6 +127,30 @@ class DeviceConnection:
                               f"the device may be frozen or the link down; timeout was {t:g} s") from e
         return Result(command, r.exited, r.stdout, r.stderr)
 
+    def sftp(self):
+        if self._conn is None:
+            raise RemoteError(f"{self.where}: sftp() before open()", "open the connection first")
+        try:
+            return self._conn.sftp()
+        except Exception as e:  # noqa: BLE001 - paramiko
+            raise RemoteError(f"{self.where}: SFTP unavailable ({e})", "enable the sftp subsystem in the device's sshd") from e
+
+    def read_bytes(self, remote: str) -> bytes | None:
+        """A remote file's content, or None when it does not exist."""
+        try:
+            with self.sftp().open(remote, "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            return None
+        except (OSError, EOFError) as e:
+            raise RemoteError(f"{self.where}: cannot read {remote} ({e})", "check the link and the path") from e
+
+    def put(self, local: Path, remote: str) -> None:
+        try:
+            self.sftp().put(str(local), remote)
+        except (OSError, EOFError) as e:
+            raise RemoteError(f"{self.where}: cannot upload {local} to {remote} ({e})", "check free disk on the device") from e
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -33,14 +33,17 @@ class LoopbackDevice:
     host_key: Path
     proc: subprocess.Popen | None = None
 
-    def start(self, path_dirs: tuple[Path, ...] = ()) -> LoopbackDevice:
+    def start(self, path_dirs: tuple[Path, ...] = (), env: dict[str, str] | None = None) -> LoopbackDevice:
+        """Start (or restart) sshd; ``path_dirs`` go first on the sessions' PATH, ``env`` is set in them."""
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)
+        self._path_dirs, self._env = path_dirs, env or {}
         path = ":".join([*map(str, path_dirs), os.environ.get("PATH", "/usr/bin:/bin")])
+        setenv = " ".join([f"PATH={path}", *(f"{k}={v}" for k, v in self._env.items())])
         self.proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(self.port), "-o", "ListenAddress=127.0.0.1",
              "-o", f"HostKey={self.host_key}", "-o", f"AuthorizedKeysFile={self.root / 'authorized_keys'}",
              "-o", "UsePAM=no", "-o", "PermitRootLogin=prohibit-password", "-o", "StrictModes=no",
-             "-o", "Subsystem=sftp internal-sftp", "-o", f"SetEnv=PATH={path}"],
+             "-o", "Subsystem=sftp internal-sftp", "-o", f"SetEnv={setenv}"],
             stdout=subprocess.DEVNULL, stderr=open(self.root / "sshd.log", "ab"),
         )
         deadline = time.time() + 10
@@ -57,6 +60,18 @@ class LoopbackDevice:
             self.proc.terminate()
             self.proc.wait(timeout=10)
             self.proc = None
+
+    def kill_all(self) -> None:
+        """Kill the listener and every session it forked: the link drops as if the device vanished."""
+        if self.proc is None:
+            return
+        subprocess.run(["pkill", "-KILL", "-P", str(self.proc.pid)], check=False)
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+        self.proc = None
+
+    def restart(self) -> LoopbackDevice:
+        return self.start(self._path_dirs, self._env)
 
 
 def make_device(root: Path) -> LoopbackDevice:

@@ -1,0 +1,54 @@
+"""``harness deploy``: the suite on a device over SSH; results pulled into results/<run-id>/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli._console import console
+
+
+def deploy_command(
+    profile: str = typer.Option(..., "--profile", envvar="HARNESS_PROFILE", help="Device profile name or YAML path."),
+    suite: str = typer.Option("quick", "--suite", envvar="HARNESS_SUITE", help="quick | seed | path to a suite YAML."),
+    sequence: Path = typer.Option(None, "--sequence", help="Local MOT sequence to ship (default: the cached synthetic one)."),
+    frames: int = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite)."),
+    imgsz: int = typer.Option(None, "--imgsz", help="Input size in px (overrides the suite)."),
+    out: Path = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go."),
+    run_id: str = typer.Option(None, "--run-id", help="Run directory name (default: time-profile-suite)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue run --run-id on the device (after a lost link or reboot)."),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts."),
+    poll_s: float = typer.Option(2.0, "--poll-s", help="Seconds between progress polls."),
+) -> None:
+    """Preflight, lock, ship, run detached on the device, follow progress and pull records as they finish."""
+    from harness.bench.runner import new_run_id
+    from harness.cli.run import _apply_overrides, _demo_sequence, _print_comparison
+    from harness.errors import ProfileError
+    from harness.profiles import load_profile
+    from harness.remote.deploy import DeployPlan, deploy
+    from harness.suite import load_suite
+
+    prof = load_profile(profile)
+    s = _apply_overrides(load_suite(suite), frames, imgsz, None)
+    if resume and not run_id:
+        raise ProfileError("--resume needs --run-id", "pass the run id printed by the first deploy")
+    seq = sequence if sequence is not None else _demo_sequence(s.frames)
+    plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s)
+    con = console()
+
+    def progress(event: str, data: dict) -> None:
+        if event == "preflight":
+            con.print("preflight: " + ", ".join(f"{c.name} {'ok' if c.ok else 'FAIL'}" for c in data["checks"]))
+        elif event == "shipped":
+            con.print(f"shipped: sequence {'already on the device' if data['sequence_skipped'] else str(data['sequence_bytes_sent']) + ' bytes'}")
+        elif event == "started":
+            con.print(f"runner started on the device (pid {data['pid']}{', resuming' if data['resume'] else ''})")
+        elif event == "poll":
+            con.print(f"  {data['done']}/{data['total']} cells done" + (f", running {data['current']}" if data["current"] else ""))
+        elif event in ("reconnecting", "reconnected", "rebooted"):
+            con.print(f"[yellow]{event}[/] {data}")
+
+    store = deploy(plan, progress, resume=resume)
+    _print_comparison(store.root, [])
+    con.print(f"run directory: {store.root}")

@@ -1,0 +1,240 @@
+"""``harness deploy``: run a suite on a device over SSH and bring the results home.
+
+Steps: connect (strict, bounded) -> preflight (stop on a failed check) -> lock
+the device -> ship the suite, the device-side profile and the sequence (skipped
+when the same content is already there) -> start the runner detached
+(``setsid nohup``, every fd redirected, so it survives the SSH session) -> poll:
+pull the manifest and every finished record into ``results/<run-id>/`` as they
+appear -> on an SSH drop, reconnect with backoff; if the boot id changed, start
+the runner again with ``--resume`` (it continues after the last finished cell)
+-> release the lock. Records are pulled into the same atomic RunStore the
+local runner uses, so an interrupted deploy keeps everything already pulled.
+This version runs profiles with ``runtime: host``; container runtimes are
+issue 6's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shlex
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from harness.errors import ProfileError, RemoteError
+from harness.profiles import DeviceProfile
+from harness.remote import lock
+from harness.remote.connection import DeviceConnection
+from harness.remote.preflight import run_preflight
+from harness.results.store import RunStore, atomic_write_text
+from harness.suite import Suite
+
+POLL_S = 2.0
+BACKOFF_S = (1, 2, 4, 8, 15, 30)
+
+
+@dataclass
+class DeployPlan:
+    profile: DeviceProfile
+    suite: Suite
+    sequence: Path
+    run_id: str
+    out: Path
+    accept_new_host_key: bool = False
+    poll_s: float = POLL_S
+    reconnect_budget_s: float = 300.0
+    events: list[str] = field(default_factory=list)
+
+
+def _sequence_hash(seq: Path) -> str:
+    h = hashlib.sha256()
+    for f in sorted(p for p in seq.rglob("*") if p.is_file()):
+        h.update(str(f.relative_to(seq)).encode())
+        h.update(str(f.stat().st_size).encode())
+        h.update(f.read_bytes()[:65536])
+    return h.hexdigest()[:16]
+
+
+class Deployment:
+    def __init__(self, plan: DeployPlan, progress: Callable[[str, dict], None] | None = None) -> None:
+        if plan.profile.connection is None:
+            raise ProfileError(f"profile {plan.profile.name!r} has no connection block", "deploy needs connection: {host: ...}")
+        if plan.profile.runtime != "host":
+            raise ProfileError(f"profile {plan.profile.name!r}: runtime {plan.profile.runtime} is not deployable by this version",
+                               "use runtime: host (container runtimes come with the containers work)")
+        self.plan = plan
+        self.progress = progress or (lambda e, d: None)
+        self.conn: DeviceConnection | None = None
+        self.boot_id = ""
+        self.workdir = ""
+        self.store = RunStore(plan.out / plan.run_id)
+
+    # --- connection -----------------------------------------------------------------
+    def connect(self) -> None:
+        p = self.plan.profile
+        self.conn = DeviceConnection(p.connection, self.plan.accept_new_host_key, p.timeouts.command_s).open()
+
+    def reconnect(self) -> float:
+        """Reconnect with backoff; returns seconds it took. RemoteError when the budget runs out."""
+        t0 = time.monotonic()
+        for delay in (*BACKOFF_S, *([BACKOFF_S[-1]] * 100)):
+            if self.conn is not None:
+                self.conn.close()
+            try:
+                self.connect()
+                return time.monotonic() - t0
+            except RemoteError as e:
+                last = e
+                if time.monotonic() - t0 + delay > self.plan.reconnect_budget_s:
+                    raise RemoteError(f"{last.message}; gave up after {time.monotonic() - t0:.0f} s of reconnecting",
+                                      f"the run continues on the device; `harness deploy --resume {self.plan.run_id}` later") from e
+                self.progress("reconnecting", {"in_s": delay, "error": e.message})
+                time.sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def sh(self, script: str, timeout_s: float | None = None):
+        return self.conn.run(["sh", "-c", script], timeout_s=timeout_s)
+
+    # --- steps ----------------------------------------------------------------------
+    def preflight(self) -> None:
+        facts, checks = run_preflight(self.conn, self.plan.profile)
+        failed = [c for c in checks if not c.ok]
+        self.progress("preflight", {"checks": checks})
+        if failed:
+            raise RemoteError(f"{self.conn.where}: preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed),
+                              f"run `harness doctor --profile {self.plan.profile.name}` and fix the device or the profile")
+        self.boot_id = facts.get("boot_id", "")
+        home = self.sh('printf %s "$HOME"').stdout
+        wd = self.plan.profile.host_runtime.workdir
+        self.workdir = home + wd[1:] if wd.startswith("~") else wd
+
+    @property
+    def remote_run_dir(self) -> str:
+        return f"{self.workdir}/runs/{self.plan.run_id}"
+
+    def ship(self) -> dict:
+        """Suite, device profile and sequence; the sequence only when that content is not there yet."""
+        q = shlex.quote
+        inputs = f"{self.workdir}/inputs/{self.plan.run_id}"
+        self.sh(f"mkdir -p {q(inputs)} {q(self.workdir + '/runs')} {q(self.workdir + '/sequences')}")
+        prof = self.plan.profile.model_dump()
+        prof.pop("connection")
+        self._put_text(yaml.safe_dump(prof), f"{inputs}/profile.yaml")
+        self._put_text(yaml.safe_dump(self.plan.suite.model_dump()), f"{inputs}/suite.yaml")
+        seq = self.plan.sequence
+        digest = _sequence_hash(seq)
+        remote_seq = f"{self.workdir}/sequences/{seq.name}-{digest}"
+        done = self.conn.run(["test", "-f", f"{remote_seq}/.complete"]).ok
+        sent = 0
+        if not done:
+            tmp = remote_seq + ".partial"
+            self.sh(f"rm -rf {q(tmp)}")
+            dirs = sorted({p.parent for p in seq.rglob("*") if p.is_file()})
+            self.conn.run(["mkdir", "-p", *[f"{tmp}/{d.relative_to(seq)}".rstrip("/.") for d in dirs]])
+            for f in sorted(p for p in seq.rglob("*") if p.is_file()):
+                self.conn.put(f, f"{tmp}/{f.relative_to(seq)}")
+                sent += f.stat().st_size
+            self.sh(f"touch {q(tmp + '/.complete')} && rm -rf {q(remote_seq)} && mv {q(tmp)} {q(remote_seq)}")
+        info = {"sequence": remote_seq, "sequence_bytes_sent": sent, "sequence_skipped": done, "inputs": inputs}
+        self.progress("shipped", info)
+        return info
+
+    def _put_text(self, text: str, remote: str) -> None:
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+            f.write(text)
+        try:
+            self.conn.put(Path(f.name), remote)
+        finally:
+            Path(f.name).unlink(missing_ok=True)
+
+    def start(self, shipped: dict, resume: bool = False) -> None:
+        """Start the runner detached on the device (survives the SSH session)."""
+        py = self.plan.profile.host_runtime.python
+        inputs = shipped["inputs"]
+        if resume:
+            argv = [py, "-m", "harness", "run", "--resume", self.remote_run_dir]
+        else:
+            argv = [py, "-m", "harness", "run", "--profile", f"{inputs}/profile.yaml", "--suite", f"{inputs}/suite.yaml",
+                    "--sequence", shipped["sequence"], "--out", f"{self.workdir}/runs", "--run-id", self.plan.run_id]
+        log = f"{self.workdir}/runs/{self.plan.run_id}.log"
+        cmd = (f"cd {shlex.quote(self.workdir)} && setsid nohup {shlex.join(argv)} >> {shlex.quote(log)} 2>&1 < /dev/null "
+               f"& echo $!")
+        r = self.sh(cmd)
+        if not r.ok or not r.stdout.strip().isdigit():
+            raise RemoteError(f"{self.conn.where}: could not start the runner ({r.stderr.strip()[-200:]})", f"see {log} on the device")
+        self.pid = int(r.stdout.strip())
+        self.progress("started", {"pid": self.pid, "resume": resume})
+
+    def alive(self) -> bool:
+        return self.conn.run(["kill", "-0", str(self.pid)]).ok
+
+    def pull(self) -> dict:
+        """Copy the remote manifest and every new finished record (+ its files) into the local run dir."""
+        rd = self.remote_run_dir
+        raw = self.conn.read_bytes(f"{rd}/manifest.json")
+        if raw is None:
+            return {}
+        manifest = json.loads(raw)
+        self.store.root.mkdir(parents=True, exist_ok=True)
+        have = {r["cell_id"]: r for r in self.store.read_records()} if self.store.records_path.exists() else {}
+        remote_records = [json.loads(line) for line in (self.conn.read_bytes(f"{rd}/records.jsonl") or b"").decode().splitlines() if line.strip()]
+        for rec in remote_records:
+            if have.get(rec["cell_id"]) == rec:
+                continue
+            for rel in (rec.get("files") or {}).values():
+                data = self.conn.read_bytes(f"{rd}/{rel}")
+                if data is not None:
+                    atomic_write_text(self.store.root / rel, data.decode())
+            self.store.put_record(rec)
+        manifest["pulled_from"] = {"device": self.conn.where, "remote_run_dir": rd}
+        self.store.write_manifest(manifest)
+        return manifest
+
+    def current_boot_id(self) -> str:
+        return self.conn.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout.strip()
+
+
+def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None, resume: bool = False) -> RunStore:
+    d = Deployment(plan, progress)
+    d.connect()
+    d.preflight()
+    held = lock.acquire(d.conn, d.workdir, plan.run_id, d.boot_id)
+    shipped = d.ship()
+    d.start(shipped, resume=resume)
+    last_beat = time.monotonic()
+    try:
+        while True:
+            try:
+                manifest = d.pull()
+                state = manifest.get("state")
+                cells = manifest.get("cells", [])
+                d.progress("poll", {"done": sum(c["state"] in ("ok", "skipped", "failed") for c in cells), "total": len(cells),
+                                    "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state})
+                if state == "complete":
+                    break
+                if not d.alive():
+                    if d.current_boot_id() != d.boot_id:
+                        d.boot_id = d.current_boot_id()
+                        d.progress("rebooted", {})
+                    d.start(shipped, resume=True)  # the runner resumes after the last finished cell
+                if time.monotonic() - last_beat > 30:
+                    lock.heartbeat(d.conn, d.workdir, held)
+                    last_beat = time.monotonic()
+                time.sleep(plan.poll_s)
+            except RemoteError as e:
+                plan.events.append(f"link lost: {e.message}")
+                took = d.reconnect()
+                plan.events.append(f"reconnected after {took:.1f} s")
+                d.progress("reconnected", {"after_s": took})
+        d.pull()
+        lock.release(d.conn, d.workdir)
+    finally:
+        if d.conn is not None:
+            d.conn.close()
+    return d.store

@@ -1,0 +1,62 @@
+"""A device-side lock so two runs never collide on one board.
+
+``<workdir>/lock.json`` is created with ``set -o noclobber`` (atomic on POSIX
+shells) and holds owner, run id, boot id and a heartbeat time. A lock is stale
+when the device rebooted (boot id differs) or the heartbeat is older than
+``STALE_S``; a stale lock is taken over, a live one is refused with its owner.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import shlex
+import socket
+import time
+
+from harness.errors import RemoteError
+
+STALE_S = 600
+
+
+def owner() -> str:
+    return f"{getpass.getuser()}@{socket.gethostname()}"
+
+
+def _lock_path(workdir: str) -> str:
+    return f"{workdir}/lock.json"
+
+
+def acquire(conn, workdir: str, run_id: str, boot_id: str) -> dict:
+    """Take the lock in ``workdir`` (an absolute path; every path is quoted)."""
+    info = {"owner": owner(), "run_id": run_id, "boot_id": boot_id, "heartbeat": time.time()}
+    path = shlex.quote(_lock_path(workdir))
+    body = json.dumps(info)
+    create = f"mkdir -p {shlex.quote(workdir)} && (set -o noclobber; printf %s {shlex.quote(body)} > {path})"
+    r = conn.run(["sh", "-c", create])
+    if r.ok:
+        return info
+    current = conn.run(["cat", _lock_path(workdir)])
+    try:
+        held = json.loads(current.stdout)
+    except json.JSONDecodeError:
+        held = {}
+    stale = held.get("boot_id") != boot_id or time.time() - float(held.get("heartbeat", 0)) > STALE_S
+    if held.get("run_id") == run_id or stale:
+        conn.run(["sh", "-c", f"printf %s {shlex.quote(body)} > {path}"])
+        return {**info, "took_over": held}
+    raise RemoteError(
+        f"{conn.where}: locked by {held.get('owner', '?')} for run {held.get('run_id', '?')} "
+        f"(heartbeat {int(time.time() - float(held.get('heartbeat', 0)))} s ago)",
+        f"wait for that run, or `harness deploy --resume {held.get('run_id', 'RUN')}` from its owner; a lock goes stale after "
+        f"{STALE_S} s without heartbeat or after a reboot",
+    )
+
+
+def heartbeat(conn, workdir: str, info: dict) -> None:
+    info["heartbeat"] = time.time()
+    conn.run(["sh", "-c", f"printf %s {shlex.quote(json.dumps(info))} > {shlex.quote(_lock_path(workdir))}"])
+
+
+def release(conn, workdir: str) -> None:
+    conn.run(["rm", "-f", _lock_path(workdir)])

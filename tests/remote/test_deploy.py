@@ -1,0 +1,124 @@
+"""harness deploy end to end against real sshd "devices" on loopback (runtime: host)."""
+
+import json
+import sys
+import threading
+import time
+
+import pytest
+import yaml
+
+from harness.errors import RemoteError
+from harness.profiles import DeviceProfile
+from harness.remote.deploy import DeployPlan, deploy
+from harness.results.store import RunStore
+from harness.suite import Suite
+from harness.testing.sshd import make_device
+
+pytestmark = pytest.mark.slow
+
+SUITE = {"name": "tiny", "frames": 6, "warmup": 2, "imgsz": 160,
+         "experiments": [{"name": "baseline", "models": ["yolov8n", "yolo11n", "yolo26n"]}]}
+
+
+@pytest.fixture
+def device(tmp_path, harness_cache):
+    dev = make_device(tmp_path / "dev")
+    dev.start(env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache), "PYTHONDONTWRITEBYTECODE": "1"})
+    board = tmp_path / "board"
+    (board / "etc").mkdir(parents=True)
+    (board / "etc" / "nv_tegra_release").write_text("# R36 (release), REVISION: 4.0\n")
+    dev.board = board
+    yield dev
+    dev.kill_all()
+
+
+def profile(device, tmp_path, workdir=None):
+    return DeviceProfile.model_validate({
+        "name": "loop", "kind": "jetson", "runtime": "host", "compute": "cpu",
+        "connection": {"host": "127.0.0.1", "user": "root", "port": device.port, "key_file": str(device.client_key),
+                       "known_hosts": str(device.known_hosts), "connect_timeout_s": 5},
+        "expect": {"l4t_major": 36}, "probe_root": str(device.board),
+        # a work dir with shell metacharacters: everything that reaches the remote shell must be quoted
+        "host_runtime": {"python": sys.executable, "workdir": str(workdir or tmp_path / "dev work; touch INJECTED $(id)")},
+    })
+
+
+def test_deploy_runs_the_suite_and_pulls_every_record(device, tmp_path, small_seq):
+    events = []
+    plan = DeployPlan(profile(device, tmp_path), Suite.model_validate(SUITE), small_seq, "d1", tmp_path / "results", poll_s=0.5)
+    t0 = time.perf_counter()
+    store = deploy(plan, lambda e, d: events.append(e))
+    took = time.perf_counter() - t0
+    recs = store.read_records()
+    assert [r["status"] for r in recs] == ["ok"] * 3 and store.read_manifest()["state"] == "complete"
+    for r in recs:
+        assert (store.root / r["files"]["frames"]).is_file() and (store.root / r["files"]["detections"]).is_file()
+    assert {"preflight", "shipped", "started", "poll"} <= set(events)
+    assert not list(tmp_path.rglob("INJECTED*")), "a path reached the shell unquoted"
+    workdir = tmp_path / "dev work; touch INJECTED $(id)"
+    assert not (workdir / "lock.json").exists()  # released
+    # a second deploy of the same content ships no sequence bytes
+    again = []
+    deploy(DeployPlan(profile(device, tmp_path), Suite.model_validate(SUITE), small_seq, "d2", tmp_path / "results", poll_s=0.5),
+           lambda e, d: again.append((e, d)))
+    assert next(d for e, d in again if e == "shipped")["sequence_skipped"] is True
+    print(f"deploy of 3 cells took {took:.1f} s")
+
+
+def test_a_locked_device_is_refused_with_the_owner(device, tmp_path, small_seq):
+    workdir = tmp_path / "wd"
+    workdir.mkdir()
+    boot = open("/proc/sys/kernel/random/boot_id").read().strip()
+    (workdir / "lock.json").write_text(json.dumps({"owner": "alice@lab-host", "run_id": "other", "boot_id": boot,
+                                                   "heartbeat": time.time()}))
+    plan = DeployPlan(profile(device, tmp_path, workdir), Suite.model_validate(SUITE), small_seq, "d3", tmp_path / "results")
+    with pytest.raises(RemoteError, match="locked by alice@lab-host for run other"):
+        deploy(plan)
+    # a lock from before a reboot (another boot id) is stale and taken over
+    (workdir / "lock.json").write_text(json.dumps({"owner": "alice@lab-host", "run_id": "other", "boot_id": "old-boot",
+                                                   "heartbeat": time.time()}))
+    plan.poll_s = 0.5
+    assert [r["status"] for r in deploy(plan).read_records()] == ["ok"] * 3
+
+
+def test_killed_sshd_mid_run_reconnects_and_finishes(device, tmp_path, small_seq):
+    plan = DeployPlan(profile(device, tmp_path, tmp_path / "wd"), Suite.model_validate(SUITE), small_seq, "d4",
+                      tmp_path / "results", poll_s=0.3)
+    seen = []
+    timeline = {}
+
+    def progress(event, data):
+        seen.append(event)
+        if event == "started" and "killed" not in timeline:
+            def chaos():
+                time.sleep(1.0)
+                device.kill_all()
+                timeline["killed"] = time.monotonic()
+                time.sleep(3.0)
+                device.restart()
+                timeline["restarted"] = time.monotonic()
+            threading.Thread(target=chaos, daemon=True).start()
+        if event == "reconnected":
+            timeline["reconnected"] = time.monotonic()
+
+    store = deploy(plan, progress)
+    recs = store.read_records()
+    ids = [r["cell_id"] for r in recs]
+    assert len(ids) == len(set(ids)) == 3 and all(r["status"] == "ok" for r in recs)  # nothing lost, nothing duplicated
+    assert "reconnected" in seen and any("link lost" in e for e in plan.events)
+    print(f"link down {timeline['restarted'] - timeline['killed']:.1f} s, recovered "
+          f"{timeline['reconnected'] - timeline['restarted']:.1f} s after sshd came back")
+
+
+def test_deploy_cli_with_a_profile_file(device, tmp_path, small_seq, run_harness):
+    prof = profile(device, tmp_path, tmp_path / "wd").model_dump()
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(prof))
+    suite = tmp_path / "s.yaml"
+    suite.write_text(yaml.safe_dump(SUITE))
+    p = run_harness("deploy", "--profile", path, "--suite", suite, "--sequence", small_seq, "--out", tmp_path / "res",
+                    "--run-id", "cli", "--poll-s", "0.5")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "3/3 cells done" in p.stdout and "comparison" in p.stdout
+    assert len(RunStore(tmp_path / "res" / "cli").read_records()) == 3
