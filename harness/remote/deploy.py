@@ -40,7 +40,7 @@ BACKOFF_S = (1, 2, 4, 8, 15, 30)
 @dataclass
 class DeployPlan:
     profile: DeviceProfile
-    suite: Suite
+    suite: Suite | None
     sequence: Path
     run_id: str
     out: Path
@@ -168,11 +168,35 @@ class Deployment:
         r = self.sh(cmd)
         if not r.ok or not r.stdout.strip().isdigit():
             raise RemoteError(f"{self.conn.where}: could not start the runner ({r.stderr.strip()[-200:]})", f"see {log} on the device")
-        self.pid = int(r.stdout.strip())
+        self.pid, self.log = int(r.stdout.strip()), log
+        self.save_session(log)
         self.progress("started", {"pid": self.pid, "resume": resume})
 
+    def save_session(self, log: str) -> None:
+        """``deploy.json`` in the local run dir: how `harness status/pull/logs/stop` find the run again."""
+        self.store.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.store.root / "deploy.json", json.dumps({
+            "run_id": self.plan.run_id, "profile": self.plan.profile.model_dump(), "workdir": self.workdir,
+            "remote_run_dir": self.remote_run_dir, "pid": self.pid, "log": log, "boot_id": self.boot_id,
+        }, indent=2))
+
+    @classmethod
+    def from_session(cls, run_dir: Path, progress=None) -> Deployment:
+        """Reattach to a deployed run from its local ``deploy.json``."""
+        try:
+            info = json.loads((Path(run_dir) / "deploy.json").read_text())
+        except FileNotFoundError:
+            raise RemoteError(f"{run_dir}: no deploy.json (not a deployed run)", "pass a run directory made by `harness deploy`") from None
+        prof = DeviceProfile.model_validate(info["profile"])
+        d = cls(DeployPlan(prof, None, Path("."), info["run_id"], Path(run_dir).parent), progress)
+        d.workdir, d.pid, d.boot_id, d.log = info["workdir"], info["pid"], info["boot_id"], info["log"]
+        d.connect()
+        return d
+
     def alive(self) -> bool:
-        return self.conn.run(["kill", "-0", str(self.pid)]).ok
+        """The runner process exists and is not a zombie (an exited child nobody reaped yet)."""
+        pid = int(self.pid)
+        return self.sh(f"kill -0 {pid} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{pid}/status").ok
 
     def pull(self) -> dict:
         """Copy the remote manifest and every new finished record (+ its files) into the local run dir."""
@@ -206,7 +230,8 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
     d.preflight()
     held = lock.acquire(d.conn, d.workdir, plan.run_id, d.boot_id)
     shipped = d.ship()
-    d.start(shipped, resume=resume)
+    # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
+    d.start(shipped, resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
     last_beat = time.monotonic()
     try:
         while True:

@@ -122,3 +122,46 @@ def test_deploy_cli_with_a_profile_file(device, tmp_path, small_seq, run_harness
     assert p.returncode == 0, p.stdout + p.stderr
     assert "3/3 cells done" in p.stdout and "comparison" in p.stdout
     assert len(RunStore(tmp_path / "res" / "cli").read_records()) == 3
+
+
+def test_status_logs_stop_and_resume_after_the_host_went_away(device, tmp_path, small_seq, run_harness):
+    import subprocess
+
+    from tests.cli.conftest import HARNESS
+
+    prof = profile(device, tmp_path, tmp_path / "wd").model_dump()
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump(prof))
+    suite = tmp_path / "s.yaml"
+    suite.write_text(yaml.safe_dump({**SUITE, "frames": 16, "warmup": 2,
+                                     "experiments": [{"name": "b", "models": ["yolov8n", "yolo11n", "yolo26n", "yolov8s"]}]}))
+    run_dir = tmp_path / "res" / "sess"
+    host = subprocess.Popen([str(HARNESS), "deploy", "--profile", str(path), "--suite", str(suite), "--sequence",
+                             str(small_seq), "--out", str(tmp_path / "res"), "--run-id", "sess", "--poll-s", "0.3"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (run_dir / "deploy.json").exists():
+        time.sleep(0.2)
+    host.kill()  # the host goes away; the runner on the device goes on
+    host.wait()
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        p = run_harness("status", run_dir)
+        assert p.returncode == 0, p.stderr
+        if "cells done" in p.stdout:
+            break
+        time.sleep(0.5)
+    assert "cells done" in p.stdout and "runner alive" in p.stdout, p.stdout
+    p = run_harness("logs", run_dir, "-n", "5")
+    assert p.returncode == 0
+    p = run_harness("stop", run_dir)
+    assert p.returncode == 0 and "stopped sess" in p.stdout, p.stdout + p.stderr
+    time.sleep(1.0)
+    p = run_harness("status", run_dir)
+    assert "runner not running" in p.stdout
+    p = run_harness("deploy", "--profile", path, "--suite", suite, "--sequence", small_seq, "--out", tmp_path / "res",
+                    "--run-id", "sess", "--resume", "--poll-s", "0.3")
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = RunStore(run_dir).read_records()
+    ids = [r["cell_id"] for r in recs]
+    assert len(ids) == len(set(ids)) == 4 and all(r["status"] == "ok" for r in recs)
