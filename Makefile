@@ -25,6 +25,7 @@ bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_overhead.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_telemetry_overhead.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_report.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_deploy.py
 
 venv: $(STAMP)
 

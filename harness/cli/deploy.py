@@ -36,6 +36,7 @@ def deploy_command(
     seq = sequence if sequence is not None else _demo_sequence(s.frames)
     plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s)
     con = console()
+    last: list = [None]
 
     def progress(event: str, data: dict) -> None:
         if event == "preflight":
@@ -45,7 +46,10 @@ def deploy_command(
         elif event == "started":
             con.print(f"runner started on the device (pid {data['pid']}{', resuming' if data['resume'] else ''})")
         elif event == "poll":
-            con.print(f"  {data['done']}/{data['total']} cells done" + (f", running {data['current']}" if data["current"] else ""))
+            line = f"  {data['done']}/{data['total']} cells done" + (f", running {data['current']}" if data["current"] else "")
+            if line != last[0]:  # print changes only
+                con.print(line)
+                last[0] = line
         elif event in ("reconnecting", "reconnected", "rebooted"):
             con.print(f"[yellow]{event}[/] {data}")
 
