@@ -45,6 +45,7 @@ class Expect(_Strict):
 
 class Container(_Strict):
     image: str = "edge-harness:cpu"
+    python: str = Field("python3", description="interpreter inside the image")
     nvidia_runtime: bool = False  # --runtime nvidia (Jetson); desktops use --gpus all
     gpus_all: bool = False
     mount_jtop_socket: bool = False

@@ -50,7 +50,10 @@ def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory o
     """The runner's log on the device (last --lines lines)."""
     d = _attach(run_dir)
     try:
-        r = d.conn.run(["tail", "-n", str(lines), d.log])
+        if d.plan.profile.runtime != "host":
+            r = d.conn.run([d.plan.profile.runtime, "logs", "--tail", str(lines), d.container_name])
+        else:
+            r = d.conn.run(["tail", "-n", str(lines), d.log])
     finally:
         d.conn.close()
     print(r.stdout, end="")
@@ -62,7 +65,10 @@ def stop_command(run_dir: Path = typer.Argument(..., help="Local run directory o
 
     d = _attach(run_dir)
     try:
-        d.conn.run(["kill", "-TERM", str(d.pid)])
+        if d.plan.profile.runtime != "host":
+            d.conn.run([d.plan.profile.runtime, "stop", d.container_name])
+        else:
+            d.conn.run(["kill", "-TERM", str(d.pid)])
         d.pull()
         lock.release(d.conn, d.workdir)
     finally:

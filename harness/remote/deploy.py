@@ -63,9 +63,10 @@ class Deployment:
     def __init__(self, plan: DeployPlan, progress: Callable[[str, dict], None] | None = None) -> None:
         if plan.profile.connection is None:
             raise ProfileError(f"profile {plan.profile.name!r} has no connection block", "deploy needs connection: {host: ...}")
-        if plan.profile.runtime != "host":
-            raise ProfileError(f"profile {plan.profile.name!r}: runtime {plan.profile.runtime} is not deployable by this version",
-                               "use runtime: host (container runtimes come with the containers work)")
+        bad = [a for a in plan.profile.container.extra_args if a.startswith("--privileged")]
+        if bad and plan.profile.runtime != "host":
+            raise ProfileError(f"profile {plan.profile.name!r}: container.extra_args has {bad[0]}",
+                               "never run benchmarks privileged; mount the device files you need instead")
         self.plan = plan
         self.progress = progress or (lambda e, d: None)
         self.conn: DeviceConnection | None = None
@@ -140,6 +141,13 @@ class Deployment:
                 sent += f.stat().st_size
             self.sh(f"touch {q(tmp + '/.complete')} && rm -rf {q(remote_seq)} && mv {q(tmp)} {q(remote_seq)}")
         info = {"sequence": remote_seq, "sequence_bytes_sent": sent, "sequence_skipped": done, "inputs": inputs}
+        if self.plan.profile.runtime != "host":
+            engine, image = self.plan.profile.runtime, self.plan.profile.container.image
+            r = self.conn.run([engine, "image", "inspect", "--format", "{{.Id}}", image])
+            if not r.ok:
+                raise RemoteError(f"{self.conn.where}: image {image} is not on the device",
+                                  f"build or load it there first ({engine} load / {engine} pull)")
+            info["image_id"] = r.stdout.strip()
         self.progress("shipped", info)
         return info
 
@@ -153,15 +161,22 @@ class Deployment:
         finally:
             Path(f.name).unlink(missing_ok=True)
 
-    def start(self, shipped: dict, resume: bool = False) -> None:
-        """Start the runner detached on the device (survives the SSH session)."""
-        py = self.plan.profile.host_runtime.python
+    @property
+    def container_name(self) -> str:
+        return f"harness-{self.plan.run_id}"
+
+    def runner_argv(self, shipped: dict, resume: bool, python: str) -> list[str]:
         inputs = shipped["inputs"]
         if resume:
-            argv = [py, "-m", "harness", "run", "--resume", self.remote_run_dir]
-        else:
-            argv = [py, "-m", "harness", "run", "--profile", f"{inputs}/profile.yaml", "--suite", f"{inputs}/suite.yaml",
-                    "--sequence", shipped["sequence"], "--out", f"{self.workdir}/runs", "--run-id", self.plan.run_id]
+            return [python, "-m", "harness", "run", "--resume", self.remote_run_dir]
+        return [python, "-m", "harness", "run", "--profile", f"{inputs}/profile.yaml", "--suite", f"{inputs}/suite.yaml",
+                "--sequence", shipped["sequence"], "--out", f"{self.workdir}/runs", "--run-id", self.plan.run_id]
+
+    def start(self, shipped: dict, resume: bool = False) -> None:
+        """Start the runner detached on the device (survives the SSH session)."""
+        if self.plan.profile.runtime != "host":
+            return self._start_container(shipped, resume)
+        argv = self.runner_argv(shipped, resume, self.plan.profile.host_runtime.python)
         log = f"{self.workdir}/runs/{self.plan.run_id}.log"
         cmd = (f"cd {shlex.quote(self.workdir)} && setsid nohup {shlex.join(argv)} >> {shlex.quote(log)} 2>&1 < /dev/null "
                f"& echo $!")
@@ -193,8 +208,26 @@ class Deployment:
         d.connect()
         return d
 
+    def _start_container(self, shipped: dict, resume: bool) -> None:
+        """``docker/podman run -d`` the runner in the profile's image; the work dir is bind-mounted at the same path."""
+        engine = self.plan.profile.runtime
+        self.conn.run([engine, "rm", "-f", self.container_name])  # a previous attempt's container, if any
+        jtop = self.conn.run(["test", "-S", "/run/jtop.sock"]).ok
+        argv = container_argv(self.plan.profile, self.container_name, self.workdir,
+                              self.runner_argv(shipped, resume, self.plan.profile.container.python), jtop)
+        r = self.conn.run(argv)
+        if not r.ok:
+            raise RemoteError(f"{self.conn.where}: {engine} run failed ({r.exit_code}): {r.stderr.strip()[-300:]}",
+                              f"check the image {self.plan.profile.container.image} on the device (harness doctor)")
+        self.pid, self.log = self.container_name, f"{engine} logs {self.container_name}"
+        self.save_session(self.log)
+        self.progress("started", {"pid": self.container_name, "resume": resume})
+
     def alive(self) -> bool:
-        """The runner process exists and is not a zombie (an exited child nobody reaped yet)."""
+        """The runner process (or container) exists and is not a zombie (an exited child nobody reaped yet)."""
+        if self.plan.profile.runtime != "host":
+            r = self.conn.run([self.plan.profile.runtime, "inspect", "-f", "{{.State.Running}}", self.container_name])
+            return r.ok and r.stdout.strip() == "true"
         pid = int(self.pid)
         return self.sh(f"kill -0 {pid} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{pid}/status").ok
 
@@ -222,6 +255,20 @@ class Deployment:
 
     def current_boot_id(self) -> str:
         return self.conn.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout.strip()
+
+
+def container_argv(profile: DeviceProfile, name: str, workdir: str, inner: list[str], jtop_socket: bool) -> list[str]:
+    """``docker|podman run -d`` for the runner: no -it, never --privileged, NVIDIA runtime on Jetsons,
+    the jtop socket mounted when the profile asks and the device has it, the work dir at the same path."""
+    c = profile.container
+    argv = [profile.runtime, "run", "-d", "--name", name, "--network", "host", "-v", f"{workdir}:{workdir}", "-w", workdir]
+    if c.nvidia_runtime:  # docker: the nvidia runtime; podman: the CDI device
+        argv += ["--runtime", "nvidia"] if profile.runtime == "docker" else ["--device", "nvidia.com/gpu=all"]
+    if c.gpus_all:
+        argv += ["--gpus", "all"]
+    if c.mount_jtop_socket and jtop_socket:
+        argv += ["-v", "/run/jtop.sock:/run/jtop.sock"]
+    return [*argv, *c.extra_args, c.image, *inner]
 
 
 def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None, resume: bool = False) -> RunStore:

@@ -25,6 +25,7 @@ printf 'swap_total_kb=%s\n' "$(awk '/^SwapTotal:/{print $2}' /proc/meminfo 2>/de
 printf 'docker=%s\n' "$(command -v docker 2>/dev/null)"
 printf 'podman=%s\n' "$(command -v podman 2>/dev/null)"
 printf 'docker_runtimes=%s\n' "$(docker info --format '{{json .Runtimes}}' 2>/dev/null | tr -d '\n')"
+printf 'nvidia_cdi=%s\n' "$(ls /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml 2>/dev/null | head -n1)"
 printf 'python3=%s\n' "$(python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)"
 printf 'jtop_socket=%s\n' "$(test -S /run/jtop.sock && echo yes)"
 printf 'nvpmodel=%s\n' "$(nvpmodel -q 2>/dev/null | sed -n 's/^NV Power Mode: *//p' | head -n1)"
@@ -91,10 +92,13 @@ def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
     else:
         engine = facts.get(profile.runtime)
         checks.append(Check(profile.runtime, bool(engine), engine or f"{profile.runtime} not on PATH"))
-        if profile.container.nvidia_runtime:
+        if profile.container.nvidia_runtime and profile.runtime == "docker":
             runtimes = facts.get("docker_runtimes", "")
             checks.append(Check("nvidia runtime", "nvidia" in runtimes,
                                 "nvidia runtime registered" if "nvidia" in runtimes else "no nvidia runtime (install nvidia-container-toolkit)"))
+        elif profile.container.nvidia_runtime:  # podman reaches the GPU through CDI
+            cdi = facts.get("nvidia_cdi", "")
+            checks.append(Check("nvidia CDI", bool(cdi), cdi or "no NVIDIA CDI spec (sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml)"))
     if profile.container.mount_jtop_socket:
         checks.append(Check("jtop", facts.get("jtop_socket") == "yes",
                             "jtop service socket present" if facts.get("jtop_socket") == "yes" else "no /run/jtop.sock (sudo systemctl restart jtop.service)"))

@@ -165,3 +165,91 @@ def test_status_logs_stop_and_resume_after_the_host_went_away(device, tmp_path, 
     recs = RunStore(run_dir).read_records()
     ids = [r["cell_id"] for r in recs]
     assert len(ids) == len(set(ids)) == 4 and all(r["status"] == "ok" for r in recs)
+
+
+def test_a_reboot_restarts_the_runner_which_resumes(device, tmp_path, small_seq, monkeypatch):
+    import subprocess
+
+    from harness.remote.deploy import Deployment
+
+    plan = DeployPlan(profile(device, tmp_path, tmp_path / "wd"), Suite.model_validate(SUITE), small_seq, "boot",
+                      tmp_path / "results", poll_s=0.3)
+    state = {"killed": False}
+    real_alive = Deployment.alive
+
+    def alive(self):
+        # the first time a cell has finished, "reboot": the runner dies and the boot id changes
+        if not state["killed"] and (self.store.root / "records.jsonl").exists() and self.store.read_records():
+            subprocess.run(["kill", "-KILL", str(self.pid)], check=False)
+            time.sleep(0.3)
+            state["killed"] = True
+            monkeypatch.setattr(Deployment, "current_boot_id", lambda self: "after-reboot")
+        return real_alive(self)
+
+    monkeypatch.setattr(Deployment, "alive", alive)
+    events = []
+    store = deploy(plan, lambda e, d: events.append((e, d)))
+    assert state["killed"] and ("rebooted", {}) in events
+    assert any(e == "started" and d["resume"] for e, d in events)  # restarted with --resume
+    recs = store.read_records()
+    ids = [r["cell_id"] for r in recs]
+    assert len(ids) == len(set(ids)) == 3 and all(r["status"] == "ok" for r in recs)
+
+
+@pytest.mark.parametrize("engine", ["docker", "podman"])
+def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq, harness_cache, engine):
+    from harness.testing.fake_engine import write_engine
+
+    shims = tmp_path / "shims"
+    write_engine(shims, engine)
+    state = tmp_path / "engine-state"
+    dev = make_device(tmp_path / "dev")
+    dev.start(path_dirs=(shims,), env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache),
+                                       "FAKE_ENGINE_STATE": str(state)})
+    try:
+        board = tmp_path / "board"
+        (board / "etc").mkdir(parents=True)
+        (board / "etc" / "nv_tegra_release").write_text("# R36 (release), REVISION: 4.0\n")
+        dev.board = board
+        prof = profile(dev, tmp_path, tmp_path / "wd").model_dump()
+        prof.update(runtime=engine, probe_root=str(board),
+                    # podman's NVIDIA path (CDI) needs a spec this machine lacks: covered by the argv test below
+                    container={"image": "edge-harness:l4t-r36", "python": sys.executable, "nvidia_runtime": engine == "docker"})
+        plan = DeployPlan(DeviceProfile.model_validate(prof), Suite.model_validate(SUITE), small_seq, "c1",
+                          tmp_path / "results", poll_s=0.3)
+        store = deploy(plan)
+        assert [r["status"] for r in store.read_records()] == ["ok"] * 3
+        calls = [json.loads(line) for line in (state / "calls.jsonl").read_text().splitlines()]
+        run = next(c for c in calls if c[0] == "run")
+        assert run[:5] == ["run", "-d", "--name", "harness-c1", "--network"]
+        if engine == "docker":
+            assert "--runtime" in run and run[run.index("--runtime") + 1] == "nvidia"
+        assert "-it" not in run and "-t" not in run and not any(a.startswith("--privileged") for a in run)
+        assert "/run/jtop.sock:/run/jtop.sock" not in run  # not asked for by this profile
+        assert run[run.index("edge-harness:l4t-r36") + 1:][:3] == [sys.executable, "-m", "harness"]
+    finally:
+        dev.kill_all()
+
+
+def test_privileged_extra_args_are_refused(device, tmp_path, small_seq):
+    from harness.errors import ProfileError
+
+    prof = profile(device, tmp_path).model_dump()
+    prof.update(runtime="docker", container={"extra_args": ["--privileged"]})
+    with pytest.raises(ProfileError, match="never run benchmarks privileged"):
+        deploy(DeployPlan(DeviceProfile.model_validate(prof), Suite.model_validate(SUITE), small_seq, "x", tmp_path))
+
+
+def test_container_argv_mounts_jtop_only_when_asked_and_present():
+    from harness.remote.deploy import container_argv
+
+    prof = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "runtime": "docker",
+                                         "container": {"image": "img", "mount_jtop_socket": True, "gpus_all": False}})
+    with_sock = container_argv(prof, "n", "/w", ["python3", "-m", "harness"], jtop_socket=True)
+    assert "/run/jtop.sock:/run/jtop.sock" in with_sock and with_sock[-4:] == ["img", "python3", "-m", "harness"]
+    assert "/run/jtop.sock:/run/jtop.sock" not in container_argv(prof, "n", "/w", ["x"], jtop_socket=False)
+    gpu = {"name": "g", "kind": "jetson", "container": {"image": "img", "nvidia_runtime": True}}
+    docker = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "docker"}), "n", "/w", ["x"], False)
+    podman = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "podman"}), "n", "/w", ["x"], False)
+    assert ["--runtime", "nvidia"] == docker[docker.index("--runtime"):docker.index("--runtime") + 2]
+    assert ["--device", "nvidia.com/gpu=all"] == podman[podman.index("--device"):podman.index("--device") + 2]

@@ -1,0 +1,80 @@
+"""A stand-in ``docker``/``podman`` CLI for deploy tests on machines without a container engine.
+
+Implements just what deploy uses -- ``image inspect``, ``info``, ``run -d``,
+``inspect -f {{.State.Running}}``, ``rm -f``, ``stop``, ``logs`` -- by running
+the container's command as a detached host process. Every call's argv is
+appended to ``$FAKE_ENGINE_STATE/calls.jsonl`` so tests can check the flags
+(no ``-it``, no ``--privileged``, ``--runtime nvidia``, the jtop mount ...).
+Install it on a device's PATH as ``docker`` with ``write_engine(dir, name)``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+OPTIONS_WITH_VALUE = {"--name", "--network", "-v", "-w", "--runtime", "--gpus", "-e", "--ipc", "--device"}
+
+SCRIPT = r'''
+import json, os, signal, subprocess, sys
+state = os.environ.get("FAKE_ENGINE_STATE", "/tmp/fake-engine")
+os.makedirs(state, exist_ok=True)
+args = sys.argv[1:]
+with open(os.path.join(state, "calls.jsonl"), "a") as f:
+    f.write(json.dumps(args) + "\n")
+def pidfile(name): return os.path.join(state, name + ".pid")
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+    except OSError:
+        return False
+    try:
+        return "\tZ" not in open(f"/proc/{pid}/status").read().split("State:")[1][:4]
+    except (OSError, IndexError):
+        return True
+cmd = args[0] if args else ""
+if cmd == "image" and args[1] == "inspect":
+    print("sha256:" + "f" * 64); sys.exit(0)
+if cmd == "info":
+    print('{"nvidia":{"path":"nvidia-container-runtime"},"runc":{"path":"runc"}}'); sys.exit(0)
+if cmd == "run":
+    opts, i, name, workdir = args[1:], 0, None, "/"
+    while i < len(opts) and opts[i].startswith("-"):
+        if opts[i] in OPTIONS_WITH_VALUE:
+            if opts[i] == "--name": name = opts[i + 1]
+            if opts[i] == "-w": workdir = opts[i + 1]
+            i += 2
+        else:
+            i += 1
+    image, inner = opts[i], opts[i + 1:]
+    log = open(os.path.join(state, name + ".log"), "ab")
+    p = subprocess.Popen(inner, cwd=workdir, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    open(pidfile(name), "w").write(str(p.pid))
+    print("c0ffee" + str(p.pid)); sys.exit(0)
+if cmd == "inspect":
+    name = args[-1]
+    ok = os.path.exists(pidfile(name)) and alive(int(open(pidfile(name)).read()))
+    print("true" if ok else "false"); sys.exit(0 if os.path.exists(pidfile(name)) else 1)
+if cmd in ("rm", "stop"):
+    name = args[-1]
+    if os.path.exists(pidfile(name)):
+        pid = int(open(pidfile(name)).read())
+        try: os.kill(pid, signal.SIGTERM if cmd == "stop" else signal.SIGKILL)
+        except OSError: pass
+        if cmd == "rm": os.remove(pidfile(name))
+    sys.exit(0)
+if cmd == "logs":
+    name = args[-1]
+    path = os.path.join(state, name + ".log")
+    sys.stdout.write(open(path).read() if os.path.exists(path) else ""); sys.exit(0)
+print(f"fake engine: unsupported {args}", file=sys.stderr); sys.exit(2)
+'''
+
+
+def write_engine(directory: Path, name: str = "docker") -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    exe = directory / name
+    exe.write_text(f"#!{sys.executable}\nOPTIONS_WITH_VALUE = {set(OPTIONS_WITH_VALUE)!r}\n{SCRIPT}")
+    exe.chmod(0o755)
+    return exe
