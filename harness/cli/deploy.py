@@ -37,12 +37,18 @@ def deploy_command(
     plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s)
     con = console()
     last: list = [None]
+    last_image = [0.0]
 
     def progress(event: str, data: dict) -> None:
         if event == "preflight":
             con.print("preflight: " + ", ".join(f"{c.name} {'ok' if c.ok else 'FAIL'}" for c in data["checks"]))
         elif event == "shipped":
-            con.print(f"shipped: sequence {'already on the device' if data['sequence_skipped'] else str(data['sequence_bytes_sent']) + ' bytes'}")
+            con.print(f"shipped: sequence {'already on the device' if data['sequence_skipped'] else str(data['sequence_bytes_sent']) + ' bytes'}"
+                      + (f"; image {'already there' if data['image']['skipped'] else 'sent'}" if "image" in data else ""))
+        elif event == "image_bytes":
+            if data["seconds"] - last_image[0] >= 1.0:  # at most once a second
+                last_image[0] = data["seconds"]
+                con.print(f"  image: {data['bytes'] / 1e6:.1f} MB sent, {data['bytes'] / 1e6 / max(data['seconds'], 1e-9):.1f} MB/s")
         elif event == "started":
             con.print(f"runner started on the device (pid {data['pid']}{', resuming' if data['resume'] else ''})")
         elif event == "poll":

@@ -151,6 +151,28 @@ class DeviceConnection:
         except (OSError, EOFError) as e:
             raise RemoteError(f"{self.where}: cannot upload {local} to {remote} ({e})", "check free disk on the device") from e
 
+    def stream_in(self, argv: list[str], chunks, on_bytes=None, timeout_s: float | None = None) -> Result:
+        """Run ``argv`` feeding it the byte ``chunks`` on stdin (binary-safe; e.g. ``docker load``)."""
+        if self._conn is None:
+            raise RemoteError(f"{self.where}: stream_in() before open()", "open the connection first")
+        command = shlex.join(argv)
+        t = timeout_s or self.command_timeout_s
+        try:
+            ch = self._conn.transport.open_session(timeout=self.cfg.connect_timeout_s)
+            ch.settimeout(t)
+            ch.exec_command(command)
+            for chunk in chunks:
+                ch.sendall(chunk)
+                if on_bytes:
+                    on_bytes(len(chunk))
+            ch.shutdown_write()
+            out, err = ch.makefile("rb").read(), ch.makefile_stderr("rb").read()
+            code = ch.recv_exit_status()
+        except Exception as e:  # noqa: BLE001 - paramiko/socket
+            raise RemoteError(f"{self.where}: streaming into `{command[:80]}` failed ({type(e).__name__}: {e})",
+                              "check the link and free disk on the device") from e
+        return Result(command, code, out.decode(errors="replace"), err.decode(errors="replace"))
+
     def close(self) -> None:
         if self._conn is not None:
             self._conn.close()

@@ -142,12 +142,10 @@ class Deployment:
             self.sh(f"touch {q(tmp + '/.complete')} && rm -rf {q(remote_seq)} && mv {q(tmp)} {q(remote_seq)}")
         info = {"sequence": remote_seq, "sequence_bytes_sent": sent, "sequence_skipped": done, "inputs": inputs}
         if self.plan.profile.runtime != "host":
-            engine, image = self.plan.profile.runtime, self.plan.profile.container.image
-            r = self.conn.run([engine, "image", "inspect", "--format", "{{.Id}}", image])
-            if not r.ok:
-                raise RemoteError(f"{self.conn.where}: image {image} is not on the device",
-                                  f"build or load it there first ({engine} load / {engine} pull)")
-            info["image_id"] = r.stdout.strip()
+            from harness.remote.image import ship_image
+
+            info["image"] = ship_image(self.conn, self.plan.profile.runtime, self.plan.profile.container.image,
+                                       progress=lambda n, secs: self.progress("image_bytes", {"bytes": n, "seconds": secs}))
         self.progress("shipped", info)
         return info
 

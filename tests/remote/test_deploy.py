@@ -205,7 +205,7 @@ def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq,
     state = tmp_path / "engine-state"
     dev = make_device(tmp_path / "dev")
     dev.start(path_dirs=(shims,), env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache),
-                                       "FAKE_ENGINE_STATE": str(state)})
+                                       "FAKE_ENGINE_STATE": str(state), "FAKE_ENGINE_ALL_IMAGES": "1"})
     try:
         board = tmp_path / "board"
         (board / "etc").mkdir(parents=True)
@@ -253,3 +253,38 @@ def test_container_argv_mounts_jtop_only_when_asked_and_present():
     podman = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "podman"}), "n", "/w", ["x"], False)
     assert ["--runtime", "nvidia"] == docker[docker.index("--runtime"):docker.index("--runtime") + 2]
     assert ["--device", "nvidia.com/gpu=all"] == podman[podman.index("--device"):podman.index("--device") + 2]
+
+
+def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
+    import hashlib
+
+    from harness.remote.connection import DeviceConnection
+    from harness.remote.image import ship_image
+    from harness.testing.fake_engine import write_engine
+
+    image = "edge-harness:l4t-r36"
+    local_engine = write_engine(tmp_path / "local-bin", "docker")
+    local_state = tmp_path / "local-state"
+    local_state.mkdir()
+    (local_state / "images.json").write_text(json.dumps({image: "sha256:" + hashlib.sha256(image.encode()).hexdigest()}))
+    monkeypatch.setenv("FAKE_ENGINE_STATE", str(local_state))
+    shims = tmp_path / "device-bin"
+    write_engine(shims, "docker")
+    dev = make_device(tmp_path / "dev")
+    dev.start(path_dirs=(shims,), env={"FAKE_ENGINE_STATE": str(tmp_path / "device-state")})
+    try:
+        from harness.profiles import Connection
+
+        cfg = Connection(host="127.0.0.1", user="root", port=dev.port, key_file=str(dev.client_key),
+                         known_hosts=str(dev.known_hosts), connect_timeout_s=5)
+        seen = []
+        with DeviceConnection(cfg) as c:
+            first = ship_image(c, "docker", image, str(local_engine), progress=lambda n, s: seen.append(n))
+            again = ship_image(c, "docker", image, str(local_engine))
+        assert first["skipped"] is False and first["bytes_sent"] > 3_000_000 and seen and seen[-1] == first["bytes_sent"]
+        assert again["skipped"] is True and again["reason"] == "same image ID on the device"
+        with pytest.raises(RemoteError, match="neither on this host nor on"):
+            with DeviceConnection(cfg) as c:
+                ship_image(c, "docker", "missing:tag", str(local_engine))
+    finally:
+        dev.kill_all()

@@ -1,0 +1,80 @@
+"""Shipping a container image to a device: ``save | gzip`` streamed over SSH into ``load``.
+
+Skipped when the device already has the same image ID. The stream never
+touches the disk on either side; bytes and rate are reported as it goes.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import zlib
+from typing import Callable, Iterator
+
+from harness.errors import RemoteError
+
+CHUNK = 1 << 20
+
+
+def image_id(run, engine: str, image: str) -> str | None:
+    """``engine image inspect`` through ``run(argv) -> (code, stdout)``; None when absent."""
+    code, out = run([engine, "image", "inspect", "--format", "{{.Id}}", image])
+    return out.strip() if code == 0 and out.strip() else None
+
+
+def _local(argv: list[str]) -> tuple[int, str]:
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    except FileNotFoundError:
+        return 127, ""
+    return r.returncode, r.stdout
+
+
+def gzip_chunks(stream, level: int = 1) -> Iterator[bytes]:
+    """gzip-compress a byte stream chunk by chunk (fast level: the link, not the CPU, is the limit)."""
+    comp = zlib.compressobj(level, zlib.DEFLATED, 31)
+    while block := stream.read(CHUNK):
+        out = comp.compress(block)
+        if out:
+            yield out
+    yield comp.flush()
+
+
+def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
+               progress: Callable[[int, float], None] | None = None) -> dict:
+    """Make the device have ``image`` (by ID); returns what was done (skipped / bytes sent / seconds)."""
+    local_engine = local_engine or engine
+    remote = image_id(lambda a: (lambda r: (r.exit_code, r.stdout))(conn.run(a)), engine, image)
+    local = image_id(_local, local_engine, image)
+    if local is None:
+        if remote is not None:
+            return {"image": image, "image_id": remote, "skipped": True, "reason": "only on the device"}
+        raise RemoteError(f"image {image} is neither on this host nor on {conn.where}",
+                          f"build it (harness image build) or `{engine} pull` it on the device")
+    if remote == local:
+        return {"image": image, "image_id": local, "skipped": True, "reason": "same image ID on the device"}
+    t0 = time.perf_counter()
+    sent = 0
+
+    def count(n: int) -> None:
+        nonlocal sent
+        sent += n
+        if progress:
+            progress(sent, time.perf_counter() - t0)
+
+    save = subprocess.Popen([local_engine, "save", image], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        r = conn.stream_in(["sh", "-c", f"gunzip | {engine} load"], gzip_chunks(save.stdout), on_bytes=count,
+                           timeout_s=3600)
+    finally:
+        save.stdout.close()
+        save_err = save.stderr.read().decode(errors="replace")
+        save.wait()
+    if save.returncode != 0:
+        raise RemoteError(f"{local_engine} save {image} failed: {save_err.strip()[-200:]}", "check the image name on this host")
+    if not r.ok:
+        raise RemoteError(f"{conn.where}: {engine} load failed ({r.exit_code}): {r.stderr.strip()[-200:]}",
+                          "check free disk on the device")
+    took = time.perf_counter() - t0
+    return {"image": image, "image_id": local, "skipped": False, "bytes_sent": sent, "seconds": round(took, 3),
+            "mb_per_s": round(sent / 1e6 / took, 2) if took else None}
