@@ -43,7 +43,7 @@ def main() -> None:
     prof = {"name": "loop", "kind": "local", "runtime": "host", "compute": "cpu",
             "connection": {"host": "127.0.0.1", "user": "root", "port": dev.port, "key_file": str(dev.client_key),
                            "known_hosts": str(dev.known_hosts), "connect_timeout_s": 5},
-            "probe_root": str(tmp / "board"), "host_runtime": {"python": sys.executable, "workdir": str(tmp / "wd")}}
+            "probe_root": str(tmp / "board"), "host_runtime": {"python": sys.executable, "venv": False, "workdir": str(tmp / "wd")}}
     (tmp / "p.yaml").write_text(yaml.safe_dump(prof))
     common = ["--suite", args.suite, "--sequence", str(seq), "--frames", str(args.frames), "--imgsz", str(args.imgsz)]
 

@@ -83,8 +83,10 @@ class Timeouts(_Strict):
 class HostRuntime(_Strict):
     """How ``runtime: host`` runs the runner on the device."""
 
-    python: str = Field("python3", description="interpreter on the device with edge-harness importable")
+    python: str = Field("python3", description="interpreter on the device (its site-packages provide torch etc.)")
     workdir: str = Field("~/edge-harness", description="device directory for inputs, runs and logs")
+    venv: bool = Field(True, description="create <workdir>/venv (--system-site-packages) and install this harness into it; "
+                                         "false: `python` must already import harness")
 
 
 class PowerCycle(_Strict):

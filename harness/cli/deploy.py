@@ -13,6 +13,7 @@ def deploy_command(
     profile: str = typer.Option(..., "--profile", envvar="HARNESS_PROFILE", help="Device profile name or YAML path."),
     suite: str = typer.Option("quick", "--suite", envvar="HARNESS_SUITE", help="quick | seed | path to a suite YAML."),
     sequence: Path = typer.Option(None, "--sequence", help="Local MOT sequence to ship (default: the cached synthetic one)."),
+    device_sequence: str = typer.Option(None, "--device-sequence", help="A MOT sequence already on the device (nothing shipped)."),
     frames: int = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite)."),
     imgsz: int = typer.Option(None, "--imgsz", help="Input size in px (overrides the suite)."),
     out: Path = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go."),
@@ -33,8 +34,9 @@ def deploy_command(
     s = _apply_overrides(load_suite(suite), frames, imgsz, None)
     if resume and not run_id:
         raise ProfileError("--resume needs --run-id", "pass the run id printed by the first deploy")
-    seq = sequence if sequence is not None else _demo_sequence(s.frames)
-    plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s)
+    seq = sequence if sequence is not None else (Path(".") if device_sequence else _demo_sequence(s.frames))
+    plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s,
+                      device_sequence=device_sequence)
     con = console()
     last: list = [None]
     last_image = [0.0]

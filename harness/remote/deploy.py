@@ -47,6 +47,7 @@ class DeployPlan:
     accept_new_host_key: bool = False
     poll_s: float = POLL_S
     reconnect_budget_s: float = 300.0
+    device_sequence: str | None = None  # a sequence already on the device: nothing shipped
     events: list[str] = field(default_factory=list)
 
 
@@ -125,7 +126,17 @@ class Deployment:
         prof = self.plan.profile.model_dump()
         prof.pop("connection")
         self._put_text(yaml.safe_dump(prof), f"{inputs}/profile.yaml")
-        self._put_text(yaml.safe_dump(self.plan.suite.model_dump()), f"{inputs}/suite.yaml")
+        suite = self.plan.suite.model_dump()
+        shipped_models = self._ship_models(suite, f"{inputs}/models")
+        self._put_text(yaml.safe_dump(suite), f"{inputs}/suite.yaml")
+        if self.plan.device_sequence:
+            if not self.conn.run(["test", "-d", f"{self.plan.device_sequence}/img1"]).ok:
+                raise RemoteError(f"{self.conn.where}: {self.plan.device_sequence} is not a MOT sequence (no img1/)",
+                                  "pass the device path of a sequence directory, or ship a local one with --sequence")
+            info = {"sequence": self.plan.device_sequence, "sequence_bytes_sent": 0, "sequence_skipped": True,
+                    "inputs": inputs, "models": shipped_models}
+            self.progress("shipped", info)
+            return info
         seq = self.plan.sequence
         digest = _sequence_hash(seq)
         remote_seq = f"{self.workdir}/sequences/{seq.name}-{digest}"
@@ -140,7 +151,8 @@ class Deployment:
                 self.conn.put(f, f"{tmp}/{f.relative_to(seq)}")
                 sent += f.stat().st_size
             self.sh(f"touch {q(tmp + '/.complete')} && rm -rf {q(remote_seq)} && mv {q(tmp)} {q(remote_seq)}")
-        info = {"sequence": remote_seq, "sequence_bytes_sent": sent, "sequence_skipped": done, "inputs": inputs}
+        info = {"sequence": remote_seq, "sequence_bytes_sent": sent, "sequence_skipped": done, "inputs": inputs,
+                "models": shipped_models}
         if self.plan.profile.runtime != "host":
             from harness.remote.image import ship_image
 
@@ -148,6 +160,24 @@ class Deployment:
                                        progress=lambda n, secs: self.progress("image_bytes", {"bytes": n, "seconds": secs}))
         self.progress("shipped", info)
         return info
+
+    def _ship_models(self, suite: dict, remote_dir: str) -> dict:
+        """Upload suite models given as local .pt files and point the suite at the device copies."""
+        from harness.bench.weights import file_sha256
+
+        shipped: dict[str, str] = {}
+        for exp in suite["experiments"]:
+            for i, model in enumerate(exp["models"]):
+                local = Path(model).expanduser()
+                if local.suffix != ".pt" or not local.is_file():
+                    continue  # a model name: resolved on the device (models dir, download or architecture)
+                if model not in shipped:
+                    remote = f"{remote_dir}/{file_sha256(local)[:12]}-{local.name}"
+                    self.conn.run(["mkdir", "-p", remote_dir])
+                    self.conn.put(local, remote)
+                    shipped[model] = remote
+                exp["models"][i] = shipped[model]
+        return shipped
 
     def _put_text(self, text: str, remote: str) -> None:
         import tempfile
@@ -174,7 +204,13 @@ class Deployment:
         """Start the runner detached on the device (survives the SSH session)."""
         if self.plan.profile.runtime != "host":
             return self._start_container(shipped, resume)
-        argv = self.runner_argv(shipped, resume, self.plan.profile.host_runtime.python)
+        hr = self.plan.profile.host_runtime
+        python = hr.python
+        if hr.venv:
+            from harness.remote.venv import ensure_venv
+
+            python = ensure_venv(self.conn, self.workdir, hr.python)
+        argv = self.runner_argv(shipped, resume, python)
         log = f"{self.workdir}/runs/{self.plan.run_id}.log"
         cmd = (f"cd {shlex.quote(self.workdir)} && setsid nohup {shlex.join(argv)} >> {shlex.quote(log)} 2>&1 < /dev/null "
                f"& echo $!")

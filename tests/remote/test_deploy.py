@@ -2,6 +2,7 @@
 
 import json
 import sys
+from pathlib import Path
 import threading
 import time
 
@@ -40,7 +41,8 @@ def profile(device, tmp_path, workdir=None):
                        "known_hosts": str(device.known_hosts), "connect_timeout_s": 5},
         "expect": {"l4t_major": 36}, "probe_root": str(device.board),
         # a work dir with shell metacharacters: everything that reaches the remote shell must be quoted
-        "host_runtime": {"python": sys.executable, "workdir": str(workdir or tmp_path / "dev work; touch INJECTED $(id)")},
+        "host_runtime": {"python": sys.executable, "venv": False,
+                         "workdir": str(workdir or tmp_path / "dev work; touch INJECTED $(id)")},
     })
 
 
@@ -288,3 +290,46 @@ def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
                 ship_image(c, "docker", "missing:tag", str(local_engine))
     finally:
         dev.kill_all()
+
+
+def test_the_harness_creates_its_venv_on_the_device(tmp_path):
+    import shutil
+
+    from harness.profiles import Connection
+    from harness.remote.connection import DeviceConnection
+    from harness.remote.venv import ensure_venv
+
+    base = shutil.which("python3.11") or "/usr/bin/python3"
+    dev = make_device(tmp_path / "dev")
+    dev.start()
+    try:
+        cfg = Connection(host="127.0.0.1", user="root", port=dev.port, key_file=str(dev.client_key),
+                         known_hosts=str(dev.known_hosts), connect_timeout_s=5)
+        with DeviceConnection(cfg, command_timeout_s=600) as c:
+            wd = str(tmp_path / "wd")
+            vpy = ensure_venv(c, wd, base)
+            r = c.run([vpy, "-c", "import harness, sys; print(harness.__version__, sys.prefix)"])
+            assert r.ok and r.stdout.split()[0] == __import__("harness").__version__ and r.stdout.split()[1].endswith("/venv")
+            t0 = time.perf_counter()
+            assert ensure_venv(c, wd, base) == vpy and time.perf_counter() - t0 < 5  # stamped: no second install
+    finally:
+        dev.kill_all()
+
+
+def test_local_model_files_ship_and_a_device_sequence_is_used_in_place(device, tmp_path, small_seq):
+    from harness.bench.weights import resolve_weights
+
+    pt = tmp_path / "my models" / "custom-v8n.pt"
+    pt.parent.mkdir()
+    pt.write_bytes(resolve_weights("yolov8n", "random").path.read_bytes())
+    suite = {**SUITE, "experiments": [{"name": "b", "models": [str(pt)]}]}
+    events = []
+    plan = DeployPlan(profile(device, tmp_path, tmp_path / "wd"), Suite.model_validate(suite), Path("."), "m1",
+                      tmp_path / "results", poll_s=0.3, device_sequence=str(small_seq))
+    store = deploy(plan, lambda e, d: events.append((e, d)))
+    shipped = next(d for e, d in events if e == "shipped")
+    assert shipped["sequence"] == str(small_seq) and shipped["sequence_bytes_sent"] == 0
+    remote_pt = shipped["models"][str(pt)]
+    assert remote_pt.endswith("-custom-v8n.pt") and Path(remote_pt).read_bytes() == pt.read_bytes()
+    rec = store.read_records()[0]
+    assert rec["status"] == "ok" and rec["model"]["weights_source"] == "file" and rec["model"]["weights_path"] == remote_pt

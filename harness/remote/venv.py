@@ -1,0 +1,54 @@
+"""The device-side virtualenv for ``runtime: host``: created by the harness, holding this harness version.
+
+``<workdir>/venv`` is made with ``--system-site-packages`` so the device's own
+torch / onnxruntime / TensorRT (JetPack's wheels) are used, and this harness is
+installed into it from a wheel built here (``--no-deps``: the device's packages
+are not replaced). A ``harness-version`` stamp skips the install next time.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import harness
+from harness.errors import RemoteError
+
+
+def build_wheel(out: Path) -> Path:
+    """A wheel of the harness source this process runs from."""
+    src = Path(harness.__file__).resolve().parent.parent
+    if not (src / "pyproject.toml").is_file():
+        raise RemoteError(f"{src}: not a source checkout, cannot build a wheel to install on the device",
+                          "install edge-harness on the device yourself and set host_runtime.venv: false")
+    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(src)],
+                       capture_output=True, text=True, timeout=600)
+    wheels = sorted(out.glob("edge_harness-*.whl"))
+    if r.returncode != 0 or not wheels:
+        raise RemoteError(f"building the harness wheel failed: {r.stderr.strip()[-300:]}", "check the source checkout")
+    return wheels[-1]
+
+
+def ensure_venv(conn, workdir: str, python: str) -> str:
+    """Create/refresh ``<workdir>/venv``; returns its python."""
+    venv = f"{workdir}/venv"
+    vpy = f"{venv}/bin/python"
+    stamp = conn.run(["cat", f"{venv}/harness-version"])
+    if stamp.ok and stamp.stdout.strip() == harness.__version__ and conn.run(["test", "-x", vpy]).ok:
+        return vpy
+    r = conn.run([python, "-m", "venv", "--system-site-packages", venv], timeout_s=600)
+    if not r.ok:
+        raise RemoteError(f"{conn.where}: cannot create {venv}: {r.stderr.strip()[-300:]}",
+                          "install python3-venv on the device (sudo apt-get install python3-venv)")
+    with tempfile.TemporaryDirectory() as tmp:
+        wheel = build_wheel(Path(tmp))
+        remote_wheel = f"{venv}/{wheel.name}"
+        conn.put(wheel, remote_wheel)
+    r = conn.run([vpy, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", remote_wheel], timeout_s=600)
+    if not r.ok:
+        raise RemoteError(f"{conn.where}: installing the harness into {venv} failed: {r.stderr.strip()[-300:]}",
+                          "check pip on the device")
+    conn.run(["sh", "-c", f"printf %s {harness.__version__} > '{venv}/harness-version'"])
+    return vpy
