@@ -49,8 +49,12 @@ def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
     if local is None:
         if remote is not None:
             return {"image": image, "image_id": remote, "skipped": True, "reason": "only on the device"}
-        raise RemoteError(f"image {image} is neither on this host nor on {conn.where}",
-                          f"build it (harness image build) or `{engine} pull` it on the device")
+        pulled = conn.run([engine, "pull", image], timeout_s=3600)  # a registry name: the device fetches it
+        remote = image_id(lambda a: (lambda r: (r.exit_code, r.stdout))(conn.run(a)), engine, image) if pulled.ok else None
+        if remote is not None:
+            return {"image": image, "image_id": remote, "skipped": True, "reason": "pulled by the device from its registry"}
+        raise RemoteError(f"image {image} is neither on this host nor on {conn.where}, and the device could not pull it",
+                          f"build it on the device or here (then deploy ships it), or make `{engine} pull {image}` work there")
     if remote == local:
         return {"image": image, "image_id": local, "skipped": True, "reason": "same image ID on the device"}
     t0 = time.perf_counter()

@@ -41,6 +41,13 @@ if cmd == "image" and args[1] == "inspect":
     if args[-1] in known:
         print(known[args[-1]]); sys.exit(0)
     print(f"Error: no such image {args[-1]}", file=sys.stderr); sys.exit(1)
+if cmd == "pull":
+    if not args[-1].startswith("registry.example/"):
+        print(f"Error: pull access denied for {args[-1]}", file=sys.stderr); sys.exit(1)
+    images = os.path.join(state, "images.json")
+    known = json.load(open(images)) if os.path.exists(images) else {}
+    known[args[-1]] = "sha256:" + "a" * 64
+    json.dump(known, open(images, "w")); sys.exit(0)
 if cmd == "save":
     sys.stdout.buffer.write(("IMAGE:" + args[-1] + "\n").encode() + os.urandom(3 << 20)); sys.exit(0)
 if cmd == "load":

@@ -285,9 +285,12 @@ def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
             again = ship_image(c, "docker", image, str(local_engine))
         assert first["skipped"] is False and first["bytes_sent"] > 3_000_000 and seen and seen[-1] == first["bytes_sent"]
         assert again["skipped"] is True and again["reason"] == "same image ID on the device"
-        with pytest.raises(RemoteError, match="neither on this host nor on"):
+        with pytest.raises(RemoteError, match="neither on this host nor on .* could not pull it"):
             with DeviceConnection(cfg) as c:
                 ship_image(c, "docker", "missing:tag", str(local_engine))
+        with DeviceConnection(cfg) as c:  # a registry name: the device pulls it itself
+            pulled = ship_image(c, "docker", "registry.example/edge-harness:cpu", str(local_engine))
+        assert pulled["skipped"] is True and pulled["reason"] == "pulled by the device from its registry"
     finally:
         dev.kill_all()
 
