@@ -6,18 +6,19 @@ from pathlib import Path
 
 import typer
 
+from harness.cli import _options as opts
 from harness.cli._console import console
 
 
 def deploy_command(
     profile: str = typer.Option(..., "--profile", envvar="HARNESS_PROFILE", help="Device profile name or YAML path."),
-    suite: str = typer.Option("quick", "--suite", envvar="HARNESS_SUITE", help="quick | seed | path to a suite YAML."),
+    suite: str = opts.SUITE,
     sequence: Path = typer.Option(None, "--sequence", help="Local MOT sequence to ship (default: the cached synthetic one)."),
     device_sequence: str = typer.Option(None, "--device-sequence", help="A MOT sequence already on the device (nothing shipped)."),
-    frames: int = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite)."),
-    imgsz: int = typer.Option(None, "--imgsz", help="Input size in px (overrides the suite)."),
-    out: Path = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go."),
-    run_id: str = typer.Option(None, "--run-id", help="Run directory name (default: time-profile-suite)."),
+    frames: int = opts.FRAMES,
+    imgsz: int = opts.IMGSZ,
+    out: Path = opts.OUT,
+    run_id: str = opts.RUN_ID,
     resume: bool = typer.Option(False, "--resume", help="Continue run --run-id on the device (after a lost link or reboot)."),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts."),
     poll_s: float = typer.Option(2.0, "--poll-s", help="Seconds between progress polls."),

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import typer
 
+from harness.cli import _options as opts
 from harness.cli._console import console
 
 from harness.errors import SuiteError
@@ -50,14 +51,14 @@ def _raise_interrupt(signum, frame):  # noqa: ARG001
 
 def run_command(
     profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile name or YAML path."),
-    suite: str = typer.Option("quick", "--suite", envvar="HARNESS_SUITE", help="quick | seed | path to a suite YAML."),
+    suite: str = opts.SUITE,
     sequence: Path = typer.Option(None, "--sequence", help="MOT sequence dir (default: a cached synthetic one)."),
-    frames: int = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite)."),
-    imgsz: int = typer.Option(None, "--imgsz", help="Input size in px, a multiple of 32 (overrides the suite)."),
-    out: Path = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go."),
+    frames: int = opts.FRAMES,
+    imgsz: int = opts.IMGSZ,
+    out: Path = opts.OUT,
     weights: str = typer.Option(None, "--weights", help="auto (pretrained, else random-init) | pretrained | random; overrides the suite."),
     resume: Path = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
-    run_id: str = typer.Option(None, "--run-id", help="Name of the run directory (default: time-profile-suite)."),
+    run_id: str = opts.RUN_ID,
     compare_with: list[Path] = typer.Option(None, "--compare-with", help="Reference run dir(s) for the closing comparison (repeatable); the first is the baseline."),
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory."""

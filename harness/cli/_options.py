@@ -1,0 +1,13 @@
+"""Options shared by commands that run a suite (``run``, ``deploy``): one definition, one help text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+SUITE = typer.Option("quick", "--suite", envvar="HARNESS_SUITE", help="quick | seed | path to a suite YAML.")
+FRAMES = typer.Option(None, "--frames", help="Frames per cell, warm-up included (overrides the suite).")
+IMGSZ = typer.Option(None, "--imgsz", help="Input size in px, a multiple of 32 (overrides the suite).")
+OUT = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go.")
+RUN_ID = typer.Option(None, "--run-id", help="Name of the run directory (default: time-profile-suite).")
