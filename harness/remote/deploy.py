@@ -52,11 +52,13 @@ class DeployPlan:
 
 
 def _sequence_hash(seq: Path) -> str:
+    """Content hash of a sequence directory (names and bytes of every file)."""
     h = hashlib.sha256()
     for f in sorted(p for p in seq.rglob("*") if p.is_file()):
-        h.update(str(f.relative_to(seq)).encode())
-        h.update(str(f.stat().st_size).encode())
-        h.update(f.read_bytes()[:65536])
+        h.update(str(f.relative_to(seq)).encode() + b"\0")
+        with open(f, "rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
     return h.hexdigest()[:16]
 
 
