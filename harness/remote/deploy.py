@@ -231,6 +231,18 @@ class Deployment:
             "remote_run_dir": self.remote_run_dir, "pid": self.pid, "log": log, "boot_id": self.boot_id,
         }, indent=2))
 
+    def reattach(self) -> bool:
+        """True when this run's runner (from the local deploy.json) is still alive on the device."""
+        try:
+            info = json.loads((self.store.root / "deploy.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError):
+            return False
+        self.pid, self.log = info["pid"], info["log"]
+        if self.alive():
+            return True
+        self.pid = None
+        return False
+
     @classmethod
     def from_session(cls, run_dir: Path, progress=None) -> Deployment:
         """Reattach to a deployed run from its local ``deploy.json``."""
@@ -313,8 +325,11 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
     d.preflight()
     held = lock.acquire(d.conn, d.workdir, plan.run_id, d.boot_id)
     shipped = d.ship()
-    # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
-    d.start(shipped, resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
+    if resume and d.reattach():
+        d.progress("reattached", {"pid": d.pid})  # the runner from before is still going: follow it, start nothing
+    else:
+        # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
+        d.start(shipped, resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
     last_beat = time.monotonic()
     try:
         while True:

@@ -1,0 +1,114 @@
+"""``harness campaign``: a suite on a fleet of devices, unattended, resumable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import typer
+
+from harness.cli import _options as opts
+from harness.cli._console import console
+
+app = typer.Typer(help="Unattended campaigns across several devices (journal, resume, quarantine).", no_args_is_help=True)
+
+
+def _campaign(spec_path: Path, out: Path):
+    from harness.campaign import Campaign, load_campaign
+
+    spec = load_campaign(spec_path)
+    return Campaign(spec, out / spec.name, spec_path.resolve().parent)
+
+
+def _from_dir(root: Path):
+    from harness.campaign import Campaign, load_campaign
+    from harness.errors import ResultsError
+
+    if not (root / "campaign.yaml").is_file():
+        raise ResultsError(f"{root}: not a campaign directory (no campaign.yaml)", "pass results/<campaign-name>")
+    return Campaign(load_campaign(root / "campaign.yaml"), root, root)
+
+
+def _run(c) -> None:
+    from rich.table import Table
+
+    from harness.campaign import Journal, run_campaign, run_dirs
+    from harness.cli.run import _print_comparison
+
+    con = console()
+
+    def log(dev: str, event: str, data: dict) -> None:
+        if event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted"):
+            con.print(f"[{dev}] {event} {data}")
+        elif event == "poll" and data.get("state") == "complete":
+            con.print(f"[{dev}] {data['done']}/{data['total']} cells done")
+
+    outcomes = run_campaign(c, log)
+    t = Table(title=f"campaign {c.spec.name}", header_style="bold")
+    for col in ("device", "outcome", "runs done", "cells", "reason"):
+        t.add_column(col)
+    by = {r["device"]: r for r in Journal(c.journal_path).summary()}
+    for dev, outcome in outcomes.items():
+        r = by.get(dev, {})
+        style = "green" if outcome == "done" else "red"
+        t.add_row(dev, f"[{style}]{outcome}[/]", str(r.get("runs_done", 0)), str(r.get("cells", 0)),
+                  "" if outcome == "done" else (r.get("reason") or ""))
+    con.print(t)
+    dirs = run_dirs(c)
+    if dirs:
+        _print_comparison(dirs[0], dirs[1:])
+        from harness.results.load import load_runs
+        from harness.results.report import build_report
+
+        res = build_report(load_runs(dirs), c.root / "report")
+        con.print(f"report: {res['html']}")
+    con.print(f"campaign directory: {c.root}")
+
+
+@app.command("run")
+def run_cmd(file: Path = typer.Argument(..., help="Campaign YAML."), out: Path = opts.OUT,
+            detach: bool = typer.Option(False, "--detach", help="Run in the background (survives this shell); log in <dir>/campaign.log.")) -> None:
+    """Run a campaign: every device in parallel, results and journal under <out>/<name>/."""
+    c = _campaign(file, out)
+    if detach:
+        c.root.mkdir(parents=True, exist_ok=True)
+        log = open(c.root / "campaign.log", "ab")
+        p = subprocess.Popen([sys.executable, "-m", "harness", "campaign", "run", str(file.resolve()), "--out", str(out.resolve())],
+                             stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                             env=os.environ.copy())
+        console().print(f"campaign {c.spec.name} running in the background (pid {p.pid}); "
+                        f"`harness campaign status {c.root}` to follow, log {c.root / 'campaign.log'}")
+        return
+    _run(c)
+
+
+@app.command("resume")
+def resume_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<name>).")) -> None:
+    """Carry on after the host stopped: finished runs are skipped, unfinished ones resumed on their devices."""
+    _run(_from_dir(root))
+
+
+@app.command("status")
+def status_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<name>).")) -> None:
+    """Every device's state, finished runs and cells, from the journal."""
+    from rich.table import Table
+
+    from harness.campaign import Journal
+
+    c = _from_dir(root)
+    t = Table(title=f"campaign {c.spec.name}", header_style="bold")
+    for col in ("device", "state", "runs done", "cells", "failures", "reason"):
+        t.add_column(col)
+    for r in Journal(c.journal_path).summary():
+        t.add_row(r["device"], r["state"], str(r["runs_done"]), str(r["cells"]), str(r["failures"]), r["reason"] or "")
+    console().print(t)
+
+
+@app.command("stop")
+def stop_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<name>).")) -> None:
+    """Ask a running campaign to stop starting work (running device runs finish their current attempt)."""
+    c = _from_dir(root)
+    c.stop_flag.write_text("stop\n")
+    console().print(f"stop requested for {c.spec.name}; `harness campaign resume {c.root}` continues later")
