@@ -53,6 +53,8 @@ class CampaignSpec(BaseModel):
     devices: list[str] = Field(default_factory=list, description="profile names or YAML paths")
     inventory: Inventory | None = None
     suite: str = "quick"
+    suites: list[str] = Field(default_factory=list, description="several suites (overrides suite); each is its own run")
+    cooldown: dict | None = Field(None, description="overrides every device profile's cooldown block")
     sequence: str | None = None
     frames: int | None = None
     imgsz: int | None = None
@@ -229,8 +231,8 @@ def _power_cycle(profile: DeviceProfile, journal: Journal) -> None:
         time.sleep(5)
 
 
-def run_device(c: Campaign, profile: DeviceProfile, suite: Suite, sequence: Path, journal: Journal, t_end: float | None,
-               log) -> str:
+def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequence: Path, journal: Journal,
+               t_end: float | None, log) -> str:
     """All repetitions of one device; returns its final state. Never raises."""
     from harness.remote.deploy import DeployPlan, deploy
 
@@ -241,8 +243,10 @@ def run_device(c: Campaign, profile: DeviceProfile, suite: Suite, sequence: Path
         return state["state"]
     failures = state["failures"]
     journal.set_device(dev, "running")
-    for rep in range(spec.repetitions):
-        run_id = f"{spec.name}-{dev}-r{rep + 1}"
+    jobs = [(suite, rep) for rep in range(spec.repetitions) for suite in suites]
+    for suite, rep in jobs:
+        tag = f"-{suite.name}" if len(suites) > 1 else ""
+        run_id = f"{spec.name}-{dev}{tag}-r{rep + 1}"
         if journal.run_state(run_id) == "done":
             continue
         for attempt in range(spec.max_attempts):
@@ -292,6 +296,7 @@ def _absolute(spec: CampaignSpec, base: Path) -> CampaignSpec:
     d = spec.model_dump()
     d["devices"] = [_abs(x, base) for x in spec.devices]
     d["suite"] = _abs(spec.suite, base)
+    d["suites"] = [_abs(x, base) for x in spec.suites]
     if spec.sequence and not Path(spec.sequence).is_absolute():
         d["sequence"] = str((base / spec.sequence).resolve())
     if spec.inventory and not Path(spec.inventory.path).is_absolute():
@@ -313,11 +318,15 @@ def run_campaign(c: Campaign, log=None) -> dict[str, str]:
     (c.root / "logs").mkdir(exist_ok=True)
     c.stop_flag.unlink(missing_ok=True)
     journal = Journal(c.journal_path)
-    suite_ref = c.spec.suite if not c.spec.suite.endswith((".yaml", ".yml")) or Path(c.spec.suite).is_absolute() \
-        else str(c.base / c.spec.suite)
-    suite = _apply_overrides(load_suite(suite_ref), c.spec.frames, c.spec.imgsz, None)
-    sequence = Path(c.spec.sequence) if c.spec.sequence else _demo_sequence(suite.frames)
+    suites = [_apply_overrides(load_suite(_abs(ref, c.base)), c.spec.frames, c.spec.imgsz, None)
+              for ref in (c.spec.suites or [c.spec.suite])]
+    sequence = Path(c.spec.sequence) if c.spec.sequence else _demo_sequence(max(s.frames for s in suites))
     profiles = c.profiles()
+    if c.spec.cooldown:
+        from harness.profiles import Cooldown
+
+        profiles = [p.model_copy(update={"cooldown": Cooldown.model_validate({**p.cooldown.model_dump(), **c.spec.cooldown})})
+                    for p in profiles]
     t_end = time.time() + c.spec.time_budget_s if c.spec.time_budget_s else None
     lock = threading.Lock()
 
@@ -332,7 +341,7 @@ def run_campaign(c: Campaign, log=None) -> dict[str, str]:
         if journal.device(p.name)["state"] == "pending":
             journal.set_device(p.name, "pending")
     with ThreadPoolExecutor(max_workers=min(c.spec.workers, len(profiles))) as pool:
-        futures = {p.name: pool.submit(run_device, c, p, suite, sequence, journal, t_end, logger) for p in profiles}
+        futures = {p.name: pool.submit(run_device, c, p, suites, sequence, journal, t_end, logger) for p in profiles}
         outcomes = {}
         for name, fut in futures.items():
             try:

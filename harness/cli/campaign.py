@@ -37,15 +37,53 @@ def _run(c) -> None:
     from harness.campaign import Journal, run_campaign, run_dirs
     from harness.cli.run import _print_comparison
 
+    import threading
+    import time
+
+    from rich.live import Live
+
     con = console()
+    rows: dict[str, dict] = {}
+    lock = threading.Lock()
+
+    def live_table():
+        t = Table(title=f"campaign {c.spec.name} (live)", header_style="bold")
+        for col in ("device", "state", "cells", "current cell", "ETA", "last W", "last C"):
+            t.add_column(col)
+        for dev, r in sorted(rows.items()):
+            eta = "—"
+            if r.get("done") and r.get("total") and r.get("t0"):
+                per = (time.monotonic() - r["t0"]) / r["done"]
+                eta = f"{per * (r['total'] - r['done']):.0f} s"
+            t.add_row(dev, r.get("state", "?"), f"{r.get('done', 0)}/{r.get('total', '?')}", r.get("current") or "", eta,
+                      "—" if r.get("last_w") is None else f"{r['last_w']:.2f}",
+                      "—" if r.get("last_temp_c") is None else f"{r['last_temp_c']:.0f}")
+        return t
+
+    live = Live(live_table(), console=con, auto_refresh=False) if con.is_terminal else None
 
     def log(dev: str, event: str, data: dict) -> None:
-        if event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted"):
-            con.print(f"[{dev}] {event} {data}")
-        elif event == "poll" and data.get("state") == "complete":
-            con.print(f"[{dev}] {data['done']}/{data['total']} cells done")
+        with lock:
+            r = rows.setdefault(dev, {"state": "pending"})
+            if event == "poll":
+                r.update({k: data.get(k) for k in ("done", "total", "current", "last_w", "last_temp_c")})
+                r.setdefault("t0", time.monotonic())
+                r["state"] = "running" if data.get("state") != "complete" else "pulled"
+            elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted", "preflight", "shipped"):
+                r["state"] = event
+            if live is not None:
+                live.update(live_table(), refresh=True)
+            elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted") or (
+                    event == "poll" and data.get("state") == "complete"):
+                con.print(f"[{dev}] {event} " + (f"{data['done']}/{data['total']} cells done" if event == "poll" else str(data)))
 
-    outcomes = run_campaign(c, log)
+    if live is not None:
+        live.start()
+    try:
+        outcomes = run_campaign(c, log)
+    finally:
+        if live is not None:
+            live.stop()
     t = Table(title=f"campaign {c.spec.name}", header_style="bold")
     for col in ("device", "outcome", "runs done", "cells", "reason"):
         t.add_column(col)

@@ -337,8 +337,11 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
                 manifest = d.pull()
                 state = manifest.get("state")
                 cells = manifest.get("cells", [])
+                recs = d.store.read_records() if d.store.records_path.exists() else []
+                last_power = (recs[-1].get("power") or {}) if recs else {}
                 d.progress("poll", {"done": sum(c["state"] in ("ok", "skipped", "failed") for c in cells), "total": len(cells),
-                                    "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state})
+                                    "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state,
+                                    "last_w": last_power.get("mean_w"), "last_temp_c": last_power.get("peak_temp_c")})
                 if state == "complete":
                     break
                 if not d.alive():
