@@ -26,6 +26,7 @@ bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_telemetry_overhead.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_report.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_deploy.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_campaign.py
 
 venv: $(STAMP)
 
