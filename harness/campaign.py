@@ -262,15 +262,16 @@ def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequenc
                               c.root / "runs", poll_s=spec.poll_s, reconnect_budget_s=spec.reconnect_budget_s)
             try:
                 store = deploy(plan, lambda e, d: (log(dev, e, d), journal.event(dev, e, _short(d))), resume=resume)
-            except HarnessError as e:
+            except Exception as e:  # noqa: BLE001 - any failure of one board is that board's, never the campaign's
+                why = e.message if isinstance(e, HarnessError) else f"{type(e).__name__}: {e}"
                 failures += 1
-                journal.set_device(dev, "retrying", e.message, failures)
-                journal.event(dev, "failed", e.message)
-                log(dev, "failed", {"error": e.message, "failures": failures})
+                journal.set_device(dev, "retrying", why, failures)
+                journal.event(dev, "failed", why)
+                log(dev, "failed", {"error": why, "failures": failures})
                 if failures >= spec.quarantine_after:
-                    journal.set_device(dev, "quarantined", e.message, failures)
+                    journal.set_device(dev, "quarantined", why, failures)
                     journal.set_run(run_id, dev, rep + 1, "abandoned")
-                    log(dev, "quarantined", {"reason": e.message})
+                    log(dev, "quarantined", {"reason": why})
                     return "quarantined"
                 _power_cycle(profile, journal)
                 time.sleep(spec.retry_backoff_s)

@@ -142,14 +142,15 @@ class DeviceConnection:
                 return f.read()
         except FileNotFoundError:
             return None
-        except (OSError, EOFError) as e:
-            raise RemoteError(f"{self.where}: cannot read {remote} ({e})", "check the link and the path") from e
+        except Exception as e:  # noqa: BLE001 - paramiko raises SSHException/EOFError/OSError on a dropped link
+            raise RemoteError(f"{self.where}: cannot read {remote} ({type(e).__name__}: {e})", "check the link and the path") from e
 
     def put(self, local: Path, remote: str) -> None:
         try:
             self.sftp().put(str(local), remote)
-        except (OSError, EOFError) as e:
-            raise RemoteError(f"{self.where}: cannot upload {local} to {remote} ({e})", "check free disk on the device") from e
+        except Exception as e:  # noqa: BLE001 - paramiko raises SSHException/EOFError/OSError on a dropped link
+            raise RemoteError(f"{self.where}: cannot upload {local} to {remote} ({type(e).__name__}: {e})",
+                              "check the link and free disk on the device") from e
 
     def stream_in(self, argv: list[str], chunks, on_bytes=None, timeout_s: float | None = None) -> Result:
         """Run ``argv`` feeding it the byte ``chunks`` on stdin (binary-safe; e.g. ``docker load``)."""
