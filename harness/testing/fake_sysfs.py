@@ -18,8 +18,23 @@ AGX_ORIN_RAILS = [  # no VDD_IN; NC channels on the second device
 
 
 def _write(path: Path, value) -> None:
+    """Write like the kernel shows a sysfs attribute: never empty while a sampler reads it.
+
+    An existing file is overwritten in place (same inode, so readers holding it
+    open see the change) and never truncated first: a shorter value is padded
+    with spaces, which number parsing ignores.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{value}\n")
+    data = f"{value}\n"
+    if not path.exists():
+        path.write_text(data)
+        return
+    with open(path, "r+") as f:
+        old = len(f.read())
+        if len(data) < old:
+            data = data[:-1].ljust(old - 1) + "\n"
+        f.seek(0)
+        f.write(data)
 
 
 def ina3221_hwmon(root: Path, devices: list[list[tuple[str, float, float]]], hwmon_start: int = 3) -> list[Path]:
@@ -36,6 +51,11 @@ def ina3221_hwmon(root: Path, devices: list[list[tuple[str, float, float]]], hwm
         _write(d / "curr4_input", 1200)
         dirs.append(d)
     return dirs
+
+
+def set_value(path: Path, value) -> None:
+    """Change one attribute of a fake tree while samplers may be reading it."""
+    _write(path, value)
 
 
 def set_rail(hwmon_dir: Path, label: str, mv: float, ma: float) -> None:

@@ -81,7 +81,7 @@ def test_rapl_counter_energy(root):
     assert s.available().ok and s.scope == "cpu_package"
     s.start()
     s.mark("a")
-    (pkg / "energy_uj").write_text("1500000\n")  # +500 mJ
+    fake_sysfs.set_value(pkg / "energy_uj", 1500000)  # +500 mJ
     time.sleep(0.1)
     s.mark("b")
     tr = s.stop()
