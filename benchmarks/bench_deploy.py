@@ -16,7 +16,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -59,18 +58,7 @@ def main() -> None:
                          "--run-id", "d1", "--poll-s", "0.5"])
         t_again = timed([harness, "deploy", "--profile", str(tmp / "p.yaml"), *common, "--out", str(tmp / "dep"),
                          "--run-id", "d2", "--poll-s", "0.5"])
-        # recovery: kill sshd 2 s into a deploy, restart it 3 s later
-        marks = {}
-
-        def chaos():
-            time.sleep(2.0)
-            dev.kill_all()
-            marks["killed"] = time.perf_counter()
-            time.sleep(3.0)
-            dev.restart()
-            marks["restarted"] = time.perf_counter()
-
-        threading.Thread(target=chaos, daemon=True).start()
+        dev.flap(after_s=2.0, down_s=3.0)  # recovery: kill sshd 2 s into the next deploy, restart it 3 s later
         t_chaos = timed([harness, "deploy", "--profile", str(tmp / "p.yaml"), *common, "--out", str(tmp / "dep"),
                          "--run-id", "d3", "--poll-s", "0.5"])
     finally:

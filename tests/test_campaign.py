@@ -3,7 +3,6 @@
 import json
 import subprocess
 import sys
-import threading
 import time
 
 import pytest
@@ -57,16 +56,8 @@ def test_eight_devices_one_dead_one_flaky(fleet, tmp_path, small_seq):
     chaos = {}
 
     def log(dev, event, data):
-        if dev == "dev1" and event == "started" and "killed" not in chaos:
-            chaos["killed"] = True
-
-            def flap():
-                time.sleep(1.0)
-                devs[1].kill_all()
-                time.sleep(3.0)
-                devs[1].restart()
-                chaos["restarted"] = time.monotonic()
-            threading.Thread(target=flap, daemon=True).start()
+        if dev == "dev1" and event == "started" and "flap" not in chaos:
+            chaos["flap"] = devs[1].flap(after_s=1.0, down_s=3.0)
         if dev == "dev1" and event == "reconnected":
             chaos["reconnected"] = time.monotonic()
 
@@ -83,7 +74,7 @@ def test_eight_devices_one_dead_one_flaky(fleet, tmp_path, small_seq):
             assert [r["status"] for r in recs] == ["ok"]  # one cell, exactly once
     assert "reconnected" in chaos
     print(f"8 devices x 2 repetitions: {wall:.1f} s; dev1 recovered "
-          f"{chaos['reconnected'] - chaos['restarted']:.1f} s after its sshd came back")
+          f"{chaos['reconnected'] - chaos['flap']['restarted']:.1f} s after its sshd came back")
 
 
 def test_the_host_dies_and_resume_finishes_without_duplicates(fleet, tmp_path, small_seq, run_harness):

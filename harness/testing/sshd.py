@@ -73,6 +73,26 @@ class LoopbackDevice:
     def restart(self) -> LoopbackDevice:
         return self.start(self._path_dirs, self._env)
 
+    def flap(self, after_s: float, down_s: float) -> dict:
+        """In the background: after ``after_s`` kill everything (link drops), ``down_s`` later start again.
+
+        Returns a dict that receives ``killed`` and ``restarted`` (time.monotonic()) as they happen.
+        """
+        import threading
+
+        marks: dict = {}
+
+        def run() -> None:
+            time.sleep(after_s)
+            self.kill_all()
+            marks["killed"] = time.monotonic()
+            time.sleep(down_s)
+            self.restart()
+            marks["restarted"] = time.monotonic()
+
+        threading.Thread(target=run, name="sshd-flap", daemon=True).start()
+        return marks
+
 
 def make_device(root: Path) -> LoopbackDevice:
     """Keys, authorized_keys and a known_hosts pinning this device's host key."""

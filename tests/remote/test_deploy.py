@@ -3,7 +3,6 @@
 import json
 import sys
 from pathlib import Path
-import threading
 import time
 
 import pytest
@@ -92,15 +91,8 @@ def test_killed_sshd_mid_run_reconnects_and_finishes(device, tmp_path, small_seq
 
     def progress(event, data):
         seen.append(event)
-        if event == "started" and "killed" not in timeline:
-            def chaos():
-                time.sleep(1.0)
-                device.kill_all()
-                timeline["killed"] = time.monotonic()
-                time.sleep(3.0)
-                device.restart()
-                timeline["restarted"] = time.monotonic()
-            threading.Thread(target=chaos, daemon=True).start()
+        if event == "started" and "flap" not in timeline:
+            timeline["flap"] = device.flap(after_s=1.0, down_s=3.0)
         if event == "reconnected":
             timeline["reconnected"] = time.monotonic()
 
@@ -109,8 +101,9 @@ def test_killed_sshd_mid_run_reconnects_and_finishes(device, tmp_path, small_seq
     ids = [r["cell_id"] for r in recs]
     assert len(ids) == len(set(ids)) == 3 and all(r["status"] == "ok" for r in recs)  # nothing lost, nothing duplicated
     assert "reconnected" in seen and any("link lost" in e for e in plan.events)
-    print(f"link down {timeline['restarted'] - timeline['killed']:.1f} s, recovered "
-          f"{timeline['reconnected'] - timeline['restarted']:.1f} s after sshd came back")
+    flap = timeline["flap"]
+    print(f"link down {flap['restarted'] - flap['killed']:.1f} s, recovered "
+          f"{timeline['reconnected'] - flap['restarted']:.1f} s after sshd came back")
 
 
 def test_deploy_cli_with_a_profile_file(device, tmp_path, small_seq, run_harness):
