@@ -211,8 +211,7 @@ class Campaign:
         return self.root / "STOP"
 
     def profiles(self) -> list[DeviceProfile]:
-        profs = [load_profile(d if not d.endswith((".yaml", ".yml")) or Path(d).is_absolute() else str(self.base / d))
-                 for d in self.spec.devices]
+        profs = [load_profile(_abs(d, self.base)) for d in self.spec.devices]
         if self.spec.inventory is not None:
             profs += inventory_profiles(self.spec.inventory, self.base)
         names = [p.name for p in profs]

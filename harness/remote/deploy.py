@@ -147,9 +147,10 @@ class Deployment:
         if not done:
             tmp = remote_seq + ".partial"
             self.sh(f"rm -rf {q(tmp)}")
-            dirs = sorted({p.parent for p in seq.rglob("*") if p.is_file()})
+            files = sorted(p for p in seq.rglob("*") if p.is_file())
+            dirs = sorted({p.parent for p in files})
             self.conn.run(["mkdir", "-p", *[f"{tmp}/{d.relative_to(seq)}".rstrip("/.") for d in dirs]])
-            for f in sorted(p for p in seq.rglob("*") if p.is_file()):
+            for f in files:
                 self.conn.put(f, f"{tmp}/{f.relative_to(seq)}")
                 sent += f.stat().st_size
             self.sh(f"touch {q(tmp + '/.complete')} && rm -rf {q(remote_seq)} && mv {q(tmp)} {q(remote_seq)}")

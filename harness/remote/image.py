@@ -44,13 +44,18 @@ def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
                progress: Callable[[int, float], None] | None = None) -> dict:
     """Make the device have ``image`` (by ID); returns what was done (skipped / bytes sent / seconds)."""
     local_engine = local_engine or engine
-    remote = image_id(lambda a: (lambda r: (r.exit_code, r.stdout))(conn.run(a)), engine, image)
+
+    def on_device(argv: list[str]) -> tuple[int, str]:
+        r = conn.run(argv)
+        return r.exit_code, r.stdout
+
+    remote = image_id(on_device, engine, image)
     local = image_id(_local, local_engine, image)
     if local is None:
         if remote is not None:
             return {"image": image, "image_id": remote, "skipped": True, "reason": "only on the device"}
         pulled = conn.run([engine, "pull", image], timeout_s=3600)  # a registry name: the device fetches it
-        remote = image_id(lambda a: (lambda r: (r.exit_code, r.stdout))(conn.run(a)), engine, image) if pulled.ok else None
+        remote = image_id(on_device, engine, image) if pulled.ok else None
         if remote is not None:
             return {"image": image, "image_id": remote, "skipped": True, "reason": "pulled by the device from its registry"}
         raise RemoteError(f"image {image} is neither on this host nor on {conn.where}, and the device could not pull it",

@@ -43,7 +43,7 @@ def acquire(conn, workdir: str, run_id: str, boot_id: str) -> dict:
         held = {}
     stale = held.get("boot_id") != boot_id or time.time() - float(held.get("heartbeat", 0)) > STALE_S
     if held.get("run_id") == run_id or stale:
-        conn.run(["sh", "-c", f"printf %s {shlex.quote(body)} > {path}"])
+        _write(conn, workdir, info)
         return {**info, "took_over": held}
     raise RemoteError(
         f"{conn.where}: locked by {held.get('owner', '?')} for run {held.get('run_id', '?')} "
@@ -53,9 +53,13 @@ def acquire(conn, workdir: str, run_id: str, boot_id: str) -> dict:
     )
 
 
+def _write(conn, workdir: str, info: dict) -> None:
+    conn.run(["sh", "-c", f"printf %s {shlex.quote(json.dumps(info))} > {shlex.quote(_lock_path(workdir))}"])
+
+
 def heartbeat(conn, workdir: str, info: dict) -> None:
     info["heartbeat"] = time.time()
-    conn.run(["sh", "-c", f"printf %s {shlex.quote(json.dumps(info))} > {shlex.quote(_lock_path(workdir))}"])
+    _write(conn, workdir, info)
 
 
 def release(conn, workdir: str) -> None:
