@@ -48,3 +48,11 @@ class RemoteError(HarnessError):
 
 class TelemetryError(HarnessError):
     """A telemetry backend failed while the user required it."""
+
+
+class ProvisionError(HarnessError):
+    """Provisioning a device with Ansible could not start or did not finish."""
+
+
+class ImageError(HarnessError):
+    """A container image could not be built, tagged or inspected."""

@@ -50,6 +50,9 @@ class Container(_Strict):
     gpus_all: bool = False
     mount_jtop_socket: bool = False
     extra_args: list[str] = Field(default_factory=list)
+    flavor: Literal["auto", "cpu", "gpu", "l4t-r36", "l4t-r35"] = Field(
+        "auto", description="image flavour for `harness image build` (auto: from kind and expect.l4t_major)")
+    build_args: dict[str, str] = Field(default_factory=dict, description="build args over docker/<flavour>.args")
 
 
 class Telemetry(_Strict):
@@ -115,11 +118,11 @@ class DeviceProfile(_Strict):
 
 
 def profiles_dir() -> Path:
-    """``HARNESS_PROFILES_DIR`` or the repository's ``device_profiles/``."""
+    """``HARNESS_PROFILES_DIR`` or the packaged ``harness/device_profiles/`` (``device_profiles/`` links to it)."""
     env = os.environ.get("HARNESS_PROFILES_DIR")
     if env:
         return Path(env)
-    return Path(__file__).resolve().parent.parent / "device_profiles"
+    return Path(__file__).resolve().parent / "device_profiles"
 
 
 def profile_names() -> list[str]:

@@ -12,6 +12,7 @@ from importlib import metadata
 from pathlib import Path
 
 import harness
+from harness.image.versions import image_info
 
 
 def _read(path: str) -> str | None:
@@ -102,4 +103,5 @@ def collect_environment() -> dict:
         "opencv": _version("opencv-python") or _version("opencv-python-headless"),
         "nvpmodel": _nvpmodel_mode(),
         "jetson_clocks": None,
+        "image": image_info(),  # the container image's own versions (label io.edge-harness.versions), None on a host
     }

@@ -17,7 +17,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, profiles, remote_run, report, run, telemetry  # noqa: E402
+from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, image, profiles, provision, remote_run, report, run, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -28,8 +28,10 @@ app.command("compare")(compare.compare_command)
 app.command("report")(report.report_command)
 app.command("doctor")(doctor.doctor_command)
 app.command("deploy")(deploy.deploy_command)
+app.command("provision")(provision.provision_command)
 remote_run.register(app)
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(image.app, name="image")
 
 
 def main() -> None:

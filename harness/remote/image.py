@@ -1,17 +1,21 @@
 """Shipping a container image to a device: ``save | gzip`` streamed over SSH into ``load``.
 
-Skipped when the device already has the same image ID. The stream never
+Skipped when the device already has the same image ID, or the same content tag
+(``harness image build``: same Dockerfile, lockfile, args and harness source). The stream never
 touches the disk on either side; bytes and rate are reported as it goes.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 import zlib
 from typing import Callable, Iterator
 
 from harness.errors import RemoteError
+from harness.image.key import REPO
+from harness.image.versions import KEY_LABEL, LABEL
 
 CHUNK = 1 << 20
 
@@ -20,6 +24,31 @@ def image_id(run, engine: str, image: str) -> str | None:
     """``engine image inspect`` through ``run(argv) -> (code, stdout)``; None when absent."""
     code, out = run([engine, "image", "inspect", "--format", "{{.Id}}", image])
     return out.strip() if code == 0 and out.strip() else None
+
+
+def content_tag_of(run, engine: str, image: str) -> str | None:
+    """``edge-harness:<flavour>-<version>-<key12>`` from the image's content-key and versions labels, if it has them."""
+    code, out = run([engine, "image", "inspect", "--format", "{{json .Config.Labels}}", image])
+    try:
+        labels = json.loads(out) if code == 0 else None
+        key, versions = labels[KEY_LABEL], json.loads(labels[LABEL])
+        return f"{REPO}:{versions['flavor']}-{versions['harness']}-{key[:12]}"
+    except (TypeError, KeyError, ValueError):
+        return None
+
+
+def same_content_on_device(on_device, local_run, engine: str, local_engine: str, image: str) -> str | None:
+    """When the device has this image's content tag (built there or shipped before), point ``image`` at it there.
+
+    Images built from the same content key on two machines have different IDs but the same inputs, so
+    shipping one over the other would only cost time. Returns the device's image ID, or None.
+    """
+    tag = content_tag_of(local_run, local_engine, image)
+    remote = image_id(on_device, engine, tag) if tag else None
+    if remote is None:
+        return None
+    code, _ = on_device([engine, "tag", tag, image])
+    return remote if code == 0 else None
 
 
 def _local(argv: list[str]) -> tuple[int, str]:
@@ -62,6 +91,9 @@ def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
                           f"build it on the device or here (then deploy ships it), or make `{engine} pull {image}` work there")
     if remote == local:
         return {"image": image, "image_id": local, "skipped": True, "reason": "same image ID on the device"}
+    same = same_content_on_device(on_device, _local, engine, local_engine, image)
+    if same is not None:
+        return {"image": image, "image_id": same, "skipped": True, "reason": "same content tag on the device"}
     t0 = time.perf_counter()
     sent = 0
 

@@ -1,0 +1,91 @@
+"""``harness provision``: the playbook in ``ansible/`` applied to devices.
+
+Either one profile (its inventory is rendered from ``connection`` and the profile's
+power mode, runtime and workdir) or a user's Ansible inventory (its hosts'
+``harness_profile`` supply the same variables; what the inventory sets wins).
+``--extra-vars`` win over both. ansible-playbook runs with ``ansible/ansible.cfg``;
+its output is streamed and its PLAY RECAP parsed into a map host -> counts.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from harness.errors import ProvisionError
+from harness.profiles import load_profile
+from harness.provision.inventory import inventory_overlay, profile_vars, render_inventory
+from harness.provision.playbook import HostRecap, ansible_playbook_exe, parse_recap, playbook_argv, run_streaming
+
+__all__ = ["HostRecap", "ProvisionResult", "ansible_dir", "parse_recap", "profile_vars", "provision", "render_inventory"]
+
+
+@dataclass
+class ProvisionResult:
+    """Exit code of ansible-playbook and the recap per host (empty when it stopped before any play)."""
+
+    returncode: int
+    recap: dict[str, HostRecap] = field(default_factory=dict)
+    output: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and bool(self.recap) and all(r.succeeded for r in self.recap.values())
+
+
+def ansible_dir() -> Path:
+    """``HARNESS_ANSIBLE_DIR`` or the checkout's ``ansible/`` (playbook, roles, ansible.cfg)."""
+    d = Path(os.environ.get("HARNESS_ANSIBLE_DIR") or Path(__file__).resolve().parents[2] / "ansible")
+    if not (d / "site.yml").is_file():
+        raise ProvisionError(f"no provisioning playbook at {d / 'site.yml'}",
+                             "run harness from a source checkout, or set HARNESS_ANSIBLE_DIR to its ansible/ directory")
+    return d
+
+
+def ansible_env(adir: Path) -> dict[str, str]:
+    env = {**os.environ, "ANSIBLE_CONFIG": str(adir / "ansible.cfg"), "PYTHONUNBUFFERED": "1"}
+    env.setdefault("ANSIBLE_NOCOLOR", "1")
+    return env
+
+
+def provision(profile: str | None = None, inventory: Path | None = None, *, limit: str | None = None,
+              check: bool = False, diff: bool = False, extra_vars: Sequence[str] = (),
+              accept_new_host_key: bool = False, ask_become_pass: bool = False, verbosity: int = 0,
+              on_line: Callable[[str], None] | None = print, timeout_s: float | None = None) -> ProvisionResult:
+    """Apply ``ansible/site.yml`` to the profile's device or to an inventory's hosts; never raises on task failures.
+
+    Raises ProvisionError when ansible-playbook is missing or stops before any play
+    (bad inventory, syntax error); ProfileError for a profile without ``connection``.
+    """
+    if (profile is None) == (inventory is None):
+        raise ProvisionError("pass exactly one of --profile or --inventory", "harness provision --profile orin-nano")
+    adir = ansible_dir()
+    exe = ansible_playbook_exe()
+    with tempfile.TemporaryDirectory(prefix="harness-provision-") as tmp:
+        inventories: list[Path] = []
+        if profile is not None:
+            data = render_inventory(load_profile(profile), accept_new_host_key)
+        else:
+            if not inventory.is_file():
+                raise ProvisionError(f"inventory {inventory} not found", "pass the path of an Ansible inventory file")
+            data = inventory_overlay(inventory, accept_new_host_key)
+        if data:
+            rendered = Path(tmp) / "harness-inventory.yml"
+            rendered.write_text(yaml.safe_dump(data, sort_keys=False))
+            inventories.append(rendered)
+        if inventory is not None:
+            inventories.append(inventory.resolve())
+        argv = playbook_argv(exe, adir / "site.yml", inventories, limit=limit, check=check, diff=diff,
+                             extra_vars=extra_vars, ask_become_pass=ask_become_pass, verbosity=verbosity)
+        rc, out = run_streaming(argv, ansible_env(adir), adir, on_line, timeout_s, interactive=ask_become_pass)
+    recap = parse_recap(out)
+    if not recap and rc != 0:
+        tail = "\n".join(out.strip().splitlines()[-5:])
+        raise ProvisionError(f"ansible-playbook stopped before provisioning any host (exit {rc}): {tail}",
+                             "check the inventory, --limit and --extra-vars")
+    return ProvisionResult(rc, recap, out)

@@ -1,0 +1,112 @@
+"""Ansible inventories from device profiles: connection, host-key policy and role variables.
+
+A profile becomes one inventory host whose variables reach it the way the harness
+itself does (DESIGN.md section 6): only the profile's key, no ssh config unless the
+profile asks, no agent forwarding, and the host key checked against the profile's
+known_hosts (``StrictHostKeyChecking=yes``; ``accept-new`` only when the user opts in).
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from harness.errors import ProfileError
+from harness.profiles import Connection, DeviceProfile, load_profile
+
+
+def profile_vars(prof: DeviceProfile) -> dict[str, Any]:
+    """The role variables a profile implies (see ansible/roles/*/defaults/main.yml)."""
+    return {
+        "harness_profile": prof.name,
+        "harness_facts_expected_l4t_major": prof.expect.l4t_major or 0,
+        "harness_base_data_dir": prof.host_runtime.workdir,
+        "harness_container_engine": prof.runtime if prof.runtime in ("docker", "podman") else "none",
+        "harness_container_nvidia_default": prof.container.nvidia_runtime,
+        "harness_jtop_enabled": "jtop" in prof.telemetry.prefer or prof.container.mount_jtop_socket,
+        "harness_power_nvpmodel_mode": prof.power_mode.nvpmodel or "",
+        "harness_power_jetson_clocks": prof.power_mode.jetson_clocks,
+        "harness_power_jetson_clocks_persist": prof.power_mode.jetson_clocks,
+        "harness_headless_enabled": prof.kind == "jetson",
+    }
+
+
+def ssh_common_args(conn: Connection, accept_new_host_key: bool = False, known_hosts: str | None = None) -> str:
+    """ssh options: pinned known_hosts, strict host-key checking, the profile's key only."""
+    kh = Path(known_hosts or conn.known_hosts or "~/.ssh/known_hosts").expanduser()
+    if accept_new_host_key:
+        kh.parent.mkdir(parents=True, exist_ok=True)
+    args = [] if conn.load_ssh_config else ["-F", "/dev/null"]
+    args += ["-o", f"UserKnownHostsFile={kh}", "-o", f"StrictHostKeyChecking={'accept-new' if accept_new_host_key else 'yes'}",
+             "-o", f"ForwardAgent={'yes' if conn.forward_agent else 'no'}"]
+    if conn.key_file:
+        args += ["-o", "IdentitiesOnly=yes"]
+    return shlex.join(args)
+
+
+def connection_vars(conn: Connection, accept_new_host_key: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "ansible_host": conn.host,
+        "ansible_user": conn.user,
+        "ansible_port": conn.port,
+        "ansible_ssh_common_args": ssh_common_args(conn, accept_new_host_key),
+        "ansible_ssh_timeout": max(1, round(conn.connect_timeout_s)),
+    }
+    if conn.key_file:
+        out["ansible_ssh_private_key_file"] = str(Path(conn.key_file).expanduser())
+    return out
+
+
+def group_of(prof: DeviceProfile) -> str:
+    return "jetsons" if prof.kind == "jetson" else "desktops"
+
+
+def render_inventory(prof: DeviceProfile, accept_new_host_key: bool = False) -> dict[str, Any]:
+    """A YAML inventory (as data) with the profile as its one host, in group ``jetsons`` or ``desktops``."""
+    if prof.connection is None:
+        raise ProfileError(f"profile {prof.name!r} has no connection block",
+                           "provision configures a remote device; add connection: {host: ..., user: ...}")
+    host = {**connection_vars(prof.connection, accept_new_host_key), **profile_vars(prof)}
+    return {"all": {"children": {group_of(prof): {"hosts": {prof.name: host}}}}}
+
+
+def _hosts_with_vars(node: dict[str, Any], inherited: dict[str, Any], out: dict[str, dict[str, Any]]) -> None:
+    """Walk a YAML inventory: every host with its group variables (outer first) and its own on top."""
+    here = {**inherited, **(node.get("vars") or {})}
+    for name, hv in (node.get("hosts") or {}).items():
+        out[name] = {**out.get(name, {}), **here, **(hv or {})}
+    for child in (node.get("children") or {}).values():
+        _hosts_with_vars(child or {}, here, out)
+
+
+def inventory_overlay(path: Path, accept_new_host_key: bool = False) -> dict[str, Any]:
+    """Variables derived from each host's ``harness_profile`` in a user's YAML inventory.
+
+    The overlay is given to ansible-playbook *before* the user's inventory, so what the
+    inventory sets itself wins; hosts without ``harness_profile`` get nothing.
+    """
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except (OSError, yaml.YAMLError) as e:
+        raise ProfileError(f"{path}: cannot read inventory ({e})", "pass an Ansible YAML inventory") from e
+    if not isinstance(data, dict):
+        return {}
+    hosts: dict[str, dict[str, Any]] = {}
+    _hosts_with_vars(data.get("all", {"children": data}) or {}, {}, hosts)
+    overlay = {}
+    for name, hv in hosts.items():
+        if not hv.get("harness_profile"):
+            continue
+        prof = load_profile(str(hv["harness_profile"]))
+        v = profile_vars(prof)
+        conn = prof.connection or Connection(host=name)
+        v["ansible_ssh_common_args"] = ssh_common_args(conn, accept_new_host_key, hv.get("harness_known_hosts"))
+        if prof.connection is not None:
+            v.update(ansible_user=conn.user, ansible_port=conn.port, ansible_ssh_timeout=max(1, round(conn.connect_timeout_s)))
+            if conn.key_file:
+                v["ansible_ssh_private_key_file"] = str(Path(conn.key_file).expanduser())
+        overlay[name] = v
+    return {"all": {"hosts": overlay}} if overlay else {}

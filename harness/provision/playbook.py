@@ -1,0 +1,126 @@
+"""Running ``ansible-playbook``: finding it, its command line, streaming its output, its PLAY RECAP."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import ProvisionError
+
+INSTALL_FIX = "pip install ansible-core (into the environment harness runs from)"
+
+_RECAP_LINE = re.compile(r"^(?P<host>\S+)\s*:\s*(?P<counts>(?:\w+=\d+\s*)+)$")
+
+
+@dataclass(frozen=True)
+class HostRecap:
+    """One host's line of the PLAY RECAP: task counts."""
+
+    host: str
+    ok: int = 0
+    changed: int = 0
+    unreachable: int = 0
+    failed: int = 0
+    skipped: int = 0
+    rescued: int = 0
+    ignored: int = 0
+
+    @property
+    def succeeded(self) -> bool:
+        return self.failed == 0 and self.unreachable == 0
+
+
+def parse_recap(text: str) -> dict[str, HostRecap]:
+    """The per-host counts after the last ``PLAY RECAP`` header of ansible-playbook's default output."""
+    at = text.rfind("PLAY RECAP")
+    if at < 0:
+        return {}
+    fields = set(HostRecap.__dataclass_fields__) - {"host"}
+    out = {}
+    for line in text[at:].splitlines()[1:]:
+        m = _RECAP_LINE.match(line.strip())
+        if not m:
+            continue
+        counts = {k: int(v) for k, v in (kv.split("=") for kv in m["counts"].split()) if k in fields}
+        out[m["host"]] = HostRecap(m["host"], **counts)
+    return out
+
+
+def ansible_playbook_exe() -> str:
+    """``ansible-playbook`` next to this Python (the venv's), else on PATH."""
+    beside = Path(sys.executable).parent / "ansible-playbook"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("ansible-playbook")
+    if found:
+        return found
+    raise ProvisionError("ansible-playbook not found (neither next to this Python nor on PATH)", INSTALL_FIX)
+
+
+def playbook_argv(exe: str, playbook: Path, inventories: list[Path], *, limit: str | None = None, check: bool = False,
+                  diff: bool = False, extra_vars: Sequence[str] = (), ask_become_pass: bool = False,
+                  verbosity: int = 0) -> list[str]:
+    argv = [exe, str(playbook)]
+    for inv in inventories:
+        argv += ["-i", str(inv)]
+    if limit:
+        argv += ["--limit", limit]
+    if check:
+        argv.append("--check")
+    if diff:
+        argv.append("--diff")
+    if ask_become_pass:
+        argv.append("--ask-become-pass")
+    for ev in extra_vars:
+        argv += ["--extra-vars", ev]
+    if verbosity:
+        argv.append("-" + "v" * verbosity)
+    return argv
+
+
+def run_streaming(argv: list[str], env: dict[str, str], cwd: Path, on_line: Callable[[str], None] | None,
+                  timeout_s: float | None = None, interactive: bool = False) -> tuple[int, str]:
+    """Run ``argv``, hand each output line (stdout and stderr merged) to ``on_line``; (exit code, whole output).
+
+    Past ``timeout_s`` the process (its session, unless ``interactive``: a password prompt
+    needs the terminal) is killed and ProvisionError raised.
+    """
+    try:
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+                                env=env, cwd=cwd, start_new_session=not interactive)
+    except OSError as e:
+        raise ProvisionError(f"cannot start {argv[0]} ({e})", INSTALL_FIX) from e
+    lines: list[str] = []
+    killed: list[bool] = []
+    timer = None
+    if timeout_s is not None:
+        import threading
+
+        def kill() -> None:
+            if proc.poll() is None:
+                killed.append(True)
+                proc.kill() if interactive else os.killpg(proc.pid, 9)
+
+        timer = threading.Timer(timeout_s, kill)
+        timer.daemon = True
+        timer.start()
+    try:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.append(line)
+            if on_line is not None:
+                on_line(line.rstrip("\n"))
+        rc = proc.wait()
+    finally:
+        if timer is not None:
+            timer.cancel()
+    if killed:
+        raise ProvisionError(f"ansible-playbook did not finish within {timeout_s:g} s (killed)",
+                             "check that the device is reachable; a slow apt mirror may need a longer timeout")
+    return rc, "".join(lines)

@@ -1,0 +1,134 @@
+"""The CPU image built for real with podman from docker/, the quick suite run inside it, and a deploy into it.
+
+Marked ``container`` (run alone: ``pytest -m container``). The base is a Debian
+minbase rootfs imported into podman (harness.testing.podman); the image keeps in
+podman's storage between runs, so only the first run builds torch's layer
+(minutes); later runs rebuild the harness layer when the source changed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from harness.profiles import DeviceProfile
+from harness.testing import podman as pm
+
+pytestmark = [pytest.mark.container, pytest.mark.slow]
+
+TORCH = {"TORCH_INDEX_URL": "https://pypi.org/simple", "TORCH_SPEC": "torch==2.14.1 torchvision==0.29.1"}
+
+
+@pytest.fixture(scope="module")
+def podman_env():
+    reason = pm.podman_reason()
+    if reason:
+        pytest.skip(reason)
+    old = os.environ.get("CONTAINERS_CONF")
+    os.environ["CONTAINERS_CONF"] = str(pm.conf_path())
+    yield
+    if old is None:
+        os.environ.pop("CONTAINERS_CONF", None)
+    else:
+        os.environ["CONTAINERS_CONF"] = old
+
+
+def cpu_profile(**kw) -> DeviceProfile:
+    return DeviceProfile.model_validate({"name": "cpu-podman", "kind": "desktop-cpu", "runtime": "podman", "compute": "cpu",
+                                         "container": {"image": "edge-harness:cpu-test"}, **kw})
+
+
+@pytest.fixture(scope="module")
+def cpu_image(podman_env):
+    """``harness image build`` of the CPU flavour (torch from this machine's wheel mirror instead of PyPI's CPU index)."""
+    from harness.image.build import build_local, plan_build
+
+    # PyTorch's CPU index is not reachable here; the only torch with a matching torchvision on this machine
+    # is the CUDA build, so this image is bigger than a real CPU image (reported in the test output).
+    args = {"BASE_IMAGE": pm.base_image(), **TORCH, **pm.pip_build_args()}
+    plan = plan_build(cpu_profile(), args, "local", "podman", build_opts=pm.build_opts(pip=True))
+    lines: list[str] = []
+    result = build_local(plan, lines.append)
+    stale = [t for t in pm.podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+             if t.startswith("localhost/edge-harness:cpu-") and not t.endswith(plan.tag.split(":")[1]) and t != "localhost/edge-harness:cpu-test"]
+    for t in stale:  # earlier source versions of the test image: only their top layers are freed
+        pm.podman("rmi", t, check=False)
+    print(f"\nCPU image {result.tag}: {'cache hit' if result.cache_hit else f'built in {result.seconds:.0f} s'}, "
+          f"{(result.size_bytes or 0) / 1e9:.2f} GB")
+    return result
+
+
+def test_image_is_tagged_by_content_and_labelled_with_its_versions(cpu_image):
+    from importlib import metadata
+
+    import harness
+
+    assert cpu_image.tag.startswith(f"edge-harness:cpu-{harness.__version__}-")
+    labels = json.loads(pm.podman("image", "inspect", "--format", "{{json .Config.Labels}}", cpu_image.tag).stdout)
+    versions = json.loads(labels["io.edge-harness.versions"])
+    assert versions["flavor"] == "cpu" and versions["harness"] == harness.__version__
+    assert versions["torch"] == "2.14.1" and versions["ultralytics"] == metadata.version("ultralytics")
+    assert versions["onnxruntime"] == "1.31.1" and versions["python"].startswith("3.11")
+    assert labels["io.edge-harness.content-key"] == cpu_image.key
+    assert versions == cpu_image.versions
+    # the profile's image name points at the same image
+    ids = {pm.podman("image", "inspect", "--format", "{{.Id}}", t).stdout.strip() for t in (cpu_image.tag, "edge-harness:cpu-test")}
+    assert len(ids) == 1
+
+
+def test_second_build_is_a_cache_hit(cpu_image):
+    from harness.image.build import build_local, plan_build
+
+    args = {"BASE_IMAGE": pm.base_image(), **TORCH, **pm.pip_build_args()}
+    t0 = time.perf_counter()
+    again = build_local(plan_build(cpu_profile(), args, "local", "podman", build_opts=pm.build_opts(pip=True)))
+    assert again.cache_hit and again.tag == cpu_image.tag and again.image_id == cpu_image.image_id
+    assert time.perf_counter() - t0 < 30
+
+
+def test_quick_suite_runs_inside_the_image(cpu_image, tmp_path):
+    work = tmp_path / "work"
+    work.mkdir()
+    r = pm.podman("run", "--rm", "--network=none", "-v", f"{work}:/work", "-e", "HARNESS_OFFLINE=1", cpu_image.tag,
+                  "run", "--suite", "quick", "--frames", "6", "--imgsz", "320", "--out", "/work/results", "--run-id", "in-image",
+                  timeout_s=900, check=False)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    recs = [json.loads(line) for line in (work / "results/in-image/records.jsonl").read_text().splitlines()]
+    by_status = {s: [x for x in recs if x["status"] == s] for s in ("ok", "skipped", "failed")}
+    assert not by_status["failed"], [x["reason"] for x in by_status["failed"]]
+    assert {x["cell"]["format"] for x in by_status["ok"]} >= {"pytorch", "onnx"}
+    assert all(x["cell"]["format"] == "tensorrt" for x in by_status["skipped"])  # no TensorRT in a CPU image
+    for rec in recs:  # every record carries the image's versions
+        assert rec["environment"]["image"] == cpu_image.versions
+
+
+def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_path, small_seq, harness_cache):
+    from harness.remote.deploy import DeployPlan, deploy
+    from harness.suite import Suite
+    from harness.testing.sshd import make_device
+
+    dev = make_device(tmp_path / "dev")
+    dev.start(env={"CONTAINERS_CONF": str(pm.conf_path())})
+    try:
+        prof = cpu_profile(connection={"host": "127.0.0.1", "user": "root", "port": dev.port, "key_file": str(dev.client_key),
+                                       "known_hosts": str(dev.known_hosts), "connect_timeout_s": 5},
+                           container={"image": "edge-harness:cpu-test", "extra_args": ["-e", "HARNESS_OFFLINE=1"]},
+                           host_runtime={"workdir": str(tmp_path / "device-work")})
+        suite = Suite.model_validate({"name": "tiny", "frames": 6, "warmup": 2, "imgsz": 160,
+                                      "experiments": [{"name": "baseline", "models": ["yolov8n"],
+                                                       "variants": [{"format": "pytorch", "precision": "fp32"},
+                                                                    {"format": "onnx", "precision": "fp32"}]}]})
+        events: list[tuple[str, dict]] = []
+        store = deploy(DeployPlan(prof, suite, small_seq, "pod1", tmp_path / "results", poll_s=0.5),
+                       lambda e, d: events.append((e, d)))
+    finally:
+        dev.kill_all()
+        pm.podman("rm", "-f", "harness-pod1", check=False)
+    recs = store.read_records()
+    assert [r["status"] for r in recs] == ["ok", "ok"]
+    assert all(r["environment"]["image"]["flavor"] == "cpu" for r in recs)
+    shipped = next(d for e, d in events if e == "shipped")
+    assert shipped["image"]["skipped"] is True  # the "device" shares this podman storage: same image ID, nothing sent

@@ -1,0 +1,147 @@
+"""The playbook applied for real to a fresh Debian board (podman container, sshd on loopback).
+
+First run converges, second run changes nothing; Jetson-only tasks are skipped there.
+Then, with Jetson facts set (extra vars) and the fake Jetson tools in place, a check-mode
+run walks the Jetson tasks (power mode by name, jetson_clocks, NVIDIA runtime, jtop).
+Run alone: ``pytest -m provision``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+
+from harness.provision import provision
+from harness.testing.podman import podman_reason
+from tests.cli.conftest import harness
+from tests.provision.board import USER, start_board
+
+pytestmark = [pytest.mark.provision, pytest.mark.slow]
+
+SMALL_SWAP = "harness_base_swap_size_mb=64"
+APPLY_TIMEOUT_S = 240
+JETSON_FACTS = {"is_jetson": True, "board_model": "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super",
+                "l4t_major": 36, "l4t_revision": "4.3"}
+JETSON_TASKS = [  # gated on harness_facts_is_jetson
+    "harness_container : NVIDIA runtime as docker's default (Jetson, JetPack 5 and 6)",
+    "harness_jtop : Install jetson-stats system-wide, pinned to 4.3.2",
+    "harness_power : Power mode by name (Jetson)",
+    "harness_power : Clocks (Jetson)",
+]
+
+
+def task_states(output: str) -> dict[str, set[str]]:
+    """Task name -> the result words ansible-playbook printed for it (ok, changed, skipping, included, fatal)."""
+    states: dict[str, set[str]] = {}
+    current = None
+    for line in output.splitlines():
+        m = re.match(r"^TASK \[(.*)\] \*+$", line)
+        if m:
+            current = m[1]
+            states.setdefault(current, set())
+        elif current and (m := re.match(r"^(ok|changed|skipping|included|fatal|failed): ", line)):
+            states[current].add(m[1])
+    return states
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory):
+    reason = podman_reason()
+    if reason:
+        pytest.skip(reason)
+    b = start_board(tmp_path_factory.mktemp("board"))
+    yield b
+    b.remove()
+
+
+@pytest.fixture(scope="module")
+def first_run(board, tmp_path_factory):
+    """``harness provision --profile`` (the console script) on the fresh board, podman as its engine."""
+    prof = board.profile(tmp_path_factory.mktemp("prof") / "board.yaml", runtime="podman")
+    t0 = time.monotonic()
+    p = harness("provision", "--profile", prof, "-e", SMALL_SWAP, timeout=APPLY_TIMEOUT_S)
+    return p, time.monotonic() - t0, prof
+
+
+def test_first_run_converges(first_run, board):
+    p, took_s, _ = first_run
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, out[-4000:]
+    recap = re.search(r"^board\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out, re.M)
+    ok, changed, unreachable, failed = map(int, recap.groups())
+    assert changed > 0 and unreachable == 0 and failed == 0
+    states = task_states(out)
+    for name in JETSON_TASKS:
+        assert states[name] == {"skipping"}, (name, states.get(name))
+    assert states["harness_base : Say why swap stays off here"] == {"ok"}  # a container may not swapon
+    print(f"first converge: {took_s:.1f} s")
+
+
+def test_board_has_what_the_harness_needs(first_run, board):
+    home = f"/home/{USER}"
+    board.sh(f"test -d {home}/edge-harness/runs && test -d {home}/edge-harness/logs "
+             f"&& [ \"$(stat -c %U {home}/edge-harness)\" = {USER} ]")
+    board.sh("visudo -c -f /etc/sudoers.d/edge-harness && [ \"$(stat -c %a /etc/sudoers.d/edge-harness)\" = 440 ]")
+    board.sh("logrotate --debug /etc/logrotate.d/edge-harness")
+    board.sh(f"grep -q '{home}/edge-harness/runs/\\*.log' /etc/logrotate.d/edge-harness")
+    board.sh("[ \"$(blkid -o value -s TYPE /swapfile)\" = swap ] && [ \"$(stat -c %a /swapfile)\" = 600 ] "
+             "&& grep -q '^/swapfile none swap sw' /etc/fstab")
+    board.sh("command -v podman")
+
+
+def test_second_run_changes_nothing(first_run, board):
+    _, _, prof = first_run
+    lines: list[str] = []
+    t0 = time.monotonic()
+    res = provision(str(prof), extra_vars=[SMALL_SWAP], on_line=lines.append, timeout_s=APPLY_TIMEOUT_S)
+    took_s = time.monotonic() - t0
+    assert res.ok, "\n".join(lines[-80:])
+    r = res.recap["board"]
+    assert (r.changed, r.failed, r.unreachable) == (0, 0, 0), "\n".join(line for line in lines if "changed" in line)
+    print(f"second run: {took_s:.1f} s")
+
+
+def test_sudoers_rule_allows_exactly_the_harness_commands(first_run, board):
+    board.sh("cp -a /opt/fake-jetson/. /")  # /usr/sbin/nvpmodel, /usr/bin/jetson_clocks exist now
+    board.sh("mv /etc/sudoers.d/90-jetson /root/90-jetson")  # without the test image's blanket rule ...
+    try:
+        def allowed(cmd: str) -> bool:
+            return board.sh(f"sudo -l -U {USER} {cmd} >/dev/null 2>&1", check=False).returncode == 0
+
+        for cmd in ("/usr/sbin/nvpmodel -q", "/usr/sbin/nvpmodel -m 3", "/usr/bin/jetson_clocks", "/usr/bin/jetson_clocks --show",
+                    "/usr/bin/jetson_clocks --restore /var/lib/edge-harness/jetson_clocks.conf"):
+            assert allowed(cmd), cmd
+        for cmd in ("/usr/sbin/nvpmodel -m 3 -f /etc/shadow", "/usr/sbin/nvpmodel -m 100", "/usr/bin/jetson_clocks --store /etc/shadow",
+                    "/usr/bin/jetson_clocks --restore /tmp/x", "/bin/sh", "/usr/bin/apt-get install x"):
+            assert not allowed(cmd), cmd
+    finally:
+        board.sh("mv /root/90-jetson /etc/sudoers.d/90-jetson")
+
+
+def test_check_mode_as_a_jetson_walks_the_jetson_tasks(first_run, board, tmp_path):
+    board.sh("cp -a /opt/fake-jetson/. /")
+    prof = board.profile(tmp_path / "orin.yaml", name="fake-orin-nano", kind="jetson", runtime="docker",
+                         expect={"l4t_major": 36}, container={"nvidia_runtime": True, "mount_jtop_socket": True},
+                         telemetry={"prefer": ["jtop", "none"]}, power_mode={"nvpmodel": "7W", "jetson_clocks": True})
+    # NVIDIA's L4T apt repository (nvidia-container-toolkit) is not reachable here: Debian's docker.io stands in.
+    extra = {"harness_facts_override": JETSON_FACTS, "harness_container_jetson_packages": {"docker": ["docker.io"]}}
+    lines: list[str] = []
+    res = provision(str(prof), check=True, extra_vars=[json.dumps(extra), SMALL_SWAP], on_line=lines.append,
+                    timeout_s=APPLY_TIMEOUT_S)
+    out = "\n".join(lines)
+    assert res.ok, out[-4000:]
+    states = task_states(out)
+    for name in JETSON_TASKS:
+        assert states[name] != {"skipping"}, (name, states.get(name))
+    assert "Jetson NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super, L4T r36.4.3 (JetPack 6)" in out
+    assert states["harness_facts : Check the L4T major the profile expects"] == {"ok"}
+    assert "power mode 15W -> 7W (ID 3 on this board)" in out  # the name resolved from /etc/nvpmodel.conf
+    assert states["harness_power : Decide whether the clocks are locked"] == {"ok"}
+    assert states["harness_container : Make the NVIDIA runtime docker's default"] == {"changed"}
+    assert states["harness_jtop : Install jetson-stats system-wide, pinned to 4.3.2"] == {"changed"}
+    # check mode changed nothing on the board
+    assert board.sh("nvpmodel -q").stdout.splitlines()[0] == "NV Power Mode: 15W"
+    board.sh("test ! -e /etc/docker/daemon.json && test ! -e /var/lib/edge-harness && ! command -v docker")

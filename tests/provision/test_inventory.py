@@ -1,0 +1,73 @@
+"""Inventories rendered from profiles: connection, host-key policy, role variables (no Ansible needed)."""
+
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from harness.errors import ProfileError
+from harness.profiles import DeviceProfile, load_profile
+from harness.provision import profile_vars, render_inventory
+from harness.provision.inventory import inventory_overlay
+from tests.cli.conftest import assert_user_error
+
+
+def _host(inv: dict) -> tuple[str, str, dict]:
+    (group, node), = inv["all"]["children"].items()
+    (name, hv), = node["hosts"].items()
+    return group, name, hv
+
+
+def test_jetson_profile_renders_one_host_with_strict_host_keys():
+    group, name, hv = _host(render_inventory(load_profile("orin-nano")))
+    assert (group, name) == ("jetsons", "orin-nano")
+    assert hv["ansible_host"] == "orin-nano.local" and hv["ansible_user"] == "jetson" and hv["ansible_port"] == 22
+    assert hv["ansible_ssh_private_key_file"] == str(Path("~/.ssh/id_ed25519").expanduser())
+    args = shlex.split(hv["ansible_ssh_common_args"])
+    assert f"UserKnownHostsFile={Path('~/.ssh/known_hosts').expanduser()}" in args
+    assert "StrictHostKeyChecking=yes" in args and "ForwardAgent=no" in args and "IdentitiesOnly=yes" in args
+    assert args[:2] == ["-F", "/dev/null"]  # no ssh config unless the profile asks
+    # the profile's power mode by name, its runtime and workdir become role variables
+    assert hv["harness_power_nvpmodel_mode"] == "15W" and hv["harness_power_jetson_clocks"] is True
+    assert hv["harness_container_engine"] == "docker" and hv["harness_container_nvidia_default"] is True
+    assert hv["harness_base_data_dir"] == "~/edge-harness" and hv["harness_facts_expected_l4t_major"] == 36
+    assert hv["harness_jtop_enabled"] is True and hv["harness_headless_enabled"] is True
+    yaml.safe_load(yaml.safe_dump(render_inventory(load_profile("orin-nano"))))  # plain data
+
+
+def test_accept_new_host_key_is_opt_in(tmp_path):
+    prof = DeviceProfile.model_validate({"name": "d", "kind": "desktop-cpu", "runtime": "host", "connection": {
+        "host": "10.0.0.5", "known_hosts": str(tmp_path / "kh" / "known_hosts"), "load_ssh_config": True}})
+    args = shlex.split(_host(render_inventory(prof, accept_new_host_key=True))[2]["ansible_ssh_common_args"])
+    assert "StrictHostKeyChecking=accept-new" in args and "-F" not in args and "IdentitiesOnly=yes" not in args
+    assert (tmp_path / "kh").is_dir()  # ssh can write the pinned key there
+    group, _, hv = _host(render_inventory(prof))
+    assert group == "desktops" and hv["harness_container_engine"] == "none" and hv["harness_headless_enabled"] is False
+    assert hv["harness_power_nvpmodel_mode"] == "" and "ansible_ssh_private_key_file" not in hv
+
+
+def test_profile_without_connection_is_a_one_line_error(run_harness):
+    with pytest.raises(ProfileError, match="profile 'local' has no connection block"):
+        render_inventory(load_profile("local"))
+    assert_user_error(run_harness("provision", "--profile", "local"), "profile 'local' has no connection block")
+    assert_user_error(run_harness("provision", env={"HARNESS_PROFILE": ""}), "nothing to provision")
+    assert_user_error(run_harness("provision", "--profile", "orin-nano", "--limit", "x"), "--limit needs --inventory")
+
+
+def test_inventory_overlay_derives_vars_from_harness_profile(tmp_path):
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text(yaml.safe_dump({"all": {"children": {
+        "jetsons": {"vars": {"harness_profile": "orin-nano"}, "hosts": {
+            "nano-1": {"ansible_host": "192.0.2.11"},
+            "nano-2": {"ansible_host": "192.0.2.12", "harness_known_hosts": "/etc/harness/known_hosts"}}},
+        "others": {"hosts": {"plain": {"ansible_host": "192.0.2.13"}}}}}}))
+    hosts = inventory_overlay(inv)["all"]["hosts"]
+    assert set(hosts) == {"nano-1", "nano-2"}  # hosts without harness_profile get nothing
+    assert hosts["nano-1"]["harness_power_nvpmodel_mode"] == "15W" and hosts["nano-1"]["ansible_user"] == "jetson"
+    assert "ansible_host" not in hosts["nano-1"]  # the user's inventory says where the host is
+    assert "UserKnownHostsFile=/etc/harness/known_hosts" in hosts["nano-2"]["ansible_ssh_common_args"]
+    assert profile_vars(load_profile("orin-nano")).items() <= hosts["nano-2"].items()
+    (tmp_path / "bad.yaml").write_text("all: [\n")
+    with pytest.raises(ProfileError, match="cannot read inventory"):
+        inventory_overlay(tmp_path / "bad.yaml")

@@ -1,0 +1,64 @@
+"""Power mode by name: the harness_power role resolves it to this board's ID from /etc/nvpmodel.conf.
+
+Runs the role's nvpmodel tasks on this machine (connection local, check mode, no root)
+against the fake Orin Nano nvpmodel.conf and a fake ``nvpmodel`` under a temporary root.
+"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.provision import ansible_dir
+from harness.testing.fake_jetson import write_fake_jetson
+
+pytestmark = [pytest.mark.provision, pytest.mark.slow]
+
+PLAY = """\
+- name: Resolve a power mode by name
+  hosts: localhost
+  connection: local
+  gather_facts: true
+  tasks:
+    - name: The nvpmodel part of harness_power
+      ansible.builtin.include_role:
+        name: harness_power
+        tasks_from: nvpmodel
+"""
+
+
+def apply(tmp_path: Path, mode: str) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).parent / "ansible-playbook"
+    if not exe.exists():
+        pytest.skip("ansible-playbook is not installed (pip install ansible-core)")
+    root = write_fake_jetson(tmp_path / "root")
+    (tmp_path / "play.yml").write_text(PLAY)
+    extra = {"harness_facts_override": {"is_jetson": True, "board_model": "Fake Orin Nano", "l4t_major": 36},
+             "harness_power_nvpmodel_conf": str(root / "etc/nvpmodel.conf"), "harness_power_nvpmodel_mode": mode,
+             "ansible_python_interpreter": sys.executable}
+    env = {**os.environ, "ANSIBLE_CONFIG": str(ansible_dir() / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1",
+           "FAKE_JETSON_ROOT": str(root), "PATH": f"{root}/usr/sbin:{root}/usr/bin:{os.environ['PATH']}"}
+    return subprocess.run([str(exe), "play.yml", "-i", "localhost,", "--check", "-e", json.dumps(extra)], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_mode_name_resolves_to_this_boards_id(tmp_path):
+    r = apply(tmp_path, "7W")
+    assert r.returncode == 0, r.stdout[-3000:]
+    assert "power mode 15W -> 7W (ID 3 on this board)" in r.stdout  # ID 3, not its position in the file
+    assert not (tmp_path / "root/var/lib/fake-jetson/nvpmodel").exists()  # check mode: nvpmodel -m never ran
+
+
+def test_unknown_mode_fails_naming_the_available_ones(tmp_path):
+    r = apply(tmp_path, "MAXN")
+    assert r.returncode != 0
+    assert ("power mode MAXN is not defined in " in r.stdout
+            and "available: 15W, 25W, MAXN_SUPER, 7W; fix power_mode.nvpmodel in the profile" in r.stdout), r.stdout[-3000:]
+
+
+def test_current_mode_is_left_alone(tmp_path):
+    r = apply(tmp_path, "15W")
+    assert r.returncode == 0 and "power mode 15W ->" not in r.stdout, r.stdout[-3000:]
