@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 # Jetson images bring NVIDIA's own wheels instead.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test test-fast bench venv sysdeps testdeps clean
+.PHONY: demo test test-fast test-containers test-provision bench venv sysdeps testdeps clean
 
 demo: $(STAMP)
 	$(BIN)/harness run
@@ -19,6 +19,13 @@ test: $(STAMP) testdeps
 
 test-fast: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
+
+# The real-component tiers alone (they are part of `make test` too).
+test-containers: $(STAMP) testdeps
+	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -m container
+
+test-provision: $(STAMP) testdeps
+	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -m provision
 
 bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_eval.py
@@ -46,12 +53,15 @@ sysdeps:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq libgl1 libglib2.0-0 >/dev/null; \
 	fi
 
-# Real components the tests start: headless Chromium (report), OpenSSH server (devices on loopback).
+# Real components the tests start: headless Chromium (report), OpenSSH server (devices on loopback),
+# podman + runc + debootstrap (the CPU image is built and run; the provisioning target is a container).
 testdeps:
-	@if ! command -v chromium >/dev/null 2>&1 || [ ! -x /usr/sbin/sshd ]; then \
-		echo "installing chromium and openssh-server for the tests"; \
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -x /usr/sbin/sshd ] || ! command -v podman >/dev/null 2>&1 \
+		|| ! command -v runc >/dev/null 2>&1 || ! command -v debootstrap >/dev/null 2>&1; then \
+		echo "installing chromium, openssh-server, podman, runc and debootstrap for the tests"; \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium openssh-server >/dev/null; \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq \
+			chromium openssh-server podman runc debootstrap >/dev/null; \
 	fi
 
 clean:

