@@ -27,15 +27,15 @@ def provision_command(
     from rich.table import Table
 
     from harness.errors import ProvisionError
-    from harness.provision import provision
+    from harness.provision import hints, provision
 
-    if profile is not None and inventory is not None:
-        raise ProvisionError("--profile and --inventory exclude each other",
-                             "use --inventory with harness_profile host variables for several devices")
-    if limit and inventory is None:
-        raise ProvisionError("--limit needs --inventory", "a --profile inventory has exactly one host")
     if profile is None and inventory is None:
         raise ProvisionError("nothing to provision", "pass --profile NAME or --inventory FILE")
+    if profile is not None and inventory is not None:
+        raise ProvisionError("--profile and --inventory exclude each other",
+                             "use --inventory with harness_profile host variables for several devices (unset HARNESS_PROFILE)")
+    if limit and inventory is None:
+        raise ProvisionError("--limit needs --inventory", "a --profile inventory has exactly one host")
     res = provision(profile, inventory, limit=limit, check=check, diff=diff, extra_vars=extra_vars or [],
                     accept_new_host_key=accept_new_host_key, ask_become_pass=ask_become_pass, verbosity=verbose)
     t = Table(title="provision" + (" (check mode: nothing changed)" if check else ""), header_style="bold")
@@ -44,6 +44,9 @@ def provision_command(
     for r in res.recap.values():
         t.add_row(r.host, "[green]ok[/]" if r.succeeded else "[red]FAIL[/]", str(r.ok), str(r.changed), str(r.failed),
                   str(r.unreachable), str(r.skipped))
-    console().print(t)
+    con = console()
+    con.print(t)
+    for fix in hints(res.output) if not res.ok else []:
+        con.print(f"fix: {fix}")
     if not res.ok:
         raise typer.Exit(1)

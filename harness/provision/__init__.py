@@ -22,7 +22,18 @@ from harness.profiles import load_profile
 from harness.provision.inventory import inventory_overlay, profile_vars, render_inventory
 from harness.provision.playbook import HostRecap, ansible_playbook_exe, parse_recap, playbook_argv, run_streaming
 
-__all__ = ["HostRecap", "ProvisionResult", "ansible_dir", "parse_recap", "profile_vars", "provision", "render_inventory"]
+__all__ = ["HostRecap", "ProvisionResult", "ansible_dir", "hints", "parse_recap", "profile_vars", "provision", "render_inventory"]
+
+# (what ansible-playbook printed, what to do about it)
+_HINTS = (
+    ("Host key verification failed", "the device's host key is not in the profile's known_hosts: check it is the right "
+                                     "device, then pin it with --accept-new-host-key"),
+    ("REMOTE HOST IDENTIFICATION HAS CHANGED", "the device's host key changed: if it was reinstalled, remove its line "
+                                               "from known_hosts; otherwise do not connect"),
+    ("Permission denied (publickey", "SSH refused the key: check connection.user and connection.key_file in the profile"),
+    ("Missing sudo password", "sudo on the device asks for a password: add --ask-become-pass (-K)"),
+    ("Incorrect sudo password", "wrong sudo password for the device user"),
+)
 
 
 @dataclass
@@ -38,6 +49,11 @@ class ProvisionResult:
         return self.returncode == 0 and bool(self.recap) and all(r.succeeded for r in self.recap.values())
 
 
+def hints(output: str) -> list[str]:
+    """Remedies for the known ways a run fails before it reaches the tasks (host keys, SSH auth, sudo)."""
+    return [fix for needle, fix in _HINTS if needle in output]
+
+
 def ansible_dir() -> Path:
     """``HARNESS_ANSIBLE_DIR`` or the checkout's ``ansible/`` (playbook, roles, ansible.cfg)."""
     d = Path(os.environ.get("HARNESS_ANSIBLE_DIR") or Path(__file__).resolve().parents[2] / "ansible")
@@ -47,8 +63,11 @@ def ansible_dir() -> Path:
     return d
 
 
-def ansible_env(adir: Path) -> dict[str, str]:
-    env = {**os.environ, "ANSIBLE_CONFIG": str(adir / "ansible.cfg"), "PYTHONUNBUFFERED": "1"}
+def ansible_env(adir: Path, tmp: Path) -> dict[str, str]:
+    """ansible.cfg from ``adir``; SSH control sockets of this run only (a master left by an earlier run, checked
+    against another known_hosts, is never reused)."""
+    env = {**os.environ, "ANSIBLE_CONFIG": str(adir / "ansible.cfg"), "PYTHONUNBUFFERED": "1",
+           "ANSIBLE_SSH_CONTROL_PATH_DIR": str(tmp / "cp")}
     env.setdefault("ANSIBLE_NOCOLOR", "1")
     return env
 
@@ -82,7 +101,7 @@ def provision(profile: str | None = None, inventory: Path | None = None, *, limi
             inventories.append(inventory.resolve())
         argv = playbook_argv(exe, adir / "site.yml", inventories, limit=limit, check=check, diff=diff,
                              extra_vars=extra_vars, ask_become_pass=ask_become_pass, verbosity=verbosity)
-        rc, out = run_streaming(argv, ansible_env(adir), adir, on_line, timeout_s, interactive=ask_become_pass)
+        rc, out = run_streaming(argv, ansible_env(adir, Path(tmp)), adir, on_line, timeout_s, interactive=ask_become_pass)
     recap = parse_recap(out)
     if not recap and rc != 0:
         tail = "\n".join(out.strip().splitlines()[-5:])

@@ -13,6 +13,7 @@ import re
 import time
 
 import pytest
+import yaml
 
 from harness.provision import provision
 from harness.testing.podman import podman_reason
@@ -70,8 +71,8 @@ def test_first_run_converges(first_run, board):
     p, took_s, _ = first_run
     out = p.stdout + p.stderr
     assert p.returncode == 0, out[-4000:]
-    recap = re.search(r"^board\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out, re.M)
-    ok, changed, unreachable, failed = map(int, recap.groups())
+    recap = re.search(r"^board\s*:\s*ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out, re.MULTILINE)
+    _ok, changed, unreachable, failed = map(int, recap.groups())
     assert changed > 0 and unreachable == 0 and failed == 0
     states = task_states(out)
     for name in JETSON_TASKS:
@@ -92,11 +93,15 @@ def test_board_has_what_the_harness_needs(first_run, board):
     board.sh("command -v podman")
 
 
-def test_second_run_changes_nothing(first_run, board):
+def test_second_run_changes_nothing(first_run, board, tmp_path):
+    """Again, this time through a user's inventory whose host names the profile (``harness_profile``)."""
     _, _, prof = first_run
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text(yaml.safe_dump({"all": {"children": {"lab": {"hosts": {
+        "board": {"ansible_host": "127.0.0.1", "harness_profile": str(prof)}}}}}}))
     lines: list[str] = []
     t0 = time.monotonic()
-    res = provision(str(prof), extra_vars=[SMALL_SWAP], on_line=lines.append, timeout_s=APPLY_TIMEOUT_S)
+    res = provision(inventory=inv, limit="lab", extra_vars=[SMALL_SWAP], on_line=lines.append, timeout_s=APPLY_TIMEOUT_S)
     took_s = time.monotonic() - t0
     assert res.ok, "\n".join(lines[-80:])
     r = res.recap["board"]
@@ -145,3 +150,22 @@ def test_check_mode_as_a_jetson_walks_the_jetson_tasks(first_run, board, tmp_pat
     # check mode changed nothing on the board
     assert board.sh("nvpmodel -q").stdout.splitlines()[0] == "NV Power Mode: 15W"
     board.sh("test ! -e /etc/docker/daemon.json && test ! -e /var/lib/edge-harness && ! command -v docker")
+
+
+def test_unknown_host_key_is_refused_unless_accepted(first_run, board, tmp_path):
+    empty = tmp_path / "known_hosts"
+    empty.write_text("")
+    prof = board.profile(tmp_path / "board.yaml", connection={
+        "host": "127.0.0.1", "user": USER, "port": board.port, "key_file": str(board.client_key), "known_hosts": str(empty)})
+    p = harness("provision", "--profile", prof, timeout=APPLY_TIMEOUT_S)
+    out = p.stdout + p.stderr
+    assert p.returncode == 1 and "Host key verification failed" in out, out[-3000:]
+    assert "fix: the device's host key is not in the profile's known_hosts" in out and "--accept-new-host-key" in out
+    assert empty.read_text() == ""
+    # Opting in pins the key. (A failing L4T expectation ends the run right after the facts: no need to apply it all.)
+    stop_early = json.dumps({"harness_facts_override": {"is_jetson": True, "l4t_major": 35}, "harness_facts_expected_l4t_major": 36})
+    res = provision(str(prof), accept_new_host_key=True, check=True, extra_vars=[stop_early], on_line=None,
+                    timeout_s=APPLY_TIMEOUT_S)
+    assert res.recap["board"].unreachable == 0 and res.recap["board"].failed == 1
+    assert "this board runs L4T r35 but the profile expects r36" in res.output
+    assert f"[127.0.0.1]:{board.port} ssh-ed25519 " in empty.read_text()
