@@ -25,6 +25,11 @@ def _pairs(values: list[str], option: str) -> dict[str, str]:
     return out
 
 
+def _device_jtop_version(conn) -> str | None:
+    r = conn.run(["python3", "-c", "import jtop; print(jtop.__version__)"])
+    return r.stdout.strip() or None if r.ok else None
+
+
 @app.command("build")
 def build_command(
     profile: str = typer.Option(..., "--profile", envvar="HARNESS_PROFILE", help="Device profile name or YAML path."),
@@ -43,19 +48,29 @@ def build_command(
     from harness.profiles import load_profile
 
     prof = load_profile(profile)
-    plan = plan_build(prof, _pairs(build_arg, "--build-arg"), where, engine, tag, build_opt, force)
+    cli_args = _pairs(build_arg, "--build-arg")
+    plan = plan_build(prof, cli_args, where, engine, tag, build_opt, force)
     log = None if as_json else (lambda line: console().print(line, markup=False, highlight=False))
-    if not as_json:
-        console().print(f"[bold]{plan.tag}[/] ({plan.flavor.name}, {plan.where}, {plan.engine}"
-                        f"{', ' + plan.platform if plan.platform else ''})")
+
+    def announce() -> None:
+        if not as_json:
+            console().print(f"[bold]{plan.tag}[/] ({plan.flavor.name}, {plan.where}, {plan.engine}"
+                            f"{', ' + plan.platform if plan.platform else ''})")
+
     if plan.where == "device":
         from harness.remote.connection import DeviceConnection
 
         with DeviceConnection(prof.connection, accept_new_host_key, prof.timeouts.command_s) as conn:
+            jtop = _device_jtop_version(conn) if plan.flavor.name.startswith("l4t") else None
+            if jtop and "JETSON_STATS_VERSION" not in {**prof.container.build_args, **cli_args}:
+                # jetson-stats in the image must speak the board's jtop service protocol (same major.minor)
+                plan = plan_build(prof, {**cli_args, "JETSON_STATS_VERSION": jtop}, where, engine, tag, build_opt, force)
+            announce()
             home = conn.run(["sh", "-c", 'printf %s "$HOME"']).stdout
             wd = prof.host_runtime.workdir
             result = build_on_device(plan, conn, home + wd[1:] if wd.startswith("~") else wd, log)
     else:
+        announce()
         result = build_local(plan, log)
     if as_json:
         print(json.dumps(result.as_dict(), sort_keys=True))

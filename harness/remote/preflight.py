@@ -8,6 +8,7 @@ A mismatch with the profile -- wrong board, an unknown or different L4T major
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 from harness.profiles import DeviceProfile
@@ -32,12 +33,42 @@ printf 'nvpmodel=%s\n' "$(nvpmodel -q 2>/dev/null | sed -n 's/^NV Power Mode: */
 printf 'jetson_clocks=%s\n' "$(command -v jetson_clocks 2>/dev/null)"
 printf 'trtexec=%s\n' "$(command -v trtexec 2>/dev/null || ls /usr/src/tensorrt/bin/trtexec 2>/dev/null)"
 printf 'arch=%s\n' "$(uname -m)"
+printf 'jtop_version=%s\n' "$(python3 -c 'import jtop; print(jtop.__version__)' 2>/dev/null)"
+if [ -n "$HARNESS_ENGINE" ] && command -v "$HARNESS_ENGINE" >/dev/null 2>&1; then
+  printf 'image_versions=%s\n' "$("$HARNESS_ENGINE" image inspect --format '{{index .Config.Labels "io.edge-harness.versions"}}' "$HARNESS_IMAGE" 2>/dev/null | tr -d '\n')"
+fi
 """
 
 
-def facts_command(probe_root: str) -> list[str]:
-    """argv for the facts script, the probe root passed as a quoted environment value."""
-    return ["env", f"HARNESS_PROBE_ROOT={probe_root.rstrip('/')}", "sh", "-c", FACTS_SCRIPT]
+def facts_command(probe_root: str, engine: str = "", image: str = "") -> list[str]:
+    """argv for the facts script; probe root, engine and image passed as quoted environment values."""
+    return ["env", f"HARNESS_PROBE_ROOT={probe_root.rstrip('/')}", f"HARNESS_ENGINE={engine}", f"HARNESS_IMAGE={image}",
+            "sh", "-c", FACTS_SCRIPT]
+
+
+def _major_minor(version: str | None) -> str | None:
+    parts = (version or "").split(".")
+    return ".".join(parts[:2]) if len(parts) >= 2 else None
+
+
+def image_checks(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
+    """The profile's image on the device (informational: deploy ships it) and jetson-stats against the jtop service."""
+    raw = facts.get("image_versions", "")
+    try:
+        versions = json.loads(raw) if raw and raw != "<no value>" else None
+    except ValueError:
+        versions = None
+    image = profile.container.image
+    if versions is None:
+        return [Check("image", True, f"{image} not on the device, or not built by harness image build (deploy ships it)")]
+    checks = [Check("image", True, f"{image}: {versions.get('flavor')}, torch {versions.get('torch')}, "
+                                   f"TensorRT {versions.get('tensorrt') or '-'}, harness {versions.get('harness')}")]
+    host, inside = facts.get("jtop_version"), versions.get("jetson_stats")
+    if profile.container.mount_jtop_socket and host and inside:
+        same = _major_minor(host) == _major_minor(inside)
+        checks.append(Check("jetson-stats", same, f"jtop service {host}, image {inside}" + (
+            "" if same else f": rebuild with --build-arg JETSON_STATS_VERSION={host} (jtop's socket protocol must match)")))
+    return checks
 
 
 def parse_facts(text: str) -> dict[str, str]:
@@ -107,11 +138,14 @@ def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
         checks.append(Check("nvpmodel", mode == profile.power_mode.nvpmodel,
                             f"{mode or 'nvpmodel unavailable'} (profile wants {profile.power_mode.nvpmodel})"))
     checks.append(Check("trtexec", True, facts.get("trtexec") or "not found (engine timing by trtexec skipped)"))
+    if profile.runtime in ("docker", "podman") and facts.get(profile.runtime):
+        checks += image_checks(profile, facts)
     return checks
 
 
 def run_preflight(conn, profile: DeviceProfile) -> tuple[dict[str, str], list[Check]]:
-    r = conn.run(facts_command(profile.probe_root), timeout_s=profile.timeouts.command_s)
+    engine = profile.runtime if profile.runtime in ("docker", "podman") else ""
+    r = conn.run(facts_command(profile.probe_root, engine, profile.container.image), timeout_s=profile.timeouts.command_s)
     if not r.ok:
         from harness.errors import RemoteError
 

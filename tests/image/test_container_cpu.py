@@ -89,6 +89,20 @@ def test_second_build_is_a_cache_hit(cpu_image):
     assert time.perf_counter() - t0 < 30
 
 
+def test_cli_build_reports_the_cache_hit_as_json(cpu_image, tmp_path, run_harness):
+    prof = tmp_path / "cpu-podman.yaml"
+    prof.write_text("name: cpu-podman\nkind: desktop-cpu\nruntime: podman\ncontainer: {image: 'edge-harness:cpu-test'}\n")
+    args = {"BASE_IMAGE": pm.base_image(), **TORCH, **pm.pip_build_args()}
+    argv = ["image", "build", "--profile", prof, "--where", "local", "--json",
+            *[f"--build-arg={k}={v}" for k, v in args.items()], *[f"--build-opt={o}" for o in pm.build_opts(pip=True)]]
+    p = run_harness(*argv)
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    assert out["cache_hit"] is True and out["tag"] == cpu_image.tag and out["versions"]["flavor"] == "cpu"
+    key = run_harness("image", "key", "--profile", prof, *[f"--build-arg={k}={v}" for k, v in args.items()])
+    assert key.stdout.strip() == cpu_image.tag
+
+
 def test_quick_suite_runs_inside_the_image(cpu_image, tmp_path):
     work = tmp_path / "work"
     work.mkdir()

@@ -2,8 +2,10 @@
 
 The image (``board.Dockerfile`` FROM the local Debian base, plus the fake Jetson tools
 in /opt/fake-jetson) is tagged by its content, so it is built once and reused between
-runs of the suite. The container shares the host network (podman's own networking may
-not work here) and runs only sshd: no systemd, so service tasks are gated off there.
+runs of the suite. The container shares the host network (podman's own networking may not work
+here) and boots systemd (``--systemd=always``), which starts sshd on the test's port;
+where systemd cannot boot in a container, sshd runs as PID 1 instead (``systemd`` False)
+and the roles' service tasks are gated off.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ class Board:
     port: int
     client_key: Path
     known_hosts: Path
+    systemd: bool = False
 
     def sh(self, script: str, check: bool = True):
         """Run ``script`` as root inside the board (not over SSH): for checking what provisioning did."""
@@ -75,21 +78,36 @@ def start_board(root: Path) -> Board:
     port = free_port()
     kind, blob = (keys / "host_key.pub").read_text().split()[:2]
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {kind} {blob}\n")
+    (keys / "port").write_text(f"{port}\n")
     board = Board(f"harness-provision-{port}", port, keys / "client_key", root / "known_hosts")
+    podman("run", "-d", "--name", board.name, "--network", "host", "--systemd", "always", "-v", f"{keys}:/keys:ro", image,
+           "/lib/systemd/systemd", timeout_s=120)
+    if _wait_ssh(port, 30):
+        board.systemd = True
+        return board
+    logs = podman("logs", board.name, check=False).stdout[-300:]
+    board.remove()  # systemd did not boot here: sshd as PID 1, no services
+    print(f"systemd did not start sshd in the board container ({logs!r}); running sshd as PID 1")
     podman("run", "-d", "--name", board.name, "--network", "host", "-v", f"{keys}:/keys:ro", image,
            "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-p", str(port), "-o", "ListenAddress=127.0.0.1",
            "-o", "HostKey=/keys/host_key", "-o", "AuthorizedKeysFile=/keys/authorized_keys", "-o", "UsePAM=no",
            "-o", "PermitRootLogin=no", "-o", "StrictModes=no", "-o", "Subsystem=sftp internal-sftp", timeout_s=120)
-    deadline = time.monotonic() + 30
-    while True:
+    if _wait_ssh(port, 30):
+        return board
+    logs = podman("logs", board.name, check=False).stderr[-500:]
+    board.remove()
+    raise RuntimeError(f"sshd in {board.name} did not answer on 127.0.0.1:{port}: {logs}")
+
+
+def _wait_ssh(port: int, timeout_s: float) -> bool:
+    """True once something on 127.0.0.1:port greets with an SSH banner."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 if s.recv(64).startswith(b"SSH-"):
-                    return board
+                    return True
         except OSError:
             pass
-        if time.monotonic() > deadline:
-            logs = podman("logs", board.name, check=False).stderr[-500:]
-            board.remove()
-            raise RuntimeError(f"sshd in {board.name} did not answer on 127.0.0.1:{port}: {logs}")
         time.sleep(0.2)
+    return False

@@ -157,3 +157,20 @@ def test_preflight_evaluation_without_ssh():
     assert checks["l4t"].ok and checks["docker"].ok and checks["disk"].ok
     assert not checks["nvidia runtime"].ok and "nvidia-container-toolkit" in checks["nvidia runtime"].detail
     assert l4t_major("# R36 (release), REVISION: 4.0") == 36 and l4t_major("garbage") is None
+
+
+def test_preflight_reports_the_image_and_a_jetson_stats_mismatch():
+    import json
+
+    from harness.remote.preflight import evaluate
+
+    prof = DeviceProfile.model_validate({"name": "x", "kind": "jetson", "runtime": "docker",
+                                         "container": {"image": "edge-harness:l4t-r36", "mount_jtop_socket": True}})
+    base = {"docker": "/usr/bin/docker", "disk_free_kb": "104857600", "jtop_socket": "yes", "jtop_version": "4.3.2"}
+    missing = {c.name: c for c in evaluate(prof, {**base, "image_versions": "<no value>"})}
+    assert missing["image"].ok and "deploy ships it" in missing["image"].detail and "jetson-stats" not in missing
+    label = {"flavor": "l4t-r36", "torch": "2.5.0a0", "tensorrt": "10.3.0", "harness": "0.1.0"}
+    same = {c.name: c for c in evaluate(prof, {**base, "image_versions": json.dumps({**label, "jetson_stats": "4.3.1"})})}
+    assert same["jetson-stats"].ok and "TensorRT 10.3.0" in same["image"].detail
+    other = {c.name: c for c in evaluate(prof, {**base, "image_versions": json.dumps({**label, "jetson_stats": "4.2.12"})})}
+    assert not other["jetson-stats"].ok and "JETSON_STATS_VERSION=4.3.2" in other["jetson-stats"].detail
