@@ -78,8 +78,8 @@ def provision(profile: str | None = None, inventory: Path | None = None, *, limi
               on_line: Callable[[str], None] | None = print, timeout_s: float | None = None) -> ProvisionResult:
     """Apply ``ansible/site.yml`` to the profile's device or to an inventory's hosts; never raises on task failures.
 
-    Raises ProvisionError when ansible-playbook is missing or stops before any play
-    (bad inventory, syntax error); ProfileError for a profile without ``connection``.
+    Raises ProvisionError when ansible-playbook is missing or provisions no host (bad
+    inventory or extra vars, no host matched); ProfileError for a profile without ``connection``.
     """
     if (profile is None) == (inventory is None):
         raise ProvisionError("pass exactly one of --profile or --inventory", "harness provision --profile orin-nano")
@@ -103,8 +103,8 @@ def provision(profile: str | None = None, inventory: Path | None = None, *, limi
                              extra_vars=extra_vars, ask_become_pass=ask_become_pass, verbosity=verbosity)
         rc, out = run_streaming(argv, ansible_env(adir, Path(tmp)), adir, on_line, timeout_s, interactive=ask_become_pass)
     recap = parse_recap(out)
-    if not recap and rc != 0:
-        tail = "\n".join(out.strip().splitlines()[-5:])
-        raise ProvisionError(f"ansible-playbook stopped before provisioning any host (exit {rc}): {tail}",
+    if not recap:
+        tail = " | ".join(line.strip() for line in out.strip().splitlines()[-4:] if line.strip())[-400:]
+        raise ProvisionError(f"ansible-playbook provisioned no host (exit {rc}): {tail or 'no output'}",
                              "check the inventory, --limit and --extra-vars")
     return ProvisionResult(rc, recap, out)

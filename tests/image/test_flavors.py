@@ -63,3 +63,13 @@ def test_bad_args_file_line_names_file_and_line(tmp_path):
     f.write_text("# comment\nGOOD=1\nnot an assignment\n")
     with pytest.raises(ImageError, match=r"x.args:3"):
         read_args_file(f)
+
+
+def test_provisioned_jtop_service_matches_the_images_jetson_stats():
+    """The playbook installs the jtop service the L4T images talk to: same jetson-stats per L4T major."""
+    import yaml
+
+    defaults = yaml.safe_load((docker_dir().parent / "ansible/roles/harness_jtop/defaults/main.yml").read_text())
+    for major in (35, 36):
+        args = read_args_file(docker_dir() / f"l4t-r{major}.args")
+        assert defaults["harness_jtop_version_by_l4t"][major] == args["JETSON_STATS_VERSION"]

@@ -11,6 +11,7 @@ and the roles' service tasks are gated off.
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import socket
 import tempfile
@@ -26,6 +27,14 @@ DOCKERFILE = Path(__file__).with_name("board.Dockerfile")
 USER = "jetson"
 
 
+def apt_archives() -> Path:
+    """Downloaded .debs, kept between runs of the suite and mounted at /var/cache/apt/archives: each board starts
+    fresh (nothing installed) but does not fetch the same packages from the mirror again."""
+    d = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "edge-harness" / "provision-apt-archives"
+    (d / "partial").mkdir(parents=True, exist_ok=True)
+    return d
+
+
 def board_image() -> str:
     base = base_image()
     base_id = podman("image", "inspect", "--format", "{{.Id}}", base).stdout.strip()
@@ -39,6 +48,10 @@ def board_image() -> str:
         if not image_exists(tag):
             shutil.copy(DOCKERFILE, ctx / "Dockerfile")
             build(ctx, ctx / "Dockerfile", tag, {"BASE": base}, timeout_s=600)
+            stale = podman("images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", f"reference={tag.split(':')[0]}",
+                           check=False).stdout.split()
+            for old in set(stale) - {tag}:  # boards of earlier Dockerfiles
+                podman("rmi", old, check=False)
     return tag
 
 
@@ -80,7 +93,8 @@ def start_board(root: Path) -> Board:
     (root / "known_hosts").write_text(f"[127.0.0.1]:{port} {kind} {blob}\n")
     (keys / "port").write_text(f"{port}\n")
     board = Board(f"harness-provision-{port}", port, keys / "client_key", root / "known_hosts")
-    podman("run", "-d", "--name", board.name, "--network", "host", "--systemd", "always", "-v", f"{keys}:/keys:ro", image,
+    mounts = ["-v", f"{keys}:/keys:ro", "-v", f"{apt_archives()}:/var/cache/apt/archives"]
+    podman("run", "-d", "--name", board.name, "--network", "host", "--systemd", "always", *mounts, image,
            "/lib/systemd/systemd", timeout_s=120)
     if _wait_ssh(port, 30):
         board.systemd = True
@@ -88,7 +102,7 @@ def start_board(root: Path) -> Board:
     logs = podman("logs", board.name, check=False).stdout[-300:]
     board.remove()  # systemd did not boot here: sshd as PID 1, no services
     print(f"systemd did not start sshd in the board container ({logs!r}); running sshd as PID 1")
-    podman("run", "-d", "--name", board.name, "--network", "host", "-v", f"{keys}:/keys:ro", image,
+    podman("run", "-d", "--name", board.name, "--network", "host", *mounts, image,
            "/usr/sbin/sshd", "-D", "-e", "-f", "/dev/null", "-p", str(port), "-o", "ListenAddress=127.0.0.1",
            "-o", "HostKey=/keys/host_key", "-o", "AuthorizedKeysFile=/keys/authorized_keys", "-o", "UsePAM=no",
            "-o", "PermitRootLogin=no", "-o", "StrictModes=no", "-o", "Subsystem=sftp internal-sftp", timeout_s=120)

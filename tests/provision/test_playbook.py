@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from harness.errors import ProvisionError
-from harness.provision import parse_recap
+from harness.provision import parse_recap, provision
 from harness.provision.playbook import ansible_playbook_exe, playbook_argv, run_streaming
 
 OUTPUT = """\
@@ -59,3 +59,15 @@ def test_streaming_and_timeout(tmp_path):
     assert rc == 3 and lines == ["one", "two"] and out == "one\ntwo\n"
     with pytest.raises(ProvisionError, match="did not finish within 0.5 s"):
         run_streaming(["sh", "-c", "echo start; sleep 30"], {"PATH": "/usr/bin:/bin"}, tmp_path, None, timeout_s=0.5)
+
+
+def test_a_run_that_reaches_no_host_is_an_error(tmp_path):
+    if not (Path(sys.executable).parent / "ansible-playbook").exists():
+        pytest.skip("ansible-playbook is not installed (pip install ansible-core)")
+    with pytest.raises(ProvisionError, match=r"ansible-playbook provisioned no host \(exit [1-9]") as e:
+        provision("orin-nano", extra_vars=[f"@{tmp_path / 'missing.yml'}"], on_line=None, timeout_s=120)
+    assert "\n" not in e.value.message and "--extra-vars" in e.value.hint
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text("all:\n  hosts:\n    nano-1: {ansible_host: 192.0.2.11}\n")
+    with pytest.raises(ProvisionError, match=r"provisioned no host .*no hosts to target"):
+        provision(inventory=inv, limit="no-such-group", on_line=None, timeout_s=120)
