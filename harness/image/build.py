@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shlex
 import shutil
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from harness.image.flavors import Flavor, docker_dir, flavor_for, host_platform,
 from harness.image.key import content_key, content_tag
 from harness.image.versions import KEY_LABEL, LABEL
 from harness.profiles import DeviceProfile
+from harness.subproc import stream
 
 BUILD_TIMEOUT_S = 3 * 3600
 Runner = Callable[[list[str], float], tuple[int, str, str]]  # argv, timeout_s -> (code, stdout, stderr)
@@ -123,21 +123,14 @@ def build_argv(plan: BuildPlan, context: str, dockerfile: str) -> list[str]:
 
 def _local_runner(log: Callable[[str], None] | None) -> Runner:
     def run(argv: list[str], timeout_s: float) -> tuple[int, str, str]:
-        if log is None:
-            r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
-            return r.returncode, r.stdout, r.stderr
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        lines: list[str] = []
-        deadline = time.monotonic() + timeout_s
-        for line in proc.stdout:
-            lines.append(line)
-            log(line.rstrip("\n"))
-            if time.monotonic() > deadline:
-                proc.kill()
-                break
-        proc.wait()
-        out = "".join(lines)
-        return proc.returncode, out, out[-4000:]
+        try:
+            r = stream(argv, log, timeout_s=timeout_s)
+        except OSError as e:
+            raise ImageError(f"cannot start {argv[0]} ({e})", "install docker or podman, or pass --engine") from e
+        if r.timed_out:
+            raise ImageError(f"`{' '.join(argv[:3])} ...` did not finish within {timeout_s:g} s (killed)",
+                             "see the output above; a stalled download needs a mirror (--build-arg PIP_INDEX_URL=...)")
+        return r.returncode, r.output, r.output[-4000:]
     return run
 
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ProvisionError
+from harness.subproc import stream
 
 INSTALL_FIX = "pip install ansible-core (into the environment harness runs from)"
 
@@ -92,35 +92,10 @@ def run_streaming(argv: list[str], env: dict[str, str], cwd: Path, on_line: Call
     needs the terminal) is killed and ProvisionError raised.
     """
     try:
-        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-                                env=env, cwd=cwd, start_new_session=not interactive)
+        r = stream(argv, on_line, env=env, cwd=cwd, timeout_s=timeout_s, interactive=interactive)
     except OSError as e:
         raise ProvisionError(f"cannot start {argv[0]} ({e})", INSTALL_FIX) from e
-    lines: list[str] = []
-    killed: list[bool] = []
-    timer = None
-    if timeout_s is not None:
-        import threading
-
-        def kill() -> None:
-            if proc.poll() is None:
-                killed.append(True)
-                proc.kill() if interactive else os.killpg(proc.pid, 9)
-
-        timer = threading.Timer(timeout_s, kill)
-        timer.daemon = True
-        timer.start()
-    try:
-        assert proc.stdout is not None
-        for line in proc.stdout:
-            lines.append(line)
-            if on_line is not None:
-                on_line(line.rstrip("\n"))
-        rc = proc.wait()
-    finally:
-        if timer is not None:
-            timer.cancel()
-    if killed:
+    if r.timed_out:
         raise ProvisionError(f"ansible-playbook did not finish within {timeout_s:g} s (killed)",
                              "check that the device is reachable; a slow apt mirror may need a longer timeout")
-    return rc, "".join(lines)
+    return r.returncode, r.output
