@@ -40,6 +40,8 @@ def build_command(
     tag: list[str] = typer.Option([], "--tag", help="Also tag the image with this name (the profile's container.image always is)."),
     engine: str = typer.Option(None, "--engine", help="docker | podman here (default: the profile's runtime, else whichever exists)."),
     force: bool = typer.Option(False, "--force", help="Build even when the content tag already exists."),
+    platform: str = typer.Option(None, "--platform", help="Build for this platform instead of the flavour's "
+                                 "(linux/arm64 for Jetson), e.g. to try the L4T Dockerfile on a substitute base."),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key (device builds)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
@@ -49,7 +51,7 @@ def build_command(
 
     prof = load_profile(profile)
     cli_args = _pairs(build_arg, "--build-arg")
-    plan = plan_build(prof, cli_args, where, engine, tag, build_opt, force)
+    plan = plan_build(prof, cli_args, where, engine, tag, build_opt, force, platform)
     log = None if as_json else (lambda line: console().print(line, markup=False, highlight=False))
 
     def announce() -> None:
@@ -64,7 +66,7 @@ def build_command(
             jtop = _device_jtop_version(conn) if plan.flavor.name.startswith("l4t") else None
             if jtop and "JETSON_STATS_VERSION" not in {**prof.container.build_args, **cli_args}:
                 # jetson-stats in the image must speak the board's jtop service protocol (same major.minor)
-                plan = plan_build(prof, {**cli_args, "JETSON_STATS_VERSION": jtop}, where, engine, tag, build_opt, force)
+                plan = plan_build(prof, {**cli_args, "JETSON_STATS_VERSION": jtop}, where, engine, tag, build_opt, force, platform)
             announce()
             home = conn.run(["sh", "-c", 'printf %s "$HOME"']).stdout
             wd = prof.host_runtime.workdir
@@ -86,16 +88,17 @@ def build_command(
 def key_command(
     profile: str = typer.Option(..., "--profile", envvar="HARNESS_PROFILE", help="Device profile name or YAML path."),
     build_arg: list[str] = typer.Option([], "--build-arg", help="KEY=VALUE, as for build."),
+    platform: str = typer.Option(None, "--platform", help="As for build."),
 ) -> None:
     """Print the content tag the profile's image would get (flavour, build args, source, Dockerfile, lockfile)."""
-    from harness.image.flavors import docker_dir, flavor_for, resolve_build_args
+    from harness.image.flavors import docker_dir, flavor_for, host_platform, resolve_build_args
     from harness.image.key import content_key, content_tag
     from harness.profiles import load_profile
 
     prof = load_profile(profile)
     flavor = flavor_for(prof)
     args = resolve_build_args(flavor, prof, _pairs(build_arg, "--build-arg"))
-    print(content_tag(flavor, content_key(flavor, args, docker_dir(), docker_dir().parent)))
+    print(content_tag(flavor, content_key(flavor, args, docker_dir(), docker_dir().parent, platform or flavor.platform or host_platform())))
 
 
 @app.command("lock")

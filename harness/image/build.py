@@ -80,15 +80,17 @@ def local_engine(profile: DeviceProfile, engine: str | None) -> str:
 
 
 def plan_build(profile: DeviceProfile, cli_args: dict[str, str] | None = None, where: str = "auto", engine: str | None = None,
-               extra_tags: list[str] | None = None, build_opts: list[str] | None = None, force: bool = False) -> BuildPlan:
+               extra_tags: list[str] | None = None, build_opts: list[str] | None = None, force: bool = False,
+               platform: str | None = None) -> BuildPlan:
+    """Where and how to build; ``platform`` overrides the flavour's (e.g. the L4T Dockerfile on a substitute base)."""
     flavor = flavor_for(profile)
     args = resolve_build_args(flavor, profile, cli_args or {})
+    target = platform or flavor.platform
+    cross = target is not None and target != host_platform()
     root = docker_dir()
-    key = content_key(flavor, args, root, root.parent)
+    key = content_key(flavor, args, root, root.parent, target or host_platform())
     tag = content_tag(flavor, key)
     aliases = [t for t in [profile.container.image, *(extra_tags or [])] if t and t != tag]
-    target = flavor.platform
-    cross = target is not None and target != host_platform()
     if where == "auto":
         where = "device" if cross and not _binfmt_ready(target) and profile.connection is not None else "local"
     if where == "device":

@@ -1,6 +1,6 @@
 """The content key of an image: what it is built from, hashed; the tag is derived from it.
 
-Inputs: harness version, the harness source (every file of the package and
+Inputs: target platform, harness version, the harness source (every file of the package and
 pyproject.toml), the Dockerfile, the lockfile, the entry point and the resolved
 build args. Same inputs -> same tag, so a device that already has the tag
 already has this image (deploy skips shipping it).
@@ -23,13 +23,15 @@ def _source_files(src_root: Path) -> list[Path]:
     return sorted([*files, src_root / "pyproject.toml"])
 
 
-def content_key(flavor: Flavor, build_args: dict[str, str], docker_root: Path, src_root: Path) -> str:
+def content_key(flavor: Flavor, build_args: dict[str, str], docker_root: Path, src_root: Path, platform: str = "") -> str:
+    """``platform``: the target (linux/arm64 ...); the same inputs built for another architecture are another image."""
     h = hashlib.sha256()
 
     def feed(label: str, data: bytes) -> None:
         h.update(label.encode() + b"\0" + len(data).to_bytes(8, "big") + data)
 
     feed("version", harness.__version__.encode())
+    feed("platform", platform.encode())
     feed("dockerfile", (docker_root / flavor.dockerfile).read_bytes())
     feed("entrypoint", (docker_root / "entrypoint.sh").read_bytes())
     lockfile = build_args.get("LOCKFILE")

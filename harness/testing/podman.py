@@ -121,3 +121,15 @@ def build(context: Path, dockerfile: Path, tag: str, build_args: dict[str, str] 
     for k, v in sorted((build_args or {}).items()):
         argv += ["--build-arg", f"{k}={v}"]
     podman(*argv, "-f", str(dockerfile), "-t", tag, str(context), timeout_s=timeout_s)
+
+
+def drop_older_tags(prefix: str, keep: set[str]) -> list[str]:
+    """Untag images whose name starts with ``prefix`` other than ``keep`` (earlier source versions of a test
+    image; their shared layers stay, only their own top layers are freed). Returns what was removed."""
+    keep_full = {k if k.startswith("localhost/") else f"localhost/{k}" for k in keep}
+    tags = [t for t in podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+            if t.startswith(prefix) and t not in keep_full]
+    for t in tags:
+        podman("rmi", t, check=False)
+    podman("image", "prune", "-f", check=False)  # the untagged images a rebuild under the same tag leaves behind
+    return tags

@@ -52,10 +52,7 @@ def cpu_image(podman_env):
     plan = plan_build(cpu_profile(), args, "local", "podman", build_opts=pm.build_opts(pip=True))
     lines: list[str] = []
     result = build_local(plan, lines.append)
-    stale = [t for t in pm.podman("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
-             if t.startswith("localhost/edge-harness:cpu-") and not t.endswith(plan.tag.split(":")[1]) and t != "localhost/edge-harness:cpu-test"]
-    for t in stale:  # earlier source versions of the test image: only their top layers are freed
-        pm.podman("rmi", t, check=False)
+    pm.drop_older_tags("localhost/edge-harness:cpu-", {plan.tag, "edge-harness:cpu-test"})
     print(f"\nCPU image {result.tag}: {'cache hit' if result.cache_hit else f'built in {result.seconds:.0f} s'}, "
           f"{(result.size_bytes or 0) / 1e9:.2f} GB")
     return result

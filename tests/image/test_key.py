@@ -45,3 +45,9 @@ def test_key_is_stable_and_changes_with_every_input(trees):
 def test_tag_names_flavor_version_and_key():
     tag = content_tag(FLAVORS["l4t-r36"], "ab" * 32)
     assert tag.startswith("edge-harness:l4t-r36-") and tag.endswith("-" + "ab" * 6)
+
+
+def test_another_platform_is_another_image(trees):
+    docker, src = trees
+    args = {"FLAVOR": "l4t-r36", "LOCKFILE": "requirements/l4t-r36.txt"}
+    assert content_key(FLAVORS["l4t-r36"], args, docker, src, "linux/arm64") != content_key(FLAVORS["l4t-r36"], args, docker, src, "linux/amd64")
