@@ -68,9 +68,7 @@ def build_command(
                 # jetson-stats in the image must speak the board's jtop service protocol (same major.minor)
                 plan = plan_build(prof, {**cli_args, "JETSON_STATS_VERSION": jtop}, where, engine, tag, build_opt, force, platform)
             announce()
-            home = conn.run(["sh", "-c", 'printf %s "$HOME"']).stdout
-            wd = prof.host_runtime.workdir
-            result = build_on_device(plan, conn, home + wd[1:] if wd.startswith("~") else wd, log)
+            result = build_on_device(plan, conn, conn.expand_user(prof.host_runtime.workdir), log)
     else:
         announce()
         result = build_local(plan, log)

@@ -22,7 +22,7 @@ from harness.errors import ImageError
 from harness.image.context import assemble_context, tar_context
 from harness.image.flavors import Flavor, docker_dir, flavor_for, host_platform, resolve_build_args
 from harness.image.key import content_key, content_tag
-from harness.image.versions import KEY_LABEL, LABEL
+from harness.image.versions import KEY_LABEL, LABEL, image_labels, labelled_versions
 from harness.profiles import DeviceProfile
 from harness.subproc import stream
 
@@ -180,9 +180,7 @@ def _finish(run: Runner, plan: BuildPlan, cache_hit: bool, t0: float, versions: 
     if found is None:
         raise ImageError(f"{plan.tag} is not in {plan.engine}'s images after the build", "see the build output")
     if versions is None:
-        code, out, _ = run([plan.engine, "image", "inspect", "--format", "{{json .Config.Labels}}", plan.tag], 120)
-        labels = json.loads(out) if code == 0 and out.strip() not in ("", "null") else {}
-        versions = json.loads(labels[LABEL]) if LABEL in (labels or {}) else None
+        versions = labelled_versions(image_labels(lambda argv: run(argv, 120)[:2], plan.engine, plan.tag))
     return BuildResult(plan.tag, plan.key, plan.where, plan.engine, cache_hit, round(time.perf_counter() - t0, 1),
                        found[0], found[1], versions, plan.aliases)
 

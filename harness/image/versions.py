@@ -44,7 +44,7 @@ def _dist_version(names: list[str]) -> str | None:
 def _tensorrt_module() -> str | None:
     """JetPack's TensorRT is a system module (dist-packages), not always a pip distribution."""
     try:
-        import tensorrt  # noqa: PLC0415
+        import tensorrt
 
         return getattr(tensorrt, "__version__", None)
     except Exception:  # noqa: BLE001 - absent or broken: not in this image
@@ -52,7 +52,7 @@ def _tensorrt_module() -> str | None:
 
 
 def _l4t(root: Path) -> str | None:
-    from harness.bench.environment import _l4t as parse  # noqa: PLC0415
+    from harness.bench.environment import _l4t as parse
 
     try:
         return parse((root / "etc/nv_tegra_release").read_text(errors="replace"))
@@ -68,7 +68,7 @@ def _cuda(root: Path) -> str | None:
     except (OSError, ValueError, KeyError):
         pass
     try:
-        import torch  # noqa: PLC0415
+        import torch
 
         return torch.version.cuda
     except Exception:  # noqa: BLE001
@@ -82,6 +82,24 @@ def collect(flavor: str, base: str, root: Path = Path("/")) -> dict:
         info[key] = _dist_version(names)
     info["tensorrt"] = info["tensorrt"] or _tensorrt_module()
     return info
+
+
+def image_labels(run, engine: str, image: str) -> dict[str, str]:
+    """The image's labels through ``run(argv) -> (code, stdout)``; empty when the image or its labels are absent."""
+    code, out = run([engine, "image", "inspect", "--format", "{{json .Config.Labels}}", image])
+    try:
+        labels = json.loads(out) if code == 0 else None
+    except ValueError:
+        return {}
+    return labels if isinstance(labels, dict) else {}
+
+
+def labelled_versions(labels: dict[str, str]) -> dict | None:
+    """The ``io.edge-harness.versions`` label as data, None when absent or unreadable."""
+    try:
+        return json.loads(labels[LABEL])
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def image_info() -> dict | None:

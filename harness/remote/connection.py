@@ -127,6 +127,12 @@ class DeviceConnection:
                               f"the device may be frozen or the link down; timeout was {t:g} s") from e
         return Result(command, r.exited, r.stdout, r.stderr)
 
+    def expand_user(self, path: str) -> str:
+        """``~/x`` -> ``$HOME/x`` on the device (remote paths are always quoted, so no shell expands ``~``)."""
+        if not path.startswith("~"):
+            return path
+        return self.run(["sh", "-c", 'printf %s "$HOME"']).stdout + path[1:]
+
     def sftp(self):
         if self._conn is None:
             raise RemoteError(f"{self.where}: sftp() before open()", "open the connection first")

@@ -112,9 +112,7 @@ class Deployment:
             raise RemoteError(f"{self.conn.where}: preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed),
                               f"run `harness doctor --profile {self.plan.profile.name}` and fix the device or the profile")
         self.boot_id = facts.get("boot_id", "")
-        home = self.sh('printf %s "$HOME"').stdout
-        wd = self.plan.profile.host_runtime.workdir
-        self.workdir = home + wd[1:] if wd.startswith("~") else wd
+        self.workdir = self.conn.expand_user(self.plan.profile.host_runtime.workdir)
 
     @property
     def remote_run_dir(self) -> str:

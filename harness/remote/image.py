@@ -7,7 +7,6 @@ touches the disk on either side; bytes and rate are reported as it goes.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 import zlib
@@ -15,7 +14,7 @@ from typing import Callable, Iterator
 
 from harness.errors import RemoteError
 from harness.image.key import REPO
-from harness.image.versions import KEY_LABEL, LABEL
+from harness.image.versions import KEY_LABEL, image_labels, labelled_versions
 
 CHUNK = 1 << 20
 
@@ -28,12 +27,11 @@ def image_id(run, engine: str, image: str) -> str | None:
 
 def content_tag_of(run, engine: str, image: str) -> str | None:
     """``edge-harness:<flavour>-<version>-<key12>`` from the image's content-key and versions labels, if it has them."""
-    code, out = run([engine, "image", "inspect", "--format", "{{json .Config.Labels}}", image])
+    labels = image_labels(run, engine, image)
+    versions = labelled_versions(labels)
     try:
-        labels = json.loads(out) if code == 0 else None
-        key, versions = labels[KEY_LABEL], json.loads(labels[LABEL])
-        return f"{REPO}:{versions['flavor']}-{versions['harness']}-{key[:12]}"
-    except (TypeError, KeyError, ValueError):
+        return f"{REPO}:{versions['flavor']}-{versions['harness']}-{labels[KEY_LABEL][:12]}"
+    except (TypeError, KeyError):
         return None
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+from harness.image.versions import LABEL
 from harness.profiles import DeviceProfile
 
 MIN_FREE_DISK_GB = 2.0
@@ -35,7 +36,7 @@ printf 'trtexec=%s\n' "$(command -v trtexec 2>/dev/null || ls /usr/src/tensorrt/
 printf 'arch=%s\n' "$(uname -m)"
 printf 'jtop_version=%s\n' "$(python3 -c 'import jtop; print(jtop.__version__)' 2>/dev/null)"
 if [ -n "$HARNESS_ENGINE" ] && command -v "$HARNESS_ENGINE" >/dev/null 2>&1; then
-  printf 'image_versions=%s\n' "$("$HARNESS_ENGINE" image inspect --format '{{index .Config.Labels "io.edge-harness.versions"}}' "$HARNESS_IMAGE" 2>/dev/null | tr -d '\n')"
+  printf 'image_versions=%s\n' "$("$HARNESS_ENGINE" image inspect --format "$HARNESS_IMAGE_FORMAT" "$HARNESS_IMAGE" 2>/dev/null | tr -d '\n')"
 fi
 """
 
@@ -43,7 +44,7 @@ fi
 def facts_command(probe_root: str, engine: str = "", image: str = "") -> list[str]:
     """argv for the facts script; probe root, engine and image passed as quoted environment values."""
     return ["env", f"HARNESS_PROBE_ROOT={probe_root.rstrip('/')}", f"HARNESS_ENGINE={engine}", f"HARNESS_IMAGE={image}",
-            "sh", "-c", FACTS_SCRIPT]
+            f'HARNESS_IMAGE_FORMAT={{{{index .Config.Labels "{LABEL}"}}}}', "sh", "-c", FACTS_SCRIPT]
 
 
 def _major_minor(version: str | None) -> str | None:
