@@ -9,7 +9,6 @@ podman's storage between runs, so only the first run builds torch's layer
 from __future__ import annotations
 
 import json
-import os
 import time
 
 import pytest
@@ -20,20 +19,6 @@ from harness.testing import podman as pm
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
 TORCH = {"TORCH_INDEX_URL": "https://pypi.org/simple", "TORCH_SPEC": "torch==2.14.1 torchvision==0.29.1"}
-
-
-@pytest.fixture(scope="module")
-def podman_env():
-    reason = pm.podman_reason()
-    if reason:
-        pytest.skip(reason)
-    old = os.environ.get("CONTAINERS_CONF")
-    os.environ["CONTAINERS_CONF"] = str(pm.conf_path())
-    yield
-    if old is None:
-        os.environ.pop("CONTAINERS_CONF", None)
-    else:
-        os.environ["CONTAINERS_CONF"] = old
 
 
 def cpu_profile(**kw) -> DeviceProfile:

@@ -11,7 +11,6 @@ JETSON_STATS_VERSION, the harness, the versions file and label. Marked ``contain
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
@@ -26,34 +25,23 @@ TORCHVISION_WHL = Path("/opt/pypi-more/files/torchvision-0.28.0-cp311-cp311-many
 
 
 @pytest.fixture(scope="module")
-def l4t_image():
-    reason = pm.podman_reason()
-    if reason:
-        pytest.skip(reason)
+def l4t_image(podman_env):
     if not (TORCH_WHL.is_file() and TORCHVISION_WHL.is_file()):
         pytest.skip(f"the stand-in wheels are not on this machine ({TORCH_WHL.name}, {TORCHVISION_WHL.name})")
     from harness.image.build import build_local, plan_build
 
-    old = os.environ.get("CONTAINERS_CONF")
-    os.environ["CONTAINERS_CONF"] = str(pm.conf_path())
-    try:
-        prof = DeviceProfile.model_validate({"name": "l4t-stand-in", "kind": "jetson", "runtime": "podman",
-                                             "expect": {"l4t_major": 36}, "container": {"image": "edge-harness:l4t-stand-in"}})
-        args = {"BASE_IMAGE": pm.base_image(), "CUSPARSELT_PACKAGES": "", "CUDA_APT_REPO": "", "ORT_WHL": "",
-                "TORCH_WHL": str(TORCH_WHL), "TORCHVISION_WHL": str(TORCHVISION_WHL), **pm.pip_build_args()}
-        plan = plan_build(prof, args, "local", "podman", build_opts=[*pm.build_opts(pip=True), f"-v={TORCH_WHL.parent}:{TORCH_WHL.parent}:ro"],
-                          platform="linux/amd64")
-        assert plan.platform is None and plan.flavor.name == "l4t-r36"  # native here: no cross-build
-        result = build_local(plan)
-        pm.drop_older_tags("localhost/edge-harness:l4t-r36-", {plan.tag})
-        print(f"\nL4T stand-in image {result.tag}: {'cache hit' if result.cache_hit else f'built in {result.seconds:.0f} s'}, "
-              f"{(result.size_bytes or 0) / 1e9:.2f} GB")
-        yield result
-    finally:
-        if old is None:
-            os.environ.pop("CONTAINERS_CONF", None)
-        else:
-            os.environ["CONTAINERS_CONF"] = old
+    prof = DeviceProfile.model_validate({"name": "l4t-stand-in", "kind": "jetson", "runtime": "podman",
+                                         "expect": {"l4t_major": 36}, "container": {"image": "edge-harness:l4t-stand-in"}})
+    args = {"BASE_IMAGE": pm.base_image(), "CUSPARSELT_PACKAGES": "", "CUDA_APT_REPO": "", "ORT_WHL": "",
+            "TORCH_WHL": str(TORCH_WHL), "TORCHVISION_WHL": str(TORCHVISION_WHL), **pm.pip_build_args()}
+    plan = plan_build(prof, args, "local", "podman", build_opts=[*pm.build_opts(pip=True), f"-v={TORCH_WHL.parent}:{TORCH_WHL.parent}:ro"],
+                      platform="linux/amd64")
+    assert plan.platform is None and plan.flavor.name == "l4t-r36"  # native here: no cross-build
+    result = build_local(plan)
+    pm.drop_older_tags("localhost/edge-harness:l4t-r36-", {plan.tag})
+    print(f"\nL4T stand-in image {result.tag}: {'cache hit' if result.cache_hit else f'built in {result.seconds:.0f} s'}, "
+          f"{(result.size_bytes or 0) / 1e9:.2f} GB")
+    return result
 
 
 def test_l4t_dockerfile_keeps_the_given_wheels_and_pins_jetson_stats(l4t_image):
