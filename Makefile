@@ -33,6 +33,7 @@ bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_telemetry_overhead.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_report.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_deploy.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_pull.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_campaign.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_image.py
 

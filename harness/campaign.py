@@ -32,9 +32,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError, ProfileError
-from harness.profiles import DeviceProfile, load_profile
+from harness.profiles import Cooldown, DeviceProfile, load_profile
 from harness.suite import Experiment, Suite, VariantSpec, load_suite
-from harness.yamlio import load_model_yaml
+from harness.yamlio import load_model_yaml, read_yaml
 
 CAMPAIGN_FIX = "see README (Overnight campaigns) for the campaign file format"
 
@@ -54,7 +54,7 @@ class CampaignSpec(BaseModel):
     inventory: Inventory | None = None
     suite: str = "quick"
     suites: list[str] = Field(default_factory=list, description="several suites (overrides suite); each is its own run")
-    cooldown: dict | None = Field(None, description="overrides every device profile's cooldown block")
+    cooldown: Cooldown | None = Field(None, description="overrides every device profile's cooldown block")
     sequence: str | None = None
     frames: int | None = None
     imgsz: int | None = None
@@ -80,10 +80,9 @@ def load_campaign(path: str | Path) -> CampaignSpec:
 def inventory_profiles(inv: Inventory, base: Path) -> list[DeviceProfile]:
     """Profiles from an Ansible YAML inventory group: each host's vars say which profile and how to reach it."""
     path = (base / inv.path) if not Path(inv.path).is_absolute() else Path(inv.path)
-    try:
-        data = yaml.safe_load(path.read_text())
-    except (OSError, yaml.YAMLError) as e:
-        raise ProfileError(f"{path}: cannot read inventory ({e})", "use an Ansible YAML inventory") from e
+    data = read_yaml(path, ProfileError, "inventory", "use an Ansible YAML inventory")
+    if not isinstance(data, dict):
+        raise ProfileError(f"{path}: an inventory must be a YAML mapping", "use an Ansible YAML inventory")
 
     def hosts_of(node: dict, want: str, inside: bool) -> dict:
         out = {}
@@ -293,7 +292,7 @@ def _abs(ref: str, base: Path) -> str:
 
 
 def _absolute(spec: CampaignSpec, base: Path) -> CampaignSpec:
-    d = spec.model_dump()
+    d = spec.model_dump(exclude_unset=True)
     d["devices"] = [_abs(x, base) for x in spec.devices]
     d["suite"] = _abs(spec.suite, base)
     d["suites"] = [_abs(x, base) for x in spec.suites]
@@ -314,7 +313,7 @@ def run_campaign(c: Campaign, log=None) -> dict[str, str]:
 
     c.root.mkdir(parents=True, exist_ok=True)
     # the saved copy has absolute paths, so `campaign resume DIR` works from anywhere
-    (c.root / "campaign.yaml").write_text(yaml.safe_dump(_absolute(c.spec, c.base).model_dump()))
+    (c.root / "campaign.yaml").write_text(yaml.safe_dump(_absolute(c.spec, c.base).model_dump(exclude_unset=True)))
     (c.root / "logs").mkdir(exist_ok=True)
     c.stop_flag.unlink(missing_ok=True)
     journal = Journal(c.journal_path)
@@ -323,9 +322,8 @@ def run_campaign(c: Campaign, log=None) -> dict[str, str]:
     sequence = Path(c.spec.sequence) if c.spec.sequence else _demo_sequence(max(s.frames for s in suites))
     profiles = c.profiles()
     if c.spec.cooldown:
-        from harness.profiles import Cooldown
-
-        profiles = [p.model_copy(update={"cooldown": Cooldown.model_validate({**p.cooldown.model_dump(), **c.spec.cooldown})})
+        given = c.spec.cooldown.model_dump(exclude_unset=True)
+        profiles = [p.model_copy(update={"cooldown": Cooldown.model_validate({**p.cooldown.model_dump(), **given})})
                     for p in profiles]
     t_end = time.time() + c.spec.time_budget_s if c.spec.time_budget_s else None
     lock = threading.Lock()

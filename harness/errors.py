@@ -1,11 +1,24 @@
 """One exception tree for the whole harness.
 
 Every error a user can cause or fix carries a one-line message that names the
-file / field / host involved and a ``hint`` saying what to do. The CLI prints
+file / field / host involved and a ``hint`` saying what to do; both are made
+printable on construction (no terminal escapes from a device's output). The CLI prints
 ``error: <message>`` (+ hint) and exits 2, without a traceback.
 """
 
 from __future__ import annotations
+
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: str) -> str:
+    """``text`` on one line with control characters (terminal escapes, NUL, newlines) shown as ``?``/spaces.
+
+    Messages often quote what a device or a file said; none of it may drive the user's terminal.
+    """
+    return _CONTROL.sub("?", str(text).replace("\r\n", " ").replace("\n", " ").replace("\t", " "))
 
 
 class HarnessError(Exception):
@@ -14,6 +27,8 @@ class HarnessError(Exception):
     exit_code = 2
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = printable(message)
+        hint = None if hint is None else printable(hint)
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -56,3 +71,19 @@ class ProvisionError(HarnessError):
 
 class ImageError(HarnessError):
     """A container image could not be built, tagged or inspected."""
+
+
+class StorageError(HarnessError):
+    """A file or directory on this host cannot be written or read (disk full, permissions, wrong kind of path)."""
+
+
+class DeviceDataError(HarnessError):
+    """A device sent data the host refuses: a path outside its run directory, a link, an oversized or malformed file.
+
+    Not a RemoteError: the link is fine and reconnecting would fetch the same data again.
+    The device's own run fails; nothing else on the host is touched.
+    """
+
+
+class LinkError(RemoteError):
+    """The SSH link to a device dropped or timed out mid-operation; reconnecting may help (a deploy does)."""

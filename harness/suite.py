@@ -11,9 +11,10 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.errors import SuiteError
+from harness.names import SafeName, is_safe_name
 from harness.yamlio import load_model_yaml
 
 SUITE_FIX = "see harness/suites/quick.yaml for the suite format"
@@ -36,6 +37,15 @@ class Experiment(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     models: list[str] = Field(min_length=1)
     variants: list[VariantSpec] = Field(default_factory=lambda: [VariantSpec()])
+
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, models: list[str]) -> list[str]:
+        for m in models:
+            if any(ord(c) < 32 for c in m) or not is_safe_name(Path(m).stem):
+                raise ValueError(f"model {m[:80]!r}: its name (file stem) may hold letters, digits and _ . + - only "
+                                 "(it becomes part of file names)")
+        return models
 
 
 class Calibration(BaseModel):
@@ -63,7 +73,7 @@ class Suite(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str
+    name: SafeName
     description: str = ""
     frames: int = Field(200, ge=2, description="frames per cell, warm-up included")
     warmup: int = Field(10, ge=0)

@@ -1,4 +1,11 @@
-"""YAML loading with pydantic validation and errors that name the YAML path."""
+"""YAML loading with pydantic validation and errors that name the YAML path.
+
+Every YAML file the harness reads (profiles, suites, campaigns, inventories) goes
+through ``read_yaml``: a regular file, at most ``MAX_YAML_BYTES``, UTF-8 text, and a
+document that expands to at most ``MAX_YAML_NODES`` values (anchors and aliases are
+fine; an alias bomb -- a few lines that expand to billions -- is refused before
+anything walks, dumps or validates it).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,58 @@ from pydantic import BaseModel, ValidationError
 from harness.errors import HarnessError
 
 M = TypeVar("M", bound=BaseModel)
+
+MAX_YAML_BYTES = 4 << 20
+MAX_YAML_NODES = 200_000
+
+
+def expands_beyond(data, limit: int = MAX_YAML_NODES) -> bool:
+    """True when walking ``data`` (aliases followed, as every consumer will) visits more than ``limit`` values."""
+    stack, seen = [data], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            stack.extend(node)
+    return False
+
+
+def read_yaml(path: Path, error: type[HarnessError], what: str, fix: str):
+    """Parse the YAML file ``path`` within the limits above; ``error`` names the file and what is wrong."""
+    path = Path(path)
+    try:
+        if path.is_dir():
+            raise error(f"{path}: is a directory, not a {what} file", fix)
+        if path.exists() and not path.is_file():
+            raise error(f"{path}: not a regular file (a device, FIFO or socket)", fix)
+        with open(path, "rb") as f:
+            raw = f.read(MAX_YAML_BYTES + 1)
+    except FileNotFoundError:
+        raise error(f"{path}: {what} file not found", fix) from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror})", fix) from e
+    if len(raw) > MAX_YAML_BYTES:
+        raise error(f"{path}: larger than {MAX_YAML_BYTES >> 20} MiB, not a {what} file", fix)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text (byte {e.start}): a binary file?", fix) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise error(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})", fix) from e
+    except RecursionError:
+        raise error(f"{path}: nested too deeply", fix) from None
+    if expands_beyond(data):
+        raise error(f"{path}: expands to more than {MAX_YAML_NODES} values through its aliases (an alias bomb?)", fix)
+    return data
 
 
 def _loc(loc: tuple) -> str:
@@ -59,14 +118,7 @@ def describe_validation_error(e: ValidationError, model: type[BaseModel]) -> str
 
 def load_model_yaml(path: Path, model: type[M], error: type[HarnessError], what: str, fix: str) -> M:
     """Load ``path`` as YAML and validate it into ``model``; ``error`` names path and field."""
-    try:
-        data = yaml.safe_load(path.read_text())
-    except FileNotFoundError:
-        raise error(f"{path}: {what} file not found", fix) from None
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise error(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})", fix) from e
+    data = read_yaml(path, error, what, fix)
     if not isinstance(data, dict):
         raise error(f"{path}: a {what} must be a YAML mapping", fix)
     try:

@@ -12,6 +12,7 @@ from harness.campaign import Campaign, Journal, load_campaign, ordered_suite, ru
 from harness.results.store import RunStore
 from harness.suite import load_suite
 from harness.testing.sshd import make_device
+from tests.cli.conftest import assert_user_error
 
 pytestmark = pytest.mark.slow
 
@@ -127,3 +128,19 @@ def test_inventory_group_defines_the_fleet(tmp_path):
     assert all(p.expect.l4t_major == 36 for p in profs)  # the rest comes from the orin-nano profile
     assert len(inventory_profiles(Inventory(path=str(inv)), tmp_path)) == 3
     assert json.dumps([p.name for p in profs])
+
+
+def test_an_alias_bomb_in_a_campaign_file_is_refused_before_anything_expands_it(tmp_path, run_harness):
+    import time
+
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb = tmp_path / "night.yaml"
+    bomb.write_text("\n".join(levels) + "\nname: night\ndevices: [local]\ncooldown: {max_start_temp_c: *a8}\n")
+    t0 = time.monotonic()
+    p = run_harness("campaign", "run", bomb, "--out", tmp_path / "out", timeout=60)
+    assert_user_error(p, "expands to more than")
+    assert time.monotonic() - t0 < 30 and not (tmp_path / "out").exists()
+    # a cooldown block is a cooldown block: unknown keys are named, not carried into every profile
+    bomb.write_text("name: night\ndevices: [local]\ncooldown: {max_start_temp: 50}\n")
+    assert_user_error(run_harness("campaign", "run", bomb, "--out", tmp_path / "out"), "cooldown.max_start_temp: unknown key")

@@ -42,6 +42,10 @@ def test_user_suite_file(tmp_path):
     ("name: s\nexperiments:\n  - {name: b, models: [m], variants: [{format: tflite}]}\n", "experiments[0].variants[0].format"),
     ("name: s\nimgsz: 300\nexperiments:\n  - {name: b, models: [m]}\n", "imgsz: Input should be a multiple of 32"),
     ("name: s\nexperiments:\n  - {name: b, modles: [m]}\n", "experiments[0].modles: unknown key"),
+    # names become directory and file names: a suite name with ../ used to put the run outside --out
+    ("name: ../../escaped\nexperiments:\n  - {name: b, models: [m]}\n", "name: String should match pattern"),
+    ("name: s\nexperiments:\n  - {name: b, models: ['dir/my model;rm.pt']}\n", "experiments[0].models: Value error"),
+    ("name: s\nexperiments:\n  - {name: ../b, models: [m]}\n", "experiments[0].name: String should match pattern"),
 ])
 def test_bad_suites_name_the_field(tmp_path, text, message):
     f = tmp_path / "s.yaml"
@@ -61,3 +65,25 @@ def test_weights_policy_is_part_of_the_suite(tmp_path):
     f.write_text("name: s\nweights: pretrained\nexperiments:\n  - {name: b, models: [m]}\n")
     assert load_suite(str(f)).weights == "pretrained"
     assert load_suite("quick").weights == "auto"
+
+
+def test_alias_bombs_binary_files_and_directories_are_refused(tmp_path):
+    import time
+    import tracemalloc
+
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb.write_text("\n".join(levels) + "\nname: s\nexperiments: *a8\n")
+    tracemalloc.start()
+    t0 = time.monotonic()
+    with pytest.raises(SuiteError, match="expands to more than"):
+        load_suite(str(bomb))
+    assert time.monotonic() - t0 < 5 and tracemalloc.get_traced_memory()[1] < 200 << 20
+    tracemalloc.stop()
+    (tmp_path / "bin.yaml").write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe")
+    with pytest.raises(SuiteError, match="not UTF-8 text"):
+        load_suite(str(tmp_path / "bin.yaml"))
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(SuiteError, match="is a directory"):
+        load_suite(str(tmp_path / "dir.yaml"))

@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import shutil
-import tempfile
-import time
 from pathlib import Path
 
-from harness import paths
+from harness.fsutil import ContentCache, scratch_dir
 from harness.bench.weights import Weights, file_sha256
 from harness.errors import BenchmarkError
 
@@ -40,33 +38,35 @@ def finetune(weights: Weights, data_yaml: str | Path, epochs: int, imgsz: int, b
     if not data_yaml.is_file():
         raise BenchmarkError(f"{data_yaml}: fine-tuning dataset not found",
                              "build one with `harness data to-yolo SEQ... --out DIR` and set finetune.data to DIR/data.yaml")
-    key = hashlib.sha256(f"{weights.sha256}|{_dataset_hash(data_yaml)}|{epochs}|{imgsz}|{batch}|{ultralytics.__version__}".encode()).hexdigest()[:16]
-    out = paths.cache_dir() / "finetuned" / f"{weights.path.stem}-ft{epochs}e-{key}.pt"
-    facts = {"epochs": epochs, "imgsz": imgsz, "batch": batch, "data": str(data_yaml), "cache_key": key, "cache_hit": out.is_file()}
-    if out.is_file():
-        return Weights(out, "fine-tuned", f"fine-tuned:{weights.source}", file_sha256(out)), {**facts, "train_s": 0.0}
-    model = YOLO(str(weights.path)).model
+    facts = {"epochs": epochs, "imgsz": imgsz, "batch": batch, "data": str(data_yaml)}
 
-    class _KeepModelTrainer(DetectionTrainer):
-        def get_model(self, cfg=None, weights=None, verbose=True):  # noqa: ARG002 - keep the given structure
-            return model
+    def build(tmp: Path) -> None:
+        model = YOLO(str(weights.path)).model
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        trainer = _KeepModelTrainer(overrides={
-            "model": str(weights.path), "data": str(data_yaml), "epochs": epochs, "imgsz": imgsz, "batch": batch,
-            "device": device, "workers": 0, "project": tmp, "name": "ft", "exist_ok": True, "plots": False,
-            "amp": False, "verbose": False, "val": True, "seed": 0, "deterministic": True,
-        })
-        try:
-            trainer.train()
-        except Exception as e:  # noqa: BLE001 - training errors come in many kinds
-            raise BenchmarkError(f"fine-tuning {weights.path.name} failed: {type(e).__name__}: {e}",
-                                 "check the dataset (harness data check / to-yolo) and finetune settings") from e
-        last = Path(trainer.last)
-        if not last.is_file():
-            raise BenchmarkError(f"fine-tuning {weights.path.name} wrote no checkpoint", "see the training log")
-        shutil.move(str(last), out)
-    facts["train_s"] = round(time.perf_counter() - t0, 3)
+        class _KeepModelTrainer(DetectionTrainer):
+            def get_model(self, cfg=None, weights=None, verbose=True):  # noqa: ARG002 - keep the given structure
+                return model
+
+        with scratch_dir(tmp.parent) as work:
+            trainer = _KeepModelTrainer(overrides={
+                "model": str(weights_path), "data": str(data_yaml), "epochs": epochs, "imgsz": imgsz, "batch": batch,
+                "device": device, "workers": 0, "project": str(work), "name": "ft", "exist_ok": True, "plots": False,
+                "amp": False, "verbose": False, "val": True, "seed": 0, "deterministic": True,
+            })
+            try:
+                trainer.train()
+            except Exception as e:  # noqa: BLE001 - training errors come in many kinds
+                raise BenchmarkError(f"fine-tuning {weights_path.name} failed: {type(e).__name__}: {e}",
+                                     "check the dataset (harness data check / to-yolo) and finetune settings") from e
+            last = Path(trainer.last)
+            if not last.is_file():
+                raise BenchmarkError(f"fine-tuning {weights_path.name} wrote no checkpoint", "see the training log")
+            shutil.move(str(last), tmp)
+
+    weights_path = weights.path
+    entry = ContentCache("finetuned").entry(
+        lambda key: f"{weights.path.stem}-ft{epochs}e-{key}.pt",
+        (weights.sha256, _dataset_hash(data_yaml), epochs, imgsz, batch, ultralytics.__version__), build)
+    facts.update(entry.facts())
+    out = entry.path
     return Weights(out, "fine-tuned", f"fine-tuned:{weights.source}", file_sha256(out)), facts

@@ -9,6 +9,9 @@ and falls back to a line-by-line pass only to name the first bad line.
 from __future__ import annotations
 
 import io
+import os
+import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,62 +58,99 @@ class GroundTruth:
         return GroundTruth(self.positives.restrict(ids), self.ignore.restrict(ids))
 
 
-def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
-    """Read a numeric CSV into a 2-D float array, naming the first bad line."""
+NUMBER = re.compile(r"^\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+MAX_FRAME = 10_000_000  # MOT17's longest sequence has 1 050 frames
+MAX_COORD_PX = 1e6  # a box coordinate or size beyond a million pixels is an error, not an image
+
+
+def max_input_bytes() -> int:
+    """Largest gt/det file read (``HARNESS_MAX_INPUT_MIB``, default 512 MiB; MOT17's largest gt is ~4 MB)."""
     try:
-        text = path.read_text()
+        return int(float(os.environ.get("HARNESS_MAX_INPUT_MIB", "512")) * (1 << 20))
+    except ValueError:
+        return 512 << 20
+
+
+def _read_text(path: Path, fix: str) -> str:
+    """A regular file of bounded size as UTF-8 text (``--det /dev/zero`` or a FIFO is refused, not read forever)."""
+    limit = max_input_bytes()
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device, FIFO or socket)"
+            raise DataError(f"{path}: {what}", fix)
+        if st.st_size > limit:
+            raise DataError(f"{path}: {st.st_size / (1 << 20):.0f} MiB, over the {limit >> 20} MiB limit",
+                            "set HARNESS_MAX_INPUT_MIB to read larger files")
+        with open(path, "rb") as f:
+            raw = f.read(limit + 1)
     except FileNotFoundError:
         raise DataError(f"{path}: file not found", fix) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise DataError(f"{path}: cannot read ({e})", fix) from e
-    if not text.strip():
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror})", fix) from e
+    if len(raw) > limit:
+        raise DataError(f"{path}: grew past the {limit >> 20} MiB limit while read", "set HARNESS_MAX_INPUT_MIB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise DataError(f"{path}: not UTF-8 text (byte {e.start}): a binary file?", fix) from None
+
+
+def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
+    """Read a numeric CSV into a 2-D float array, naming the first bad line (blank lines are skipped)."""
+    text = _read_text(path, fix)
+    numbered = [(no, ln) for no, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    if not numbered:
         return np.zeros((0, min_fields))
     try:  # fast path: numpy's C parser
-        arr = np.loadtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float64, comments=None)
+        arr = np.loadtxt(io.StringIO("\n".join(ln for _, ln in numbered)), delimiter=",", ndmin=2, dtype=np.float64,
+                         comments=None)
     except ValueError:
         arr = None
     if arr is not None and arr.shape[1] >= min_fields and np.isfinite(arr).all():
-        _check_values(arr, path, kind, fix, text)
+        _check_values(arr, path, kind, fix, [no for no, _ in numbered])
         return arr
-    n_fields = next(ln for ln in text.splitlines() if ln.strip()).count(",") + 1
+    n_fields = numbered[0][1].count(",") + 1
     # Slow path: find and name the first offending line.
-    for no, ln in enumerate(text.splitlines(), start=1):
-        if not ln.strip():
-            continue
+    for no, ln in numbered:
         parts = ln.split(",")
         if len(parts) < min_fields:
             raise DataError(
-                f"{path}:{no}: {kind} line has {len(parts)} fields, expected at least {min_fields}: {ln.strip()!r}",
+                f"{path}:{no}: {kind} line has {len(parts)} fields, expected at least {min_fields}: {ln.strip()[:80]!r}",
                 fix,
             )
         if len(parts) != n_fields:
             raise DataError(f"{path}:{no}: {kind} line has {len(parts)} fields, the first line has {n_fields}", fix)
-        for col, p in enumerate(parts, start=1):
-            try:
-                v = float(p)
-            except ValueError:
-                raise DataError(f"{path}:{no}: field {col} is not a number: {p.strip()!r}", fix) from None
-            if not np.isfinite(v):
-                raise DataError(f"{path}:{no}: field {col} is not finite: {p.strip()!r}", fix)
-    raise DataError(f"{path}: cannot parse {kind} file", fix)  # pragma: no cover - unreachable
+        for col, part in enumerate(parts, start=1):
+            if not NUMBER.match(part):
+                word = part.strip().lower().lstrip("+-")
+                what = "is not finite" if word in ("nan", "inf", "infinity") else "is not a number"
+                raise DataError(f"{path}:{no}: field {col} {what}: {part.strip()[:40]!r}", fix)
+    raise DataError(f"{path}: cannot parse {kind} file", fix)  # pragma: no cover - every failure is named above
 
 
-def _line_no(text: str, row: int) -> int:
-    """1-based line number of data row ``row`` (blank lines are not rows)."""
-    return [no for no, ln in enumerate(text.splitlines(), start=1) if ln.strip()][row]
+def _check_values(arr: np.ndarray, path: Path, kind: str, fix: str, line_nos: list[int]) -> None:
+    """Frame numbers are integers in [1, MAX_FRAME]; boxes lie within +-MAX_COORD_PX with sizes >= 0.
 
-
-def _check_values(arr: np.ndarray, path: Path, kind: str, fix: str, text: str) -> None:
-    bad_frame = np.flatnonzero((arr[:, 0] < 1) | (arr[:, 0] != np.round(arr[:, 0])))
+    Out-of-range values are refused rather than computed with: ``w=1e308`` would overflow the
+    matching windows and silently zero the true positives of the whole file.
+    """
+    frame = arr[:, 0]
+    bad_frame = np.flatnonzero((frame < 1) | (frame > MAX_FRAME) | (frame != np.round(frame)))
     if bad_frame.size:
         i = int(bad_frame[0])
-        raise DataError(f"{path}:{_line_no(text, i)}: frame number must be an integer >= 1, got {arr[i, 0]:g}", fix)
+        raise DataError(f"{path}:{line_nos[i]}: frame number must be an integer >= 1 and <= {MAX_FRAME}, got {arr[i, 0]:g}", fix)
     bad_size = np.flatnonzero((arr[:, 4] < 0) | (arr[:, 5] < 0))
     if bad_size.size:
         i = int(bad_size[0])
         raise DataError(
-            f"{path}:{_line_no(text, i)}: negative box size w={arr[i, 4]:g} h={arr[i, 5]:g} in {kind} line", fix
+            f"{path}:{line_nos[i]}: negative box size w={arr[i, 4]:g} h={arr[i, 5]:g} in {kind} line", fix
         )
+    bad_box = np.flatnonzero((np.abs(arr[:, 2:6]) > MAX_COORD_PX).any(axis=1))
+    if bad_box.size:
+        i = int(bad_box[0])
+        raise DataError(f"{path}:{line_nos[i]}: box x={arr[i, 2]:g} y={arr[i, 3]:g} w={arr[i, 4]:g} h={arr[i, 5]:g} "
+                        f"is beyond +-{MAX_COORD_PX:g} px", fix)
 
 
 def _xyxy(arr: np.ndarray) -> np.ndarray:

@@ -14,9 +14,6 @@ checkpoint that ``YOLO(path)`` loads and exports (ONNX, TensorRT).
 from __future__ import annotations
 
 import copy
-import hashlib
-import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from harness import paths
+from harness.fsutil import ContentCache
 from harness.bench.weights import Weights, file_sha256
 from harness.errors import BenchmarkError
 
@@ -136,16 +133,12 @@ class PruneResult:
 
 
 def save_checkpoint(model: nn.Module, out: Path, note: str) -> None:
-    """Save as an ultralytics checkpoint (``YOLO(out)`` loads it), atomically."""
+    """Save as an ultralytics checkpoint (``YOLO(out)`` loads it) to ``out`` (callers stage it)."""
     import ultralytics
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     ckpt = {"model": copy.deepcopy(model).half(), "train_args": {}, "version": ultralytics.__version__,
             "date": time.strftime("%Y-%m-%dT%H:%M:%S"), "harness": note}
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".pt")
-    os.close(fd)
-    torch.save(ckpt, tmp)
-    os.replace(tmp, out)
+    torch.save(ckpt, str(out))
 
 
 def _tp_version() -> str:
@@ -159,16 +152,18 @@ def pruned_weights(src: Weights, ratio: float, imgsz: int) -> PruneResult:
     from ultralytics import YOLO
     from ultralytics.utils.torch_utils import get_flops
 
-    key = hashlib.sha256(f"{src.sha256}|{ratio}|tp={_tp_version()}|r{ROUND_TO}".encode()).hexdigest()[:16]
-    out = paths.cache_dir() / "pruned" / f"{src.path.stem}-p{round(ratio * 100):02d}-{key}.pt"
     before = YOLO(str(src.path)).model
     facts = {"ratio": ratio, "params_before": count_params(before), "gflops_before": _gflops(get_flops(before, imgsz)),
-             "file_bytes_before": src.path.stat().st_size, "cache_hit": out.is_file()}
-    t0 = time.perf_counter()
-    if not out.is_file():
+             "file_bytes_before": src.path.stat().st_size}
+
+    def build(tmp: Path) -> None:
         model = prune_model(copy.deepcopy(before), ratio)
-        save_checkpoint(model, out, f"pruned {ratio:.0%} (L1, torch-pruning {_tp_version()}) from {src.path.name}")
-    facts["prune_s"] = round(time.perf_counter() - t0, 3)
+        save_checkpoint(model, tmp, f"pruned {ratio:.0%} (L1, torch-pruning {_tp_version()}) from {src.path.name}")
+
+    entry = ContentCache("pruned").entry(lambda key: f"{src.path.stem}-p{round(ratio * 100):02d}-{key}.pt",
+                                         (src.sha256, ratio, f"tp={_tp_version()}", f"r{ROUND_TO}"), build)
+    out = entry.path
+    facts.update(entry.facts())
     after = YOLO(str(out)).model
     facts.update(params_after=count_params(after), gflops_after=_gflops(get_flops(after, imgsz)),
                  file_bytes_after=out.stat().st_size)

@@ -9,16 +9,12 @@ sigmoid, concat) stays float so boxes keep their precision.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import os
-import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
 
-from harness import paths
+from harness.fsutil import ContentCache
 from harness.bench.calibration import CalibrationSet
 from harness.bench.weights import file_sha256
 from harness.errors import BenchmarkError
@@ -50,29 +46,24 @@ def quantize_int8(fp32_onnx: Path, cal: CalibrationSet, imgsz: int) -> tuple[Pat
     from onnxruntime.quantization import CalibrationMethod, QuantFormat, QuantType, quantize_static
 
     cal_hash = cal.sha256
-    key_src = f"{file_sha256(fp32_onnx)}|{cal_hash}|{imgsz}|ort={onnxruntime.__version__}"
-    key = hashlib.sha256(key_src.encode()).hexdigest()[:16]
-    out = paths.cache_dir() / "onnx" / f"{fp32_onnx.stem.split('-fp32')[0]}-int8-{imgsz}-{key}.onnx"
-    info = {"calibration": {**cal.describe(), "sha256": cal_hash}, "cache_key": key}
-    if out.is_file():
-        return out, {**info, "quantize_s": 0.0, "cache_hit": True}
-    sess = onnxruntime.InferenceSession(str(fp32_onnx), providers=["CPUExecutionProvider"])
-    reader = FramesReader(sess.get_inputs()[0].name, cal, imgsz)
-    t0 = time.perf_counter()
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".onnx")
-    os.close(fd)
-    quiet = logging.getLogger().level
-    logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" advice is printed on every call
-    try:
-        quantize_static(str(fp32_onnx), tmp, reader, quant_format=QuantFormat.QDQ, per_channel=True,
-                        activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
-                        op_types_to_quantize=["Conv", "MatMul"], calibrate_method=CalibrationMethod.MinMax)
-        os.replace(tmp, out)
-    except Exception as e:  # noqa: BLE001 - onnxruntime raises many kinds
-        Path(tmp).unlink(missing_ok=True)
-        raise BenchmarkError(f"INT8 quantization of {fp32_onnx.name} failed: {type(e).__name__}: {e}",
-                             "see logs/run.log; try another calibration set") from e
-    finally:
-        logging.getLogger().setLevel(quiet)
-    return out, {**info, "quantize_s": round(time.perf_counter() - t0, 3), "cache_hit": False}
+    info = {"calibration": {**cal.describe(), "sha256": cal_hash}}
+
+    def build(tmp: Path) -> None:
+        sess = onnxruntime.InferenceSession(str(fp32_onnx), providers=["CPUExecutionProvider"])
+        reader = FramesReader(sess.get_inputs()[0].name, cal, imgsz)
+        quiet = logging.getLogger().level
+        logging.getLogger().setLevel(logging.ERROR)  # its "consider pre-processing" advice is printed on every call
+        try:
+            quantize_static(str(fp32_onnx), str(tmp), reader, quant_format=QuantFormat.QDQ, per_channel=True,
+                            activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8,
+                            op_types_to_quantize=["Conv", "MatMul"], calibrate_method=CalibrationMethod.MinMax)
+        except Exception as e:  # noqa: BLE001 - onnxruntime raises many kinds
+            raise BenchmarkError(f"INT8 quantization of {fp32_onnx.name} failed: {type(e).__name__}: {e}",
+                                 "see logs/run.log; try another calibration set") from e
+        finally:
+            logging.getLogger().setLevel(quiet)
+
+    entry = ContentCache("onnx").entry(lambda key: f"{fp32_onnx.stem.split('-fp32')[0]}-int8-{imgsz}-{key}.onnx",
+                                       (file_sha256(fp32_onnx), cal_hash, imgsz, f"ort={onnxruntime.__version__}"), build)
+    return entry.path, {**info, **entry.facts()}
 

@@ -8,6 +8,7 @@ loses at most the cell in progress and ``resume`` continues with the rest.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import time
 import traceback
@@ -19,7 +20,8 @@ from typing import Callable
 from harness.bench.environment import collect_environment
 from harness.bench.motfile import GroundTruth, read_gt
 from harness.bench.sequence import Sequence, decode_frames, load_sequence
-from harness.errors import DataError, HarnessError, ResultsError, TelemetryError
+from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError
+from harness.fsutil import STORAGE_ERRNOS, storage_error
 from harness.profiles import DeviceProfile
 from harness.results.schema import latency_stats, new_record, null_power
 from harness.results.store import RunStore
@@ -44,6 +46,11 @@ class RunPlan:
     suite: Suite
     profile: DeviceProfile
     sequence: Path
+
+    def __post_init__(self) -> None:
+        from harness.names import require_safe_name
+
+        require_safe_name(self.run_id, "run id", ResultsError)
 
     def manifest(self) -> dict:
         from harness.results.schema import SCHEMA_VERSION
@@ -133,7 +140,13 @@ class Runner:
         manifest = self.store.read_manifest()
         self.store.remove_stale_temp_files()
         done = {r["cell_id"]: r["status"] for r in self.store.read_records()}
-        cells = [Cell.from_dict(c) for c in manifest["cells"]]
+        # The cells come from the suite (validated), never from the manifest's list: a manifest that names
+        # other cells (edited, or pulled from a device) is refused rather than trusted with file names.
+        cells = self.plan.suite.cells()
+        listed = [c["cell_id"] for c in manifest["cells"]]
+        if sorted(listed) != sorted(c.cell_id for c in cells):
+            raise ResultsError(f"{self.store.manifest_path}: its cells do not match its suite's",
+                               "the manifest was changed; start a new run")
         todo = [c for c in cells if done.get(c.cell_id) not in ("ok", "skipped")]
         manifest["state"] = "running"
         manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
@@ -147,14 +160,15 @@ class Runner:
                 self.store.put_record(rec)
                 self._set_state(manifest, cell.cell_id, rec["status"])
                 self.progress("cell_done", {"record": rec})
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, StorageError) as e:
             self.power.close()
             for c in manifest["cells"]:
                 if c["state"] == "running":
                     c["state"] = "pending"
             manifest["state"] = "interrupted"
-            self.store.write_manifest(manifest)
-            self.store.log(f"{_now()} interrupted; resume with: harness run --resume {self.store.root}")
+            with contextlib.suppress(StorageError):  # on a full disk this may fail too; the records are intact
+                self.store.write_manifest(manifest)
+                self.store.log(f"{_now()} interrupted ({type(e).__name__}); resume with: harness run --resume {self.store.root}")
             raise
         self.power.close()
         manifest["state"] = "complete"
@@ -189,9 +203,13 @@ class Runner:
             rec["status"] = "ok"
         except CellSkipped as e:
             rec["status"], rec["reason"] = "skipped", e.message
+        except StorageError:
+            raise  # a full disk or an unwritable --out ends the run (resumable), it is not this cell's result
         except HarnessError as e:
             rec["status"], rec["reason"] = "failed", str(e)
         except Exception as e:  # noqa: BLE001 - the boundary where third-party errors are translated
+            if isinstance(e, OSError) and e.errno in STORAGE_ERRNOS:
+                raise storage_error(e) from e
             # Third-party failures (torch, onnxruntime, ultralytics) end the cell, not the run.
             rec["status"], rec["reason"] = "failed", f"{type(e).__name__}: {e}".splitlines()[0]
             self.store.log(f"{_now()} {cell.cell_id} failed:\n{traceback.format_exc()}")

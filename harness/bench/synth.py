@@ -13,14 +13,13 @@ noisy "public" detections with false positives, for ``harness eval``.
 
 from __future__ import annotations
 
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness.errors import DataError
+from harness.fsutil import staged, storage_error
 
 MIN_VISIBLE = 0.10
 
@@ -99,7 +98,7 @@ def synthesize(
     frame_rate: int = 30,
     overwrite: bool = False,
 ) -> Path:
-    """Write a MOT-format sequence to ``out_dir`` (atomically: temp dir + rename)."""
+    """Write a MOT-format sequence to ``out_dir`` (atomically: temp dir + rename; nothing left on failure)."""
     import cv2
 
     out = Path(out_dir)
@@ -112,110 +111,110 @@ def synthesize(
     if occupied and not overwrite:
         raise DataError(f"{out}: already exists and is not empty", "choose a new directory or pass --force")
     rng = np.random.default_rng(seed)
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    (tmp / "img1").mkdir(parents=True)
-    (tmp / "gt").mkdir()
-    (tmp / "det").mkdir()
+    if out.exists() and not out.is_dir():
+        out.unlink()
+    try:
+        with staged(out, directory=True) as tmp:  # a failed or killed run leaves no half sequence
+            (tmp / "img1").mkdir()
+            (tmp / "gt").mkdir()
+            (tmp / "det").mkdir()
 
-    bg = _background(w, h, rng)
-    ground_lo, ground_hi = h * 0.55, h * 0.98
-    walkers = []
-    for i in range(n_walkers):
-        y = rng.uniform(ground_lo, ground_hi)
-        going_right = rng.random() < 0.5
-        speed = rng.uniform(0.004, 0.012) * w
-        x = rng.uniform(-0.1 * w, 1.1 * w)
-        walkers.append(
-            _Walker(
-                tid=i + 1, x=x, y=y, vx=speed if going_right else -speed, vy=rng.uniform(-0.3, 0.3),
-                height=_scale_at(y, h), color=tuple(int(v) for v in rng.integers(20, 235, 3)), phase=rng.uniform(0, 6.28),
+            bg = _background(w, h, rng)
+            ground_lo, ground_hi = h * 0.55, h * 0.98
+            walkers = []
+            for i in range(n_walkers):
+                y = rng.uniform(ground_lo, ground_hi)
+                going_right = rng.random() < 0.5
+                speed = rng.uniform(0.004, 0.012) * w
+                x = rng.uniform(-0.1 * w, 1.1 * w)
+                walkers.append(
+                    _Walker(
+                        tid=i + 1, x=x, y=y, vx=speed if going_right else -speed, vy=rng.uniform(-0.3, 0.3),
+                        height=_scale_at(y, h), color=tuple(int(v) for v in rng.integers(20, 235, 3)), phase=rng.uniform(0, 6.28),
+                    )
+                )
+            # Static scene objects: (track id, class, draw fn)
+            pillar = (int(w * 0.62), int(h * 0.25), int(w * 0.62 + max(6, w * 0.035)), h)
+            static_person = (w * 0.12, h * 0.62, _scale_at(h * 0.62, h))
+            poster = (int(w * 0.80), int(h * 0.18), int(w * 0.86), int(h * 0.40))
+            car_y = h * 0.74
+            car_w, car_h = w * 0.22, h * 0.12
+
+            gt_rows: list[tuple] = []
+            det_rows: list[tuple] = []
+            for f in range(1, n_frames + 1):
+                img = bg.copy()
+                labels = np.zeros((h, w), np.int32)  # who owns each pixel (0 = nobody)
+                full_masks: dict[int, np.ndarray] = {}
+                # static person (ignore class 7), drawn first: farthest
+                sp_mask = np.zeros((h, w), np.uint8)
+                _draw_figure(sp_mask, static_person[0], static_person[1], static_person[2], None, 0.0, value=1)
+                _draw_figure(img, static_person[0], static_person[1], static_person[2], (90, 60, 40), 0.0)
+                labels[sp_mask > 0] = 1000
+                full_masks[1000] = sp_mask > 0
+                # walkers, far (small y) to near
+                for wk in sorted(walkers, key=lambda k: k.y):
+                    m = np.zeros((h, w), np.uint8)
+                    _draw_figure(m, wk.x, wk.y, wk.height, None, wk.phase, value=1)
+                    _draw_figure(img, wk.x, wk.y, wk.height, wk.color, wk.phase)
+                    labels[m > 0] = wk.tid
+                    full_masks[wk.tid] = m > 0
+                # a car drives through the lower band (class 3: neither positive nor ignore)
+                cx = (f * w * 0.015) % (w + car_w) - car_w
+                car = (int(cx), int(car_y), int(cx + car_w), int(car_y + car_h))
+                cv2.rectangle(img, car[:2], car[2:], (40, 40, 170), -1)
+                labels[max(car[1], 0):car[3], max(car[0], 0):max(car[2], 0)] = 2000
+                # pillar in front of everything (occluder, class 9)
+                cv2.rectangle(img, pillar[:2], pillar[2:], (120, 120, 120), -1)
+                labels[pillar[1]:pillar[3], pillar[0]:pillar[2]] = 3000
+                # poster with a printed person (distractor, class 8)
+                cv2.rectangle(img, poster[:2], poster[2:], (230, 230, 230), -1)
+                ph = poster[3] - poster[1]
+                _draw_figure(img, (poster[0] + poster[2]) / 2, poster[3] - ph * 0.05, ph * 0.85, (30, 30, 30), 1.0)
+
+                for tid, full in full_masks.items():
+                    box = _box(full)
+                    if box is None:
+                        continue
+                    vis = float((labels[full] == tid).sum()) / float(full.sum())
+                    x1, y1, x2, y2 = box
+                    if tid == 1000:
+                        gt_rows.append((f, tid, x1, y1, x2 - x1, y2 - y1, 0, 7, vis))
+                        continue
+                    flag = 1 if vis >= MIN_VISIBLE else 0
+                    gt_rows.append((f, tid, x1, y1, x2 - x1, y2 - y1, flag, 1, vis))
+                    if flag and rng.random() < 0.9:  # noisy public detection
+                        jit = rng.normal(0, 0.04, 4) * [x2 - x1, y2 - y1, x2 - x1, y2 - y1]
+                        det_rows.append((f, x1 + jit[0], y1 + jit[1], x2 - x1 + jit[2], y2 - y1 + jit[3], rng.uniform(0.3, 1.0)))
+                vis_car = (np.clip(car[0], 0, w), car[1], np.clip(car[2], 0, w), min(car[3], h))
+                if vis_car[2] > vis_car[0]:
+                    gt_rows.append((f, 2000, vis_car[0], vis_car[1], vis_car[2] - vis_car[0], vis_car[3] - vis_car[1], 0, 3, 1.0))
+                gt_rows.append((f, 3000, pillar[0], pillar[1], pillar[2] - pillar[0], pillar[3] - pillar[1], 0, 9, 1.0))
+                gt_rows.append((f, 4000, poster[0], poster[1], poster[2] - poster[0], poster[3] - poster[1], 0, 8, 1.0))
+                for _ in range(rng.poisson(1.0)):  # false positives
+                    bw, bh = rng.uniform(10, w * 0.1), rng.uniform(20, h * 0.3)
+                    det_rows.append((f, rng.uniform(0, w - bw), rng.uniform(0, h - bh), bw, bh, rng.uniform(0.0, 0.6)))
+
+                if not cv2.imwrite(str(tmp / "img1" / f"{f:06d}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 92]):
+                    raise DataError(f"{tmp}: cannot write frames", "check free disk space and permissions")
+                for wk in walkers:
+                    wk.x += wk.vx
+                    wk.y = float(np.clip(wk.y + wk.vy, ground_lo, ground_hi))
+                    wk.height = _scale_at(wk.y, h)
+                    wk.phase += 0.35
+
+            gt_rows.sort(key=lambda r: (r[1], r[0]))
+            (tmp / "gt" / "gt.txt").write_text(
+                "".join(f"{r[0]},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]},{r[6]},{r[7]},{r[8]:.4f}\n" for r in gt_rows)
             )
-        )
-    # Static scene objects: (track id, class, draw fn)
-    pillar = (int(w * 0.62), int(h * 0.25), int(w * 0.62 + max(6, w * 0.035)), h)
-    static_person = (w * 0.12, h * 0.62, _scale_at(h * 0.62, h))
-    poster = (int(w * 0.80), int(h * 0.18), int(w * 0.86), int(h * 0.40))
-    car_y = h * 0.74
-    car_w, car_h = w * 0.22, h * 0.12
-
-    gt_rows: list[tuple] = []
-    det_rows: list[tuple] = []
-    for f in range(1, n_frames + 1):
-        img = bg.copy()
-        labels = np.zeros((h, w), np.int32)  # who owns each pixel (0 = nobody)
-        full_masks: dict[int, np.ndarray] = {}
-        # static person (ignore class 7), drawn first: farthest
-        sp_mask = np.zeros((h, w), np.uint8)
-        _draw_figure(sp_mask, static_person[0], static_person[1], static_person[2], None, 0.0, value=1)
-        _draw_figure(img, static_person[0], static_person[1], static_person[2], (90, 60, 40), 0.0)
-        labels[sp_mask > 0] = 1000
-        full_masks[1000] = sp_mask > 0
-        # walkers, far (small y) to near
-        for wk in sorted(walkers, key=lambda k: k.y):
-            m = np.zeros((h, w), np.uint8)
-            _draw_figure(m, wk.x, wk.y, wk.height, None, wk.phase, value=1)
-            _draw_figure(img, wk.x, wk.y, wk.height, wk.color, wk.phase)
-            labels[m > 0] = wk.tid
-            full_masks[wk.tid] = m > 0
-        # a car drives through the lower band (class 3: neither positive nor ignore)
-        cx = (f * w * 0.015) % (w + car_w) - car_w
-        car = (int(cx), int(car_y), int(cx + car_w), int(car_y + car_h))
-        cv2.rectangle(img, car[:2], car[2:], (40, 40, 170), -1)
-        labels[max(car[1], 0):car[3], max(car[0], 0):max(car[2], 0)] = 2000
-        # pillar in front of everything (occluder, class 9)
-        cv2.rectangle(img, pillar[:2], pillar[2:], (120, 120, 120), -1)
-        labels[pillar[1]:pillar[3], pillar[0]:pillar[2]] = 3000
-        # poster with a printed person (distractor, class 8)
-        cv2.rectangle(img, poster[:2], poster[2:], (230, 230, 230), -1)
-        ph = poster[3] - poster[1]
-        _draw_figure(img, (poster[0] + poster[2]) / 2, poster[3] - ph * 0.05, ph * 0.85, (30, 30, 30), 1.0)
-
-        for tid, full in full_masks.items():
-            box = _box(full)
-            if box is None:
-                continue
-            vis = float((labels[full] == tid).sum()) / float(full.sum())
-            x1, y1, x2, y2 = box
-            if tid == 1000:
-                gt_rows.append((f, tid, x1, y1, x2 - x1, y2 - y1, 0, 7, vis))
-                continue
-            flag = 1 if vis >= MIN_VISIBLE else 0
-            gt_rows.append((f, tid, x1, y1, x2 - x1, y2 - y1, flag, 1, vis))
-            if flag and rng.random() < 0.9:  # noisy public detection
-                jit = rng.normal(0, 0.04, 4) * [x2 - x1, y2 - y1, x2 - x1, y2 - y1]
-                det_rows.append((f, x1 + jit[0], y1 + jit[1], x2 - x1 + jit[2], y2 - y1 + jit[3], rng.uniform(0.3, 1.0)))
-        vis_car = (np.clip(car[0], 0, w), car[1], np.clip(car[2], 0, w), min(car[3], h))
-        if vis_car[2] > vis_car[0]:
-            gt_rows.append((f, 2000, vis_car[0], vis_car[1], vis_car[2] - vis_car[0], vis_car[3] - vis_car[1], 0, 3, 1.0))
-        gt_rows.append((f, 3000, pillar[0], pillar[1], pillar[2] - pillar[0], pillar[3] - pillar[1], 0, 9, 1.0))
-        gt_rows.append((f, 4000, poster[0], poster[1], poster[2] - poster[0], poster[3] - poster[1], 0, 8, 1.0))
-        for _ in range(rng.poisson(1.0)):  # false positives
-            bw, bh = rng.uniform(10, w * 0.1), rng.uniform(20, h * 0.3)
-            det_rows.append((f, rng.uniform(0, w - bw), rng.uniform(0, h - bh), bw, bh, rng.uniform(0.0, 0.6)))
-
-        if not cv2.imwrite(str(tmp / "img1" / f"{f:06d}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, 92]):
-            raise DataError(f"{tmp}: cannot write frames", "check free disk space and permissions")
-        for wk in walkers:
-            wk.x += wk.vx
-            wk.y = float(np.clip(wk.y + wk.vy, ground_lo, ground_hi))
-            wk.height = _scale_at(wk.y, h)
-            wk.phase += 0.35
-
-    gt_rows.sort(key=lambda r: (r[1], r[0]))
-    (tmp / "gt" / "gt.txt").write_text(
-        "".join(f"{r[0]},{r[1]},{r[2]},{r[3]},{r[4]},{r[5]},{r[6]},{r[7]},{r[8]:.4f}\n" for r in gt_rows)
-    )
-    (tmp / "det" / "det.txt").write_text(
-        "".join(f"{r[0]},-1,{r[1]:.2f},{r[2]:.2f},{max(r[3], 1):.2f},{max(r[4], 1):.2f},{r[5]:.4f},-1,-1,-1\n" for r in det_rows)
-    )
-    (tmp / "seqinfo.ini").write_text(
-        "[Sequence]\n"
-        f"name=SYNTH-{seed:04d}\nimDir=img1\nframeRate={frame_rate}\nseqLength={n_frames}\n"
-        f"imWidth={w}\nimHeight={h}\nimExt=.jpg\n"
-    )
-    if out.exists():
-        shutil.rmtree(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(tmp, out)
+            (tmp / "det" / "det.txt").write_text(
+                "".join(f"{r[0]},-1,{r[1]:.2f},{r[2]:.2f},{max(r[3], 1):.2f},{max(r[4], 1):.2f},{r[5]:.4f},-1,-1,-1\n" for r in det_rows)
+            )
+            (tmp / "seqinfo.ini").write_text(
+                "[Sequence]\n"
+                f"name=SYNTH-{seed:04d}\nimDir=img1\nframeRate={frame_rate}\nseqLength={n_frames}\n"
+                f"imWidth={w}\nimHeight={h}\nimExt=.jpg\n"
+            )
+    except OSError as e:
+        raise storage_error(e, out) from e
     return out

@@ -19,11 +19,10 @@ import re
 import shutil
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 from typing import Callable
 
-from harness import paths
+from harness.fsutil import ContentCache
 from harness.errors import BenchmarkError
 
 TRTEXEC_CANDIDATES = ("trtexec", "/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
@@ -38,27 +37,22 @@ def engine_key(model_sha256: str, trt_version: str, device: str, precision: str,
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+ENGINES = "engines"
+
+
 def engine_path(stem: str, precision: str, imgsz: int, key: str) -> Path:
-    return paths.cache_dir() / "engines" / f"{stem}-{precision}-{imgsz}-{key}.engine"
+    return ContentCache(ENGINES).root / f"{stem}-{precision}-{imgsz}-{key}.engine"
 
 
 def build_cached(path: Path, builder: Callable[[Path], str]) -> dict:
-    """Build ``path`` with ``builder(tmp_path) -> log`` unless it exists; atomic; returns build facts."""
-    if path.is_file():
-        return {"cache_hit": True, "build_s": 0.0, "engine_bytes": path.stat().st_size, "builder_log": None}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".engine.tmp")
-    os.close(fd)
-    t0 = time.perf_counter()
-    try:
-        log = builder(Path(tmp))
-        if not Path(tmp).is_file() or Path(tmp).stat().st_size == 0:
-            raise BenchmarkError(f"TensorRT build produced no engine for {path.name}", "see builder_log in the record")
-        os.replace(tmp, path)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return {"cache_hit": False, "build_s": round(time.perf_counter() - t0, 3), "engine_bytes": path.stat().st_size,
-            "builder_log": (log or "")[-4000:]}
+    """Build ``path`` (under the cache's ``engines/``) with ``builder(tmp_path) -> log`` unless it exists; atomic.
+
+    Returns the build facts: ``cache_hit``, ``build_s`` (0.0 on a hit), ``engine_bytes``, ``builder_log``.
+    """
+    logs: list[str] = []
+    entry = ContentCache(ENGINES).entry_at(path, path.stem.rsplit("-", 1)[-1], lambda tmp: logs.append(builder(tmp) or ""))
+    return {"cache_hit": entry.hit, "build_s": entry.build_s, "engine_bytes": path.stat().st_size,
+            "builder_log": logs[0][-4000:] if logs else None}
 
 
 def calibration_dataset(images: list[Path], out: Path) -> Path:

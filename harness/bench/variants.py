@@ -9,16 +9,15 @@ where it is not installed or there is no CUDA device, PyTorch int8/CPU fp16.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness import paths
+from harness.fsutil import ContentCache, scratch_dir
 from harness.bench.weights import Weights, WeightsPolicy, resolve_weights
 from harness.errors import BenchmarkError
 from harness.suite import Cell
@@ -97,28 +96,27 @@ def _onnx_export(weights: Weights, imgsz: int, precision: str, device) -> tuple[
     """ONNX file for (weights, imgsz, precision), exported once into the cache."""
     import ultralytics
 
-    key_src = f"{weights.sha256}|{imgsz}|{precision}|ultralytics={ultralytics.__version__}"
-    key = hashlib.sha256(key_src.encode()).hexdigest()[:16]
     stem = weights.path.stem
-    out = paths.cache_dir() / "onnx" / f"{stem}-{precision}-{imgsz}-{key}.onnx"
-    if out.is_file():
-        return out, {"export_s": 0.0, "cache_hit": True, "cache_key": key}
-    from ultralytics import YOLO
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    t0 = time.perf_counter()
-    with tempfile.TemporaryDirectory(dir=out.parent) as tmp:
-        src = Path(tmp) / f"{stem}.pt"
-        shutil.copy2(weights.path, src)
-        try:
-            got = YOLO(str(src)).export(
-                format="onnx", imgsz=imgsz, quantize=16 if precision == "fp16" else None,
-                dynamic=False, simplify=True, device=str(device), verbose=False,
-            )
-        except Exception as e:  # noqa: BLE001 - export errors come in many types
-            raise BenchmarkError(f"ONNX export of {weights.path.name} ({precision}) failed: {e}", "see the log; try another opset or ultralytics version") from e
-        os.replace(got, out)
-    return out, {"export_s": round(time.perf_counter() - t0, 3), "cache_hit": False, "cache_key": key}
+    def build(tmp: Path) -> None:
+        from ultralytics import YOLO
+
+        with scratch_dir(tmp.parent) as work:  # ultralytics writes the .onnx beside the .pt it exports
+            src = work / f"{stem}.pt"
+            shutil.copy2(weights.path, src)
+            try:
+                got = YOLO(str(src)).export(
+                    format="onnx", imgsz=imgsz, quantize=16 if precision == "fp16" else None,
+                    dynamic=False, simplify=True, device=str(device), verbose=False,
+                )
+            except Exception as e:  # noqa: BLE001 - export errors come in many types
+                raise BenchmarkError(f"ONNX export of {weights.path.name} ({precision}) failed: {e}",
+                                     "see the log; try another opset or ultralytics version") from e
+            os.replace(got, tmp)
+
+    entry = ContentCache("onnx").entry(lambda key: f"{stem}-{precision}-{imgsz}-{key}.onnx",
+                                       (weights.sha256, imgsz, precision, f"ultralytics={ultralytics.__version__}"), build)
+    return entry.path, entry.facts()
 
 
 def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto",

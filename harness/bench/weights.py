@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import os
 import socket
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -68,26 +67,24 @@ def _download(stem: str, dest_dir: Path) -> Path | None:
 
 def _random_init(stem: str) -> Path:
     """Build ``<stem>.yaml`` with seeded random weights, saved once to the cache."""
-    out = paths.cache_dir() / "random-init" / f"{stem}.pt"
-    if out.is_file():
-        return out
-    import torch
-    from ultralytics import YOLO
+    from harness.fsutil import ContentCache
 
-    torch.manual_seed(RANDOM_SEED)
-    try:
-        model = YOLO(f"{stem}.yaml", verbose=False)
-    except (FileNotFoundError, KeyError, ValueError) as e:
-        raise BenchmarkError(
-            f"model {stem!r}: no weights found and no architecture {stem}.yaml in ultralytics",
-            "use an ultralytics model name (yolov8n, yolo11s, yolo26m, ...) or a path to a .pt file",
-        ) from e
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".pt")
-    os.close(fd)
-    model.save(tmp)
-    os.replace(tmp, out)
-    return out
+    def build(tmp: Path) -> None:
+        import torch
+        from ultralytics import YOLO
+
+        torch.manual_seed(RANDOM_SEED)
+        try:
+            model = YOLO(f"{stem}.yaml", verbose=False)
+        except (FileNotFoundError, KeyError, ValueError) as e:
+            raise BenchmarkError(
+                f"model {stem!r}: no weights found and no architecture {stem}.yaml in ultralytics",
+                "use an ultralytics model name (yolov8n, yolo11s, yolo26m, ...) or a path to a .pt file",
+            ) from e
+        model.save(str(tmp))
+
+    # The name alone is the key: the seed is fixed, and a cached file is kept across ultralytics versions.
+    return ContentCache("random-init").entry(lambda key: f"{stem}.pt", (stem, RANDOM_SEED), build).path
 
 
 def resolve_weights(model: str, policy: WeightsPolicy = "auto") -> Weights:

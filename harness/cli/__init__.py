@@ -34,15 +34,23 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(image.app, name="image")
 
 
+def _fail(e: HarnessError) -> None:
+    print(f"error: {e.message}", file=sys.stderr)
+    if e.hint:
+        print(f"  fix: {e.hint}", file=sys.stderr)
+    sys.exit(e.exit_code)
+
+
 def main() -> None:
     """Entry point: user errors are one line on stderr and exit code 2, never a traceback."""
     try:
         app()
+    except OSError as e:  # disk full, permissions, a directory where a file was expected: a line, not a traceback
+        from harness.fsutil import storage_error
+
+        _fail(storage_error(e))
     except HarnessError as e:
-        print(f"error: {e.message}", file=sys.stderr)
-        if e.hint:
-            print(f"  fix: {e.hint}", file=sys.stderr)
-        sys.exit(e.exit_code)
+        _fail(e)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         sys.exit(130)

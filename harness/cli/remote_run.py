@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -18,17 +17,18 @@ def _attach(run_dir: Path):
 
 def status_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
     """Progress of a deployed run on its device: cells done / total, current cell, runner alive."""
+    from harness.remote.intake import RemoteRunDir
+
     d = _attach(run_dir)
     try:
-        raw = d.conn.read_bytes(f"{d.remote_run_dir}/manifest.json")
+        m = RemoteRunDir(d.conn, d.remote_run_dir, d.plan.profile.limits, d.store.root).manifest(d.plan.run_id)
         alive = d.alive()
     finally:
         d.conn.close()
-    if raw is None:
+    if m is None:
         console().print(f"{d.plan.run_id}: runner {'running' if alive else 'not running'}, no manifest yet")
         return
-    m = json.loads(raw)
-    cells = m.get("cells", [])
+    cells = m["cells"]
     done = sum(c["state"] in ("ok", "skipped", "failed") for c in cells)
     cur = next((c["cell_id"] for c in cells if c["state"] == "running"), None)
     console().print(f"{d.plan.run_id} on {d.conn.where}: {m.get('state')}, {done}/{len(cells)} cells done"
@@ -37,17 +37,22 @@ def status_command(run_dir: Path = typer.Argument(..., help="Local run directory
 
 def pull_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
     """Pull every finished record (and its files) from the device now."""
-    d = _attach(run_dir)
-    try:
-        m = d.pull()
-    finally:
-        d.conn.close()
+    from harness.fsutil import DirLock
+
+    with DirLock(run_dir, "harness pull"):
+        d = _attach(run_dir)
+        try:
+            m = d.pull()
+        finally:
+            d.conn.close()
     console().print(f"pulled {len(d.store.read_records())} records into {d.store.root} (device state: {m.get('state')})")
 
 
 def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy."),
                  lines: int = typer.Option(50, "--lines", "-n", help="How many lines from the end.")) -> None:
     """The runner's log on the device (last --lines lines)."""
+    from harness.errors import printable
+
     d = _attach(run_dir)
     try:
         if d.plan.profile.runtime != "host":
@@ -56,23 +61,24 @@ def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory o
             r = d.conn.run(["tail", "-n", str(lines), d.log])
     finally:
         d.conn.close()
-    print(r.stdout, end="")
+    # the device's text, line by line, with its control characters (terminal escapes) neutralised
+    for line in (r.stdout + r.stderr).splitlines():
+        print(printable(line))
 
 
 def stop_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
     """Stop the runner on the device (finished cells stay; `harness deploy --resume` continues) and free the board."""
+    from harness.fsutil import DirLock
     from harness.remote import lock
 
-    d = _attach(run_dir)
-    try:
-        if d.plan.profile.runtime != "host":
-            d.conn.run([d.plan.profile.runtime, "stop", d.container_name])
-        else:
-            d.conn.run(["kill", "-TERM", str(d.pid)])
-        d.pull()
-        lock.release(d.conn, d.workdir)
-    finally:
-        d.conn.close()
+    with DirLock(run_dir, "harness stop"):
+        d = _attach(run_dir)
+        try:
+            d.stop_runner()
+            d.pull()
+            lock.release(d.conn, d.workdir)
+        finally:
+            d.conn.close()
     console().print(f"stopped {d.plan.run_id} on its device; finished records are in {d.store.root}")
 
 

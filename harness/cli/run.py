@@ -63,6 +63,7 @@ def run_command(
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory."""
     from harness.bench.runner import RunPlan, Runner, new_run_id
+    from harness.fsutil import DirLock
     from harness.profiles import load_profile
     from harness.results.store import RunStore
     from harness.results.table import records_table
@@ -81,11 +82,12 @@ def run_command(
         plan = RunPlan(rid, s, prof, Path(seq))
         store = RunStore(out / rid)
     runner = Runner(store, plan, _printer(con))  # validates the sequence before anything is written
-    if resume is None:
-        store.create(plan.manifest())
     old = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
-        records = runner.run()
+        with DirLock(store.root, "harness run"):  # one writer per run directory: a second run/--resume is refused
+            if resume is None:
+                store.create(plan.manifest())
+            records = runner.run()
     except KeyboardInterrupt:
         con.print(f"[yellow]interrupted[/]: finished cells are saved; continue with "
                   f"[bold]harness run --resume {store.root}[/]")

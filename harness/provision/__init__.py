@@ -15,11 +15,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from harness.errors import ProvisionError
 from harness.profiles import load_profile
-from harness.provision.inventory import inventory_overlay, profile_vars, render_inventory
+from harness.provision.inventory import dump_inventory, inventory_overlay, profile_vars, render_inventory
 from harness.provision.playbook import HostRecap, ansible_playbook_exe, parse_recap, playbook_argv, run_streaming
 
 __all__ = ["HostRecap", "ProvisionResult", "ansible_dir", "hints", "parse_recap", "profile_vars", "provision", "render_inventory"]
@@ -95,7 +93,7 @@ def provision(profile: str | None = None, inventory: Path | None = None, *, limi
             data = inventory_overlay(inventory, accept_new_host_key)
         if data:
             rendered = Path(tmp) / "harness-inventory.yml"
-            rendered.write_text(yaml.safe_dump(data, sort_keys=False))
+            rendered.write_text(dump_inventory(data))
             inventories.append(rendered)
         if inventory is not None:
             inventories.append(inventory.resolve())

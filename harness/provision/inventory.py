@@ -16,6 +16,36 @@ import yaml
 
 from harness.errors import ProfileError
 from harness.profiles import Connection, DeviceProfile, load_profile
+from harness.yamlio import read_yaml
+
+
+class _Unsafe(str):
+    """A string Ansible must never template (written as ``!unsafe``)."""
+
+
+class _InventoryDumper(yaml.SafeDumper):
+    pass
+
+
+_InventoryDumper.add_representer(_Unsafe, lambda d, v: d.represent_scalar("!unsafe", str(v), style="'"))
+
+
+def _mark_unsafe(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _mark_unsafe(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_mark_unsafe(v) for v in node]
+    return _Unsafe(node) if isinstance(node, str) else node
+
+
+def dump_inventory(data: dict[str, Any]) -> str:
+    """YAML for ansible-playbook with every string value tagged ``!unsafe``.
+
+    Ansible templates every variable it is handed; a profile value such as
+    ``{{ lookup('pipe', 'id') }}`` would otherwise run on this host. ``!unsafe`` makes
+    each one plain data (the profile fields are validated as well, DESIGN.md 6b).
+    """
+    return yaml.dump(_mark_unsafe(data), Dumper=_InventoryDumper, sort_keys=False)
 
 
 def profile_vars(prof: DeviceProfile) -> dict[str, Any]:
@@ -88,10 +118,7 @@ def inventory_overlay(path: Path, accept_new_host_key: bool = False) -> dict[str
     The overlay is given to ansible-playbook *before* the user's inventory, so what the
     inventory sets itself wins; hosts without ``harness_profile`` get nothing.
     """
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except (OSError, yaml.YAMLError) as e:
-        raise ProfileError(f"{path}: cannot read inventory ({e})", "pass an Ansible YAML inventory") from e
+    data = read_yaml(path, ProfileError, "inventory", "pass an Ansible YAML inventory") or {}
     if not isinstance(data, dict):
         return {}
     hosts: dict[str, dict[str, Any]] = {}

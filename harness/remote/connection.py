@@ -6,22 +6,30 @@ Defaults that differ from Fabric's on purpose (DESIGN.md section 6):
   into that file); a changed key is always refused;
 - no ssh-config files and no agent unless the profile asks; only the profile's key;
 - connect, banner and auth timeouts; opening a channel is bounded too (Fabric's
-  ``run(timeout=)`` does not cover a dead transport); keepalives on;
+  ``run(timeout=)`` does not cover a dead transport, so commands run on channels
+  opened here, not through Fabric's ``run``); keepalives on;
 - commands are argv lists joined with ``shlex.join``: every value that reaches
-  the remote shell is quoted.
+  the remote shell is quoted;
+- what a device answers is bounded: command output (``MAX_OUTPUT_BYTES``) and
+  time; SFTP requests time out. Files come in through ``remote.intake`` only.
 """
 
 from __future__ import annotations
 
+import select
 import shlex
 import socket
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.errors import RemoteError
+from harness.errors import DeviceDataError, LinkError, RemoteError
 from harness.profiles import Connection as ConnectionCfg
 
 KEEPALIVE_S = 15
+MIB = 1 << 20
+CHUNK = 1 << 16
+MAX_OUTPUT_BYTES = 16 * MIB  # what one remote command may print (stdout and stderr each)
 
 
 @dataclass
@@ -59,6 +67,7 @@ class DeviceConnection:
         self.accept_new = accept_new_host_key
         self.command_timeout_s = command_timeout_s
         self._conn = None
+        self._sftp = None
 
     @property
     def where(self) -> str:
@@ -73,22 +82,13 @@ class DeviceConnection:
         from fabric import Config, Connection
 
         timeout = self.cfg.connect_timeout_s
-        channel_timeout = timeout
-
-        class BoundedConnection(Connection):
-            def create_session(self):
-                channel = self.transport.open_session(timeout=channel_timeout)
-                if self.forward_agent:
-                    paramiko.agent.AgentRequestHandler(channel)
-                return channel
-
-        config = Config(overrides={"load_ssh_configs": self.cfg.load_ssh_config, "run": {"hide": True, "warn": True}})
+        config = Config(overrides={"load_ssh_configs": self.cfg.load_ssh_config})
         connect_kwargs = {"allow_agent": self.cfg.forward_agent, "look_for_keys": False,
                           "banner_timeout": timeout, "auth_timeout": timeout}
         if self.cfg.key_file:
             connect_kwargs["key_filename"] = str(Path(self.cfg.key_file).expanduser())
-        conn = BoundedConnection(self.cfg.host, user=self.cfg.user, port=self.cfg.port, config=config,
-                                 connect_timeout=timeout, connect_kwargs=connect_kwargs, forward_agent=self.cfg.forward_agent)
+        conn = Connection(self.cfg.host, user=self.cfg.user, port=self.cfg.port, config=config,
+                          connect_timeout=timeout, connect_kwargs=connect_kwargs, forward_agent=self.cfg.forward_agent)
         client = conn.client
         client._system_host_keys = paramiko.HostKeys()  # only the profile's known_hosts counts
         client._host_keys = paramiko.HostKeys()
@@ -108,64 +108,117 @@ class DeviceConnection:
                                   "verify the device's fingerprint, then rerun with --accept-new-host-key to pin it") from e
             raise RemoteError(f"{self.where}: SSH failed ({e})", "check that sshd runs on the device") from e
         except (OSError, socket.timeout, EOFError) as e:
-            raise RemoteError(f"{self.where}: unreachable ({type(e).__name__}: {e}) within {timeout:g} s",
+            raise LinkError(f"{self.where}: unreachable ({type(e).__name__}: {e}) within {timeout:g} s",
                               "check connection.host/port, that the device is on, and the network") from e
         conn.transport.set_keepalive(KEEPALIVE_S)
         self._conn = conn
         return self
 
-    def run(self, argv: list[str] | str, timeout_s: float | None = None) -> Result:
-        """Run a command (argv list: every element quoted) and return its result; bounded in time."""
-        if self._conn is None:
-            raise RemoteError(f"{self.where}: run() before open()", "open the connection first")
+    def run(self, argv: list[str] | str, timeout_s: float | None = None, max_output_bytes: int = MAX_OUTPUT_BYTES) -> Result:
+        """Run a command (argv list: every element quoted) and return its result.
+
+        Bounded in time (``timeout_s``, default the profile's ``timeouts.command_s``) and in
+        output: a device that answers with more than ``max_output_bytes`` on stdout or
+        stderr is refused (DeviceDataError), never read whole into memory.
+        """
         command = argv if isinstance(argv, str) else shlex.join(argv)
         t = timeout_s or self.command_timeout_s
         try:
-            r = self._conn.run(command, timeout=t, in_stream=False)
-        except Exception as e:  # noqa: BLE001 - invoke/paramiko raise many kinds
-            raise RemoteError(f"{self.where}: `{command[:80]}` did not complete ({type(e).__name__}: {e})",
+            ch = self._open_channel()
+            ch.exec_command(command)
+            ch.shutdown_write()
+            out, err = self._collect(ch, command, time.monotonic() + t, max_output_bytes)
+        except (DeviceDataError, LinkError):
+            raise
+        except Exception as e:  # noqa: BLE001 - paramiko/socket raise many kinds
+            raise LinkError(f"{self.where}: `{command[:80]}` did not complete ({type(e).__name__}: {e})",
                               f"the device may be frozen or the link down; timeout was {t:g} s") from e
-        return Result(command, r.exited, r.stdout, r.stderr)
+        return Result(command, err[0], out, err[1])
+
+    def _open_channel(self):
+        if self._conn is None:
+            raise RemoteError(f"{self.where}: command before open()", "open the connection first")
+        ch = self._conn.transport.open_session(timeout=self.cfg.connect_timeout_s)
+        if self.cfg.forward_agent:  # opt-in only (profile connection.forward_agent)
+            import paramiko
+
+            paramiko.agent.AgentRequestHandler(ch)
+        return ch
+
+    def _collect(self, ch, command: str, deadline: float, cap: int) -> tuple[str, tuple[int, str]]:
+        """Read a channel's stdout/stderr until it exits, within ``deadline`` and ``cap`` bytes each."""
+        out, err = bytearray(), bytearray()
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no exit status before the deadline")
+                select.select([ch], [], [], min(left, 1.0))
+                while ch.recv_ready():
+                    out += ch.recv(CHUNK)
+                while ch.recv_stderr_ready():
+                    err += ch.recv_stderr(CHUNK)
+                if len(out) > cap or len(err) > cap:
+                    raise DeviceDataError(f"{self.where}: `{command[:80]}` sent more than {cap // MIB} MiB of output",
+                                          "the device is misbehaving; check it (a compromised or broken board?)")
+                if ch.exit_status_ready() and not ch.recv_ready() and not ch.recv_stderr_ready():
+                    if not ch.status_event.is_set():  # closed under us (sshd killed, link dropped): no exit status
+                        raise LinkError(f"{self.where}: the connection closed before `{command[:80]}` finished",
+                                        "the device may have rebooted or the link dropped")
+                    code = ch.recv_exit_status()
+                    return out.decode(errors="replace"), (code, err.decode(errors="replace"))
+        finally:
+            ch.close()
 
     def expand_user(self, path: str) -> str:
         """``~/x`` -> ``$HOME/x`` on the device (remote paths are always quoted, so no shell expands ``~``)."""
         if not path.startswith("~"):
             return path
-        return self.run(["sh", "-c", 'printf %s "$HOME"']).stdout + path[1:]
+        home = self.run(["sh", "-c", 'printf %s "$HOME"']).stdout
+        if not home.startswith("/") or any(c in home for c in "\0\n\r"):
+            raise DeviceDataError(f"{self.where}: $HOME is not an absolute path ({home[:80]!r})",
+                                  "set an absolute host_runtime.workdir in the profile")
+        return home + path[1:]
 
-    def sftp(self):
+    def sftp(self, op_timeout_s: float | None = None):
+        """This connection's SFTP client (opened once); every request bounded by ``op_timeout_s``."""
         if self._conn is None:
             raise RemoteError(f"{self.where}: sftp() before open()", "open the connection first")
-        try:
-            return self._conn.sftp()
-        except Exception as e:  # noqa: BLE001 - paramiko
-            raise RemoteError(f"{self.where}: SFTP unavailable ({e})", "enable the sftp subsystem in the device's sshd") from e
+        if self._sftp is None:
+            import paramiko
 
-    def read_bytes(self, remote: str) -> bytes | None:
-        """A remote file's content, or None when it does not exist."""
-        try:
-            with self.sftp().open(remote, "rb") as f:
-                return f.read()
-        except FileNotFoundError:
-            return None
-        except Exception as e:  # noqa: BLE001 - paramiko raises SSHException/EOFError/OSError on a dropped link
-            raise RemoteError(f"{self.where}: cannot read {remote} ({type(e).__name__}: {e})", "check the link and the path") from e
+            try:
+                ch = self._open_channel()
+                ch.invoke_subsystem("sftp")
+                self._sftp = paramiko.SFTPClient(ch)
+            except Exception as e:  # noqa: BLE001 - paramiko
+                raise RemoteError(f"{self.where}: SFTP unavailable ({e})", "enable the sftp subsystem in the device's sshd") from e
+        self._sftp.get_channel().settimeout(op_timeout_s or self.command_timeout_s)
+        return self._sftp
+
+    def drop_sftp(self) -> None:
+        """Forget the SFTP client (after a timeout its request stream is out of step)."""
+        if self._sftp is not None:
+            try:
+                self._sftp.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+            self._sftp = None
 
     def put(self, local: Path, remote: str) -> None:
         try:
             self.sftp().put(str(local), remote)
         except Exception as e:  # noqa: BLE001 - paramiko raises SSHException/EOFError/OSError on a dropped link
-            raise RemoteError(f"{self.where}: cannot upload {local} to {remote} ({type(e).__name__}: {e})",
+            self.drop_sftp()
+            raise LinkError(f"{self.where}: cannot upload {local} to {remote} ({type(e).__name__}: {e})",
                               "check the link and free disk on the device") from e
 
     def stream_in(self, argv: list[str], chunks, on_bytes=None, timeout_s: float | None = None) -> Result:
         """Run ``argv`` feeding it the byte ``chunks`` on stdin (binary-safe; e.g. ``docker load``)."""
-        if self._conn is None:
-            raise RemoteError(f"{self.where}: stream_in() before open()", "open the connection first")
         command = shlex.join(argv)
         t = timeout_s or self.command_timeout_s
         try:
-            ch = self._conn.transport.open_session(timeout=self.cfg.connect_timeout_s)
+            ch = self._open_channel()
             ch.settimeout(t)
             ch.exec_command(command)
             for chunk in chunks:
@@ -173,14 +226,16 @@ class DeviceConnection:
                 if on_bytes:
                     on_bytes(len(chunk))
             ch.shutdown_write()
-            out, err = ch.makefile("rb").read(), ch.makefile_stderr("rb").read()
-            code = ch.recv_exit_status()
+            out, (code, err) = self._collect(ch, command, time.monotonic() + t, MAX_OUTPUT_BYTES)
+        except (DeviceDataError, LinkError):
+            raise
         except Exception as e:  # noqa: BLE001 - paramiko/socket
-            raise RemoteError(f"{self.where}: streaming into `{command[:80]}` failed ({type(e).__name__}: {e})",
+            raise LinkError(f"{self.where}: streaming into `{command[:80]}` failed ({type(e).__name__}: {e})",
                               "check the link and free disk on the device") from e
-        return Result(command, code, out.decode(errors="replace"), err.decode(errors="replace"))
+        return Result(command, code, out, err)
 
     def close(self) -> None:
+        self.drop_sftp()
         if self._conn is not None:
             self._conn.close()
             self._conn = None

@@ -16,7 +16,6 @@ issue 6's.
 from __future__ import annotations
 
 import hashlib
-import json
 import shlex
 import time
 from dataclasses import dataclass, field
@@ -25,12 +24,18 @@ from typing import Callable
 
 import yaml
 
-from harness.errors import ProfileError, RemoteError
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from harness.errors import BenchmarkError, DeviceDataError, HarnessError, LinkError, ProfileError, RemoteError, ResultsError, printable
+from harness.fsutil import atomic_write_text
+from harness.names import require_safe_name
 from harness.profiles import DeviceProfile
 from harness.remote import lock
 from harness.remote.connection import DeviceConnection
+from harness.remote.intake import RemoteRunDir
 from harness.remote.preflight import run_preflight
-from harness.results.store import RunStore, atomic_write_text
+from harness.results.schema import SCHEMA_VERSION
+from harness.results.store import RunStore
 from harness.suite import Suite
 
 POLL_S = 2.0
@@ -50,6 +55,26 @@ class DeployPlan:
     device_sequence: str | None = None  # a sequence already on the device: nothing shipped
     events: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        require_safe_name(self.run_id, "run id", ProfileError)
+
+
+class Session(BaseModel):
+    """``deploy.json``: written by the host only (a pull can never name it), validated when read back."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    profile: dict
+    suite: dict
+    sequence: str | None = None
+    device_sequence: str | None = None
+    workdir: str
+    remote_run_dir: str
+    pid: int | str | None
+    log: str
+    boot_id: str
+
 
 def _sequence_hash(seq: Path) -> str:
     """Content hash of a sequence directory (names and bytes of every file)."""
@@ -66,15 +91,13 @@ class Deployment:
     def __init__(self, plan: DeployPlan, progress: Callable[[str, dict], None] | None = None) -> None:
         if plan.profile.connection is None:
             raise ProfileError(f"profile {plan.profile.name!r} has no connection block", "deploy needs connection: {host: ...}")
-        bad = [a for a in plan.profile.container.extra_args if a.startswith("--privileged")]
-        if bad and plan.profile.runtime != "host":
-            raise ProfileError(f"profile {plan.profile.name!r}: container.extra_args has {bad[0]}",
-                               "never run benchmarks privileged; mount the device files you need instead")
         self.plan = plan
         self.progress = progress or (lambda e, d: None)
         self.conn: DeviceConnection | None = None
         self.boot_id = ""
         self.workdir = ""
+        self.pid = None
+        self.log = ""
         self.store = RunStore(plan.out / plan.run_id)
 
     # --- connection -----------------------------------------------------------------
@@ -94,7 +117,7 @@ class Deployment:
             except RemoteError as e:
                 last = e
                 if time.monotonic() - t0 + delay > self.plan.reconnect_budget_s:
-                    raise RemoteError(f"{last.message}; gave up after {time.monotonic() - t0:.0f} s of reconnecting",
+                    raise LinkError(f"{last.message}; gave up after {time.monotonic() - t0:.0f} s of reconnecting",
                                       f"the run continues on the device; `harness deploy --resume {self.plan.run_id}` later") from e
                 self.progress("reconnecting", {"in_s": delay, "error": e.message})
                 time.sleep(delay)
@@ -173,8 +196,10 @@ class Deployment:
                 if local.suffix != ".pt" or not local.is_file():
                     continue  # a model name: resolved on the device (models dir, download or architecture)
                 if model not in shipped:
-                    remote = f"{remote_dir}/{file_sha256(local)[:12]}-{local.name}"
-                    self.conn.run(["mkdir", "-p", remote_dir])
+                    # the file keeps its name (its stem is part of the cell id on both sides); the folder holds its hash
+                    folder = f"{remote_dir}/{file_sha256(local)[:12]}"
+                    remote = f"{folder}/{local.name}"
+                    self.conn.run(["mkdir", "-p", folder])
                     self.conn.put(local, remote)
                     shipped[model] = remote
                 exp["models"][i] = shipped[model]
@@ -217,7 +242,7 @@ class Deployment:
                f"& echo $!")
         r = self.sh(cmd)
         if not r.ok or not r.stdout.strip().isdigit():
-            raise RemoteError(f"{self.conn.where}: could not start the runner ({r.stderr.strip()[-200:]})", f"see {log} on the device")
+            raise BenchmarkError(f"{self.conn.where}: could not start the runner ({r.stderr.strip()[-200:]})", f"see {log} on the device")
         self.pid, self.log = int(r.stdout.strip()), log
         self.save_session(log)
         self.progress("started", {"pid": self.pid, "resume": resume})
@@ -225,18 +250,29 @@ class Deployment:
     def save_session(self, log: str) -> None:
         """``deploy.json`` in the local run dir: how `harness status/pull/logs/stop` find the run again."""
         self.store.root.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.store.root / "deploy.json", json.dumps({
-            "run_id": self.plan.run_id, "profile": self.plan.profile.model_dump(), "workdir": self.workdir,
-            "remote_run_dir": self.remote_run_dir, "pid": self.pid, "log": log, "boot_id": self.boot_id,
-        }, indent=2))
+        seq = None if self.plan.device_sequence else str(self.plan.sequence.resolve())
+        session = Session(run_id=self.plan.run_id, profile=self.plan.profile.model_dump(), suite=self.plan.suite.model_dump(),
+                          sequence=seq, device_sequence=self.plan.device_sequence, workdir=self.workdir,
+                          remote_run_dir=self.remote_run_dir, pid=self.pid, log=log, boot_id=self.boot_id)
+        atomic_write_text(self.store.root / "deploy.json", session.model_dump_json(indent=2))
+
+    @staticmethod
+    def read_session(run_dir: Path) -> Session | None:
+        path = Path(run_dir) / "deploy.json"
+        try:
+            return Session.model_validate_json(path.read_bytes())
+        except FileNotFoundError:
+            return None
+        except (OSError, ValidationError) as e:
+            raise ResultsError(f"{path}: not a deploy session ({str(e).splitlines()[0][:200]})",
+                               "it is written by `harness deploy`; restore it or deploy again") from None
 
     def reattach(self) -> bool:
         """True when this run's runner (from the local deploy.json) is still alive on the device."""
-        try:
-            info = json.loads((self.store.root / "deploy.json").read_text())
-        except (FileNotFoundError, json.JSONDecodeError):
+        session = self.read_session(self.store.root)
+        if session is None:
             return False
-        self.pid, self.log = info["pid"], info["log"]
+        self.pid, self.log = session.pid, session.log
         if self.alive():
             return True
         self.pid = None
@@ -245,13 +281,18 @@ class Deployment:
     @classmethod
     def from_session(cls, run_dir: Path, progress=None) -> Deployment:
         """Reattach to a deployed run from its local ``deploy.json``."""
+        session = cls.read_session(run_dir)
+        if session is None:
+            raise RemoteError(f"{run_dir}: no deploy.json (not a deployed run)", "pass a run directory made by `harness deploy`")
         try:
-            info = json.loads((Path(run_dir) / "deploy.json").read_text())
-        except FileNotFoundError:
-            raise RemoteError(f"{run_dir}: no deploy.json (not a deployed run)", "pass a run directory made by `harness deploy`") from None
-        prof = DeviceProfile.model_validate(info["profile"])
-        d = cls(DeployPlan(prof, None, Path("."), info["run_id"], Path(run_dir).parent), progress)
-        d.workdir, d.pid, d.boot_id, d.log = info["workdir"], info["pid"], info["boot_id"], info["log"]
+            prof, suite = DeviceProfile.model_validate(session.profile), Suite.model_validate(session.suite)
+        except ValidationError as e:
+            raise ResultsError(f"{Path(run_dir) / 'deploy.json'}: invalid profile or suite ({str(e).splitlines()[0][:200]})",
+                               "restore it or deploy again") from None
+        plan = DeployPlan(prof, suite, Path(session.sequence or "."), session.run_id, Path(run_dir).parent,
+                          device_sequence=session.device_sequence)
+        d = cls(plan, progress)
+        d.workdir, d.pid, d.boot_id, d.log = session.workdir, session.pid, session.boot_id, session.log
         d.connect()
         return d
 
@@ -275,30 +316,76 @@ class Deployment:
         if self.plan.profile.runtime != "host":
             r = self.conn.run([self.plan.profile.runtime, "inspect", "-f", "{{.State.Running}}", self.container_name])
             return r.ok and r.stdout.strip() == "true"
-        pid = int(self.pid)
+        if not isinstance(self.pid, int):
+            return False
+        pid = self.pid
         return self.sh(f"kill -0 {pid} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{pid}/status").ok
 
     def pull(self) -> dict:
-        """Copy the remote manifest and every new finished record (+ its files) into the local run dir."""
-        rd = self.remote_run_dir
-        raw = self.conn.read_bytes(f"{rd}/manifest.json")
-        if raw is None:
+        """Copy the device's progress and every new finished record (+ its files) into the local run dir.
+
+        Everything comes through ``RemoteRunDir`` (validated, confined, bounded). The local manifest is
+        the host's own plan (suite, profile, cells) with the states the device reports for those cells;
+        records are appended in one write per pull (linear in the number of records).
+        """
+        remote = RemoteRunDir(self.conn, self.remote_run_dir, self.plan.profile.limits, self.store.root)
+        device_manifest = remote.manifest(self.plan.run_id)
+        if device_manifest is None:
             return {}
-        manifest = json.loads(raw)
-        self.store.root.mkdir(parents=True, exist_ok=True)
-        have = {r["cell_id"]: r for r in self.store.read_records()} if self.store.records_path.exists() else {}
-        remote_records = [json.loads(line) for line in (self.conn.read_bytes(f"{rd}/records.jsonl") or b"").decode().splitlines() if line.strip()]
-        for rec in remote_records:
+        cells = self.plan.suite.cells()
+        have = {r["cell_id"]: r for r in self.store.read_records()}
+        remote.spend(sum(self._local_bytes(r) for r in have.values()))
+        new = []
+        for rec in remote.records(self.plan.run_id, {c.cell_id for c in cells}):
             if have.get(rec["cell_id"]) == rec:
                 continue
             for rel in (rec.get("files") or {}).values():
-                data = self.conn.read_bytes(f"{rd}/{rel}")
-                if data is not None:
-                    atomic_write_text(self.store.root / rel, data.decode())
-            self.store.put_record(rec)
-        manifest["pulled_from"] = {"device": self.conn.where, "remote_run_dir": rd}
+                remote.fetch(rel)
+            new.append(rec)
+        self.store.put_records(new)
+        manifest = self._local_manifest(device_manifest, cells)
         self.store.write_manifest(manifest)
         return manifest
+
+    def _local_bytes(self, rec: dict) -> int:
+        total = 0
+        for rel in (rec.get("files") or {}).values():
+            try:
+                total += (self.store.root / rel).stat().st_size
+            except OSError:
+                pass
+        return total
+
+    def _local_manifest(self, device: dict, cells) -> dict:
+        states = {c["cell_id"]: c["state"] for c in device["cells"]}
+        prof = self.plan.profile.model_dump()
+        prof.pop("connection")
+        return {
+            "schema_version": SCHEMA_VERSION, "run_id": self.plan.run_id, "state": device["state"],
+            "created_at": device.get("created_at"), "finished_at": device.get("finished_at"),
+            "suite": self.plan.suite.model_dump(), "profile": prof,
+            # the host's own copy of the sequence (a device never names host paths)
+            "sequence": None if self.plan.device_sequence else str(self.plan.sequence.resolve()),
+            "device_sequence": self.plan.device_sequence,
+            "environment": device.get("environment") or {}, "telemetry": device.get("telemetry"),
+            "cells": [{**c.as_dict(), "state": states.get(c.cell_id, "pending")} for c in cells],
+            "pulled_from": {"device": self.conn.where, "remote_run_dir": self.remote_run_dir},
+        }
+
+    def log_tail(self, n_bytes: int = 1500) -> str:
+        """The end of the runner's log on the device, printable (a device's text never drives the terminal)."""
+        if self.plan.profile.runtime != "host":
+            r = self.conn.run([self.plan.profile.runtime, "logs", "--tail", "20", self.container_name], max_output_bytes=1 << 20)
+            text = r.stdout + r.stderr
+        else:
+            text = self.conn.run(["tail", "-c", str(n_bytes), self.log], max_output_bytes=1 << 20).stdout
+        return printable(text[-n_bytes:]).strip()
+
+    def stop_runner(self) -> None:
+        if self.plan.profile.runtime != "host":
+            self.conn.run([self.plan.profile.runtime, "stop", self.container_name])
+        elif isinstance(self.pid, int):
+            self.conn.run(["kill", "-TERM", str(self.pid)])
 
     def current_boot_id(self) -> str:
         return self.conn.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout.strip()
@@ -306,7 +393,9 @@ class Deployment:
 
 def container_argv(profile: DeviceProfile, name: str, workdir: str, inner: list[str], jtop_socket: bool) -> list[str]:
     """``docker|podman run -d`` for the runner: no -it, never --privileged, NVIDIA runtime on Jetsons,
-    the jtop socket mounted when the profile asks and the device has it, the work dir at the same path."""
+    the jtop socket mounted when the profile asks and the device has it, the work dir at the same path.
+
+    The image (a validated reference) comes after ``--``, so nothing in it is ever read as an option."""
     c = profile.container
     argv = [profile.runtime, "run", "-d", "--name", name, "--network", "host", "-v", f"{workdir}:{workdir}", "-w", workdir]
     if c.nvidia_runtime:  # docker: the nvidia runtime; podman: the CDI device
@@ -315,51 +404,95 @@ def container_argv(profile: DeviceProfile, name: str, workdir: str, inner: list[
         argv += ["--gpus", "all"]
     if c.mount_jtop_socket and jtop_socket:
         argv += ["-v", "/run/jtop.sock:/run/jtop.sock"]
-    return [*argv, *c.extra_args, c.image, *inner]
+    return [*argv, *c.extra_args, "--", c.image, *inner]
 
 
 def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None, resume: bool = False) -> RunStore:
     d = Deployment(plan, progress)
-    d.connect()
+    from harness.fsutil import DirLock
+
+    with DirLock(d.store.root, f"harness deploy {plan.run_id}"):  # one host process per local run directory
+        d.connect()
+        try:
+            _deploy(d, resume)
+        finally:
+            if d.conn is not None:
+                d.conn.close()
+    return d.store
+
+
+def _deploy(d: Deployment, resume: bool) -> None:
+    plan = d.plan
     d.preflight()
     held = lock.acquire(d.conn, d.workdir, plan.run_id, d.boot_id)
-    shipped = d.ship()
-    if resume and d.reattach():
-        d.progress("reattached", {"pid": d.pid})  # the runner from before is still going: follow it, start nothing
-    else:
-        # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
-        d.start(shipped, resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
-    last_beat = time.monotonic()
     try:
-        while True:
-            try:
-                manifest = d.pull()
-                state = manifest.get("state")
-                cells = manifest.get("cells", [])
-                recs = d.store.read_records() if d.store.records_path.exists() else []
-                last_power = (recs[-1].get("power") or {}) if recs else {}
-                d.progress("poll", {"done": sum(c["state"] in ("ok", "skipped", "failed") for c in cells), "total": len(cells),
-                                    "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state,
-                                    "last_w": last_power.get("mean_w"), "last_temp_c": last_power.get("peak_temp_c")})
-                if state == "complete":
-                    break
-                if not d.alive():
-                    if d.current_boot_id() != d.boot_id:
-                        d.boot_id = d.current_boot_id()
-                        d.progress("rebooted", {})
-                    d.start(shipped, resume=True)  # the runner resumes after the last finished cell
-                if time.monotonic() - last_beat > 30:
-                    lock.heartbeat(d.conn, d.workdir, held)
-                    last_beat = time.monotonic()
-                time.sleep(plan.poll_s)
-            except RemoteError as e:
-                plan.events.append(f"link lost: {e.message}")
-                took = d.reconnect()
-                plan.events.append(f"reconnected after {took:.1f} s")
-                d.progress("reconnected", {"after_s": took})
-        d.pull()
-        lock.release(d.conn, d.workdir)
-    finally:
-        if d.conn is not None:
-            d.conn.close()
-    return d.store
+        shipped = d.ship()
+        if resume and d.reattach():
+            d.progress("reattached", {"pid": d.pid})  # the runner from before is still going: follow it, start nothing
+        else:
+            # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
+            d.start(shipped, resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
+        _follow(d, shipped, held)
+    except LinkError:
+        raise  # the device is out of reach: its runner may still go on (and holds the lock); resume later
+    except (DeviceDataError, BenchmarkError, RemoteError) as e:
+        # the device's run failed (bad data from it, a runner that cannot start): stop it and free the board
+        _abandon(d, e)
+        raise
+    d.pull()
+    lock.release(d.conn, d.workdir)
+
+
+def _abandon(d: Deployment, why: HarnessError) -> None:
+    plan = d.plan
+    plan.events.append(f"run failed: {why.message}")
+    for step in (d.stop_runner, lambda: lock.release(d.conn, d.workdir)):
+        try:
+            step()
+        except HarnessError:
+            pass  # best effort: the run has already failed with its reason
+
+
+def _follow(d: Deployment, shipped: dict, held: dict) -> None:
+    """Poll until the device's manifest says complete; restart a vanished runner a bounded number of times."""
+    plan = d.plan
+    max_restarts = plan.profile.limits.max_runner_restarts
+    restarts, done_at_restart = 0, -1
+    last_beat = time.monotonic()
+    while True:
+        try:
+            manifest = d.pull()
+            state = manifest.get("state")
+            cells = manifest.get("cells", [])
+            recs = d.store.read_records()
+            last_power = (recs[-1].get("power") or {}) if recs else {}
+            done = sum(c["state"] in ("ok", "skipped", "failed") for c in cells)
+            d.progress("poll", {"done": done, "total": len(cells),
+                                "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state,
+                                "last_w": last_power.get("mean_w"), "last_temp_c": last_power.get("peak_temp_c")})
+            if state == "complete":
+                return
+            if not d.alive():
+                if done > done_at_restart:
+                    restarts = 0  # it made progress since the last restart
+                if restarts >= max_restarts:
+                    raise BenchmarkError(
+                        f"{d.conn.where}: the runner stopped {restarts + 1} times without finishing a cell; "
+                        f"its log ends: {d.log_tail() or '(empty)'}",
+                        "fix what the log says (interpreter path, missing packages, disk), then "
+                        f"`harness deploy --resume --run-id {plan.run_id}` (limits.max_runner_restarts in the profile)")
+                if d.current_boot_id() != d.boot_id:
+                    d.boot_id = d.current_boot_id()
+                    d.progress("rebooted", {})
+                restarts += 1
+                done_at_restart = done
+                d.start(shipped, resume=True)  # the runner resumes after the last finished cell
+            if time.monotonic() - last_beat > 30:
+                lock.heartbeat(d.conn, d.workdir, held)
+                last_beat = time.monotonic()
+            time.sleep(plan.poll_s)
+        except LinkError as e:
+            plan.events.append(f"link lost: {e.message}")
+            took = d.reconnect()
+            plan.events.append(f"reconnected after {took:.1f} s")
+            d.progress("reconnected", {"after_s": took})

@@ -36,11 +36,11 @@ def acquire(conn, workdir: str, run_id: str, boot_id: str) -> dict:
     r = conn.run(["sh", "-c", create])
     if r.ok:
         return info
-    current = conn.run(["cat", _lock_path(workdir)])
-    try:
-        held = json.loads(current.stdout)
-    except json.JSONDecodeError:
-        held = {}
+    current = conn.run(["cat", _lock_path(workdir)], max_output_bytes=64 << 10)
+    held = _parse(current.stdout)
+    if held is None:
+        raise RemoteError(f"{conn.where}: {_lock_path(workdir)} exists but is not a harness lock",
+                          "remove that file on the device if no run uses the board")
     stale = held.get("boot_id") != boot_id or time.time() - float(held.get("heartbeat", 0)) > STALE_S
     if held.get("run_id") == run_id or stale:
         _write(conn, workdir, info)
@@ -51,6 +51,19 @@ def acquire(conn, workdir: str, run_id: str, boot_id: str) -> dict:
         f"wait for that run, or `harness deploy --resume {held.get('run_id', 'RUN')}` from its owner; a lock goes stale after "
         f"{STALE_S} s without heartbeat or after a reboot",
     )
+
+
+def _parse(text: str) -> dict | None:
+    """A lock file's content when it is one (an object with string ids and a numeric heartbeat), else None."""
+    try:
+        held = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(held, dict) or not isinstance(held.get("heartbeat", 0), (int, float)):
+        return None
+    if not all(isinstance(held.get(k, ""), str) for k in ("owner", "run_id", "boot_id")):
+        return None
+    return held
 
 
 def _write(conn, workdir: str, info: dict) -> None:

@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import harness
-from harness.errors import RemoteError
+from harness.errors import BenchmarkError, RemoteError
 
 
 def build_wheel(out: Path) -> Path:
@@ -40,7 +40,7 @@ def ensure_venv(conn, workdir: str, python: str) -> str:
         return vpy
     r = conn.run([python, "-m", "venv", "--system-site-packages", venv], timeout_s=600)
     if not r.ok:
-        raise RemoteError(f"{conn.where}: cannot create {venv}: {r.stderr.strip()[-300:]}",
+        raise BenchmarkError(f"{conn.where}: cannot create {venv}: {r.stderr.strip()[-300:]}",
                           "install python3-venv on the device (sudo apt-get install python3-venv)")
     with tempfile.TemporaryDirectory() as tmp:
         wheel = build_wheel(Path(tmp))
@@ -48,7 +48,7 @@ def ensure_venv(conn, workdir: str, python: str) -> str:
         conn.put(wheel, remote_wheel)
     r = conn.run([vpy, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", remote_wheel], timeout_s=600)
     if not r.ok:
-        raise RemoteError(f"{conn.where}: installing the harness into {venv} failed: {r.stderr.strip()[-300:]}",
+        raise BenchmarkError(f"{conn.where}: installing the harness into {venv} failed: {r.stderr.strip()[-300:]}",
                           "check pip on the device")
-    conn.run(["sh", "-c", f"printf %s {harness.__version__} > '{venv}/harness-version'"])
+    conn.run(["sh", "-c", 'printf %s "$1" > "$2"', "sh", harness.__version__, f"{venv}/harness-version"])
     return vpy

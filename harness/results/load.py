@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ResultsError
+from harness.results.record import check_record
 from harness.results.schema import SCHEMA_VERSION
 from harness.results.store import RunStore
 
@@ -30,7 +31,7 @@ class Run:
         return prof.get("name") or (self.records[0].get("device_profile") if self.records else "?")
 
 
-def upgrade(record: dict, source: Path) -> dict:
+def upgrade(record: dict, source: Path, run_id: str | None = None) -> dict:
     """Bring a record to SCHEMA_VERSION (v0 = pre-release records without a version)."""
     version = record.get("schema_version", 0)
     if version > SCHEMA_VERSION:
@@ -39,6 +40,8 @@ def upgrade(record: dict, source: Path) -> dict:
     if version == 0:
         # v0 kept power as flat fields and latency as {mean_ms, std_ms} only.
         rec = dict(record)
+        if run_id is not None:
+            rec.setdefault("run_id", run_id)  # v0 records did not repeat their run's id
         if "power" not in rec:
             rec["power"] = {"backend": rec.pop("power_backend", "none"), "mean_w": rec.pop("mean_w", None),
                             "energy_per_frame_mj": rec.pop("energy_per_frame_mj", None), "reason": "upgraded from schema v0"}
@@ -46,14 +49,18 @@ def upgrade(record: dict, source: Path) -> dict:
         if lat and "total" not in lat:
             rec["latency"] = {"total": lat}
         rec["schema_version"] = SCHEMA_VERSION
-        return rec
+        try:
+            return check_record(rec)
+        except ValueError as e:
+            raise ResultsError(f"{source}: record {str(rec.get('cell_id'))[:80]} (schema v0) is not a run record after "
+                               f"upgrading ({e})", "delete that line") from None
     return record
 
 
 def load_run(path: str | Path) -> Run:
     store = RunStore(Path(path))
     manifest = store.read_manifest()
-    records = [upgrade(r, store.records_path) for r in store.read_records()]
+    records = [upgrade(r, store.records_path, manifest["run_id"]) for r in store.read_records()]
     return Run(store.root, manifest, records)
 
 

@@ -33,27 +33,32 @@ img{max-width:100%;border:1px solid #eee;margin:8px 0}.note{color:#a60}.env{font
 """
 
 
+def _esc(v) -> str:
+    """Every value that reaches the page from a record or manifest goes through here (quotes included)."""
+    return html.escape(str(v), quote=True)
+
+
 def _fmt(v, scale=None) -> str:
     if v is None:
         return "—"
     if isinstance(v, bool):
         return "yes" if v else "no"
-    if isinstance(v, float) or scale:
+    if isinstance(v, (int, float)) and (isinstance(v, float) or scale):
         return f"{v * (scale or 1):.3g}" if abs(v * (scale or 1)) >= 100 else f"{v * (scale or 1):.3f}".rstrip("0").rstrip(".")
-    return html.escape(str(v))
+    return _esc(v)
 
 
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<figure><img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}"><figcaption>{html.escape(path.name)}</figcaption></figure>'
+    return f'<figure><img alt="{_esc(path.stem)}" src="data:image/png;base64,{data}"><figcaption>{_esc(path.name)}</figcaption></figure>'
 
 
 def _table(rows: list[dict]) -> str:
-    head = "".join(f"<th>{html.escape(c)}</th>" for c, _, _ in TABLE_COLUMNS)
+    head = "".join(f"<th>{_esc(c)}</th>" for c, _, _ in TABLE_COLUMNS)
     body = []
     for r, device in zip(rows, device_labels(rows)):
         pareto = ("E" if r["pareto_f1_energy"] else "") + ("L" if r["pareto_f1_latency"] else "")
-        cls = r["status"] + (" pareto" if pareto else "")
+        cls = _esc(r["status"]) + (" pareto" if pareto else "")
         cells = []
         for _, key, scale in TABLE_COLUMNS:
             if key is None:
@@ -64,7 +69,7 @@ def _table(rows: list[dict]) -> str:
             if key == "model" and r["weights_provenance"] == "random-init":
                 text += ' <span class="note">(random weights)</span>'
             if key == "status" and (r["reason"] or r["settings_note"]):
-                text += f'<br><span class="note">{html.escape(r["reason"] or "not comparable: " + r["settings_note"])}</span>'
+                text += f'<br><span class="note">{_esc(r["reason"] or "not comparable: " + r["settings_note"])}</span>'
             cells.append(f'<td class="{"l" if key in ("device", "model", "variant", "status") else ""}">{text}</td>')
         body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -73,13 +78,13 @@ def _table(rows: list[dict]) -> str:
 def _environment(run: Run) -> str:
     env = run.manifest.get("environment") or {}
     tele = run.manifest.get("telemetry") or {}
-    rows = "".join(f"<tr><td>{html.escape(k)}</td><td>{html.escape(json.dumps(v) if isinstance(v, (list, dict)) else str(v))}</td></tr>"
+    rows = "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(v) if isinstance(v, (list, dict)) else v)}</td></tr>"
                    for k, v in env.items())
     suite = run.manifest.get("suite") or {}
-    return (f"<h3>{html.escape(run.device)} — {html.escape(run.run_id)}</h3>"
-            f"<p>suite {html.escape(str(suite.get('name')))}, imgsz {suite.get('imgsz')}, frames {suite.get('frames')} "
-            f"(warm-up {suite.get('warmup')}), sequence {html.escape(str(run.manifest.get('sequence')))}, "
-            f"telemetry {html.escape(str(tele.get('selected', '—')))}</p><table class='env'>{rows}</table>")
+    return (f"<h3>{_esc(run.device)} — {_esc(run.run_id)}</h3>"
+            f"<p>suite {_esc(suite.get('name'))}, imgsz {_esc(suite.get('imgsz'))}, frames {_esc(suite.get('frames'))} "
+            f"(warm-up {_esc(suite.get('warmup'))}), sequence {_esc(run.manifest.get('sequence'))}, "
+            f"telemetry {_esc(tele.get('selected', '—'))}</p><table class='env'>{rows}</table>")
 
 
 def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dict:

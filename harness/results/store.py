@@ -9,7 +9,8 @@
         logs/run.log       what the runner printed
 
 A crash never leaves a half-written file: every write goes to a temp file in
-the same directory and is renamed over the old one.
+the same directory and is renamed over the old one (``harness.fsutil``). What is
+read back is validated (``results.record``): a run directory is input too.
 """
 
 from __future__ import annotations
@@ -17,28 +18,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from harness.errors import ResultsError
+from harness.fsutil import atomic_write_text, remove_orphan_temps, storage_error
+from harness.names import is_safe_name
+from harness.results.record import check_manifest, check_record
 from harness.results.schema import SCHEMA_VERSION, SUMMARY_COLUMNS, flatten
 
-
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+__all__ = ["RunStore", "atomic_write_text"]
 
 
 class RunStore:
@@ -59,53 +47,85 @@ class RunStore:
         if self.manifest_path.exists():
             raise ResultsError(f"{self.root}: a run already exists here", "use --resume to continue it or choose another --out")
         for sub in ("frames", "detections", "logs"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
+            try:
+                (self.root / sub).mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise storage_error(e, self.root / sub) from e
         self.write_manifest(manifest)
         atomic_write_text(self.records_path, "")
 
     def write_manifest(self, manifest: dict) -> None:
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
-    def read_manifest(self) -> dict:
+    def _read_text(self, path: Path) -> str:
         try:
-            m = json.loads(self.manifest_path.read_text())
+            return path.read_text(encoding="utf-8")
         except (FileNotFoundError, NotADirectoryError):
-            raise ResultsError(f"{self.root}: not a run directory (no manifest.json)", "pass a directory made by `harness run`") from None
+            raise ResultsError(f"{self.root}: not a run directory (no {path.name})", "pass a directory made by `harness run`") from None
+        except IsADirectoryError:
+            raise ResultsError(f"{path}: is a directory", "pass a directory made by `harness run`") from None
         except OSError as e:
-            raise ResultsError(f"{self.manifest_path}: cannot read ({e.strerror})", "check the path and permissions") from e
-        except json.JSONDecodeError as e:
+            raise ResultsError(f"{path}: cannot read ({e.strerror})", "check the path and permissions") from e
+        except UnicodeDecodeError as e:
+            raise ResultsError(f"{path}: not UTF-8 text (byte {e.start})", "restore it or start a new run") from None
+
+    def read_manifest(self) -> dict:
+        """The manifest, validated (ResultsError naming the field when it is not one)."""
+        try:
+            m = json.loads(self._read_text(self.manifest_path))
+        except (json.JSONDecodeError, RecursionError) as e:
             raise ResultsError(f"{self.manifest_path}: corrupt JSON ({e})", "restore it or start a new run") from e
-        if m.get("schema_version", 0) > SCHEMA_VERSION:
+        version = m.get("schema_version", 0) if isinstance(m, dict) else 0
+        if isinstance(version, int) and version > SCHEMA_VERSION:
             raise ResultsError(
-                f"{self.manifest_path}: schema version {m.get('schema_version')} is newer than this harness ({SCHEMA_VERSION})",
+                f"{self.manifest_path}: schema version {version} is newer than this harness ({SCHEMA_VERSION})",
                 "upgrade edge-harness",
             )
-        return m
+        try:
+            return check_manifest(m)
+        except ValueError as e:
+            raise ResultsError(f"{self.manifest_path}: not a run manifest ({e})", "restore it or start a new run") from None
 
     def remove_stale_temp_files(self) -> int:
-        """Delete temp files a killed writer left behind (their targets are intact)."""
-        stale = list(self.root.rglob(".*.tmp"))
-        for f in stale:
-            f.unlink(missing_ok=True)
-        return len(stale)
+        """Delete temp files whose writer is gone (their targets are intact); a live writer's are kept."""
+        return remove_orphan_temps(self.root)
 
     def read_records(self) -> list[dict]:
+        """Every record, each validated (ResultsError naming the line and field otherwise)."""
         if not self.records_path.exists():
             return []
         out = []
-        for no, line in enumerate(self.records_path.read_text().splitlines(), start=1):
+        for no, line in enumerate(self._read_text(self.records_path).splitlines(), start=1):
             if not line.strip():
                 continue
             try:
-                out.append(json.loads(line))
-            except json.JSONDecodeError as e:
+                rec = json.loads(line)
+            except (json.JSONDecodeError, RecursionError) as e:
                 raise ResultsError(f"{self.records_path}:{no}: corrupt record ({e})", "delete that line and resume the run") from e
+            version = rec.get("schema_version", 0) if isinstance(rec, dict) else None
+            if isinstance(version, int) and version > SCHEMA_VERSION:
+                raise ResultsError(f"{self.records_path}:{no}: record {str(rec.get('cell_id'))[:80]} has schema version "
+                                   f"{version}, this harness reads up to {SCHEMA_VERSION}", "upgrade edge-harness to read this run")
+            if isinstance(version, int) and version < SCHEMA_VERSION:
+                out.append(rec)  # an older schema: upgraded (and then checked) by results.load
+                continue
+            try:
+                out.append(check_record(rec))
+            except ValueError as e:
+                raise ResultsError(f"{self.records_path}:{no}: not a run record ({e})", "delete that line and resume the run") from None
         return out
 
     def put_record(self, record: dict) -> list[dict]:
-        """Add (or replace, by cell id) a record; rewrite records.jsonl and summary.csv."""
-        records = [r for r in self.read_records() if r.get("cell_id") != record["cell_id"]]
-        records.append(record)
+        """Add (or replace, by cell id) one record; rewrite records.jsonl and summary.csv."""
+        return self.put_records([record])
+
+    def put_records(self, new: list[dict]) -> list[dict]:
+        """Add (or replace, by cell id) records in one rewrite of records.jsonl and summary.csv (linear in the run)."""
+        if not new:
+            return self.read_records()
+        ids = {r["cell_id"] for r in new}
+        records = [r for r in self.read_records() if r.get("cell_id") not in ids]
+        records.extend(new)
         atomic_write_text(self.records_path, "".join(json.dumps(r, sort_keys=False) + "\n" for r in records))
         self.write_summary(records)
         return records
@@ -119,11 +139,16 @@ class RunStore:
         atomic_write_text(self.root / "summary.csv", buf.getvalue())
 
     def write_cell_file(self, sub: str, cell_id: str, suffix: str, text: str) -> Path:
+        if not is_safe_name(cell_id):
+            raise ResultsError(f"cell id {cell_id[:80]!r} is not a safe file name", "check the suite's experiment and model names")
         path = self.root / sub / f"{cell_id}{suffix}"
         atomic_write_text(path, text)
         return path
 
     def log(self, line: str) -> None:
-        (self.root / "logs").mkdir(parents=True, exist_ok=True)
-        with open(self.root / "logs" / "run.log", "a") as f:
-            f.write(line.rstrip("\n") + "\n")
+        try:
+            (self.root / "logs").mkdir(parents=True, exist_ok=True)
+            with open(self.root / "logs" / "run.log", "a") as f:
+                f.write(line.rstrip("\n") + "\n")
+        except OSError as e:
+            raise storage_error(e, self.root / "logs" / "run.log") from e

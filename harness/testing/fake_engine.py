@@ -64,6 +64,9 @@ if cmd == "info":
 if cmd == "run":
     opts, i, name, workdir = args[1:], 0, None, "/"
     while i < len(opts) and opts[i].startswith("-"):
+        if opts[i] == "--":  # end of options: the image follows, whatever it looks like
+            i += 1
+            break
         if opts[i] in OPTIONS_WITH_VALUE:
             if opts[i] == "--name": name = opts[i + 1]
             if opts[i] == "-w": workdir = opts[i + 1]

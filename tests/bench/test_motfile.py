@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,48 @@ def test_line_numbers_count_blank_lines(tmp_path):
     p = write(tmp_path, "1,1,1,1,1,1,1,1,1\n\n\n1,1,10,20,-3,40,1,1,1\n")
     with pytest.raises(DataError, match=r"gt.txt:4: negative box size"):
         read_gt(p)
+
+
+@pytest.mark.parametrize("line, message", [
+    ("1,-1,10,20,1e308,40,0.9", "beyond +-1e+06 px"),       # used to overflow the matching and zero every TP
+    ("1e308,-1,10,20,30,40,0.9", "frame number must be an integer >= 1 and <= 10000000"),
+    ("1_0,-1,10,20,30,40,0.9", "field 1 is not a number: '1_0'"),
+    ("1,-1,0x10,20,30,40,0.9", "field 3 is not a number: '0x10'"),
+    ("1,-1,10,20,30,40,inf", "field 7 is not finite: 'inf'"),
+])
+def test_det_values_out_of_range_are_refused_with_the_line(tmp_path, line, message):
+    p = write(tmp_path, "1,-1,1,1,5,5,0.5\n" + line + "\n", "det.txt")
+    with pytest.raises(DataError) as e:
+        read_det(p)
+    assert f"{p}:2:" in str(e.value) and message in str(e.value)
+
+
+def test_blank_and_whitespace_lines_are_skipped_and_lines_stay_numbered(tmp_path):
+    p = write(tmp_path, "1,-1,1,1,5,5,0.5\n   \n\t\n2,-1,1,1,5,5,0.5\n\n3,-1,1,1,-5,5,0.5\n", "det.txt")
+    with pytest.raises(DataError, match=r"det.txt:6: negative box size"):
+        read_det(p)
+    p.write_text("1,-1,1,1,5,5,0.5\n   \n2,-1,1,1,5,5,0.5\n")
+    assert read_det(p).frame.tolist() == [1, 2]
+
+
+def test_devices_fifos_directories_and_oversized_files_are_not_read(tmp_path, monkeypatch):
+    import os
+    import time
+
+    t0 = time.monotonic()
+    for path, message in ((Path("/dev/zero"), "not a regular file"), (tmp_path, "a directory")):
+        with pytest.raises(DataError, match=message):
+            read_det(path)
+    fifo = tmp_path / "fifo.txt"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="not a regular file"):
+        read_det(fifo)
+    assert time.monotonic() - t0 < 5
+    big = write(tmp_path, "1,-1,1,1,5,5,0.5\n" * 100_000, "big.txt")
+    monkeypatch.setenv("HARNESS_MAX_INPUT_MIB", "1")
+    with pytest.raises(DataError, match="over the 1 MiB limit") as e:
+        read_det(big)
+    assert "HARNESS_MAX_INPUT_MIB" in e.value.hint
+    (tmp_path / "bin.txt").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
+    with pytest.raises(DataError, match="not UTF-8 text"):
+        read_det(tmp_path / "bin.txt")

@@ -40,7 +40,7 @@ def test_onnx_export_is_cached_by_content():
     cell = Cell("q", "yolov8n", "onnx", "fp32")
     first = V.load_variant(cell, 64, "cpu", "random")
     second = V.load_variant(cell, 64, "cpu", "random")
-    assert second.build["cache_hit"] is True and second.build["export_s"] == 0.0
+    assert second.build["cache_hit"] is True and second.build["build_s"] == 0.0
     assert first.artifact == second.artifact and first.artifact.suffix == ".onnx"
     assert second.runtime == "CPUExecutionProvider" and second.fp16 is False
     opts = V._session(second.backend).get_session_options()

@@ -69,5 +69,35 @@ def test_inventory_overlay_derives_vars_from_harness_profile(tmp_path):
     assert "UserKnownHostsFile=/etc/harness/known_hosts" in hosts["nano-2"]["ansible_ssh_common_args"]
     assert profile_vars(load_profile("orin-nano")).items() <= hosts["nano-2"].items()
     (tmp_path / "bad.yaml").write_text("all: [\n")
-    with pytest.raises(ProfileError, match="cannot read inventory"):
+    with pytest.raises(ProfileError, match=r"bad.yaml:2: not valid YAML"):
         inventory_overlay(tmp_path / "bad.yaml")
+
+
+@pytest.mark.slow
+def test_profile_values_reach_ansible_as_data_never_templated(tmp_path):
+    """A profile value Ansible would template (``{{ lookup('pipe', ...) }}``) must stay text: no marker file appears."""
+    import subprocess
+    import sys
+
+    from harness.provision.inventory import dump_inventory
+
+    marker = tmp_path / "TEMPLATED"
+    evil = "{{ lookup('pipe', 'touch " + str(marker) + "') }}"
+    prof = DeviceProfile.model_validate({
+        "name": "evil", "kind": "jetson", "connection": {"host": "127.0.0.1"},
+        "host_runtime": {"workdir": "~/" + evil},  # a legal path, and a template to Ansible
+    })
+    inv = render_inventory(prof)
+    _, _, hv = _host(inv)
+    assert hv["harness_base_data_dir"] == "~/" + evil
+    hv.update(ansible_connection="local", ansible_python_interpreter=sys.executable)
+    (tmp_path / "inv.yml").write_text(dump_inventory(inv))
+    (tmp_path / "play.yml").write_text(yaml.safe_dump([{
+        "hosts": "all", "gather_facts": False,
+        "tasks": [{"debug": {"msg": "dir={{ harness_base_data_dir }} host={{ ansible_host }}"}}]}]))
+    exe = Path(sys.executable).parent / "ansible-playbook"
+    p = subprocess.run([str(exe), "-i", str(tmp_path / "inv.yml"), str(tmp_path / "play.yml")], capture_output=True,
+                       text=True, timeout=300, env={**__import__("os").environ, "ANSIBLE_NOCOLOR": "1"})
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert not marker.exists(), "Ansible templated a profile value: it ran a command on the host"
+    assert "lookup('pipe'" in p.stdout and "host=127.0.0.1" in p.stdout  # shown as the text it is

@@ -226,13 +226,21 @@ def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq,
         dev.kill_all()
 
 
-def test_privileged_extra_args_are_refused(device, tmp_path, small_seq):
+@pytest.mark.parametrize("container, message", [
+    ({"extra_args": ["--privileged"]}, "benchmarks never run privileged"),
+    ({"extra_args": ["--cap-add", "ALL", "-v", "/:/host"]}, "no capability beyond the defaults"),
+    ({"extra_args": ["-v", "/:/host"]}, "root filesystem is never mounted"),
+    ({"image": "--privileged"}, "container.image: String should match pattern"),
+    ({"image": "img --cap-add=ALL -v /:/host"}, "container.image: String should match pattern"),
+])
+def test_privileged_containers_are_refused_where_the_profile_is_defined(tmp_path, container, message):
     from harness.errors import ProfileError
+    from harness.profiles import load_profile
 
-    prof = profile(device, tmp_path).model_dump()
-    prof.update(runtime="docker", container={"extra_args": ["--privileged"]})
-    with pytest.raises(ProfileError, match="never run benchmarks privileged"):
-        deploy(DeployPlan(DeviceProfile.model_validate(prof), Suite.model_validate(SUITE), small_seq, "x", tmp_path))
+    path = tmp_path / "p.yaml"
+    path.write_text(yaml.safe_dump({"name": "p", "kind": "jetson", "runtime": "docker", "container": container}))
+    with pytest.raises(ProfileError, match=message):
+        load_profile(str(path))
 
 
 def test_container_argv_mounts_jtop_only_when_asked_and_present():
@@ -241,7 +249,8 @@ def test_container_argv_mounts_jtop_only_when_asked_and_present():
     prof = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "runtime": "docker",
                                          "container": {"image": "img", "mount_jtop_socket": True, "gpus_all": False}})
     with_sock = container_argv(prof, "n", "/w", ["python3", "-m", "harness"], jtop_socket=True)
-    assert "/run/jtop.sock:/run/jtop.sock" in with_sock and with_sock[-4:] == ["img", "python3", "-m", "harness"]
+    # the image comes right after "--": nothing in it can be read as an option
+    assert "/run/jtop.sock:/run/jtop.sock" in with_sock and with_sock[-5:] == ["--", "img", "python3", "-m", "harness"]
     assert "/run/jtop.sock:/run/jtop.sock" not in container_argv(prof, "n", "/w", ["x"], jtop_socket=False)
     gpu = {"name": "g", "kind": "jetson", "container": {"image": "img", "nvidia_runtime": True}}
     docker = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "docker"}), "n", "/w", ["x"], False)
@@ -302,12 +311,14 @@ def test_the_harness_creates_its_venv_on_the_device(tmp_path):
         cfg = Connection(host="127.0.0.1", user="root", port=dev.port, key_file=str(dev.client_key),
                          known_hosts=str(dev.known_hosts), connect_timeout_s=5)
         with DeviceConnection(cfg, command_timeout_s=600) as c:
-            wd = str(tmp_path / "wd")
+            # a quote in the work dir used to end the quoting of the version stamp's path and run the rest
+            wd = str(tmp_path / "wd it's'; touch VENV_PWNED; '")
             vpy = ensure_venv(c, wd, base)
             r = c.run([vpy, "-c", "import harness, sys; print(harness.__version__, sys.prefix)"])
             assert r.ok and r.stdout.split()[0] == __import__("harness").__version__ and r.stdout.split()[1].endswith("/venv")
             t0 = time.perf_counter()
             assert ensure_venv(c, wd, base) == vpy and time.perf_counter() - t0 < 5  # stamped: no second install
+        assert not list(tmp_path.rglob("VENV_PWNED")) and not Path("VENV_PWNED").exists()
     finally:
         dev.kill_all()
 
@@ -326,6 +337,24 @@ def test_local_model_files_ship_and_a_device_sequence_is_used_in_place(device, t
     shipped = next(d for e, d in events if e == "shipped")
     assert shipped["sequence"] == str(small_seq) and shipped["sequence_bytes_sent"] == 0
     remote_pt = shipped["models"][str(pt)]
-    assert remote_pt.endswith("-custom-v8n.pt") and Path(remote_pt).read_bytes() == pt.read_bytes()
+    assert remote_pt.endswith("/custom-v8n.pt") and Path(remote_pt).read_bytes() == pt.read_bytes()
     rec = store.read_records()[0]
     assert rec["status"] == "ok" and rec["model"]["weights_source"] == "file" and rec["model"]["weights_path"] == remote_pt
+
+
+def test_a_runner_that_cannot_start_fails_the_run_after_bounded_restarts(device, tmp_path, small_seq):
+    """A bad interpreter path used to be restarted forever (85 restarts in 90 s) with the lock left behind."""
+    from harness.errors import BenchmarkError
+
+    prof = profile(device, tmp_path, tmp_path / "wd").model_dump()
+    prof["host_runtime"]["python"] = "/nonexistent/python3"
+    prof["limits"] = {"max_runner_restarts": 2}
+    plan = DeployPlan(DeviceProfile.model_validate(prof), Suite.model_validate(SUITE), small_seq, "bad", tmp_path / "res",
+                      poll_s=0.2)
+    events = []
+    t0 = time.monotonic()
+    with pytest.raises(BenchmarkError, match="the runner stopped 3 times without finishing a cell") as e:
+        deploy(plan, lambda ev, d: events.append(ev))
+    assert time.monotonic() - t0 < 60
+    assert "/nonexistent/python3" in e.value.message  # the log's last words say why
+    assert events.count("started") == 3 and not (tmp_path / "wd" / "lock.json").exists()  # the board is free again

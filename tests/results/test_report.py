@@ -91,3 +91,24 @@ def test_run_ends_with_the_comparison(run_dirs, small_seq, tmp_path):
                 "--compare-with", dirs[0])
     assert p.returncode == 0, p.stdout + p.stderr
     assert "comparison against fake-orin/real" in p.stdout and "x speed" in p.stdout
+
+
+def test_every_value_from_a_record_or_manifest_is_escaped(tmp_path):
+    """A crafted run (pulled from a compromised board, or edited) cannot put markup into report.html."""
+    import json
+
+    evil = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    pt = Cell("baseline", "yolov8n", "pytorch", "fp32")
+    rec = record("crafted", "orin-nano", pt, p50=10, f1=0.5, mean_w=5, energy_mj=50)
+    rec.update(reason=evil, host=evil, runtime=evil)
+    rec["model"]["weights_provenance"] = evil
+    rec["environment"] = {evil: evil, "torch": evil}
+    root = make_run(tmp_path / "runs", "crafted", "orin-nano", [rec], imgsz=640)
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["suite"].update(name=evil, imgsz=evil, frames=evil, warmup=evil)
+    manifest.update(sequence=evil, environment={evil: [evil]}, telemetry={"selected": evil})
+    manifest["profile"]["name"] = evil
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    page = build_report(load_runs([root]), tmp_path / "out")["html"].read_text()
+    assert "<script" not in page and "<img src=x" not in page  # no element of the crafted markup survives
+    assert page.count("&lt;script&gt;") >= 8  # shown, as text

@@ -1,0 +1,282 @@
+"""Files the harness writes: atomic replacement, owned temp files, a per-directory lock, OS errors in words.
+
+- ``atomic_write_text`` / ``staged``: readers see the old or the new file, never
+  half of it; a failed or interrupted write leaves no temp file behind.
+- ``ContentCache``: artifacts keyed by the hash of their inputs (ONNX exports,
+  INT8 models, pruned and fine-tuned weights, TensorRT engines, random-init
+  weights, the demo sequence), each built once, atomically.
+- Temp names carry their owner (``.<name>.tmp-<host>-<pid>-<rand>``) so a cleanup
+  only ever removes temps of processes that are gone, never a live writer's.
+- ``DirLock``: one writer per run directory (``harness run``/``--resume``,
+  ``deploy``/``pull``); the second is refused with the holder's pid and host.
+  It is an ``flock`` on ``<dir>/.lock``, so the kernel releases it when the
+  holder dies (no stale lock after a crash or kill -9).
+- ``storage_error``: an ``OSError`` (disk full, permission, is-a-directory) as
+  a one-line ``StorageError`` that names the path and the fix.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import secrets
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import StorageError
+
+_HOST = socket.gethostname().replace("-", "_")
+TEMP_MARK = ".tmp-"
+
+
+def temp_name(target: Path) -> Path:
+    """A sibling temp path of ``target`` that names its owner (host and pid) and keeps its suffix (tools that
+    write by extension, such as ``torch.save`` or an exporter, see the same kind of name)."""
+    return target.with_name(f".{target.stem}{TEMP_MARK}{_HOST}-{os.getpid()}-{secrets.token_hex(3)}{target.suffix}")
+
+
+def _file_mode() -> int:
+    """0666 minus the umask: results are readable by colleagues and web servers, as plain ``open`` makes them."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+@contextlib.contextmanager
+def staged(target: Path, directory: bool = False) -> Iterator[Path]:
+    """Yield a temp path beside ``target``; on success it replaces ``target``, on any failure it is removed.
+
+    ``directory=True`` makes the temp a directory (a whole sequence, a training run).
+    """
+    target = Path(target)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise storage_error(e, target.parent) from e
+    tmp = temp_name(target)
+    if directory:
+        tmp.mkdir()
+    try:
+        yield tmp
+        if directory and target.is_dir():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically (fsync before rename), mode 0644 under the usual umask."""
+    path = Path(path)
+    try:
+        with staged(path) as tmp:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _file_mode())
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+    except OSError as e:
+        raise storage_error(e, path) from e
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def _owner_alive(name: str) -> bool:
+    """Whether the process named in a temp file's name still runs (temps of other hosts count as alive)."""
+    try:
+        host, pid, _ = name.rsplit(TEMP_MARK, 1)[1].rsplit("-", 2)
+        pid_n = int(pid)
+    except (ValueError, IndexError):
+        return False  # an old-style temp (no owner in the name): nobody owns it any more
+    if host != _HOST:
+        return True
+    if pid_n == os.getpid():
+        return True
+    try:
+        os.kill(pid_n, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_orphan_temps(root: Path) -> int:
+    """Delete temp files and directories under ``root`` whose writer is gone; returns how many."""
+    gone = 0
+    for p in list(Path(root).rglob(f".*{TEMP_MARK}*")) + list(Path(root).rglob(".*.tmp")):
+        if p.exists() and not _owner_alive(p.name):
+            _remove(p)
+            gone += 1
+    return gone
+
+
+class DirLock:
+    """An exclusive, non-blocking lock on a directory; ``with DirLock(d, 'harness run'):``."""
+
+    def __init__(self, directory: Path, what: str) -> None:
+        self.path = Path(directory) / ".lock"
+        self.what = what
+        self._fd: int | None = None
+
+    def acquire(self) -> DirLock:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(e, self.path) from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise StorageError(f"{self.path.parent}: in use by {holder}",
+                               "wait for it to finish (or stop it); two writers would mix their measurements") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{self.what} (pid {os.getpid()} on {socket.gethostname()})".encode(), 0)
+        self._fd = fd
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)  # closing drops the flock
+            self._fd = None
+
+    def __enter__(self) -> DirLock:
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # the filesystem, not the input, is the problem
+
+_FIXES = {
+    errno.ENOSPC: "free space on that filesystem (or point --out / HARNESS_CACHE_DIR elsewhere), then resume",
+    errno.EDQUOT: "free space within your quota (or point --out / HARNESS_CACHE_DIR elsewhere), then resume",
+    errno.EACCES: "check the permissions of that path, or choose another --out / HARNESS_CACHE_DIR",
+    errno.EPERM: "check the permissions of that path, or choose another --out / HARNESS_CACHE_DIR",
+    errno.EROFS: "that filesystem is read-only: choose another --out / HARNESS_CACHE_DIR",
+    errno.EISDIR: "pass a file, not a directory",
+    errno.ENOTDIR: "a part of that path is a file, not a directory: check the path",
+    errno.ENOENT: "check the path",
+    errno.ENAMETOOLONG: "use a shorter path",
+}
+
+
+def _nearly_full(directory: Path, min_free_bytes: int = 1 << 20) -> bool:
+    try:
+        st = os.statvfs(directory)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < min_free_bytes
+
+
+def storage_error(e: OSError, path: Path | str | None = None) -> StorageError:
+    """An OSError as a one-line StorageError naming the path and the fix (finished results are kept)."""
+    where = path or e.filename or "?"
+    what = e.strerror or type(e).__name__
+    return StorageError(f"{where}: {what}", _FIXES.get(e.errno, "check the path, free space and permissions"))
+
+
+@contextlib.contextmanager
+def scratch_dir(parent: Path) -> Iterator[Path]:
+    """A working directory under ``parent`` that is always removed (its name says whose it is, for orphan cleanup)."""
+    d = temp_name(Path(parent) / "work")
+    try:
+        d.mkdir(parents=True)
+    except OSError as e:
+        raise storage_error(e, d) from e
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One artifact in the content cache and how it was obtained."""
+
+    path: Path
+    key: str
+    hit: bool
+    build_s: float
+
+    def facts(self) -> dict:
+        """What a record says about it (one field name for every cache: ``build_s``, 0.0 on a hit)."""
+        return {"cache_key": self.key, "cache_hit": self.hit, "build_s": self.build_s}
+
+
+class ContentCache:
+    """Artifacts keyed by the hash of their inputs, under ``<cache>/<kind>/``; one build per key, atomic.
+
+    ``entry(name_for, parts, build)``: the key hashes ``parts`` (model hashes, versions, settings);
+    ``name_for(key)`` is the file name; ``build(tmp)`` writes the artifact to ``tmp`` (a file, or a
+    directory with ``directory=True``), which replaces the final path only when ``build`` returns.
+    A failed or killed build leaves nothing behind that a later run would take for a result.
+    """
+
+    _swept: set[Path] = set()
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @property
+    def root(self) -> Path:
+        from harness import paths
+
+        return paths.cache_dir() / self.kind
+
+    @staticmethod
+    def key(*parts) -> str:
+        import hashlib
+
+        return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
+
+    def entry(self, name_for, parts: tuple, build, directory: bool = False) -> CacheEntry:
+        key = self.key(*parts)
+        return self.entry_at(self.root / name_for(key), key, build, directory)
+
+    def entry_at(self, path: Path, key: str, build, directory: bool = False) -> CacheEntry:
+        """``entry`` for a caller that names the file itself (a key computed elsewhere, e.g. TensorRT's)."""
+        import time
+
+        if path.exists():
+            return CacheEntry(path, key, True, 0.0)
+        if self.root not in ContentCache._swept and self.root.is_dir():
+            remove_orphan_temps(self.root)  # what killed builds left behind
+            ContentCache._swept.add(self.root)
+        t0 = time.perf_counter()
+        try:
+            with staged(path, directory=directory) as tmp:
+                try:
+                    build(tmp)
+                except Exception as e:
+                    if not isinstance(e, OSError) and _nearly_full(path.parent):
+                        # torch.save, exporters and trainers report a full disk in their own words
+                        raise StorageError(f"{self.root}: no space left while building {path.name} "
+                                           f"({type(e).__name__})", _FIXES[errno.ENOSPC]) from e
+                    raise
+                if not tmp.exists() or (not directory and tmp.stat().st_size == 0):
+                    from harness.errors import BenchmarkError
+
+                    raise BenchmarkError(f"building {self.kind}/{path.name} produced nothing", "see logs/run.log")
+        except OSError as e:
+            raise storage_error(e, path) from e
+        return CacheEntry(path, key, False, round(time.perf_counter() - t0, 3))
