@@ -16,6 +16,7 @@ def doctor_command(
 ) -> None:
     """Reach the device and check it against its profile (board, L4T, disk, engine, runtimes, power mode)."""
     from rich.table import Table
+    from rich.text import Text
 
     from harness.errors import ProfileError
     from harness.profiles import load_profile
@@ -36,7 +37,7 @@ def doctor_command(
         for col in ("check", "", "detail"):
             t.add_column(col)
         for c in checks:
-            t.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", c.detail)
+            t.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", Text(c.detail))  # the device's words, no markup
         console().print(t)
     if failed:
         raise typer.Exit(1)

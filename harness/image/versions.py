@@ -97,9 +97,10 @@ def image_labels(run, engine: str, image: str) -> dict[str, str]:
 def labelled_versions(labels: dict[str, str]) -> dict | None:
     """The ``io.edge-harness.versions`` label as data, None when absent or unreadable."""
     try:
-        return json.loads(labels[LABEL])
-    except (KeyError, TypeError, ValueError):
+        versions = json.loads(labels[LABEL])
+    except (KeyError, TypeError, ValueError, RecursionError):
         return None
+    return versions if isinstance(versions, dict) else None
 
 
 def image_info() -> dict | None:

@@ -8,10 +8,10 @@ A mismatch with the profile -- wrong board, an unknown or different L4T major
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
-from harness.image.versions import LABEL
+from harness.image.versions import LABEL, labelled_versions
+from harness.errors import printable
 from harness.profiles import DeviceProfile
 
 MIN_FREE_DISK_GB = 2.0
@@ -55,10 +55,7 @@ def _major_minor(version: str | None) -> str | None:
 def image_checks(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
     """The profile's image on the device (informational: deploy ships it) and jetson-stats against the jtop service."""
     raw = facts.get("image_versions", "")
-    try:
-        versions = json.loads(raw) if raw and raw != "<no value>" else None
-    except ValueError:
-        versions = None
+    versions = labelled_versions({LABEL: raw}) if raw and raw != "<no value>" else None
     image = profile.container.image
     if versions is None:
         return [Check("image", True, f"{image} not on the device, or not built by harness image build (deploy ships it)")]
@@ -72,12 +69,16 @@ def image_checks(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
     return checks
 
 
+MAX_FACT_CHARS = 4000
+
+
 def parse_facts(text: str) -> dict[str, str]:
+    """``key=value`` lines of the facts script; values made printable and bounded (they are the device's words)."""
     out = {}
     for line in text.splitlines():
         if "=" in line:
             k, v = line.split("=", 1)
-            out[k.strip()] = v.strip()
+            out[printable(k.strip())[:64]] = printable(v.strip())[:MAX_FACT_CHARS]
     return out
 
 
