@@ -65,8 +65,9 @@ def test_eight_devices_one_dead_one_flaky(fleet, tmp_path, small_seq):
     t0 = time.perf_counter()
     outcomes = run_campaign(c, log)
     wall = time.perf_counter() - t0
-    assert outcomes["dev0"] == "quarantined" and all(outcomes[f"dev{i}"] == "done" for i in range(1, 8))
     summary = {r["device"]: r for r in Journal(c.journal_path).summary()}
+    assert outcomes["dev0"] == "quarantined" and all(outcomes[f"dev{i}"] == "done" for i in range(1, 8)), \
+        "\n".join(f"{k}: {v['state']}: {v['reason']}" for k, v in summary.items() if v["state"] != "done")
     assert "unreachable" in summary["dev0"]["reason"]
     for i in range(1, 8):
         assert summary[f"dev{i}"]["runs_done"] == 2 and summary[f"dev{i}"]["cells"] == 2

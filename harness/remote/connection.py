@@ -196,6 +196,11 @@ class DeviceConnection:
         self._sftp.get_channel().settimeout(op_timeout_s or self.command_timeout_s)
         return self._sftp
 
+    def link_ok(self) -> bool:
+        """Whether the SSH transport is still up (an error on a dead link is the link's, not the device's)."""
+        t = self._conn.transport if self._conn is not None else None
+        return bool(t is not None and t.is_active())
+
     def drop_sftp(self) -> None:
         """Forget the SFTP client (after a timeout its request stream is out of step)."""
         if self._sftp is not None:

@@ -458,10 +458,11 @@ def _follow(d: Deployment, shipped: dict, held: dict) -> None:
     plan = d.plan
     max_restarts = plan.profile.limits.max_runner_restarts
     restarts, done_at_restart = 0, -1
-    last_beat = time.monotonic()
+    last_beat = last_ok = time.monotonic()
     while True:
         try:
             manifest = d.pull()
+            last_ok = time.monotonic()
             state = manifest.get("state")
             cells = manifest.get("cells", [])
             recs = d.store.read_records()
@@ -493,6 +494,9 @@ def _follow(d: Deployment, shipped: dict, held: dict) -> None:
             time.sleep(plan.poll_s)
         except LinkError as e:
             plan.events.append(f"link lost: {e.message}")
+            if time.monotonic() - last_ok > plan.reconnect_budget_s:  # reconnects succeed but nothing comes back
+                raise LinkError(f"{e.message}; nothing came back for {time.monotonic() - last_ok:.0f} s",
+                                f"check the device; `harness deploy --resume --run-id {plan.run_id}` later") from e
             took = d.reconnect()
             plan.events.append(f"reconnected after {took:.1f} s")
             d.progress("reconnected", {"after_s": took})

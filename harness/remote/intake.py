@@ -72,14 +72,8 @@ class RemoteRunDir:
             return self.conn.sftp(self.limits.read_timeout_s).lstat(path)
         except FileNotFoundError:
             return None
-        except OSError as e:
-            if getattr(e, "errno", None) == 2:
-                return None
-            raise self._refuse(rel, f"cannot stat ({e})") from e
-        except Exception as e:  # noqa: BLE001 - paramiko: a dead link or an SFTP timeout
-            self.conn.drop_sftp()
-            raise LinkError(f"{self.conn.where}: stat of {path} failed ({type(e).__name__}: {e})",
-                              "check the link to the device") from e
+        except Exception as e:  # noqa: BLE001 - paramiko: an SFTP status, a dead link or a timeout
+            raise self._link_or_device(e, rel, f"stat of {path}") from e
 
     def _regular(self, rel: str):
         """The lstat of ``rel`` when it is a regular file reached through real directories; None when absent."""
@@ -133,15 +127,21 @@ class RemoteRunDir:
         except DeviceDataError:
             self.conn.drop_sftp()  # requests may still be in flight: start the next read on a fresh channel
             raise
-        except OSError as e:
-            if isinstance(e, TimeoutError) or "timed out" in str(e) or getattr(e, "errno", None) is None:
-                self.conn.drop_sftp()
-                raise self._refuse(rel, f"no data for {self.limits.read_timeout_s:g} s ({type(e).__name__})") from e
-            raise self._refuse(rel, f"cannot read ({e})") from e
-        except Exception as e:  # noqa: BLE001 - paramiko on a dropped link
-            self.conn.drop_sftp()
-            raise LinkError(f"{self.conn.where}: reading {path} failed ({type(e).__name__}: {e})",
-                              "check the link to the device") from e
+        except Exception as e:  # noqa: BLE001 - paramiko: an SFTP status, a dead link or a timeout
+            raise self._link_or_device(e, rel, f"reading {path}") from e
+
+    def _link_or_device(self, e: Exception, rel: str, what: str):
+        """A failed SFTP request as the link's fault (LinkError: reconnect) or the device's (DeviceDataError).
+
+        No answer within ``read_timeout_s`` or a dead transport is the link's: the deploy reconnects, and
+        gives up on a board that stays silent for its reconnect budget. An SFTP status from a live link
+        (permission denied, a failure) is the device's answer.
+        """
+        self.conn.drop_sftp()
+        if isinstance(e, (TimeoutError, EOFError)) or not self.conn.link_ok():
+            return LinkError(f"{self.conn.where}: {what} failed ({type(e).__name__}: {e})",
+                             f"check the link to the device (no answer within {self.limits.read_timeout_s:g} s?)")
+        return self._refuse(rel, f"cannot read ({type(e).__name__}: {e})")
 
     def read_text(self, rel: str) -> str | None:
         """A small control file (manifest, records) as text; None when absent."""

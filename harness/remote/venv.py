@@ -46,7 +46,9 @@ def ensure_venv(conn, workdir: str, python: str) -> str:
         wheel = build_wheel(Path(tmp))
         remote_wheel = f"{venv}/{wheel.name}"
         conn.put(wheel, remote_wheel)
-    r = conn.run([vpy, "-m", "pip", "install", "-q", "--no-deps", "--force-reinstall", remote_wheel], timeout_s=600)
+    # by a relative name: pip reads "; ..." in a path as an environment marker
+    r = conn.run(["sh", "-c", 'cd "$1" && "$2" -m pip install -q --no-deps --force-reinstall "./$3"', "sh", venv, vpy,
+                  wheel.name], timeout_s=600)
     if not r.ok:
         raise BenchmarkError(f"{conn.where}: installing the harness into {venv} failed: {r.stderr.strip()[-300:]}",
                           "check pip on the device")
