@@ -315,7 +315,8 @@ def test_the_harness_creates_its_venv_on_the_device(tmp_path):
             wd = str(tmp_path / "wd it's'; touch VENV_PWNED; '")
             vpy = ensure_venv(c, wd, base)
             r = c.run([vpy, "-c", "import harness, sys; print(harness.__version__, sys.prefix)"])
-            assert r.ok and r.stdout.split()[0] == __import__("harness").__version__ and r.stdout.split()[1].endswith("/venv")
+            version, prefix = r.stdout.strip().split(" ", 1)
+            assert r.ok and version == __import__("harness").__version__ and prefix == f"{wd}/venv"
             t0 = time.perf_counter()
             assert ensure_venv(c, wd, base) == vpy and time.perf_counter() - t0 < 5  # stamped: no second install
         assert not list(tmp_path.rglob("VENV_PWNED")) and not Path("VENV_PWNED").exists()
