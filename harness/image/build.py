@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from harness.errors import ImageError
+from harness.errors import ImageError, printable
 from harness.image.context import assemble_context, tar_context
 from harness.image.flavors import Flavor, docker_dir, flavor_for, host_platform, resolve_build_args
 from harness.image.key import content_key, content_tag
@@ -231,7 +231,7 @@ def build_on_device(plan: BuildPlan, conn, workdir: str, log: Callable[[str], No
         code, out, err = run(build_argv(plan, remote, f"{remote}/{plan.flavor.dockerfile}"), BUILD_TIMEOUT_S)
         if log:
             for line in (out + err).splitlines()[-40:]:
-                log(line)
+                log(printable(line))  # the device's output: no terminal escapes
         if code != 0:
             raise ImageError(f"{conn.where}: {plan.engine} build of {plan.tag} failed ({code}): {(err or out).strip()[-400:]}",
                              "see the output above; check the device's network and free disk")
@@ -239,7 +239,7 @@ def build_on_device(plan: BuildPlan, conn, workdir: str, log: Callable[[str], No
         def put_file(name: str, text: str) -> str:
             d = f"{remote}/label"
             conn.run(["mkdir", "-p", d])
-            conn.run(["sh", "-c", f"cat > {shlex.quote(d + '/' + name)} <<'EOF'\n{text}EOF\n"])
+            conn.stream_in(["sh", "-c", 'cat > "$1"', "sh", f"{d}/{name}"], [text.encode()])  # data on stdin, never in the script
             return d
 
         versions = _label_versions(run, plan, put_file)
