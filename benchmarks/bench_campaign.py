@@ -25,9 +25,9 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=4)
     ap.add_argument("--imgsz", type=int, default=64)
     args = ap.parse_args()
-    from harness.bench.synth import synthesize
+    from harness.mot.synth import synthesize
     from harness.campaign import Campaign, load_campaign, run_campaign
-    from harness.testing.sshd import make_device
+    from harness.testing.infra.sshd import make_device
 
     tmp = Path(tempfile.mkdtemp())
     cache = os.environ.get("HARNESS_CACHE_DIR", str(tmp / "cache"))

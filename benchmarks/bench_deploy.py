@@ -28,8 +28,8 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=12)
     ap.add_argument("--imgsz", type=int, default=320)
     args = ap.parse_args()
-    from harness.bench.synth import synthesize
-    from harness.testing.sshd import make_device
+    from harness.mot.synth import synthesize
+    from harness.testing.infra.sshd import make_device
 
     harness = str(Path(sys.executable).parent / "harness")
     tmp = Path(tempfile.mkdtemp())

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.bench.metrics import evaluate, label_predictions
-from harness.bench.motfile import read_det, read_gt
+from harness.mot.metrics import evaluate, label_predictions
+from harness.mot.files import read_det, read_gt
 
 
 # --- the seed notebook's code, verbatim in behaviour -------------------------

@@ -14,9 +14,8 @@ import os
 import time
 
 from harness.image.build import build_local, plan_build
-from harness.profiles import DeviceProfile
-from harness.testing import podman as pm
-
+from harness.config.profiles import DeviceProfile
+from harness.testing.infra import podman as pm
 TORCH = {"TORCH_INDEX_URL": "https://pypi.org/simple", "TORCH_SPEC": "torch==2.14.1 torchvision==0.29.1"}
 
 

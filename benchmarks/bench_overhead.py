@@ -37,12 +37,12 @@ def main() -> None:
     from ultralytics import YOLO
     from ultralytics.nn.autobackend import AutoBackend
 
-    from harness.bench.measure import run_frames
-    from harness.bench.pipeline import Pipeline
-    from harness.bench.sequence import decode_frames, load_sequence
-    from harness.bench.synth import synthesize
-    from harness.bench.variants import pick_device
-    from harness.bench.weights import resolve_weights
+    from harness.measure.timing import run_frames
+    from harness.measure.pipeline import Pipeline
+    from harness.mot.sequence import decode_frames, load_sequence
+    from harness.mot.synth import synthesize
+    from harness.models.variants import pick_device
+    from harness.models.weights import resolve_weights
 
     device = pick_device("auto")
     weights = resolve_weights(args.model, "random")

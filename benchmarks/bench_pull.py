@@ -25,12 +25,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[300, 1000, 3000])
     args = ap.parse_args()
-    from harness.profiles import DeviceProfile
+    from harness.config.profiles import DeviceProfile
     from harness.remote.deploy import Deployment, DeployPlan
     from harness.results.store import RunStore
-    from harness.suite import Cell, Suite
-    from harness.testing.fake_runs import record
-    from harness.testing.sshd import make_device
+    from harness.config.suite import Cell, Suite
+    from harness.testing.fakes.runs import record
+    from harness.testing.infra.sshd import make_device
 
     tmp = Path(tempfile.mkdtemp())
     dev = make_device(tmp / "dev")

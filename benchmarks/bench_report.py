@@ -16,8 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from harness.suite import load_suite
-from harness.testing.fake_runs import make_run, record
+from harness.config.suite import load_suite
+from harness.testing.fakes.runs import make_run, record
 
 DEVICES = ["orin-nano", "orin-nx", "agx-orin", "xavier-nx", "desktop-gpu", "desktop-cpu"]
 

@@ -26,9 +26,8 @@ def main() -> None:
     ap.add_argument("--interval-ms", type=int, default=50)
     args = ap.parse_args()
 
-    import harness.bench  # noqa: F401 - first, so CPU inference threads are pinned as in `harness run`
-    from harness.testing import fake_sysfs
-
+    import harness.models  # noqa: F401 - first, so CPU inference threads are pinned as in `harness run`
+    from harness.testing.fakes import sysfs as fake_sysfs
     tmp = tempfile.TemporaryDirectory()
     root = Path(tmp.name)
 
@@ -38,13 +37,13 @@ def main() -> None:
 
     from ultralytics.nn.autobackend import AutoBackend
 
-    from harness.bench.measure import run_frames
-    from harness.bench.pipeline import Pipeline
-    from harness.bench.sequence import decode_frames, load_sequence
-    from harness.bench.synth import synthesize
-    from harness.bench.variants import pick_device
-    from harness.bench.weights import resolve_weights
-    from harness.telemetry.sysfs_ina3221 import SysfsIna3221Sampler
+    from harness.measure.timing import run_frames
+    from harness.measure.pipeline import Pipeline
+    from harness.mot.sequence import decode_frames, load_sequence
+    from harness.mot.synth import synthesize
+    from harness.models.variants import pick_device
+    from harness.models.weights import resolve_weights
+    from harness.telemetry.backends.sysfs_ina3221 import SysfsIna3221Sampler
 
     device = pick_device("auto")
     from ultralytics import YOLO

@@ -32,9 +32,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from harness.errors import HarnessError, ProfileError
-from harness.profiles import Cooldown, DeviceProfile, load_profile
-from harness.suite import Experiment, Suite, VariantSpec, load_suite
-from harness.yamlio import load_model_yaml, read_yaml
+from harness.config.profiles import Cooldown, DeviceProfile, load_profile
+from harness.config.suite import Experiment, Suite, VariantSpec, load_suite
+from harness.config.yamlio import load_model_yaml, read_yaml
 
 CAMPAIGN_FIX = "see README (Overnight campaigns) for the campaign file format"
 

@@ -25,7 +25,7 @@ def harness_cache(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_seq(tmp_path_factory) -> Path:
     """A 24-frame 320x192 synthetic MOT sequence (read-only: copy before changing it)."""
-    from harness.bench.synth import synthesize
+    from harness.mot.synth import synthesize
 
     return synthesize(tmp_path_factory.mktemp("seq") / "SYNTH-small", n_frames=24, size=(320, 192), seed=3)
 

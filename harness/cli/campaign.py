@@ -98,7 +98,7 @@ def _run(c) -> None:
     if dirs:
         _print_comparison(dirs[0], dirs[1:])
         from harness.results.load import load_runs
-        from harness.results.report import build_report
+        from harness.results.render.html import build_report
 
         res = build_report(load_runs(dirs), c.root / "report")
         con.print(f"report: {res['html']}")

@@ -22,7 +22,7 @@ def compare_command(
 ) -> None:
     """Compare runs: latency, F1/AP50, power, energy per frame, FPS/W; speed-up and energy ratio vs a baseline."""
     from harness.results.compare import compare, parse_filter, sort_rows
-    from harness.results.compare_table import compare_table
+    from harness.results.render.compare_table import compare_table
     from harness.results.load import load_runs
     from harness.results.store import atomic_write_text
 

@@ -31,7 +31,7 @@ def synth(
     force: bool = typer.Option(False, "--force", help="Replace OUT_DIR if it exists."),
 ) -> None:
     """Write a synthetic MOT sequence with exact ground truth (and noisy det/det.txt)."""
-    from harness.bench.synth import synthesize
+    from harness.mot.synth import synthesize
 
     out = synthesize(out_dir, n_frames=frames, size=parse_size(size), seed=seed, n_walkers=walkers, overwrite=force)
     print(f"wrote {frames} frames, gt/gt.txt, det/det.txt and seqinfo.ini to {out}")
@@ -43,7 +43,7 @@ def check(
     decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode every frame (slower, finds corrupt images)."),
 ) -> None:
     """Validate a sequence: seqinfo.ini, frames, numbering, gt/gt.txt. Exit 1 if problems."""
-    from harness.bench.seqcheck import check_sequence
+    from harness.mot.check import check_sequence
 
     report = check_sequence(seq_dir, decode=decode)
     con = console()
@@ -70,7 +70,7 @@ def to_yolo(
     """Convert MOT sequences to a YOLO-format dataset (class 0 = person) for fine-tuning and calibration."""
     import yaml
 
-    from harness.bench.toyolo import mot_to_yolo
+    from harness.mot.to_yolo import mot_to_yolo
 
     data = mot_to_yolo(sequences, out, val_fraction, min_visibility, max_frames)
     counts = yaml.safe_load(data.read_text())["harness"]

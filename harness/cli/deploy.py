@@ -24,12 +24,12 @@ def deploy_command(
     poll_s: float = typer.Option(2.0, "--poll-s", help="Seconds between progress polls."),
 ) -> None:
     """Preflight, lock, ship, run detached on the device, follow progress and pull records as they finish."""
-    from harness.bench.runner import new_run_id
+    from harness.measure.runner import new_run_id
     from harness.cli.run import _apply_overrides, _demo_sequence, _print_comparison
     from harness.errors import ProfileError
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
     from harness.remote.deploy import DeployPlan, deploy
-    from harness.suite import load_suite
+    from harness.config.suite import load_suite
 
     prof = load_profile(profile)
     s = _apply_overrides(load_suite(suite), frames, imgsz, None)

@@ -19,7 +19,7 @@ def doctor_command(
     from rich.text import Text
 
     from harness.errors import ProfileError
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
     from harness.remote.connection import DeviceConnection
     from harness.remote.preflight import run_preflight
 

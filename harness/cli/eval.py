@@ -18,8 +18,8 @@ def eval_command(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
 ) -> None:
     """Precision / recall / F1 at --iou and AP50, with MOT17 ignore regions honoured."""
-    from harness.bench.metrics import evaluate
-    from harness.bench.motfile import read_det, read_gt
+    from harness.mot.metrics import evaluate
+    from harness.mot.files import read_det, read_gt
 
     q = evaluate(read_gt(gt), read_det(det), iou_threshold=iou, conf_threshold=conf)
     if as_json:

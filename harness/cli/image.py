@@ -47,7 +47,7 @@ def build_command(
 ) -> None:
     """Build the profile's image (flavour from kind + expect.l4t_major), tagged by content; skip if it exists."""
     from harness.image.build import build_local, build_on_device, plan_build
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
 
     prof = load_profile(profile)
     cli_args = _pairs(build_arg, "--build-arg")
@@ -91,7 +91,7 @@ def key_command(
     """Print the content tag the profile's image would get (flavour, build args, source, Dockerfile, lockfile)."""
     from harness.image.flavors import docker_dir, flavor_for, host_platform, resolve_build_args
     from harness.image.key import content_key, content_tag
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
 
     prof = load_profile(profile)
     flavor = flavor_for(prof)

@@ -16,7 +16,7 @@ def list_profiles(ctx: typer.Context) -> None:
         return
     from rich.table import Table
 
-    from harness.profiles import load_profile, profile_names, profiles_dir
+    from harness.config.profiles import load_profile, profile_names, profiles_dir
 
     t = Table(title=f"device profiles ({profiles_dir()})", header_style="bold")
     for c in ("name", "kind", "runtime", "compute", "host", "description"):
@@ -33,6 +33,6 @@ def show(name: str = typer.Argument(..., help="Profile name or path to a YAML fi
     """Print one profile, validated, with every default filled in."""
     import yaml
 
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
 
     print(yaml.safe_dump(load_profile(name).model_dump(), sort_keys=False), end="")

@@ -16,7 +16,7 @@ def report_command(
 ) -> None:
     """Plots (speed/F1/params bars, frontiers, latency distributions, power traces, sample frames) + report.html."""
     from harness.results.load import load_runs
-    from harness.results.report import build_report
+    from harness.results.render.html import build_report
 
     res = build_report(load_runs(runs), out, baseline)
     con = console()

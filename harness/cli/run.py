@@ -16,8 +16,8 @@ from harness.errors import SuiteError
 def _apply_overrides(suite, frames: int | None, imgsz: int | None, weights: str | None):
     from pydantic import ValidationError
 
-    from harness.suite import Suite
-    from harness.yamlio import describe_validation_error
+    from harness.config.suite import Suite
+    from harness.config.yamlio import describe_validation_error
 
     update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz), ("weights", weights)) if v is not None}
     if not update:
@@ -35,7 +35,7 @@ def _apply_overrides(suite, frames: int | None, imgsz: int | None, weights: str 
 def _demo_sequence(n_frames: int) -> Path:
     """The synthetic demo sequence, generated once into the cache and reused."""
     from harness import paths
-    from harness.bench.synth import synthesize
+    from harness.mot.synth import synthesize
 
     n = max(n_frames, 60)
     root = paths.cache_dir() / "sequences" / f"synth-1280x720-seed0-{n}f"
@@ -62,12 +62,12 @@ def run_command(
     compare_with: list[Path] = typer.Option(None, "--compare-with", help="Reference run dir(s) for the closing comparison (repeatable); the first is the baseline."),
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory."""
-    from harness.bench.runner import RunPlan, Runner, new_run_id
+    from harness.measure.runner import RunPlan, Runner, new_run_id
     from harness.fsutil import DirLock
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
     from harness.results.store import RunStore
-    from harness.results.table import records_table
-    from harness.suite import load_suite
+    from harness.results.render.table import records_table
+    from harness.config.suite import load_suite
 
     con = console()
     if resume is not None:
@@ -103,7 +103,7 @@ def run_command(
 def _print_comparison(run_dir: Path, references: list[Path]) -> None:
     """The closing comparison: this run against the references (baseline = first reference, else this run)."""
     from harness.results.compare import compare
-    from harness.results.compare_table import compare_table
+    from harness.results.render.compare_table import compare_table
     from harness.results.load import load_runs
 
     runs = load_runs([*references, run_dir])

@@ -21,7 +21,7 @@ def probe_command(
     """Which telemetry backends are available here, and why not."""
     from rich.table import Table
 
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
     from harness.telemetry.select import BACKEND_NAMES, probe, select_sampler
 
     prof = load_profile(profile)
@@ -48,7 +48,7 @@ def parse_tegrastats(
 ) -> None:
     """Parse a tegrastats log: total power with its scope, rails (mW), temperatures (C)."""
     from harness.errors import TelemetryError
-    from harness.telemetry.tegrastats import parse_text
+    from harness.telemetry.backends.tegrastats import parse_text
 
     try:
         text = file.read_text(errors="replace")
@@ -84,7 +84,7 @@ def record(
 ) -> None:
     """Sample live for --seconds and print a summary (mean/min/max power, energy, peak temperatures)."""
     from harness.errors import TelemetryError
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
     from harness.telemetry.common import peak_temps_c, window_energy_mj
     from harness.telemetry.select import make_sampler, select_sampler
 

@@ -23,7 +23,7 @@ from harness.image.context import assemble_context, tar_context
 from harness.image.flavors import Flavor, docker_dir, flavor_for, host_platform, resolve_build_args
 from harness.image.key import content_key, content_tag
 from harness.image.versions import KEY_LABEL, LABEL, image_labels, labelled_versions
-from harness.profiles import DeviceProfile
+from harness.config.profiles import DeviceProfile
 from harness.subproc import stream
 
 BUILD_TIMEOUT_S = 3 * 3600

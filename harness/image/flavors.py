@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import ImageError, ProfileError
-from harness.profiles import DeviceProfile
+from harness.config.profiles import DeviceProfile
 
 
 @dataclass(frozen=True)

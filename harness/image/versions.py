@@ -52,7 +52,7 @@ def _tensorrt_module() -> str | None:
 
 
 def _l4t(root: Path) -> str | None:
-    from harness.bench.environment import _l4t as parse
+    from harness.platform import _l4t as parse
 
     try:
         return parse((root / "etc/nv_tegra_release").read_text(errors="replace"))

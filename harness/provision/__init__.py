@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from harness.errors import ProvisionError
-from harness.profiles import load_profile
+from harness.config.profiles import load_profile
 from harness.provision.inventory import dump_inventory, inventory_overlay, profile_vars, render_inventory
 from harness.provision.playbook import HostRecap, ansible_playbook_exe, parse_recap, playbook_argv, run_streaming
 

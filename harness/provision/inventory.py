@@ -15,8 +15,8 @@ from typing import Any
 import yaml
 
 from harness.errors import ProfileError
-from harness.profiles import Connection, DeviceProfile, load_profile
-from harness.yamlio import read_yaml
+from harness.config.profiles import Connection, DeviceProfile, load_profile
+from harness.config.yamlio import read_yaml
 
 
 class _Unsafe(str):

@@ -1,1 +1,1 @@
-"""Host side: reaching devices over SSH (Fabric), preflight checks. Never imported by harness.bench."""
+"""Host side: reaching devices over SSH (Fabric), preflight checks. Never imported by the device side (mot, models, measure, telemetry)."""

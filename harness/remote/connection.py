@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import DeviceDataError, LinkError, RemoteError
-from harness.profiles import Connection as ConnectionCfg
+from harness.config.profiles import Connection as ConnectionCfg
 
 KEEPALIVE_S = 15
 MIB = 1 << 20

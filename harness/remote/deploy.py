@@ -29,14 +29,14 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from harness.errors import BenchmarkError, DeviceDataError, HarnessError, LinkError, ProfileError, RemoteError, ResultsError, printable
 from harness.fsutil import atomic_write_text
 from harness.names import require_safe_name
-from harness.profiles import DeviceProfile
+from harness.config.profiles import DeviceProfile
 from harness.remote import lock
 from harness.remote.connection import DeviceConnection
 from harness.remote.intake import RemoteRunDir
 from harness.remote.preflight import run_preflight
 from harness.results.schema import SCHEMA_VERSION
 from harness.results.store import RunStore
-from harness.suite import Suite
+from harness.config.suite import Suite
 
 POLL_S = 2.0
 BACKOFF_S = (1, 2, 4, 8, 15, 30)
@@ -178,7 +178,7 @@ class Deployment:
         info = {"sequence": remote_seq, "sequence_bytes_sent": sent, "sequence_skipped": done, "inputs": inputs,
                 "models": shipped_models}
         if self.plan.profile.runtime != "host":
-            from harness.remote.image import ship_image
+            from harness.remote.image_transfer import ship_image
 
             info["image"] = ship_image(self.conn, self.plan.profile.runtime, self.plan.profile.container.image,
                                        progress=lambda n, secs: self.progress("image_bytes", {"bytes": n, "seconds": secs}))
@@ -187,7 +187,7 @@ class Deployment:
 
     def _ship_models(self, suite: dict, remote_dir: str) -> dict:
         """Upload suite models given as local .pt files and point the suite at the device copies."""
-        from harness.bench.weights import file_sha256
+        from harness.models.weights import file_sha256
 
         shipped: dict[str, str] = {}
         for exp in suite["experiments"]:
@@ -233,7 +233,7 @@ class Deployment:
         hr = self.plan.profile.host_runtime
         python = hr.python
         if hr.venv:
-            from harness.remote.venv import ensure_venv
+            from harness.remote.runtimes.host import ensure_venv
 
             python = ensure_venv(self.conn, self.workdir, hr.python)
         argv = self.runner_argv(shipped, resume, python)

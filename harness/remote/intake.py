@@ -31,7 +31,7 @@ from pathlib import Path
 
 from harness.errors import DeviceDataError, LinkError
 from harness.fsutil import staged, storage_error
-from harness.profiles import Limits
+from harness.config.profiles import Limits
 from harness.results.record import check_manifest, check_record
 
 MIB = 1 << 20

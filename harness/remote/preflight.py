@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from harness.image.versions import LABEL, labelled_versions
 from harness.errors import printable
-from harness.profiles import DeviceProfile
+from harness.config.profiles import DeviceProfile
 
 MIN_FREE_DISK_GB = 2.0
 

@@ -17,23 +17,23 @@ DEFAULT_ORDER = {
 def make_sampler(name: str, interval_ms: int = 50):
     """A sampler by backend name (imports only that backend)."""
     if name == "sysfs_ina3221":
-        from harness.telemetry.sysfs_ina3221 import SysfsIna3221Sampler
+        from harness.telemetry.backends.sysfs_ina3221 import SysfsIna3221Sampler
 
         return SysfsIna3221Sampler(interval_ms)
     if name == "jtop":
-        from harness.telemetry.jtop import JtopSampler
+        from harness.telemetry.backends.jtop import JtopSampler
 
         return JtopSampler(interval_ms)
     if name == "tegrastats":
-        from harness.telemetry.tegrastats import TegrastatsSampler
+        from harness.telemetry.backends.tegrastats import TegrastatsSampler
 
         return TegrastatsSampler(interval_ms)
     if name == "nvml":
-        from harness.telemetry.nvml import NvmlSampler
+        from harness.telemetry.backends.nvml import NvmlSampler
 
         return NvmlSampler(interval_ms)
     if name == "rapl":
-        from harness.telemetry.rapl import RaplSampler
+        from harness.telemetry.backends.rapl import RaplSampler
 
         return RaplSampler(interval_ms)
     if name == "none":

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from harness.bench.metrics import evaluate
-from harness.bench.motfile import read_det, read_gt
+from harness.mot.metrics import evaluate
+from harness.mot.files import read_det, read_gt
 from tests.cli.conftest import assert_user_error
 
 

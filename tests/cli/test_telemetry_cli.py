@@ -1,8 +1,8 @@
 import json
 
-from harness.testing import fake_sysfs
+from harness.testing.fakes import sysfs as fake_sysfs
 from tests.cli.conftest import assert_user_error
-from tests.telemetry.test_tegrastats import AGX_ORIN_JP5, NANO_JP4, ORIN_NANO_JP6
+from tests.telemetry.backends.test_tegrastats import AGX_ORIN_JP5, NANO_JP4, ORIN_NANO_JP6
 
 
 def test_probe_here_says_why_nothing_is_available(run_harness, tmp_path):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness.testing import podman as pm
-
-
+from harness.testing.infra import podman as pm
 @pytest.fixture(scope="session")
 def podman_env():
     reason = pm.podman_reason()

@@ -7,7 +7,7 @@ import pytest
 from harness.errors import ImageError
 from harness.image import build as b
 from harness.image.versions import KEY_LABEL
-from harness.profiles import DeviceProfile, load_profile
+from harness.config.profiles import DeviceProfile, load_profile
 
 SSH = {"host": "127.0.0.1", "user": "root"}
 

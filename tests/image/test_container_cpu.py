@@ -1,7 +1,7 @@
 """The CPU image built for real with podman from docker/, the quick suite run inside it, and a deploy into it.
 
 Marked ``container`` (run alone: ``pytest -m container``). The base is a Debian
-minbase rootfs imported into podman (harness.testing.podman); the image keeps in
+minbase rootfs imported into podman (harness.testing.infra.podman); the image keeps in
 podman's storage between runs, so only the first run builds torch's layer
 (minutes); later runs rebuild the harness layer when the source changed.
 """
@@ -13,9 +13,8 @@ import time
 
 import pytest
 
-from harness.profiles import DeviceProfile
-from harness.testing import podman as pm
-
+from harness.config.profiles import DeviceProfile
+from harness.testing.infra import podman as pm
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
 TORCH = {"TORCH_INDEX_URL": "https://pypi.org/simple", "TORCH_SPEC": "torch==2.14.1 torchvision==0.29.1"}
@@ -103,8 +102,8 @@ def test_quick_suite_runs_inside_the_image(cpu_image, tmp_path):
 
 def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_path, small_seq, harness_cache):
     from harness.remote.deploy import DeployPlan, deploy
-    from harness.suite import Suite
-    from harness.testing.sshd import make_device
+    from harness.config.suite import Suite
+    from harness.testing.infra.sshd import make_device
 
     dev = make_device(tmp_path / "dev")
     dev.start(env={"CONTAINERS_CONF": str(pm.conf_path())})
@@ -134,7 +133,7 @@ def test_build_on_the_device_over_ssh(cpu_image, tmp_path):
     """``--where device``: the context goes over SFTP, the device's engine builds it (layers cached there)."""
     from harness.image.build import build_on_device, plan_build
     from harness.remote.connection import DeviceConnection
-    from harness.testing.sshd import make_device
+    from harness.testing.infra.sshd import make_device
 
     dev = make_device(tmp_path / "dev")
     dev.start(env={"CONTAINERS_CONF": str(pm.conf_path())})

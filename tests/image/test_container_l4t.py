@@ -15,9 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from harness.profiles import DeviceProfile
-from harness.testing import podman as pm
-
+from harness.config.profiles import DeviceProfile
+from harness.testing.infra import podman as pm
 pytestmark = [pytest.mark.container, pytest.mark.slow]
 
 TORCH_WHL = Path("/opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl")

@@ -6,7 +6,7 @@ import pytest
 
 from harness.errors import ImageError, ProfileError
 from harness.image.flavors import FLAVORS, docker_dir, flavor_for, read_args_file, resolve_build_args
-from harness.profiles import DeviceProfile, load_profile
+from harness.config.profiles import DeviceProfile, load_profile
 
 
 def _profile(**kw) -> DeviceProfile:

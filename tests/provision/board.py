@@ -19,9 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from harness.testing.fake_jetson import write_fake_jetson
-from harness.testing.podman import base_image, build, image_exists, podman
-from harness.testing.sshd import free_port, keygen
+from harness.testing.fakes.jetson import write_fake_jetson
+from harness.testing.infra.podman import base_image, build, image_exists, podman
+from harness.testing.infra.sshd import free_port, keygen
 
 DOCKERFILE = Path(__file__).with_name("board.Dockerfile")
 USER = "jetson"

@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from harness.provision import provision
-from harness.testing.podman import podman_reason
+from harness.testing.infra.podman import podman_reason
 from tests.cli.conftest import HARNESS
 from tests.provision.board import USER, start_board
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from harness.errors import ProfileError
-from harness.profiles import DeviceProfile, load_profile
+from harness.config.profiles import DeviceProfile, load_profile
 from harness.provision import profile_vars, render_inventory
 from harness.provision.inventory import inventory_overlay
 from tests.cli.conftest import assert_user_error

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from harness.provision import ansible_dir
-from harness.testing.fake_jetson import write_fake_jetson
+from harness.testing.fakes.jetson import write_fake_jetson
 
 pytestmark = [pytest.mark.provision, pytest.mark.slow]
 

@@ -7,9 +7,9 @@ import pytest
 import yaml
 
 from harness.errors import RemoteError
-from harness.profiles import Connection, DeviceProfile
+from harness.config.profiles import Connection, DeviceProfile
 from harness.remote.connection import DeviceConnection
-from harness.testing.sshd import free_port, make_device
+from harness.testing.infra.sshd import free_port, make_device
 
 pytestmark = pytest.mark.slow
 
@@ -63,7 +63,7 @@ def test_unknown_host_key_is_refused_then_pinned_on_request(device, tmp_path):
 
 
 def test_a_changed_host_key_is_always_refused(device, tmp_path):
-    from harness.testing.sshd import keygen
+    from harness.testing.infra.sshd import keygen
 
     other = keygen(tmp_path / "other_host_key")
     pub = (tmp_path / "other_host_key.pub").read_text().split()
@@ -85,7 +85,7 @@ def test_unreachable_host_fails_fast_with_the_fix(tmp_path):
 
 
 def test_wrong_key_is_an_authentication_error(device, tmp_path):
-    from harness.testing.sshd import keygen
+    from harness.testing.infra.sshd import keygen
 
     c = cfg(device)
     c.key_file = str(keygen(tmp_path / "stranger"))

@@ -9,11 +9,11 @@ import pytest
 import yaml
 
 from harness.errors import RemoteError
-from harness.profiles import DeviceProfile
+from harness.config.profiles import DeviceProfile
 from harness.remote.deploy import DeployPlan, deploy
 from harness.results.store import RunStore
-from harness.suite import Suite
-from harness.testing.sshd import make_device
+from harness.config.suite import Suite
+from harness.testing.infra.sshd import make_device
 
 pytestmark = pytest.mark.slow
 
@@ -193,7 +193,7 @@ def test_a_reboot_restarts_the_runner_which_resumes(device, tmp_path, small_seq,
 
 @pytest.mark.parametrize("engine", ["docker", "podman"])
 def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq, harness_cache, engine):
-    from harness.testing.fake_engine import write_engine
+    from harness.testing.fakes.engine import write_engine
 
     shims = tmp_path / "shims"
     write_engine(shims, engine)
@@ -235,7 +235,7 @@ def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq,
 ])
 def test_privileged_containers_are_refused_where_the_profile_is_defined(tmp_path, container, message):
     from harness.errors import ProfileError
-    from harness.profiles import load_profile
+    from harness.config.profiles import load_profile
 
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump({"name": "p", "kind": "jetson", "runtime": "docker", "container": container}))
@@ -263,8 +263,8 @@ def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
     import hashlib
 
     from harness.remote.connection import DeviceConnection
-    from harness.remote.image import ship_image
-    from harness.testing.fake_engine import write_engine
+    from harness.remote.image_transfer import ship_image
+    from harness.testing.fakes.engine import write_engine
 
     image = "edge-harness:l4t-r36"
     local_engine = write_engine(tmp_path / "local-bin", "docker")
@@ -277,7 +277,7 @@ def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
     dev = make_device(tmp_path / "dev")
     dev.start(path_dirs=(shims,), env={"FAKE_ENGINE_STATE": str(tmp_path / "device-state")})
     try:
-        from harness.profiles import Connection
+        from harness.config.profiles import Connection
 
         cfg = Connection(host="127.0.0.1", user="root", port=dev.port, key_file=str(dev.client_key),
                          known_hosts=str(dev.known_hosts), connect_timeout_s=5)
@@ -300,9 +300,9 @@ def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
 def test_the_harness_creates_its_venv_on_the_device(tmp_path):
     import shutil
 
-    from harness.profiles import Connection
+    from harness.config.profiles import Connection
     from harness.remote.connection import DeviceConnection
-    from harness.remote.venv import ensure_venv
+    from harness.remote.runtimes.host import ensure_venv
 
     base = shutil.which("python3.11") or "/usr/bin/python3"
     dev = make_device(tmp_path / "dev")
@@ -325,7 +325,7 @@ def test_the_harness_creates_its_venv_on_the_device(tmp_path):
 
 
 def test_local_model_files_ship_and_a_device_sequence_is_used_in_place(device, tmp_path, small_seq):
-    from harness.bench.weights import resolve_weights
+    from harness.models.weights import resolve_weights
 
     pt = tmp_path / "my models" / "custom-v8n.pt"
     pt.parent.mkdir()

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from harness.errors import DeviceDataError, RemoteError
-from harness.profiles import DeviceProfile
+from harness.config.profiles import DeviceProfile
 from harness.remote.deploy import DeployPlan, Deployment
-from harness.suite import Suite
-from harness.testing.fake_runs import record
-from harness.testing.sshd import make_device
+from harness.config.suite import Suite
+from harness.testing.fakes.runs import record
+from harness.testing.infra.sshd import make_device
 
 pytestmark = pytest.mark.slow
 
@@ -218,7 +218,7 @@ def test_malformed_records_are_refused_with_the_file_and_field(device, tmp_path,
     elif records_text == "OTHER_RUN":
         rec["run_id"] = "someone-else"
     elif records_text == "UNKNOWN_CELL":
-        from harness.suite import Cell
+        from harness.config.suite import Cell
 
         other = Cell("baseline", "yolov8x", "pytorch", "fp32")
         rec = good_record(other)
@@ -268,7 +268,7 @@ def test_a_manifest_naming_other_cells_does_not_reach_the_host(device, tmp_path,
 
 def test_pull_time_is_linear_in_the_number_of_records(device, tmp_path):
     """Every pulled record used to rewrite records.jsonl and summary.csv (quadratic): now one write per pull."""
-    from harness.suite import Cell
+    from harness.config.suite import Cell
 
     times = {}
     for n in (300, 1200):

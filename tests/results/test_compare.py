@@ -7,8 +7,8 @@ import pytest
 from harness.errors import ResultsError
 from harness.results.compare import compare, parse_filter, sort_rows
 from harness.results.load import load_run, load_runs
-from harness.suite import Cell
-from harness.testing.fake_runs import make_run, record
+from harness.config.suite import Cell
+from harness.testing.fakes.runs import make_run, record
 from tests.cli.conftest import assert_user_error
 
 PT = Cell("baseline", "yolov8n", "pytorch", "fp32")

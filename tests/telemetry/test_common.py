@@ -17,7 +17,7 @@ from harness.telemetry.common import (
     window_energy_mj,
     window_mean_w,
 )
-from harness.telemetry.rapl import RaplCounter
+from harness.telemetry.backends.rapl import RaplCounter
 
 
 def power_trace(times, powers_mw):

@@ -1,0 +1,226 @@
+"""Device profiles: what a device is, how to reach it and how to run on it.
+
+Profiles are data (YAML in ``device_profiles/``), validated by pydantic with
+unknown keys rejected; errors name the YAML file and the field path.
+``--profile`` takes a profile name or a path to a YAML file.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from harness.errors import ProfileError
+from harness.names import SafeName
+from harness.config.yamlio import load_model_yaml
+
+PROFILE_FIX = "see `harness profiles show local` for a valid profile"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Values below reach ssh, remote shells and Ansible; they are checked here, where they are defined,
+# and passed on as data (argv, quoting, Ansible's !unsafe), never as code.
+HOST_RE = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^[0-9A-Fa-f:.]{2,45}(?:%[A-Za-z0-9]{1,15})?$"
+USER_RE = r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$"
+# An OCI image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
+IMAGE_RE = (r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?/)?"
+            r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
+            r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(?:@sha256:[a-f0-9]{64})?$")
+MODE_RE = r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$"
+# Container options that undo the isolation a benchmark needs none of (checked in container.extra_args).
+HOST_NAMESPACE_OPTS = ("--pid", "--userns", "--ipc", "--uts", "--cgroupns")
+
+
+def forbidden_container_arg(opt: str, val: str) -> str | None:
+    """Why ``opt [val]`` may not be given to docker/podman run, or None."""
+    opt, val = opt.lower(), val.lower()
+    if opt == "--privileged" and val not in ("false", "=false"):
+        return "benchmarks never run privileged"
+    if opt == "--cap-add" and val in ("all", "sys_admin", "cap_sys_admin"):
+        return "no capability beyond the defaults is needed"
+    if opt == "--security-opt" and ("unconfined" in val or val == "label=disable"):
+        return "the default seccomp/AppArmor/SELinux confinement stays on"
+    if opt in HOST_NAMESPACE_OPTS and val == "host":
+        return "the container does not share the device's namespaces"
+    if opt in ("-v", "--volume") and val.startswith("/:"):
+        return "the device's root filesystem is never mounted into the container"
+    if opt == "--mount" and any(part in ("source=/", "src=/") for part in val.split(",")):
+        return "the device's root filesystem is never mounted into the container"
+    return None
+
+
+def _no_control_chars(value: str, what: str) -> str:
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise ValueError(f"{what} must not contain control characters (newline, NUL, escape)")
+    return value
+
+
+class Connection(_Strict):
+    """How the host reaches the device over SSH."""
+
+    host: str = Field(pattern=HOST_RE, description="DNS name or IP address")
+    user: str = Field("root", pattern=USER_RE)
+    port: int = Field(22, ge=1, le=65535)
+    key_file: str | None = None
+    known_hosts: str | None = None
+    connect_timeout_s: float = Field(15.0, gt=0)
+    load_ssh_config: bool = False
+    forward_agent: bool = False
+
+    @field_validator("key_file", "known_hosts")
+    @classmethod
+    def _plain_path(cls, v: str | None) -> str | None:
+        return None if v is None else _no_control_chars(v, "a path")
+
+
+class Expect(_Strict):
+    """What the device must be; a mismatch stops a deploy."""
+
+    board_contains: str | None = None  # substring of /proc/device-tree/model
+    l4t_major: int | None = None  # 35 = JetPack 5, 36 = JetPack 6
+
+
+class Container(_Strict):
+    image: str = Field("edge-harness:cpu", pattern=IMAGE_RE, description="an image reference: [registry/]name[:tag][@sha256:...]")
+    python: str = Field("python3", description="interpreter inside the image")
+    nvidia_runtime: bool = False  # --runtime nvidia (Jetson); desktops use --gpus all
+    gpus_all: bool = False
+    mount_jtop_socket: bool = False
+    extra_args: list[str] = Field(default_factory=list)
+    flavor: Literal["auto", "cpu", "gpu", "l4t-r36", "l4t-r35"] = Field(
+        "auto", description="image flavour for `harness image build` (auto: from kind and expect.l4t_major)")
+    build_args: dict[str, str] = Field(default_factory=dict, description="build args over docker/<flavour>.args")
+
+    @field_validator("extra_args")
+    @classmethod
+    def _not_privileged(cls, args: list[str]) -> list[str]:
+        for i, a in enumerate(args):
+            _no_control_chars(a, "container.extra_args")
+            opt, eq, val = a.partition("=")
+            if not eq:
+                val = args[i + 1] if i + 1 < len(args) and not args[i + 1].startswith("-") else ""
+            why = forbidden_container_arg(opt, val)
+            if why:
+                shown = a if eq or not val else f"{a} {val}"
+                raise ValueError(f"{shown!r} is not allowed: {why}; mount the device files you need (-v, --device) instead")
+        return args
+
+
+class Telemetry(_Strict):
+    """Power/thermal sampling: backends in probe order, rate, idle window, limits."""
+
+    prefer: list[Literal["sysfs_ina3221", "jtop", "tegrastats", "nvml", "rapl", "none"]] = Field(
+        default_factory=lambda: ["none"]
+    )
+    interval_ms: int = Field(50, ge=10, description="sampling period (jtop: at least 500)")
+    idle_s: float = Field(2.0, ge=0, description="idle power is sampled this long before each timed window")
+    temp_limit_c: float | None = Field(None, description="a zone at or above this in the window marks the cell throttled")
+    required: bool = Field(False, description="fail cells instead of recording null power when no backend works")
+
+
+class PowerMode(_Strict):
+    nvpmodel: str | None = Field(None, pattern=MODE_RE, description="mode name (15W, MAXN_SUPER, ...), never an id")
+    jetson_clocks: bool = False
+
+
+class Cooldown(_Strict):
+    max_start_temp_c: float | None = None
+    wait_s: float = Field(0.0, ge=0)
+    timeout_s: float = Field(300.0, ge=0)
+
+
+class Timeouts(_Strict):
+    command_s: float = Field(120.0, gt=0)
+    cell_s: float = Field(3600.0, gt=0)
+
+
+class Limits(_Strict):
+    """What the host accepts from the device (DESIGN.md 6b): a device can fail its own run, nothing more."""
+
+    max_file_mib: float = Field(256.0, gt=0, description="largest single file pulled from the device")
+    max_run_mib: float = Field(4096.0, gt=0, description="all files of one run pulled from the device")
+    max_json_mib: float = Field(64.0, gt=0, description="largest manifest.json / records.jsonl / lock file")
+    read_timeout_s: float = Field(120.0, gt=0, description="longest time one file may take to arrive")
+    max_runner_restarts: int = Field(3, ge=0, description="runner restarts without a newly finished cell before the run fails")
+
+
+class HostRuntime(_Strict):
+    """How ``runtime: host`` runs the runner on the device."""
+
+    python: str = Field("python3", description="interpreter on the device (its site-packages provide torch etc.)")
+    workdir: str = Field("~/edge-harness", description="device directory for inputs, runs and logs")
+
+    @field_validator("python", "workdir")
+    @classmethod
+    def _plain(cls, v: str) -> str:
+        return _no_control_chars(v, "host_runtime paths")
+
+    @field_validator("workdir")
+    @classmethod
+    def _absolute(cls, v: str) -> str:
+        if not (v.startswith("/") or v == "~" or v.startswith("~/")):
+            raise ValueError("must be an absolute path or start with ~/")
+        return v
+    venv: bool = Field(True, description="create <workdir>/venv (--system-site-packages) and install this harness into it; "
+                                         "false: `python` must already import harness")
+
+
+class PowerCycle(_Strict):
+    off: str | None = None
+    on: str | None = None
+
+
+class DeviceProfile(_Strict):
+    """One device kind. ``compute`` is the torch/onnxruntime device to run on."""
+
+    name: SafeName
+    kind: Literal["jetson", "desktop-gpu", "desktop-cpu", "local"]
+    description: str = ""
+    compute: Literal["auto", "cpu", "cuda"] = "auto"
+    connection: Connection | None = None
+    expect: Expect = Field(default_factory=Expect)
+    runtime: Literal["docker", "podman", "host"] = "host"
+    container: Container = Field(default_factory=Container)
+    telemetry: Telemetry = Field(default_factory=Telemetry)
+    power_mode: PowerMode = Field(default_factory=PowerMode)
+    cooldown: Cooldown = Field(default_factory=Cooldown)
+    timeouts: Timeouts = Field(default_factory=Timeouts)
+    limits: Limits = Field(default_factory=Limits)
+    power_cycle: PowerCycle = Field(default_factory=PowerCycle)
+    host_runtime: HostRuntime = Field(default_factory=HostRuntime)
+    probe_root: str = Field("/", description="where preflight reads /proc/device-tree/model and /etc/nv_tegra_release (tests use a fake tree)")
+
+
+def profiles_dir() -> Path:
+    """``HARNESS_PROFILES_DIR`` or the packaged ``harness/device_profiles/`` (``device_profiles/`` links to it)."""
+    env = os.environ.get("HARNESS_PROFILES_DIR")
+    if env:
+        return Path(env)
+    return Path(__file__).resolve().parents[1] / "device_profiles"
+
+
+def profile_names() -> list[str]:
+    d = profiles_dir()
+    return sorted(p.stem for p in d.glob("*.yaml")) if d.is_dir() else []
+
+
+def profile_path(name_or_path: str) -> Path:
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or os.sep in name_or_path:
+        return p
+    candidate = profiles_dir() / f"{name_or_path}.yaml"
+    if not candidate.is_file():
+        known = ", ".join(profile_names()) or "none found"
+        raise ProfileError(f"unknown profile {name_or_path!r} (known: {known})", "pass a profile name or a path to a YAML file")
+    return candidate
+
+
+def load_profile(name_or_path: str) -> DeviceProfile:
+    """Load and validate a profile by name or path."""
+    return load_model_yaml(profile_path(name_or_path), DeviceProfile, ProfileError, "profile", PROFILE_FIX)

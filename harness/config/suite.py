@@ -1,0 +1,152 @@
+"""Benchmark suites: experiments x models x variants -> an ordered list of Cells.
+
+Suites are YAML (``harness/suites/*.yaml`` ship with the package; users pass
+their own file). A Cell is one measured unit: experiment, model, variant.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from harness.errors import SuiteError
+from harness.names import SafeName, is_safe_name
+from harness.config.yamlio import load_model_yaml
+
+SUITE_FIX = "see harness/suites/quick.yaml for the suite format"
+
+
+class VariantSpec(BaseModel):
+    """How a model is compiled/compressed for one cell."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["pytorch", "onnx", "tensorrt"] = "pytorch"
+    precision: Literal["fp32", "fp16", "int8"] = "fp32"
+    prune_ratio: float = Field(0.0, ge=0.0, lt=1.0)
+    finetuned: bool = False
+
+
+class Experiment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    models: list[str] = Field(min_length=1)
+    variants: list[VariantSpec] = Field(default_factory=lambda: [VariantSpec()])
+
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, models: list[str]) -> list[str]:
+        for m in models:
+            if any(ord(c) < 32 for c in m) or not is_safe_name(Path(m).stem):
+                raise ValueError(f"model {m[:80]!r}: its name (file stem) may hold letters, digits and _ . + - only "
+                                 "(it becomes part of file names)")
+        return models
+
+
+class Calibration(BaseModel):
+    """Where INT8 calibration frames come from (never the evaluated frames)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sequence: str | None = Field(None, description="another MOT sequence; default: frames after the evaluated window")
+    frames: int = Field(300, ge=1, description="how many calibration images")
+
+
+class Finetune(BaseModel):
+    """Fine-tuning for ``finetuned: true`` variants (after pruning, if any)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    data: str | None = Field(None, description="data.yaml from `harness data to-yolo` (other sequences than the evaluated one)")
+    epochs: int = Field(10, ge=1)
+    imgsz: int | None = Field(None, ge=32, multiple_of=32, description="default: the suite's imgsz")
+    batch: int = Field(16, ge=1)
+
+
+class Suite(BaseModel):
+    """A named set of experiments with common measurement settings."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: SafeName
+    description: str = ""
+    frames: int = Field(200, ge=2, description="frames per cell, warm-up included")
+    warmup: int = Field(10, ge=0)
+    imgsz: int = Field(640, ge=32, multiple_of=32)
+    conf: float = Field(0.25, ge=0.0, le=1.0)
+    iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU threshold for TP matching")
+    nms_iou: float = Field(0.7, gt=0.0, le=1.0, description="IoU threshold of NMS (ultralytics default)")
+    weights: Literal["auto", "pretrained", "random"] = Field(
+        "auto", description="auto: pretrained, else random-init (recorded); pretrained: no fallback; random: always random-init"
+    )
+    calibration: Calibration = Field(default_factory=Calibration)
+    finetune: Finetune = Field(default_factory=Finetune)
+    experiments: list[Experiment] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _warmup_below_frames(self) -> Suite:
+        if self.warmup >= self.frames:
+            raise ValueError(f"warmup ({self.warmup}) must be smaller than frames ({self.frames})")
+        return self
+
+    def cells(self) -> list[Cell]:
+        """All cells in run order; duplicates (same id) run once."""
+        out: dict[str, Cell] = {}
+        for exp in self.experiments:
+            for model in exp.models:
+                for v in exp.variants:
+                    cell = Cell(exp.name, model, v.format, v.precision, v.prune_ratio, v.finetuned)
+                    out.setdefault(cell.cell_id, cell)
+        return list(out.values())
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One measured unit: (experiment, model, variant)."""
+
+    experiment: str
+    model: str
+    format: str
+    precision: str
+    prune_ratio: float = 0.0
+    finetuned: bool = False
+
+    @property
+    def model_stem(self) -> str:
+        return Path(self.model).stem
+
+    @property
+    def cell_id(self) -> str:
+        pr = f"-p{round(self.prune_ratio * 100):02d}" if self.prune_ratio else ""
+        ft = "-ft" if self.finetuned else ""
+        return f"{self.experiment}.{self.model_stem}.{self.format}-{self.precision}{pr}{ft}"
+
+    def as_dict(self) -> dict:
+        return {"cell_id": self.cell_id, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Cell:
+        return cls(d["experiment"], d["model"], d["format"], d["precision"], d.get("prune_ratio", 0.0), d.get("finetuned", False))
+
+
+def builtin_suites() -> list[str]:
+    return sorted(p.name[:-5] for p in resources.files("harness.suites").iterdir() if p.name.endswith(".yaml"))
+
+
+def load_suite(name_or_path: str) -> Suite:
+    """A shipped suite by name (``quick``, ``seed``) or a user's YAML file."""
+    p = Path(name_or_path)
+    if p.suffix in (".yaml", ".yml") or p.exists():
+        return load_model_yaml(p, Suite, SuiteError, "suite", SUITE_FIX)
+    if name_or_path not in builtin_suites():
+        raise SuiteError(
+            f"unknown suite {name_or_path!r} (built in: {', '.join(builtin_suites())})",
+            "pass a built-in suite name or a path to a suite YAML file",
+        )
+    with resources.as_file(resources.files("harness.suites") / f"{name_or_path}.yaml") as f:
+        return load_model_yaml(Path(f), Suite, SuiteError, "suite", SUITE_FIX)

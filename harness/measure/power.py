@@ -1,0 +1,170 @@
+"""Power around one cell: cool-down gate, idle window, timed window, the record's power block.
+
+Sequence per cell: wait until the hottest zone is under the profile's
+threshold (bounded, recorded); start the sampler; sample ``idle_s`` with the
+model loaded and nothing running (idle power); the runner marks the timed
+window; stop. Energy is integrated over the timed window only
+(harness.telemetry.common), idle power comes from the idle window.
+"""
+
+from __future__ import annotations
+
+import time
+
+from harness.errors import TelemetryError
+from harness.config.profiles import DeviceProfile
+from harness.results.schema import null_power
+from harness.telemetry.common import (
+    NullSampler,
+    Trace,
+    mean_interval_ms,
+    peak_temps_c,
+    samples_in,
+    throttle_delta,
+    window_energy_mj,
+    window_mean_w,
+)
+from harness.telemetry.select import select_sampler
+from harness.telemetry.backends.sysfs import ThermalZones
+
+IDLE_START, IDLE_END, TIMED_START, TIMED_END = "idle_start", "idle_end", "timed_start", "timed_end"
+CLOCK_SHORTFALL = 0.9  # a pinned clock reading below 90 % of its window maximum counts as throttling
+
+
+class PowerMeter:
+    def __init__(self, profile: DeviceProfile, sleep=time.sleep) -> None:
+        self.cfg = profile.telemetry
+        self.cooldown_cfg = profile.cooldown
+        self.clocks_pinned = profile.power_mode.jetson_clocks
+        self.sampler, self.probes = select_sampler(self.cfg.prefer, self.cfg.interval_ms, self.cfg.required)
+        self.sleep = sleep
+        self.active = not isinstance(self.sampler, NullSampler)
+
+    @property
+    def backend(self) -> str:
+        return self.sampler.name
+
+    def probe_summary(self) -> dict:
+        return {n: {"available": a.ok, "reason": a.reason} for n, _, a in self.probes}
+
+    def cooldown(self) -> dict:
+        """Wait (bounded) until the hottest zone is under ``cooldown.max_start_temp_c``."""
+        cfg = self.cooldown_cfg
+        out = {"waited_s": 0.0, "start_temp_c": None, "timed_out": False}
+        if cfg.wait_s:
+            self.sleep(cfg.wait_s)
+            out["waited_s"] = cfg.wait_s
+        if cfg.max_start_temp_c is None:
+            return out
+        zones = ThermalZones()
+        if not zones.zones:
+            out["reason"] = "no thermal zones readable: cool-down gate skipped"
+            return out
+        t0 = time.monotonic()
+        while True:
+            temps = zones.read()
+            hottest = max(temps.values()) if temps else None
+            out["start_temp_c"] = hottest
+            if hottest is None or hottest < cfg.max_start_temp_c:
+                break
+            if time.monotonic() - t0 >= cfg.timeout_s:
+                out["timed_out"] = True
+                break
+            self.sleep(1.0)
+        out["waited_s"] = round(out["waited_s"] + time.monotonic() - t0, 3)
+        return out
+
+    def begin(self) -> None:
+        """Start sampling and take the idle window."""
+        self.sampler.start()
+        if self.active and self.cfg.idle_s > 0:
+            self.sampler.mark(IDLE_START)
+            self.sleep(self.cfg.idle_s)
+            self.sampler.mark(IDLE_END)
+
+    def mark(self, label: str) -> None:
+        self.sampler.mark(label)
+
+    def close(self) -> None:
+        """Release the backend (ends a sampling process)."""
+        close = getattr(self.sampler, "close", None)
+        if close:
+            close()
+
+    def end(self) -> Trace:
+        return self.sampler.stop()
+
+    def summarise(self, trace: Trace, n_frames: int, fps: float | None, cooldown: dict) -> dict:
+        """The record's power block for a finished cell."""
+        if not self.active:
+            block = null_power(self.sampler.reason)
+            block["cooldown"] = cooldown
+            return block
+        m = trace.marks
+        t0, t1 = m[TIMED_START], m[TIMED_END]
+        energy = window_energy_mj(trace, t0, t1)
+        if energy is None:
+            raise TelemetryError(f"{trace.backend}: samples do not cover the timed window", "lower telemetry.interval_ms")
+        dur = t1 - t0
+        mean_w = energy / dur / 1000.0
+        idle_w = window_mean_w(trace, m[IDLE_START], m[IDLE_END]) if IDLE_START in m else None
+        peaks = peak_temps_c(trace, t0, t1)
+        throttled, why = self._throttled(trace, t0, t1, peaks)
+        per_frame = energy / n_frames if n_frames else None
+        dyn = (energy - idle_w * 1000.0 * dur) / n_frames if (idle_w is not None and n_frames) else None
+        return {
+            "backend": trace.backend,
+            "scope": trace.scope,
+            "reason": None,
+            "sample_count": len(samples_in(trace, t0, t1)),
+            "mean_interval_ms": _r(mean_interval_ms(trace)),
+            "window_s": _r(dur, 6),
+            "idle_window_s": _r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
+            "energy_mj": _r(energy),
+            "mean_w": _r(mean_w),
+            "idle_w": _r(idle_w),
+            "energy_per_frame_mj": _r(per_frame),
+            "dynamic_energy_per_frame_mj": _r(dyn),
+            "fps_per_w": _r(fps / mean_w) if fps and mean_w > 0 else None,
+            "peak_temp_c": _r(max(peaks.values())) if peaks else None,
+            "peak_temps_c": {k: _r(v) for k, v in peaks.items()},
+            "throttled": throttled,
+            "throttle_reason": why,
+            "cooldown": cooldown,
+        }
+
+    def _throttled(self, trace: Trace, t0: float, t1: float, peaks: dict) -> tuple[bool | None, str | None]:
+        checked, reasons = False, []
+        delta = throttle_delta(trace, t0, t1)
+        if delta is not None:
+            checked = True
+            if delta > 0:
+                reasons.append(f"throttle counter +{delta}")
+        limit = self.cfg.temp_limit_c
+        if limit is not None and peaks:
+            checked = True
+            hot = {k: v for k, v in peaks.items() if v >= limit}
+            if hot:
+                zone = max(hot, key=hot.get)
+                reasons.append(f"{zone} reached {hot[zone]:.1f} C >= limit {limit:g} C")
+        if self.clocks_pinned:
+            for name, (hi, lo) in _clock_range(trace, t0, t1).items():
+                checked = True
+                if lo < CLOCK_SHORTFALL * hi:
+                    reasons.append(f"{name} clock fell from {hi:g} to {lo:g} MHz while clocks were pinned")
+        if not checked:
+            return None, "no throttle counter, no temp_limit_c and no pinned clocks to check"
+        return bool(reasons), "; ".join(reasons) or None
+
+
+def _clock_range(trace: Trace, t0: float, t1: float) -> dict[str, tuple[float, float]]:
+    """Highest and lowest reading of each clock during the window (MHz)."""
+    seen: dict[str, list[float]] = {}
+    for s in samples_in(trace, t0, t1):
+        for k, v in s.clocks_mhz.items():
+            seen.setdefault(k, []).append(v)
+    return {k: (max(v), min(v)) for k, v in seen.items() if max(v) > 0}
+
+
+def _r(v, nd: int = 4):
+    return None if v is None else round(float(v), nd)

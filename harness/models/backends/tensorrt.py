@@ -1,0 +1,160 @@
+"""TensorRT engines, built where they run, cached by content; trtexec for pure engine latency.
+
+Engines are not portable across TensorRT versions or GPUs, so they are built on
+the device (inside its container) and cached under a key of everything that
+changes the engine: model file hash, TensorRT version, the device (L4T release
+or GPU name), precision, imgsz, batch, workspace and -- for INT8 -- the
+calibration set's hash. A second run with the same key reuses the engine
+(build time 0, cache hit); any change rebuilds. INT8 calibrates on a YOLO-format
+dataset made from the calibration frames (hundreds by default, never the
+evaluated ones). ``trtexec --loadEngine`` gives GPU compute time beside the
+harness's end-to-end latency when the binary exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Callable
+
+from harness.fsutil import ContentCache
+from harness.errors import BenchmarkError
+
+TRTEXEC_CANDIDATES = ("trtexec", "/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
+_STAT = re.compile(r"(min|max|mean|median|percentile\((\d+)%\)) = ([\d.eE+-]+) ms")
+
+
+def engine_key(model_sha256: str, trt_version: str, device: str, precision: str, imgsz: int, batch: int = 1,
+               workspace_gb: float = 4.0, calibration_sha256: str | None = None) -> str:
+    """Content key of an engine; every argument that changes the built engine is in it."""
+    parts = [model_sha256, f"trt={trt_version}", f"dev={device}", precision, f"imgsz={imgsz}", f"batch={batch}",
+             f"ws={workspace_gb:g}", f"cal={calibration_sha256 if precision == 'int8' else '-'}"]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+ENGINES = "engines"
+
+
+def engine_path(stem: str, precision: str, imgsz: int, key: str) -> Path:
+    return ContentCache(ENGINES).root / f"{stem}-{precision}-{imgsz}-{key}.engine"
+
+
+def build_cached(path: Path, builder: Callable[[Path], str]) -> dict:
+    """Build ``path`` (under the cache's ``engines/``) with ``builder(tmp_path) -> log`` unless it exists; atomic.
+
+    Returns the build facts: ``cache_hit``, ``build_s`` (0.0 on a hit), ``engine_bytes``, ``builder_log``.
+    """
+    logs: list[str] = []
+    entry = ContentCache(ENGINES).entry_at(path, path.stem.rsplit("-", 1)[-1], lambda tmp: logs.append(builder(tmp) or ""))
+    return {"cache_hit": entry.hit, "build_s": entry.build_s, "engine_bytes": path.stat().st_size,
+            "builder_log": logs[0][-4000:] if logs else None}
+
+
+def calibration_dataset(images: list[Path], out: Path) -> Path:
+    """A YOLO data.yaml whose val split is the calibration frames (what ultralytics' INT8 export reads)."""
+    import yaml
+
+    from harness.mot.to_yolo import coco_names
+
+    (out / "images" / "val").mkdir(parents=True, exist_ok=True)
+    for i, p in enumerate(images):
+        dst = out / "images" / "val" / f"{i:06d}{p.suffix}"
+        try:
+            os.link(p, dst)
+        except OSError:
+            shutil.copy2(p, dst)
+    data = out / "data.yaml"
+    data.write_text(yaml.safe_dump({"path": str(out), "train": "images/val", "val": "images/val", "names": coco_names()}))
+    return data
+
+
+def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb: float, data: Path | None) -> Callable[[Path], str]:
+    """A builder that runs ultralytics' engine export on this device and moves the engine to the target."""
+
+    def build(target: Path) -> str:
+        import io
+        import logging
+
+        from ultralytics import YOLO
+
+        log = io.StringIO()
+        ulog = logging.getLogger("ultralytics")  # the exporter logs TensorRT's builder messages here
+        saved = (ulog.handlers[:], ulog.level)
+        ulog.handlers, ulog.level = [logging.StreamHandler(log)], logging.INFO  # into the record, not the console
+        try:
+            _export(YOLO, target)
+        finally:
+            ulog.handlers, ulog.level = saved
+        return log.getvalue() or f"ultralytics {precision} engine export of {weights.name} at imgsz {imgsz}"
+
+    def _export(YOLO, target: Path) -> None:  # noqa: N803 - the class is passed in
+        with tempfile.TemporaryDirectory() as tmp:
+            src = Path(tmp) / weights.name
+            shutil.copy2(weights, src)
+            try:
+                got = YOLO(str(src)).export(format="engine", imgsz=imgsz, half=precision == "fp16",
+                                            int8=precision == "int8", data=str(data) if data else None,
+                                            workspace=workspace_gb, device=0, verbose=False)
+            except Exception as e:  # noqa: BLE001 - the builder's error becomes the cell's reason
+                raise BenchmarkError(f"TensorRT {precision} build failed: {type(e).__name__}: {e}",
+                                     "see the builder log; check TensorRT/CUDA versions in the container") from e
+            shutil.move(got, target)
+
+    return build
+
+
+def find_trtexec() -> str | None:
+    for c in TRTEXEC_CANDIDATES:
+        found = shutil.which(c) or (c if os.path.isfile(c) and os.access(c, os.X_OK) else None)
+        if found:
+            return found
+    return None
+
+
+def trtexec_command(exe: str, engine: Path, iterations: int = 200, warmup_ms: int = 500, avg_runs: int = 10) -> list[str]:
+    """argv (no shell) for pure engine timing of a built engine."""
+    return [exe, f"--loadEngine={engine}", f"--iterations={iterations}", f"--warmUp={warmup_ms}",
+            f"--avgRuns={avg_runs}", "--useSpinWait"]
+
+
+def _stats(line: str) -> dict:
+    out = {}
+    for name, pct, val in _STAT.findall(line):
+        key = {"min": "min_ms", "max": "max_ms", "mean": "mean_ms", "median": "p50_ms"}.get(name) or f"p{pct}_ms"
+        out[key] = float(val)
+    return out
+
+
+def parse_trtexec(text: str) -> dict:
+    """Throughput and latency / GPU compute statistics from trtexec's last performance summary."""
+    start = text.rfind("Performance summary")
+    body = text[start:] if start >= 0 else text
+    joined = re.sub(r"\s*\n\s*(?=(median|percentile|max|mean))", " ", body)  # some versions wrap long lines
+    out: dict = {}
+    for line in joined.splitlines():
+        if "Throughput:" in line and (m := re.search(r"Throughput: ([\d.eE+-]+) qps", line)):
+            out["throughput_qps"] = float(m.group(1))
+        elif "GPU Compute Time:" in line and "Total" not in line:
+            out["gpu_compute"] = _stats(line)
+        elif re.search(r"(?<!Host )Latency: min", line) and "H2D" not in line and "D2H" not in line:
+            out.setdefault("latency", _stats(line))
+    if "gpu_compute" not in out:
+        raise BenchmarkError("trtexec output has no 'GPU Compute Time' line", "check that trtexec ran the engine")
+    return out
+
+
+def run_trtexec(engine: Path, timeout_s: float = 300) -> dict | None:
+    """Pure engine latency via trtexec, or None when trtexec is not installed."""
+    exe = find_trtexec()
+    if exe is None:
+        return None
+    cmd = trtexec_command(exe, engine)
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout_s, stdin=subprocess.DEVNULL)
+    if proc.returncode != 0:
+        raise BenchmarkError(f"trtexec exited {proc.returncode}: {proc.stderr.strip()[-300:]}", f"run: {' '.join(cmd)}")
+    return {"command": cmd, **parse_trtexec(proc.stdout)}

@@ -1,0 +1,120 @@
+"""Jetson power through jetson-stats' jtop service (``from jtop import jtop``).
+
+Reads each rail's instantaneous ``power`` field (mW) -- never ``avg``, which
+is an exponential moving average -- and ``tot`` as the total when the board
+has no input rail. The service samples at its own interval (>= 0.5 s, so this
+backend is coarse); ``ok()`` returning False while sampling means the service
+stalled and is an error, not a clean end. The container needs
+``-v /run/jtop.sock:/run/jtop.sock`` and a jetson-stats whose major.minor
+matches the host's service.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from harness.errors import TelemetryError
+from harness.telemetry.common import Availability, Sample, SamplerBase, Trace, clean_temps
+from harness.telemetry.backends.sysfs import under_root
+from harness.telemetry.backends.sysfs_ina3221 import INPUT_RAILS
+
+MIN_INTERVAL_S = 0.5
+
+
+def _fix_for(message: str) -> str:
+    low = message.lower()
+    if "version" in low or "mismatch" in low:
+        return (f"jtop client/service version mismatch ({message.strip()}); install the host's jetson-stats "
+                "major.minor in the container (pip install 'jetson-stats==X.Y.*') or upgrade the host")
+    if "permission" in low:
+        return f"jtop socket not accessible ({message.strip()}); add the user to the jtop group or run as root"
+    return f"jtop service not reachable ({message.strip()}); run `sudo systemctl restart jtop.service`"
+
+
+def rails_from_power(power: dict) -> tuple[dict[str, float], float | None, str | None]:
+    """jtop's ``power`` dict -> (rails mW, total mW, scope), from instantaneous fields only."""
+    rails = {name: float(v["power"]) for name, v in (power.get("rail") or {}).items()
+             if isinstance(v, dict) and v.get("power") is not None and name.upper() != "NC"}
+    for name in INPUT_RAILS:
+        if name in rails:
+            return rails, rails[name], "module_input"
+    tot = power.get("tot") or {}
+    if tot.get("power") is not None:
+        return rails, float(tot["power"]), "module_rail_sum"
+    return rails, (sum(rails.values()) if rails else None), ("module_rail_sum" if rails else None)
+
+
+def temps_from(temperature: dict) -> dict[str, float]:
+    out = {}
+    for name, v in (temperature or {}).items():
+        if isinstance(v, dict):
+            if v.get("online", True) and v.get("temp") is not None:
+                out[name] = float(v["temp"])
+        elif v is not None:
+            out[name] = float(v)
+    return clean_temps(out)
+
+
+class JtopSampler(SamplerBase):
+    name = "jtop"
+
+    def __init__(self, interval_ms: int = 500) -> None:
+        super().__init__()
+        self.interval_s = max(MIN_INTERVAL_S, interval_ms / 1000)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._error: str | None = None
+
+    def _probe(self) -> Availability:
+        try:
+            from jtop import jtop  # noqa: F401
+        except ImportError:
+            return Availability(False, "jetson-stats not installed (pip install jetson-stats)")
+        sock = under_root("/run/jtop.sock")
+        if not sock.exists():
+            return Availability(False, "no /run/jtop.sock: jtop service inactive or socket not mounted "
+                                       "(sudo systemctl restart jtop.service; docker run -v /run/jtop.sock:/run/jtop.sock)")
+        return Availability(True, f"jtop service at {sock}")
+
+    def start(self) -> None:
+        from jtop import jtop
+
+        self._trace = Trace(self.name, None, interval_s=self.interval_s)
+        self._stop.clear()
+        self._error = None
+        ready = threading.Event()
+
+        def loop() -> None:
+            try:
+                with jtop(interval=self.interval_s) as j:
+                    ready.set()
+                    while not self._stop.is_set():
+                        if not j.ok():
+                            if not self._stop.is_set():
+                                self._error = "jtop stopped delivering data (ok() returned False): the service stalled"
+                            return
+                        rails, total, scope = rails_from_power(j.power)
+                        self.scope = self.scope or scope
+                        self._trace.samples.append(Sample(time.perf_counter(), total, rails, temps_from(j.temperature)))
+            except Exception as e:  # noqa: BLE001 - translated in stop()
+                self._error = _fix_for(str(e))
+            finally:
+                ready.set()
+
+        self._thread = threading.Thread(target=loop, name="telemetry-jtop", daemon=True)
+        self._thread.start()
+        ready.wait(timeout=10)
+        if self._error:
+            raise TelemetryError(f"jtop: {self._error}")
+
+    def stop(self) -> Trace:
+        if self._thread is None or self._trace is None:
+            raise TelemetryError("jtop: stop() before start()", "call start() first")
+        self._stop.set()
+        self._thread.join(timeout=self.interval_s * 4 + 5)
+        self._thread = None
+        if self._error:
+            raise TelemetryError(f"jtop: {self._error}", "run `harness telemetry probe` on the device")
+        self._trace.scope = self.scope
+        return self._trace

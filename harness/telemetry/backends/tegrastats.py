@@ -1,0 +1,113 @@
+"""tegrastats: parsing its text (JetPack 4-7) and a sampler that runs it.
+
+Rails are ``NAME cur/avg`` (JetPack 4, no unit), ``NAME curmW/avgmW`` (5/6) or
+three values per rail (7); the first value is the current one and is the one
+used. Temperatures are ``name@XC`` (7: two values, the first is current);
+offline sensors (-256C) are dropped. Lines without ``EMC_FREQ`` or ``@freq``
+(tegrastats run without root), ``off`` CPUs and ``@[f,f]`` GPU clusters parse.
+Total: ``VDD_IN`` / ``POM_5V_IN`` where present (never plus its sub-rails),
+else the sum of named rails (``module_rail_sum``, AGX Orin / AGX Xavier).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import threading
+import time
+
+from harness.errors import TelemetryError
+from harness.telemetry.common import Availability, Sample, SamplerBase, Trace, clean_temps
+from harness.telemetry.backends.sysfs_ina3221 import total_of
+
+_NUM = r"-?\d+(?:\.\d+)?"
+RAIL_RE = re.compile(r"(?<![\w@])([A-Z][A-Z0-9_]*) (\d+)(?:mW)?/(\d+)(?:mW)?(?:/(\d+)(?:mW)?)?(?=\s|$)")
+TEMP_RE = re.compile(rf"(?<![\w%])([A-Za-z][\w]*)@({_NUM})(?:C/{_NUM}C|/{_NUM}C|C)(?=\s|$)")
+GR3D_RE = re.compile(r"GR3D_FREQ (\d+)%(?:@\[?([\d,]+)\]?)?")
+EMC_RE = re.compile(r"EMC_FREQ (\d+)%(?:@(\d+))?")
+CPU_RE = re.compile(r"CPU \[([^\]]*)\]")
+NOT_RAILS = {"RAM", "SWAP", "IRAM", "LFB"}
+
+
+def parse_line(line: str) -> dict | None:
+    """One tegrastats line -> {total_mw, scope, rails_mw, temps_c, clocks_mhz, gpu_util_pct}; None if no data."""
+    rails = {m.group(1): float(m.group(2)) for m in RAIL_RE.finditer(line)
+             if m.group(1) not in NOT_RAILS and m.group(1) != "NC"}
+    temps = clean_temps({m.group(1): float(m.group(2)) for m in TEMP_RE.finditer(line)})
+    clocks: dict[str, float] = {}
+    gpu_util = None
+    if m := GR3D_RE.search(line):
+        gpu_util = float(m.group(1))
+        if m.group(2):
+            clocks["gpu"] = max(float(f) for f in m.group(2).split(",") if f)
+    if (m := EMC_RE.search(line)) and m.group(2):
+        clocks["emc"] = float(m.group(2))
+    if m := CPU_RE.search(line):
+        freqs = [float(c.split("@")[1]) for c in m.group(1).split(",") if "@" in c]
+        if freqs:
+            clocks["cpu_max"] = max(freqs)
+    if not rails and not temps and gpu_util is None:
+        return None
+    total, scope = total_of(rails)
+    return {"total_mw": total, "scope": scope, "rails_mw": rails, "temps_c": temps,
+            "clocks_mhz": clocks, "gpu_util_pct": gpu_util}
+
+
+def parse_text(text: str) -> list[dict]:
+    """Every line of a saved tegrastats log that carries data."""
+    return [p for p in (parse_line(ln) for ln in text.splitlines() if ln.strip()) if p is not None]
+
+
+class TegrastatsSampler(SamplerBase):
+    """Runs ``tegrastats --interval N`` and timestamps each line as it arrives."""
+
+    name = "tegrastats"
+
+    def __init__(self, interval_ms: int = 100, exe: str | None = None) -> None:
+        super().__init__()
+        self.interval_ms = max(10, interval_ms)
+        self.exe = exe
+        self._proc: subprocess.Popen | None = None
+        self._thread: threading.Thread | None = None
+
+    def _probe(self) -> Availability:
+        self.exe = self.exe or shutil.which("tegrastats")
+        if not self.exe:
+            return Availability(False, "tegrastats not on PATH (not a Jetson, or not mounted in the container)")
+        return Availability(True, self.exe)
+
+    def start(self) -> None:
+        if not self.available().ok:
+            raise TelemetryError(f"tegrastats: {self.available().reason}", "pick another backend")
+        self._trace = Trace(self.name, None, interval_s=self.interval_ms / 1000)
+        try:
+            self._proc = subprocess.Popen([self.exe, "--interval", str(self.interval_ms)], stdout=subprocess.PIPE,
+                                          stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, text=True, bufsize=1)
+        except OSError as e:
+            raise TelemetryError(f"tegrastats: cannot start {self.exe} ({e})", "check the binary and permissions") from e
+        self._thread = threading.Thread(target=self._read, name="telemetry-tegrastats", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        for line in self._proc.stdout:
+            t = time.perf_counter()
+            p = parse_line(line)
+            if p is None:
+                continue
+            self.scope = self.scope or p["scope"]
+            self._trace.samples.append(Sample(t, p["total_mw"], p["rails_mw"], p["temps_c"], p["clocks_mhz"]))
+
+    def stop(self) -> Trace:
+        if self._proc is None or self._trace is None:
+            raise TelemetryError("tegrastats: stop() before start()", "call start() first")
+        self._proc.terminate()
+        try:
+            self._proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
+        self._thread.join(timeout=5)
+        self._proc = None
+        self._trace.scope = self.scope
+        return self._trace

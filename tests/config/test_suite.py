@@ -1,0 +1,89 @@
+import pytest
+
+from harness.errors import SuiteError
+from harness.config.suite import Cell, builtin_suites, load_suite
+
+
+def test_seed_suite_reproduces_the_notebook_matrix():
+    s = load_suite("seed")
+    assert (s.frames, s.warmup, s.imgsz, s.conf, s.iou) == (200, 10, 640, 0.25, 0.5)
+    cells = s.cells()
+    base = [c for c in cells if c.experiment == "baseline"]
+    assert [c.model for c in base] == ["yolov8n", "yolov8s", "yolov8m", "yolo11n", "yolo11s", "yolo11m",
+                                       "yolo26n", "yolo26s", "yolo26m"]
+    quant = [(c.format, c.precision) for c in cells if c.experiment == "quantization"]
+    assert quant == [("pytorch", "fp32"), ("onnx", "fp32"), ("onnx", "fp16"), ("onnx", "int8"), ("tensorrt", "fp16"),
+                     ("tensorrt", "int8")]
+    assert [c.prune_ratio for c in cells if c.experiment == "pruning"] == [0.0, 0.3, 0.5]
+    assert len({c.cell_id for c in cells}) == len(cells) == 18
+
+
+def test_quick_is_small_and_uses_nano_models():
+    s = load_suite("quick")
+    assert set(builtin_suites()) >= {"quick", "seed"}
+    assert s.frames <= 60 and all(c.model.endswith("n") for c in s.cells())
+
+
+def test_cell_ids_are_stable_and_readable():
+    c = Cell("pruning", "models/yolov8m.pt", "pytorch", "fp32", 0.3, True)
+    assert c.cell_id == "pruning.yolov8m.pytorch-fp32-p30-ft"
+    assert Cell.from_dict(c.as_dict()) == c
+
+
+def test_user_suite_file(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: mine\nframes: 5\nwarmup: 1\nexperiments:\n  - name: b\n    models: [yolov8n]\n")
+    assert [c.cell_id for c in load_suite(str(f)).cells()] == ["b.yolov8n.pytorch-fp32"]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("name: s\nexperiments: []\n", "experiments: List should have at least 1 item"),
+    ("name: s\nframes: 5\nwarmup: 5\nexperiments:\n  - {name: b, models: [m]}\n", "warmup (5) must be smaller than frames (5)"),
+    ("name: s\nexperiments:\n  - {name: b, models: [m], variants: [{format: tflite}]}\n", "experiments[0].variants[0].format"),
+    ("name: s\nimgsz: 300\nexperiments:\n  - {name: b, models: [m]}\n", "imgsz: Input should be a multiple of 32"),
+    ("name: s\nexperiments:\n  - {name: b, modles: [m]}\n", "experiments[0].modles: unknown key"),
+    # names become directory and file names: a suite name with ../ used to put the run outside --out
+    ("name: ../../escaped\nexperiments:\n  - {name: b, models: [m]}\n", "name: String should match pattern"),
+    ("name: s\nexperiments:\n  - {name: b, models: ['dir/my model;rm.pt']}\n", "experiments[0].models: Value error"),
+    ("name: s\nexperiments:\n  - {name: ../b, models: [m]}\n", "experiments[0].name: String should match pattern"),
+])
+def test_bad_suites_name_the_field(tmp_path, text, message):
+    f = tmp_path / "s.yaml"
+    f.write_text(text)
+    with pytest.raises(SuiteError) as e:
+        load_suite(str(f))
+    assert message in e.value.message
+
+
+def test_unknown_suite_name():
+    with pytest.raises(SuiteError, match=r"unknown suite 'quik' \(built in: quick, seed\)"):
+        load_suite("quik")
+
+
+def test_weights_policy_is_part_of_the_suite(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: s\nweights: pretrained\nexperiments:\n  - {name: b, models: [m]}\n")
+    assert load_suite(str(f)).weights == "pretrained"
+    assert load_suite("quick").weights == "auto"
+
+
+def test_alias_bombs_binary_files_and_directories_are_refused(tmp_path):
+    import time
+    import tracemalloc
+
+    bomb = tmp_path / "bomb.yaml"
+    levels = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    levels += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 9)]
+    bomb.write_text("\n".join(levels) + "\nname: s\nexperiments: *a8\n")
+    tracemalloc.start()
+    t0 = time.monotonic()
+    with pytest.raises(SuiteError, match="expands to more than"):
+        load_suite(str(bomb))
+    assert time.monotonic() - t0 < 5 and tracemalloc.get_traced_memory()[1] < 200 << 20
+    tracemalloc.stop()
+    (tmp_path / "bin.yaml").write_bytes(b"\x7fELF\x02\x01\x01\x00\xff\xfe")
+    with pytest.raises(SuiteError, match="not UTF-8 text"):
+        load_suite(str(tmp_path / "bin.yaml"))
+    (tmp_path / "dir.yaml").mkdir()
+    with pytest.raises(SuiteError, match="is a directory"):
+        load_suite(str(tmp_path / "dir.yaml"))

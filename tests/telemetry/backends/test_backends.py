@@ -1,0 +1,184 @@
+"""sysfs INA3221 (fake Orin Nano / AGX Orin / Nano trees), RAPL, NVML and jtop with fakes."""
+
+import sys
+import time
+
+import pytest
+
+from harness.errors import TelemetryError
+from harness.telemetry.backends import rapl as rapl_mod
+from harness.telemetry.common import window_energy_mj
+from harness.telemetry.select import select_sampler
+from harness.telemetry.backends.sysfs_ina3221 import SysfsIna3221Sampler, discover_rails
+from harness.testing.fakes import sysfs as fake_sysfs
+from harness.testing.fakes.jtop import FakeJtopModule
+from harness.testing.fakes.nvml import FakeNvml
+
+
+@pytest.fixture
+def root(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(tmp_path))
+    return tmp_path
+
+
+def sample_for(sampler, seconds=0.3):
+    sampler.start()
+    sampler.mark("a")
+    time.sleep(seconds)
+    sampler.mark("b")
+    return sampler.stop()
+
+
+def test_orin_nano_hwmon_layout(root):
+    fake_sysfs.ina3221_hwmon(root, fake_sysfs.ORIN_NANO_RAILS, hwmon_start=7)
+    fake_sysfs.thermal_zones(root, {"cpu-thermal": 48.5, "cv0-thermal": -256.0})
+    s = SysfsIna3221Sampler(interval_ms=20)
+    assert s.available().ok and s.scope == "module_input"
+    assert set(discover_rails()) == {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"}  # sum-of-shunt channel skipped
+    tr = sample_for(s)
+    x = tr.samples[1]
+    assert x.total_mw == pytest.approx(5000 * 1000 / 1000)  # 5 V x 1 A = 5000 mW, VDD_IN only
+    assert x.rails_mw["VDD_SOC"] == pytest.approx(1500.0)
+    assert x.temps_c == {"cpu-thermal": 48.5}  # offline zone dropped
+    assert window_energy_mj(tr, tr.marks["a"], tr.marks["b"]) == pytest.approx(5000 * (tr.marks["b"] - tr.marks["a"]))
+
+
+def test_agx_orin_sums_named_rails_and_skips_nc(root):
+    fake_sysfs.ina3221_hwmon(root, fake_sysfs.AGX_ORIN_RAILS)
+    s = SysfsIna3221Sampler()
+    assert s.available().ok and s.scope == "module_rail_sum"
+    x = s.read(0.0)
+    assert set(x.rails_mw) == {"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0", "VDDQ_VDD2_1V8AO"}
+    want = (19864 * 180 + 19864 * 40 + 4976 * 810 + 4976 * 60) / 1000
+    assert x.total_mw == pytest.approx(want)
+
+
+def test_nano_jetpack4_iio_layout(root):
+    fake_sysfs.ina3221_iio(root, {"POM_5V_IN": 3075, "POM_5V_GPU": 8791, "POM_5V_CPU": 3109})
+    s = SysfsIna3221Sampler()
+    assert s.available().ok
+    x = s.read(0.0)
+    assert (x.total_mw, s.scope) == (3075.0, "module_input")  # the input is the total, sub-rails never added
+
+
+def test_power_changes_are_followed(root):
+    (hw,) = fake_sysfs.ina3221_hwmon(root, fake_sysfs.ORIN_NANO_RAILS)
+    s = SysfsIna3221Sampler(interval_ms=10)
+    assert s.available().ok
+    assert s.read(0).total_mw == pytest.approx(5000.0)
+    fake_sysfs.set_rail(hw, "VDD_IN", 5000, 2000)
+    assert s.read(0).total_mw == pytest.approx(10000.0)
+
+
+def test_not_a_jetson(root):
+    a = SysfsIna3221Sampler().available()
+    assert not a.ok and "no INA3221 rails" in a.reason
+
+
+def test_rapl_counter_energy(root):
+    (pkg,) = fake_sysfs.rapl(root, energy_uj=1_000_000)
+    s = rapl_mod.RaplSampler(interval_ms=10)
+    assert s.available().ok and s.scope == "cpu_package"
+    s.start()
+    s.mark("a")
+    fake_sysfs.set_value(pkg / "energy_uj", 1500000)  # +500 mJ
+    time.sleep(0.1)
+    s.mark("b")
+    tr = s.stop()
+    e = window_energy_mj(tr, tr.samples[0].t_s, tr.samples[-1].t_s)
+    assert e == pytest.approx(500.0)
+    assert any(x.total_mw and x.total_mw > 0 for x in tr.samples[1:])
+
+
+def test_rapl_unreadable_and_missing(root, monkeypatch):
+    a = rapl_mod.RaplSampler().available()
+    assert not a.ok and "no /sys/class/powercap" in a.reason
+    fake_sysfs.rapl(root)
+
+    def denied(path):
+        if path.name == "energy_uj":
+            raise PermissionError(13, "Permission denied", str(path))
+        return float(path.read_text())
+
+    monkeypatch.setattr(rapl_mod, "read_float", denied)
+    a = rapl_mod.RaplSampler().available()
+    assert not a.ok and "not readable" in a.reason and "chmod o+r" in a.reason
+
+
+def test_nvml_counter_and_instant_power(monkeypatch):
+    from harness.telemetry.backends.nvml import NvmlSampler
+
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(power_mw=150_000, counter=True))
+    s = NvmlSampler(interval_ms=10)
+    s.isolate = False  # the fake pynvml lives in this process only
+    assert s.available().ok and "energy counter" in s.available().reason
+    tr = sample_for(s, 0.2)
+    assert window_energy_mj(tr, tr.marks["a"], tr.marks["b"]) == pytest.approx(150_000 * (tr.marks["b"] - tr.marks["a"]), rel=0.05)
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(power_mw=90_000, counter=False))
+    s = NvmlSampler(interval_ms=10)
+    assert s.available().ok and "instant power" in s.available().reason
+    assert s.read(0.0).total_mw == 90_000
+
+
+def test_nvml_not_supported_means_unavailable(monkeypatch):
+    from harness.telemetry.backends.nvml import NvmlSampler
+
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(supported=False))
+    a = NvmlSampler().available()
+    assert not a.ok and "no power readings" in a.reason
+    monkeypatch.setitem(sys.modules, "pynvml", FakeNvml(driver=False))
+    assert "NVML unavailable" in NvmlSampler().available().reason
+
+
+def test_jtop_uses_instant_power_not_avg(root, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    fake = FakeJtopModule({"VDD_IN": 5200.0, "VDD_SOC": 1200.0}, tot_mw=5200.0)
+    monkeypatch.setitem(sys.modules, "jtop", fake)
+    (root / "run").mkdir()
+    (root / "run" / "jtop.sock").write_text("")
+    s = JtopSampler(interval_ms=100)
+    assert s.available().ok
+    tr = sample_for(s, 1.2)
+    assert fake.intervals == [0.5]  # never below 0.5 s
+    assert tr.scope == "module_input" and {x.total_mw for x in tr.samples} == {5200.0}
+    assert tr.samples[0].temps_c == {"cpu": 48.5}
+
+
+def test_jtop_stall_is_an_error(root, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, stall_after=1))
+    s = JtopSampler()
+    s.start()
+    time.sleep(1.3)
+    with pytest.raises(TelemetryError, match="service stalled"):
+        s.stop()
+
+
+def test_jtop_version_mismatch_says_how_to_fix(root, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({}, connect_error="Mismatch version jtop service: [4.2.0] and client: [4.3.1]"))
+    with pytest.raises(TelemetryError, match="version mismatch.*pip install 'jetson-stats=="):
+        JtopSampler().start()
+
+
+def test_jtop_without_service(root, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({}))
+    a = JtopSampler().available()
+    assert not a.ok and "systemctl restart jtop.service" in a.reason
+
+
+def test_selection_follows_the_order(root):
+    sampler, probes = select_sampler(["sysfs_ina3221", "rapl", "none"])
+    assert sampler.name == "none" and "sysfs_ina3221:" in sampler.reason and "rapl:" in sampler.reason
+    fake_sysfs.rapl(root)
+    sampler, _ = select_sampler(["sysfs_ina3221", "rapl", "none"])
+    assert sampler.name == "rapl"
+    sampler, probes = select_sampler(["none", "rapl"])
+    assert sampler.name == "none" and probes == []
+    with pytest.raises(TelemetryError, match="no telemetry backend available"):
+        select_sampler(["sysfs_ina3221"], required=True)
