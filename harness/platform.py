@@ -1,18 +1,26 @@
-"""What the measurement ran on: host, board, software versions (for every record)."""
+"""What the measurement ran on: host, board, software versions (for every record).
+
+The one place that reads a Jetson's identity: the L4T release line
+(``/etc/nv_tegra_release``), the board model, the nvpmodel query. The device
+side (environment capture), image builds (``image.versions``) and the host's
+preflight (facts gathered over SSH) all parse with the functions here.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
+import re
 import shutil
 import socket
 import subprocess
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
 import harness
-from harness.image.versions import image_info
 
 
 def _read(path: str) -> str | None:
@@ -37,21 +45,44 @@ def _cpu_model() -> str | None:
     return platform.processor() or None
 
 
-def _l4t(release: str | None) -> str | None:
-    """``# R36 (release), REVISION: 4.0, ...`` -> ``36.4.0``."""
-    if not release:
+@dataclass(frozen=True)
+class L4TRelease:
+    """An L4T release: ``major`` 36 = JetPack 6, 35 = JetPack 5; ``version`` like ``36.4.0``."""
+
+    major: int
+    revision: str | None
+
+    @property
+    def version(self) -> str:
+        return f"{self.major}.{self.revision}" if self.revision else str(self.major)
+
+
+def parse_l4t(release: str | None) -> L4TRelease | None:
+    """``# R36 (release), REVISION: 4.0, GCID: ...`` -> L4TRelease(36, "4.0"); None for anything else."""
+    first = (release or "").strip().splitlines()[0] if (release or "").strip() else ""
+    m = re.match(r"^#\s*R(\d+)\b", first)
+    if not m:
         return None
-    first = release.splitlines()[0]
-    try:
-        major = first.split("R", 1)[1].split()[0]
-        rev = first.split("REVISION:", 1)[1].split(",")[0].strip()
-        return f"{major}.{rev}"
-    except IndexError:
-        return None
+    rev = re.search(r"REVISION:\s*([0-9][0-9.]*)", first)
+    return L4TRelease(int(m.group(1)), rev.group(1).rstrip(".") if rev else None)
+
+
+def l4t_version(release: str | None) -> str | None:
+    """``36.4.0`` from a release line, None when it is not one."""
+    rel = parse_l4t(release)
+    return rel.version if rel else None
+
+
+def parse_nvpmodel_query(text: str | None) -> str | None:
+    """The mode name from ``nvpmodel -q`` output (``NV Power Mode: 15W``); modes are names, ids differ per board."""
+    for line in (text or "").splitlines():
+        if line.startswith("NV Power Mode:"):
+            return line.split(":", 1)[1].strip() or None
+    return None
 
 
 def _nvpmodel_mode() -> str | None:
-    """Current Jetson power mode by name (``nvpmodel -q``: 'NV Power Mode: 15W'); ids differ per board."""
+    """Current Jetson power mode by name, or None off a Jetson."""
     exe = shutil.which("nvpmodel")
     if not exe:
         return None
@@ -59,10 +90,19 @@ def _nvpmodel_mode() -> str | None:
         out = subprocess.run([exe, "-q"], capture_output=True, text=True, timeout=5).stdout
     except (OSError, subprocess.SubprocessError):
         return None
-    for line in out.splitlines():
-        if line.startswith("NV Power Mode:"):
-            return line.split(":", 1)[1].strip() or None
-    return None
+    return parse_nvpmodel_query(out)
+
+
+def image_info() -> dict | None:
+    """The versions file of the image this process runs in (``HARNESS_IMAGE_INFO``), or None outside one."""
+    path = os.environ.get("HARNESS_IMAGE_INFO")
+    if not path:
+        return None
+    try:
+        info = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return info if isinstance(info, dict) else None
 
 
 @lru_cache(maxsize=1)
@@ -87,7 +127,7 @@ def collect_environment() -> dict:
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
         "board_model": _read("/proc/device-tree/model"),
-        "l4t": _l4t(release),
+        "l4t": l4t_version(release),
         "python": platform.python_version(),
         "harness": harness.__version__,
         "torch": torch.__version__,

@@ -85,7 +85,7 @@ def record(
     """Sample live for --seconds and print a summary (mean/min/max power, energy, peak temperatures)."""
     from harness.errors import TelemetryError
     from harness.config.profiles import load_profile
-    from harness.telemetry.common import peak_temps_c, window_energy_mj
+    from harness.telemetry.energy import peak_temps_c, window_energy_mj
     from harness.telemetry.select import make_sampler, select_sampler
 
     prof = load_profile(profile)

@@ -7,7 +7,7 @@ import tarfile
 from pathlib import Path
 
 from harness.image.flavors import docker_dir
-from harness.remote.runtimes.host import build_wheel
+from harness.image.wheel import build_wheel
 
 
 def assemble_context(dest: Path, root: Path | None = None) -> Path:

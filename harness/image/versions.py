@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import platform
 import sys
 from importlib import metadata
 from pathlib import Path
+
+from harness.platform import l4t_version
 
 LABEL = "io.edge-harness.versions"
 KEY_LABEL = "io.edge-harness.content-key"
@@ -52,10 +53,8 @@ def _tensorrt_module() -> str | None:
 
 
 def _l4t(root: Path) -> str | None:
-    from harness.platform import _l4t as parse
-
     try:
-        return parse((root / "etc/nv_tegra_release").read_text(errors="replace"))
+        return l4t_version((root / "etc/nv_tegra_release").read_text(errors="replace"))
     except OSError:
         return None
 
@@ -101,17 +100,6 @@ def labelled_versions(labels: dict[str, str]) -> dict | None:
     except (KeyError, TypeError, ValueError, RecursionError):
         return None
     return versions if isinstance(versions, dict) else None
-
-
-def image_info() -> dict | None:
-    """The versions file of the image this process runs in (``HARNESS_IMAGE_INFO``), or None outside one."""
-    path = os.environ.get("HARNESS_IMAGE_INFO")
-    if not path:
-        return None
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ Sequence per cell: wait until the hottest zone is under the profile's
 threshold (bounded, recorded); start the sampler; sample ``idle_s`` with the
 model loaded and nothing running (idle power); the runner marks the timed
 window; stop. Energy is integrated over the timed window only
-(harness.telemetry.common), idle power comes from the idle window.
+(harness.telemetry.energy), idle power comes from the idle window.
 """
 
 from __future__ import annotations
@@ -14,16 +14,9 @@ import time
 from harness.errors import TelemetryError
 from harness.config.profiles import DeviceProfile
 from harness.results.schema import null_power
-from harness.telemetry.common import (
-    NullSampler,
-    Trace,
-    mean_interval_ms,
-    peak_temps_c,
-    samples_in,
-    throttle_delta,
-    window_energy_mj,
-    window_mean_w,
-)
+from harness.telemetry.energy import mean_interval_ms, peak_temps_c, samples_in, throttle_delta, window_energy_mj, window_mean_w
+from harness.telemetry.sampler import NullSampler
+from harness.telemetry.trace import Trace
 from harness.telemetry.select import select_sampler
 from harness.telemetry.backends.sysfs import ThermalZones
 
@@ -87,9 +80,7 @@ class PowerMeter:
 
     def close(self) -> None:
         """Release the backend (ends a sampling process)."""
-        close = getattr(self.sampler, "close", None)
-        if close:
-            close()
+        self.sampler.close()
 
     def end(self) -> Trace:
         return self.sampler.stop()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from harness.image.versions import LABEL, labelled_versions
 from harness.errors import printable
+from harness.platform import parse_l4t, parse_nvpmodel_query
 from harness.config.profiles import DeviceProfile
 
 MIN_FREE_DISK_GB = 2.0
@@ -30,7 +31,7 @@ printf 'docker_runtimes=%s\n' "$(docker info --format '{{json .Runtimes}}' 2>/de
 printf 'nvidia_cdi=%s\n' "$(ls /etc/cdi/nvidia.yaml /var/run/cdi/nvidia.yaml 2>/dev/null | head -n1)"
 printf 'python3=%s\n' "$(python3 -c 'import sys; print(sys.version.split()[0])' 2>/dev/null)"
 printf 'jtop_socket=%s\n' "$(test -S /run/jtop.sock && echo yes)"
-printf 'nvpmodel=%s\n' "$(nvpmodel -q 2>/dev/null | sed -n 's/^NV Power Mode: *//p' | head -n1)"
+printf 'nvpmodel_query=%s\n' "$(nvpmodel -q 2>/dev/null | grep -m1 '^NV Power Mode:')"
 printf 'jetson_clocks=%s\n' "$(command -v jetson_clocks 2>/dev/null)"
 printf 'trtexec=%s\n' "$(command -v trtexec 2>/dev/null || ls /usr/src/tensorrt/bin/trtexec 2>/dev/null)"
 printf 'arch=%s\n' "$(uname -m)"
@@ -79,17 +80,14 @@ def parse_facts(text: str) -> dict[str, str]:
         if "=" in line:
             k, v = line.split("=", 1)
             out[printable(k.strip())[:64]] = printable(v.strip())[:MAX_FACT_CHARS]
+    out["nvpmodel"] = parse_nvpmodel_query(out.pop("nvpmodel_query", "")) or ""
     return out
 
 
 def l4t_major(release_line: str) -> int | None:
-    """``# R36 (release), REVISION: 4.0, ...`` -> 36."""
-    if not release_line.startswith("# R"):
-        return None
-    try:
-        return int(release_line[3:].split()[0])
-    except (ValueError, IndexError):
-        return None
+    """``# R36 (release), REVISION: 4.0, ...`` -> 36 (the platform module's parser)."""
+    rel = parse_l4t(release_line)
+    return rel.major if rel else None
 
 
 @dataclass

@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from harness.errors import TelemetryError
-from harness.telemetry.common import Availability, NullSampler
+from harness.telemetry.sampler import NullSampler
+from harness.telemetry.trace import Availability
 
 BACKEND_NAMES = ("sysfs_ina3221", "jtop", "tegrastats", "nvml", "rapl")
-DEFAULT_ORDER = {
-    "jetson": ["sysfs_ina3221", "jtop", "tegrastats"],
-    "desktop-gpu": ["nvml", "rapl"],
-    "desktop-cpu": ["rapl"],
-    "local": ["sysfs_ina3221", "tegrastats", "nvml", "rapl"],
-}
 
 
 def make_sampler(name: str, interval_ms: int = 50):

@@ -59,7 +59,7 @@ def test_temperature_limit_marks_throttling(orin):
 
 
 def test_a_pinned_clock_that_drops_marks_throttling(orin):
-    from harness.telemetry.common import Sample, Trace
+    from harness.telemetry.trace import Sample, Trace
 
     prof = profile()
     prof.power_mode.jetson_clocks = True

@@ -8,27 +8,12 @@ are not replaced). A ``harness-version`` stamp skips the install next time.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import harness
-from harness.errors import BenchmarkError, RemoteError
-
-
-def build_wheel(out: Path) -> Path:
-    """A wheel of the harness source this process runs from."""
-    src = Path(harness.__file__).resolve().parent.parent
-    if not (src / "pyproject.toml").is_file():
-        raise RemoteError(f"{src}: not a source checkout, cannot build a wheel to install on the device",
-                          "install edge-harness on the device yourself and set host_runtime.venv: false")
-    r = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(src)],
-                       capture_output=True, text=True, timeout=600)
-    wheels = sorted(out.glob("edge_harness-*.whl"))
-    if r.returncode != 0 or not wheels:
-        raise RemoteError(f"building the harness wheel failed: {r.stderr.strip()[-300:]}", "check the source checkout")
-    return wheels[-1]
+from harness.errors import BenchmarkError
+from harness.image.wheel import build_wheel
 
 
 def ensure_venv(conn, workdir: str, python: str) -> str:

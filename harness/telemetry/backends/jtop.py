@@ -15,7 +15,8 @@ import threading
 import time
 
 from harness.errors import TelemetryError
-from harness.telemetry.common import Availability, Sample, SamplerBase, Trace, clean_temps
+from harness.telemetry.sampler import SamplerBase
+from harness.telemetry.trace import Availability, Sample, Trace, clean_temps
 from harness.telemetry.backends.sysfs import under_root
 from harness.telemetry.backends.sysfs_ina3221 import INPUT_RAILS
 

@@ -9,7 +9,9 @@ clock-throttle reasons bitmask counts throttle events.
 
 from __future__ import annotations
 
-from harness.telemetry.common import Availability, PollingSampler, Sample, derive_power_from_counter
+from harness.telemetry.sampler import PollingSampler
+
+from harness.telemetry.trace import Availability, Sample, derive_power_from_counter
 
 # Throttle reasons that mean the GPU was slowed (not idle / app-clock settings).
 _SLOWDOWN_MASK = 0x2 | 0x8 | 0x20 | 0x40 | 0x80  # sw power cap, hw slowdown, sw thermal, hw thermal, power brake

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.telemetry.common import Availability, PollingSampler, Sample, derive_power_from_counter
+from harness.telemetry.sampler import PollingSampler
+
+from harness.telemetry.trace import Availability, Sample, derive_power_from_counter
 from harness.telemetry.backends.sysfs import ThermalZones, read_float, read_text, under_root
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from harness.telemetry.common import clean_temps
+from harness.telemetry.trace import clean_temps
 
 
 def sys_root() -> Path:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.telemetry.common import Availability, PollingSampler, Sample
+from harness.telemetry.sampler import PollingSampler
+
+from harness.telemetry.trace import Availability, Sample
 from harness.telemetry.backends.sysfs import Clocks, ThermalZones, read_float, read_text, under_root
 
 INPUT_RAILS = ("VDD_IN", "POM_5V_IN")

@@ -18,7 +18,8 @@ import threading
 import time
 
 from harness.errors import TelemetryError
-from harness.telemetry.common import Availability, Sample, SamplerBase, Trace, clean_temps
+from harness.telemetry.sampler import SamplerBase
+from harness.telemetry.trace import Availability, Sample, Trace, clean_temps
 from harness.telemetry.backends.sysfs_ina3221 import total_of
 
 _NUM = r"-?\d+(?:\.\d+)?"

@@ -7,7 +7,7 @@ import pytest
 
 from harness.errors import TelemetryError
 from harness.telemetry.backends import rapl as rapl_mod
-from harness.telemetry.common import window_energy_mj
+from harness.telemetry.energy import window_energy_mj
 from harness.telemetry.select import select_sampler
 from harness.telemetry.backends.sysfs_ina3221 import SysfsIna3221Sampler, discover_rails
 from harness.testing.fakes import sysfs as fake_sysfs

@@ -1,22 +1,11 @@
-"""Energy maths against analytic cases, and the polling sampler's lifecycle."""
+"""Energy maths against analytic cases."""
 
-import time
 
 import numpy as np
 import pytest
 
-from harness.errors import TelemetryError
-from harness.telemetry.common import (
-    PollingSampler,
-    Sample,
-    Trace,
-    clean_temps,
-    derive_power_from_counter,
-    peak_temps_c,
-    throttle_delta,
-    window_energy_mj,
-    window_mean_w,
-)
+from harness.telemetry.energy import peak_temps_c, throttle_delta, window_energy_mj, window_mean_w
+from harness.telemetry.trace import Sample, Trace, clean_temps, derive_power_from_counter
 from harness.telemetry.backends.rapl import RaplCounter
 
 
@@ -93,72 +82,3 @@ def test_peaks_throttle_and_offline_sensors():
     assert peak_temps_c(tr, 0.5, 2.5) == {"cpu": 61.0, "gpu": 50.0}
     assert throttle_delta(tr, 0.5, 2.5) == 0 and throttle_delta(tr, 0.0, 3.0) == 6
     assert clean_temps({"cv0": -256.0, "cpu": 45.0, "bogus": 1000.0}) == {"cpu": 45.0}
-
-
-class Counting(PollingSampler):
-    name = "counting"
-    scope = "module_input"
-
-    def _probe(self):
-        from harness.telemetry.common import Availability
-
-        return Availability(True, "test")
-
-    def read(self, t_s):
-        return Sample(t_s, 1000.0)
-
-
-@pytest.mark.parametrize("isolate", [True, False], ids=["process", "thread"])
-def test_polling_sampler_rate_marks_and_lifecycle(isolate):
-    s = Counting(interval_ms=20)
-    s.isolate = isolate
-    with pytest.raises(TelemetryError, match="mark\\('x'\\) before start"):
-        s.mark("x")
-    with pytest.raises(TelemetryError, match="stop\\(\\) before start"):
-        s.stop()
-    s.start()
-    with pytest.raises(TelemetryError, match="start\\(\\) called while sampling"):
-        s.start()
-    s.mark("a")
-    time.sleep(0.4)
-    s.mark("b")
-    tr = s.stop()
-    assert 12 <= len(tr.samples) <= 26  # ~20 at 50 Hz, plus the opening and closing samples
-    assert tr.samples[0].t_s <= tr.marks["a"] < tr.marks["b"] <= tr.samples[-1].t_s
-    assert window_energy_mj(tr, tr.marks["a"], tr.marks["b"]) == pytest.approx(1000.0 * (tr.marks["b"] - tr.marks["a"]))
-    assert "t_s,total_mw" in tr.to_csv() and "# mark a" in tr.to_csv()
-    s.start()  # the sampling process is reused for the next window
-    time.sleep(0.1)
-    assert len(s.stop().samples) >= 4
-    s.close()
-
-
-class Broken(Counting):
-    """Module level, so the sampling process can import it."""
-
-    n = 0
-
-    def read(self, t_s):
-        self.n += 1
-        if self.n > 2:
-            raise OSError("sensor vanished")
-        return Sample(t_s, 1.0)
-
-
-@pytest.mark.parametrize("isolate", [True, False], ids=["process", "thread"])
-def test_a_failing_read_is_reported_by_stop(isolate):
-    s = Broken(interval_ms=10)
-    s.isolate = isolate
-    s.start()
-    time.sleep(0.1)
-    with pytest.raises(TelemetryError, match="sampling failed: OSError: sensor vanished"):
-        s.stop()
-
-
-def test_a_probe_that_raises_is_unavailable_not_an_error():
-    class Bad(Counting):
-        def _probe(self):
-            raise RuntimeError("boom")
-
-    a = Bad().available()
-    assert not a.ok and "boom" in a.reason

@@ -1,0 +1,63 @@
+"""Energy and power over a window of a trace (mJ, W), and the window's other facts (peaks, throttling, rate)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from harness.telemetry.trace import Sample, Trace
+
+
+def window_energy_mj(trace: Trace, t0: float, t1: float) -> float | None:
+    """Energy (mJ) between perf_counter times t0 and t1.
+
+    Counter backends: the counter interpolated at both edges, subtracted.
+    Power backends: trapezoid over the samples inside the window plus the
+    power interpolated at both edges. None when the samples do not cover
+    the window (a sample at or before t0 and one at or after t1 are needed).
+    """
+    if t1 <= t0:
+        raise ValueError(f"empty window [{t0}, {t1}]")
+    t = trace.times()
+    if t.size < 2 or t[0] > t0 or t[-1] < t1:
+        return None
+    counter = trace.counter()
+    if counter is not None:
+        e0, e1 = np.interp([t0, t1], t, counter)
+        return float(e1 - e0)
+    p = trace.power()
+    ok = ~np.isnan(p)
+    t, p = t[ok], p[ok]
+    if t.size < 2 or t[0] > t0 or t[-1] < t1:
+        return None
+    inside = (t > t0) & (t < t1)
+    tt = np.concatenate([[t0], t[inside], [t1]])
+    pp = np.concatenate([[np.interp(t0, t, p)], p[inside], [np.interp(t1, t, p)]])
+    return float(np.sum((pp[1:] + pp[:-1]) * 0.5 * np.diff(tt)))
+
+
+def window_mean_w(trace: Trace, t0: float, t1: float) -> float | None:
+    e = window_energy_mj(trace, t0, t1)
+    return None if e is None else e / (t1 - t0) / 1000.0
+
+
+def samples_in(trace: Trace, t0: float, t1: float) -> list[Sample]:
+    return [s for s in trace.samples if t0 <= s.t_s <= t1]
+
+
+def peak_temps_c(trace: Trace, t0: float, t1: float) -> dict[str, float]:
+    """Highest reading per zone among samples in [t0, t1]."""
+    out: dict[str, float] = {}
+    for s in samples_in(trace, t0, t1):
+        for k, v in s.temps_c.items():
+            out[k] = max(v, out.get(k, v))
+    return out
+
+
+def throttle_delta(trace: Trace, t0: float, t1: float) -> int | None:
+    inside = [s.throttle_events for s in samples_in(trace, t0, t1) if s.throttle_events is not None]
+    return (inside[-1] - inside[0]) if len(inside) >= 2 else None
+
+
+def mean_interval_ms(trace: Trace) -> float | None:
+    t = trace.times()
+    return float(np.diff(t).mean() * 1000) if t.size >= 2 else None
