@@ -74,9 +74,9 @@ def test_pruned_model_exports_to_onnx_with_the_same_outputs():
 
 
 def test_seed_suite_pruning_cells_are_no_longer_skipped():
-    from harness.models.variants import _unsupported_reason
+    from harness.models.variants import unsupported_reason
     from harness.config.suite import load_suite
 
     cells = [c for c in load_suite("seed").cells() if c.experiment == "pruning"]
     assert [c.prune_ratio for c in cells] == [0.0, 0.3, 0.5]
-    assert all(_unsupported_reason(c, torch.device("cpu")) is None for c in cells)
+    assert all(unsupported_reason(c, torch.device("cpu")) is None for c in cells)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from harness.models import variants as V
+from harness.models.backends import onnx as onnx_backend
 from harness.errors import BenchmarkError
 from harness.config.suite import Cell
 
@@ -14,12 +15,12 @@ CPU = torch.device("cpu")
     (Cell("q", "yolov8n", "pytorch", "fp16"), "PyTorch fp16 needs a CUDA device"),
 ])
 def test_cells_that_cannot_run_on_a_cpu_say_why(cell, fragment):
-    assert fragment in V._unsupported_reason(cell, CPU)
+    assert fragment in V.unsupported_reason(cell, CPU)
 
 
 @pytest.mark.parametrize("cell", [Cell("b", "yolov8n", "pytorch", "fp32"), Cell("q", "yolov8n", "onnx", "fp16")])
 def test_runnable_cells_have_no_reason(cell):
-    assert V._unsupported_reason(cell, CPU) is None
+    assert V.unsupported_reason(cell, CPU) is None
 
 
 def test_skipped_cells_never_resolve_weights(monkeypatch):
@@ -43,7 +44,7 @@ def test_onnx_export_is_cached_by_content():
     assert second.build["cache_hit"] is True and second.build["build_s"] == 0.0
     assert first.artifact == second.artifact and first.artifact.suffix == ".onnx"
     assert second.runtime == "CPUExecutionProvider" and second.fp16 is False
-    opts = V._session(second.backend).get_session_options()
+    opts = onnx_backend._session(second.backend).get_session_options()
     assert opts.get_session_config_entry("session.intra_op.allow_spinning") == "0"  # no busy-wait threads
     other = V.load_variant(Cell("q", "yolov8n", "onnx", "fp32"), 96, "cpu", "random")
     assert other.artifact != first.artifact  # imgsz is part of the key
@@ -54,7 +55,7 @@ def test_onnx_export_is_cached_by_content():
     kinds = [w.data_type for w in weights]
     assert kinds.count(onnx.TensorProto.FLOAT16) > 10 * kinds.count(onnx.TensorProto.FLOAT)  # weights really fp16
     assert fp16.facts["artifact_bytes"] < 0.6 * first.facts["artifact_bytes"]
-    assert fp16.fp16 == ("float16" in V._session(fp16.backend).get_inputs()[0].type)
+    assert fp16.fp16 == ("float16" in onnx_backend._session(fp16.backend).get_inputs()[0].type)
 
 
 def test_person_class_lookup():

@@ -19,11 +19,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Callable
 
-from harness.fsutil import ContentCache
+from harness import paths
 from harness.errors import BenchmarkError
+from harness.fsutil import ContentCache
+from harness.models.backends.base import CellSkipped, LoadedVariant, Prepared
 
 TRTEXEC_CANDIDATES = ("trtexec", "/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
 _STAT = re.compile(r"(min|max|mean|median|percentile\((\d+)%\)) = ([\d.eE+-]+) ms")
@@ -158,3 +161,51 @@ def run_trtexec(engine: Path, timeout_s: float = 300) -> dict | None:
     if proc.returncode != 0:
         raise BenchmarkError(f"trtexec exited {proc.returncode}: {proc.stderr.strip()[-300:]}", f"run: {' '.join(cmd)}")
     return {"command": cmd, **parse_trtexec(proc.stdout)}
+
+
+TRT_WORKSPACE_GB = 4.0
+
+
+def unsupported(cell, device) -> str | None:  # noqa: ARG001 - every precision builds where TensorRT runs
+    try:
+        import tensorrt  # noqa: F401
+    except ImportError:
+        return "TensorRT is not installed here (import tensorrt failed); run this cell on a Jetson or CUDA desktop"
+    if device.type != "cuda":
+        return "TensorRT needs a CUDA device and this run is on the CPU"
+    return None
+
+
+def load(p: Prepared) -> LoadedVariant:
+    """Build (or reuse) the engine on this device, load it, and time it with trtexec when present."""
+    import tensorrt as trt
+    from ultralytics.nn.autobackend import AutoBackend
+
+    from harness.platform import collect_environment
+
+    cell, weights = p.cell, p.weights
+    env = collect_environment()
+    where = f"L4T {env['l4t']}" if env.get("l4t") else (env.get("gpu_name") or "cuda")
+    cal, data = None, None
+    if cell.precision == "int8":
+        if p.calibration is None:
+            raise CellSkipped("TensorRT int8 needs calibration frames (run it through `harness run`)")
+        cal = p.calibration()
+        data = calibration_dataset(list(cal.paths), paths.cache_dir() / "calib" / cal.sha256[:16])
+    key = engine_key(weights.sha256, trt.__version__, where, cell.precision, p.imgsz, 1, TRT_WORKSPACE_GB,
+                     cal.sha256 if cal else None)
+    engine = engine_path(weights.path.stem, cell.precision, p.imgsz, key)
+    build = build_cached(engine, ultralytics_builder(weights.path, cell.precision, p.imgsz, TRT_WORKSPACE_GB, data))
+    build.update(cache_key=key, tensorrt=trt.__version__, device=where, workspace_gb=TRT_WORKSPACE_GB)
+    if cal is not None:
+        build["calibration"] = {**cal.describe(), "sha256": cal.sha256}
+    t0 = time.perf_counter()
+    backend = AutoBackend(str(engine), device=p.device, fp16=cell.precision == "fp16", verbose=False)
+    build["load_s"] = round(time.perf_counter() - t0, 3)
+    try:
+        build["trtexec"] = run_trtexec(engine)
+    except (BenchmarkError, OSError, subprocess.TimeoutExpired) as e:
+        build["trtexec"] = {"error": str(e)}
+    p.facts["artifact_bytes"] = engine.stat().st_size
+    return LoadedVariant(backend, p.device, bool(getattr(backend, "fp16", False)), "tensorrt", engine, weights,
+                         p.facts, build, p.person_class)
