@@ -113,6 +113,8 @@ def _print_comparison(run_dir: Path, references: list[Path]) -> None:
 
 
 def _printer(con):
+    from harness.results.record import at
+
     def progress(event: str, data: dict) -> None:
         if event == "start":
             con.print(f"{data['todo']} of {data['total']} cells to run -> {data['run_dir']}")
@@ -121,7 +123,7 @@ def _printer(con):
         elif event == "cell_done":
             r = data["record"]
             if r["status"] == "ok":
-                f1 = (r.get("quality") or {}).get("f1")
+                f1 = at(r, "quality", "f1")
                 con.print(f"[green]ok[/] {r['latency']['total']['mean_ms']:.1f} ms/frame"
                           + (f", F1 {f1:.3f}" if f1 is not None else "") + f" ({r['duration_s']:.0f} s)")
             else:

@@ -13,7 +13,7 @@ import time
 
 from harness.errors import TelemetryError
 from harness.config.profiles import DeviceProfile
-from harness.results.schema import null_power
+from harness.results.record import Power
 from harness.telemetry.energy import mean_interval_ms, peak_temps_c, samples_in, throttle_delta, window_energy_mj, window_mean_w
 from harness.telemetry.sampler import NullSampler
 from harness.telemetry.trace import Trace
@@ -85,12 +85,10 @@ class PowerMeter:
     def end(self) -> Trace:
         return self.sampler.stop()
 
-    def summarise(self, trace: Trace, n_frames: int, fps: float | None, cooldown: dict) -> dict:
+    def summarise(self, trace: Trace, n_frames: int, fps: float | None, cooldown: dict) -> Power:
         """The record's power block for a finished cell."""
         if not self.active:
-            block = null_power(self.sampler.reason)
-            block["cooldown"] = cooldown
-            return block
+            return Power.none(self.sampler.reason, cooldown)
         m = trace.marks
         t0, t1 = m[TIMED_START], m[TIMED_END]
         energy = window_energy_mj(trace, t0, t1)
@@ -103,26 +101,16 @@ class PowerMeter:
         throttled, why = self._throttled(trace, t0, t1, peaks)
         per_frame = energy / n_frames if n_frames else None
         dyn = (energy - idle_w * 1000.0 * dur) / n_frames if (idle_w is not None and n_frames) else None
-        return {
-            "backend": trace.backend,
-            "scope": trace.scope,
-            "reason": None,
-            "sample_count": len(samples_in(trace, t0, t1)),
-            "mean_interval_ms": _r(mean_interval_ms(trace)),
-            "window_s": _r(dur, 6),
-            "idle_window_s": _r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
-            "energy_mj": _r(energy),
-            "mean_w": _r(mean_w),
-            "idle_w": _r(idle_w),
-            "energy_per_frame_mj": _r(per_frame),
-            "dynamic_energy_per_frame_mj": _r(dyn),
-            "fps_per_w": _r(fps / mean_w) if fps and mean_w > 0 else None,
-            "peak_temp_c": _r(max(peaks.values())) if peaks else None,
-            "peak_temps_c": {k: _r(v) for k, v in peaks.items()},
-            "throttled": throttled,
-            "throttle_reason": why,
-            "cooldown": cooldown,
-        }
+        return Power(
+            backend=trace.backend, scope=trace.scope, reason=None,
+            sample_count=len(samples_in(trace, t0, t1)), mean_interval_ms=_r(mean_interval_ms(trace)),
+            window_s=_r(dur, 6), idle_window_s=_r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
+            energy_mj=_r(energy), mean_w=_r(mean_w), idle_w=_r(idle_w),
+            energy_per_frame_mj=_r(per_frame), dynamic_energy_per_frame_mj=_r(dyn),
+            fps_per_w=_r(fps / mean_w) if fps and mean_w > 0 else None,
+            peak_temp_c=_r(max(peaks.values())) if peaks else None, peak_temps_c={k: _r(v) for k, v in peaks.items()},
+            throttled=throttled, throttle_reason=why, cooldown=cooldown,
+        )
 
     def _throttled(self, trace: Trace, t0: float, t1: float, peaks: dict) -> tuple[bool | None, str | None]:
         checked, reasons = False, []

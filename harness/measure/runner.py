@@ -23,7 +23,7 @@ from harness.mot.sequence import Sequence, decode_frames, load_sequence
 from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError
 from harness.fsutil import STORAGE_ERRNOS, storage_error
 from harness.config.profiles import DeviceProfile
-from harness.results.schema import latency_stats, new_record, null_power
+from harness.results.record import SCHEMA_VERSION, Latency, LatencyStats, Power, Record, at
 from harness.results.store import RunStore
 from harness.config.suite import Cell, Suite
 
@@ -53,8 +53,6 @@ class RunPlan:
         require_safe_name(self.run_id, "run id", ResultsError)
 
     def manifest(self) -> dict:
-        from harness.results.schema import SCHEMA_VERSION
-
         return {
             "schema_version": SCHEMA_VERSION,
             "run_id": self.run_id,
@@ -183,47 +181,45 @@ class Runner:
         self.store.write_manifest(manifest)
 
     def run_cell(self, cell: Cell) -> dict:
-        """Measure one cell into a record; every outcome becomes ok / skipped / failed."""
+        """Measure one cell into a record (a plain dict); every outcome becomes ok / skipped / failed."""
         from harness.models.variants import CellSkipped, load_variant
 
-        rec = new_record(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env)
-        rec["started_at"] = _now()
-        rec["power"] = null_power(f"cell did not run ({self.power.backend} selected)")
+        rec = Record.new(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env)
+        rec.started_at = _now()
+        rec.power = Power.none(f"cell did not run ({self.power.backend} selected)")
         t0 = time.perf_counter()
         suite = self.plan.suite
         variant = None
         try:
             variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
                                    suite.finetune)
-            rec["model"] = variant.facts
-            rec["runtime"] = variant.runtime
-            rec["build"] = variant.build
+            rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
             frames = self.frames.get()
             self._measure(rec, variant, frames)
-            rec["status"] = "ok"
+            rec.status = "ok"
         except CellSkipped as e:
-            rec["status"], rec["reason"] = "skipped", e.message
+            rec.status, rec.reason = "skipped", e.message
         except StorageError:
             raise  # a full disk or an unwritable --out ends the run (resumable), it is not this cell's result
         except HarnessError as e:
-            rec["status"], rec["reason"] = "failed", str(e)
+            rec.status, rec.reason = "failed", str(e)
         except Exception as e:  # noqa: BLE001 - the boundary where third-party errors are translated
             if isinstance(e, OSError) and e.errno in STORAGE_ERRNOS:
                 raise storage_error(e) from e
             # Third-party failures (torch, onnxruntime, ultralytics) end the cell, not the run.
-            rec["status"], rec["reason"] = "failed", f"{type(e).__name__}: {e}".splitlines()[0]
+            rec.status, rec.reason = "failed", f"{type(e).__name__}: {e}".splitlines()[0]
             self.store.log(f"{_now()} {cell.cell_id} failed:\n{traceback.format_exc()}")
         finally:
             del variant
             gc.collect()
-        rec["finished_at"] = _now()
-        rec["duration_s"] = round(time.perf_counter() - t0, 3)
-        self.store.log(f"{rec['finished_at']} {cell.cell_id} {rec['status']} {rec['reason'] or ''}".rstrip())
-        return rec
+        rec.finished_at = _now()
+        rec.duration_s = round(time.perf_counter() - t0, 3)
+        self.store.log(f"{rec.finished_at} {cell.cell_id} {rec.status} {rec.reason or ''}".rstrip())
+        return rec.to_dict()
 
-    def _measure(self, rec: dict, variant, frames) -> None:
-        from harness.measure.timing import detections_text, measure
+    def _measure(self, rec: Record, variant, frames) -> None:
         from harness.measure.pipeline import Pipeline
+        from harness.measure.timing import detections_text, measure
 
         s = self.plan.suite
         pipe = Pipeline(variant.backend, variant.device, variant.fp16, s.imgsz, s.conf, s.nms_iou, variant.person_class)
@@ -234,35 +230,32 @@ class Runner:
         finally:
             trace = self.power.end()
         total = m.timings.total_ms
-        rec["latency"] = {
-            "total": latency_stats(total),
-            "pre": latency_stats(m.timings.pre_ms),
-            "infer": latency_stats(m.timings.infer_ms),
-            "post": latency_stats(m.timings.post_ms),
-        }
-        rec["n_frames"] = int(total.size)
-        rec["n_warmup"] = s.warmup
-        rec["fps"] = round(1000.0 / float(total.mean()), 3) if total.size else None
-        rec["timed_wall_s"] = round(m.wall_s, 4)
-        rec["quality"] = m.quality.as_dict() if m.quality else None
-        tuning = (rec.get("model") or {}).get("finetune")
+        rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(m.timings.pre_ms),
+                              infer=LatencyStats.of(m.timings.infer_ms), post=LatencyStats.of(m.timings.post_ms))
+        rec.n_frames, rec.n_warmup = int(total.size), s.warmup
+        rec.fps = round(1000.0 / float(total.mean()), 3) if total.size else None
+        rec.timed_wall_s = round(m.wall_s, 4)
+        rec.quality = m.quality.as_dict() if m.quality else None
+        tuning = getattr(rec.model, "finetune", None)
         if tuning is not None:  # before/after F1: the same cell without fine-tuning, when this run has it
-            before = next((r for r in self.store.read_records() if r["cell_id"] == rec["cell_id"].removesuffix("-ft")), None)
-            tuning["f1_before"] = ((before or {}).get("quality") or {}).get("f1")
-            tuning["f1_after"] = (rec["quality"] or {}).get("f1")
+            before = next((r for r in self.store.read_records() if r["cell_id"] == rec.cell_id.removesuffix("-ft")), None)
+            tuning["f1_before"] = at(before, "quality", "f1")
+            tuning["f1_after"] = rec.quality.f1 if rec.quality else None
         if m.quality is None:
-            rec["quality_reason"] = f"{self.plan.sequence}: no gt/gt.txt, quality not measured"
-        fps = rec["fps"]
+            rec.quality_reason = f"{self.plan.sequence}: no gt/gt.txt, quality not measured"
         try:
-            rec["power"] = self.power.summarise(trace, int(total.size), fps, cooldown)
+            rec.power = self.power.summarise(trace, int(total.size), rec.fps, cooldown)
         except TelemetryError as e:
             if self.plan.profile.telemetry.required:
                 raise
-            rec["power"] = null_power(f"telemetry failed: {e}")
-        rec["files"] = {
-            "frames": str(self.store.write_cell_file("frames", rec["cell_id"], ".csv", m.timings.to_csv()).relative_to(self.store.root)),
-            "detections": str(self.store.write_cell_file("detections", rec["cell_id"], ".txt", detections_text(m.detections)).relative_to(self.store.root)),
+            rec.power = Power.none(f"telemetry failed: {e}")
+        files = {
+            "frames": self._cell_file("frames", rec.cell_id, ".csv", m.timings.to_csv()),
+            "detections": self._cell_file("detections", rec.cell_id, ".txt", detections_text(m.detections)),
         }
         if self.power.active:
-            path = self.store.write_cell_file("telemetry", rec["cell_id"], ".csv", trace.to_csv())
-            rec["files"]["telemetry"] = str(path.relative_to(self.store.root))
+            files["telemetry"] = self._cell_file("telemetry", rec.cell_id, ".csv", trace.to_csv())
+        rec.files = files
+
+    def _cell_file(self, sub: str, cell_id: str, suffix: str, text: str) -> str:
+        return str(self.store.write_cell_file(sub, cell_id, suffix, text).relative_to(self.store.root))

@@ -34,7 +34,7 @@ from harness.remote import lock
 from harness.remote.connection import DeviceConnection
 from harness.remote.intake import RemoteRunDir
 from harness.remote.preflight import run_preflight
-from harness.results.schema import SCHEMA_VERSION
+from harness.results.record import SCHEMA_VERSION, at
 from harness.results.store import RunStore
 from harness.config.suite import Suite
 
@@ -339,7 +339,7 @@ class Deployment:
         for rec in remote.records(self.plan.run_id, {c.cell_id for c in cells}):
             if have.get(rec["cell_id"]) == rec:
                 continue
-            for rel in (rec.get("files") or {}).values():
+            for rel in (rec.get("files") or {}).values():  # validated: a dict of run-relative paths
                 remote.fetch(rel)
             new.append(rec)
         self.store.put_records(new)
@@ -466,11 +466,11 @@ def _follow(d: Deployment, shipped: dict, held: dict) -> None:
             state = manifest.get("state")
             cells = manifest.get("cells", [])
             recs = d.store.read_records()
-            last_power = (recs[-1].get("power") or {}) if recs else {}
+            last = recs[-1] if recs else {}
             done = sum(c["state"] in ("ok", "skipped", "failed") for c in cells)
             d.progress("poll", {"done": done, "total": len(cells),
                                 "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state,
-                                "last_w": last_power.get("mean_w"), "last_temp_c": last_power.get("peak_temp_c")})
+                                "last_w": at(last, "power", "mean_w"), "last_temp_c": at(last, "power", "peak_temp_c")})
             if state == "complete":
                 return
             if not d.alive():

@@ -18,6 +18,7 @@ import re
 
 from harness.errors import ResultsError
 from harness.results.load import Run
+from harness.results.record import at, flatten
 
 COMPARED_SETTINGS = ("imgsz", "frames", "warmup", "sequence_name", "conf", "iou")
 SORT_KEYS = {
@@ -27,35 +28,24 @@ SORT_KEYS = {
 }
 
 
-def _variant(cell: dict) -> str:
-    v = f"{cell.get('format')} {cell.get('precision')}"
-    if cell.get("prune_ratio"):
-        v += f" p{round(cell['prune_ratio'] * 100)}%"
-    if cell.get("finetuned"):
+def _variant(row: dict) -> str:
+    v = f"{row.get('format')} {row.get('precision')}"
+    if row.get("prune_ratio"):
+        v += f" p{round(row['prune_ratio'] * 100)}%"
+    if row.get("finetuned"):
         v += " +ft"
     return v
 
 
 def row_of(run: Run, rec: dict) -> dict:
-    cell, model = rec.get("cell") or {}, rec.get("model") or {}
-    tot = (rec.get("latency") or {}).get("total") or {}
-    q, pw, st = rec.get("quality") or {}, rec.get("power") or {}, rec.get("settings") or {}
-    return {
-        "run_id": run.run_id, "device": run.device, "host": rec.get("host"), "cell_id": rec.get("cell_id"),
-        "experiment": cell.get("experiment"), "model": cell.get("model"), "format": cell.get("format"),
-        "precision": cell.get("precision"), "prune_pct": round((cell.get("prune_ratio") or 0) * 100),
-        "finetuned": bool(cell.get("finetuned")), "variant": _variant(cell), "status": rec.get("status"),
-        "reason": rec.get("reason"), "weights_provenance": model.get("weights_provenance"),
-        "params": model.get("params"), "imgsz": st.get("imgsz"), "n_frames": rec.get("n_frames"),
-        "latency_mean_ms": tot.get("mean_ms"), "latency_p50_ms": tot.get("p50_ms"), "latency_p99_ms": tot.get("p99_ms"),
-        "fps": rec.get("fps"), "f1": q.get("f1"), "ap50": q.get("ap50"),
-        "power_backend": pw.get("backend"), "power_scope": pw.get("scope"), "mean_w": pw.get("mean_w"),
-        "idle_w": pw.get("idle_w"), "energy_per_frame_mj": pw.get("energy_per_frame_mj"),
-        "dynamic_energy_per_frame_mj": pw.get("dynamic_energy_per_frame_mj"), "fps_per_w": pw.get("fps_per_w"),
-        "peak_temp_c": pw.get("peak_temp_c"), "throttled": pw.get("throttled"),
-        "speedup_vs_baseline": None, "energy_ratio_vs_baseline": None, "baseline": None,
-        "pareto_f1_energy": False, "pareto_f1_latency": False, "settings_note": None,
-    }
+    """The record's flat row (``results.record.flatten``) plus what a comparison adds: the run's device,
+    a variant label, and the derived columns (filled by ``compare``)."""
+    row = flatten(rec)
+    row.update(run_id=run.run_id, device=run.device, prune_pct=round((row["prune_ratio"] or 0) * 100),
+               finetuned=bool(row["finetuned"]), variant=_variant(row), speedup_vs_baseline=None,
+               energy_ratio_vs_baseline=None, baseline=None, pareto_f1_energy=False, pareto_f1_latency=False,
+               settings_note=None)
+    return row
 
 
 def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
@@ -95,7 +85,7 @@ def pareto(rows: list[dict], better_low: str) -> set[int]:
 
 
 def _settings_note(run: Run, rec: dict, ref: dict) -> str | None:
-    st = rec.get("settings") or {}
+    st = at(rec, "settings") or {}
     diffs = [f"{k} {st.get(k)} vs {ref.get(k)}" for k in COMPARED_SETTINGS
              if k in ref and k in st and st.get(k) != ref.get(k)]
     return "; ".join(diffs) or None
@@ -105,7 +95,7 @@ def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
     """All rows of all runs with ratios against the baseline, Pareto marks and comparability notes."""
     base = pick_baseline(runs, baseline)
     base_by_cell = {r["cell_id"]: r for r in base.records if r.get("status") == "ok"}
-    ref = next((r.get("settings") or {} for r in base.records), {})
+    ref = next((at(r, "settings") or {} for r in base.records), {})
     rows = []
     for run in runs:
         for rec in run.records:
@@ -113,8 +103,8 @@ def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
             b = base_by_cell.get(rec.get("cell_id"))
             if b is not None and row["status"] == "ok":
                 row["baseline"] = f"{base.device}/{base.run_id}"
-                b_lat = ((b.get("latency") or {}).get("total") or {}).get("p50_ms")
-                b_e = (b.get("power") or {}).get("energy_per_frame_mj")
+                b_lat = at(b, "latency", "total", "p50_ms")
+                b_e = at(b, "power", "energy_per_frame_mj")
                 if b_lat and row["latency_p50_ms"]:
                     row["speedup_vs_baseline"] = round(b_lat / row["latency_p50_ms"], 4)
                 if b_e and row["energy_per_frame_mj"] is not None:

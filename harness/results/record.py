@@ -1,21 +1,30 @@
-"""The typed shape of the documents a run writes: one record per cell, the run's manifest.
+"""The record: one per cell, schema-versioned, units in field names -- built, validated, upgraded and flattened here.
 
-Every record and manifest that crosses a boundary -- pulled from a device,
-read from a run directory -- is validated here before the host uses it: ids
-are safe names (they become file names), ``files`` point into the run's own
-``frames/ detections/ telemetry/`` folders, states and statuses are known
-words, numbers are numbers. Blocks keep unknown keys (a newer harness of the
-same schema version may add fields); what the host reads from them is typed.
+``Record`` is the one shape of a run record. The runner builds one with
+``Record.new`` and fills it (assignments are validated); the power meter
+returns its ``Power`` block; the fakes build theirs the same way. At rest a
+record is the plain JSON object ``Record.to_dict()`` writes, travelling device
+-> host -> report unchanged. Whatever reads one back -- pulled from a device,
+loaded from a run directory -- goes through ``check_record`` / ``upgrade``:
+ids are safe names (they become file names), ``files`` point into the run's own
+``frames/ detections/ telemetry/`` folders, statuses are known words, numbers
+are numbers. ``flatten`` is the one row schema (summary.csv, compare, tables).
+Blocks keep unknown keys: a newer harness of the same schema version may add
+fields; what the host reads from them is typed.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 from typing_extensions import Annotated
 
 from harness.names import SafeName
+
+SCHEMA_VERSION = 1
 
 Status = Literal["ok", "skipped", "failed"]
 CellState = Literal["pending", "running", "ok", "skipped", "failed"]
@@ -29,7 +38,7 @@ Num = float | None
 
 
 class _Block(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
 
 
 class LatencyStats(_Block):
@@ -40,6 +49,17 @@ class LatencyStats(_Block):
     p99_ms: Num = None
     min_ms: Num = None
     max_ms: Num = None
+
+    @classmethod
+    def of(cls, samples_ms) -> LatencyStats | None:
+        """mean/std/percentiles/min/max of per-frame latencies (ms); None without samples."""
+        a = np.asarray(samples_ms, dtype=np.float64)
+        if a.size == 0:
+            return None
+        p50, p90, p99 = np.percentile(a, [50, 90, 99])
+        r = lambda v: round(float(v), 4)  # noqa: E731
+        return cls(mean_ms=r(a.mean()), std_ms=r(a.std()), p50_ms=r(p50), p90_ms=r(p90), p99_ms=r(p99),
+                   min_ms=r(a.min()), max_ms=r(a.max()))
 
 
 class Latency(_Block):
@@ -61,10 +81,16 @@ class Quality(_Block):
 
 
 class Power(_Block):
+    """The power block: every number null with the ``reason`` when nothing was measured."""
+
     backend: Text = "none"
     scope: Text | None = None
     reason: Text | None = None
     sample_count: int = 0
+    mean_interval_ms: Num = None
+    window_s: Num = None
+    idle_window_s: Num = None
+    energy_mj: Num = None
     mean_w: Num = None
     idle_w: Num = None
     energy_per_frame_mj: Num = None
@@ -73,6 +99,12 @@ class Power(_Block):
     peak_temp_c: Num = None
     peak_temps_c: dict[Text, float] | None = None
     throttled: bool | None = None
+    throttle_reason: Text | None = None
+    cooldown: dict[str, Any] | None = None
+
+    @classmethod
+    def none(cls, reason: str, cooldown: dict | None = None) -> Power:
+        return cls(backend="none", reason=reason, cooldown=cooldown)
 
 
 class ModelFacts(_Block):
@@ -95,9 +127,9 @@ class CellSpec(_Block):
 
 
 class Record(_Block):
-    """One finished cell."""
+    """One cell's record. ``status`` is None only while a runner is filling it in."""
 
-    schema_version: int = Field(0, ge=0)
+    schema_version: int = Field(SCHEMA_VERSION, ge=0)
     run_id: SafeName
     cell_id: SafeName
     device_profile: Text | None = None
@@ -105,7 +137,7 @@ class Record(_Block):
     environment: dict[str, Any] = Field(default_factory=dict)
     cell: CellSpec
     settings: dict[str, Any] = Field(default_factory=dict)
-    status: Status
+    status: Status | None = None
     reason: Text | None = None
     started_at: Text | None = None
     finished_at: Text | None = None
@@ -122,6 +154,16 @@ class Record(_Block):
     power: Power | None = None
     build: dict[str, Any] | None = None
     files: dict[FileKey, RelFile] | None = None
+
+    @classmethod
+    def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:
+        """A record to fill: ids, environment, the cell and its settings; no measurement yet."""
+        return cls(run_id=run_id, cell_id=cell["cell_id"], device_profile=profile, host=environment.get("hostname"),
+                   environment=environment, cell=cell, settings=settings)
+
+    def to_dict(self) -> dict:
+        """The plain JSON object written to records.jsonl (extra keys kept)."""
+        return self.model_dump(mode="json")
 
 
 class ManifestCell(CellSpec):
@@ -153,13 +195,15 @@ def first_problem(e: ValidationError) -> str:
 
 
 def check_record(data: Any) -> dict:
-    """A record validated (ValueError with the field on failure), returned as the plain dict it was."""
+    """A finished record validated (ValueError naming the field on failure), returned as the plain dict it was."""
     if not isinstance(data, dict):
         raise ValueError(f"a record must be a JSON object, got {type(data).__name__}")
     try:
         rec = Record.model_validate(data)
     except ValidationError as e:
         raise ValueError(first_problem(e)) from None
+    if rec.status is None:
+        raise ValueError("status: a finished record has ok, skipped or failed")
     if rec.cell.cell_id != rec.cell_id:
         raise ValueError(f"cell.cell_id {rec.cell.cell_id!r} differs from cell_id {rec.cell_id!r}")
     return data
@@ -173,3 +217,95 @@ def check_manifest(data: Any) -> dict:
     except ValidationError as e:
         raise ValueError(first_problem(e)) from None
     return data
+
+
+def upgrade(record: dict, source: Path, run_id: str | None = None) -> dict:
+    """Bring a record to SCHEMA_VERSION (v0 = pre-release records without a version), then check it.
+
+    A record from a newer schema than this harness knows is refused with the fix.
+    """
+    from harness.errors import ResultsError
+
+    version = record.get("schema_version", 0)
+    if not isinstance(version, int) or version > SCHEMA_VERSION:
+        raise ResultsError(f"{source}: record {str(record.get('cell_id'))[:80]} has schema version {version}, this harness "
+                           f"reads up to {SCHEMA_VERSION}", "upgrade edge-harness to compare this run")
+    if version == SCHEMA_VERSION:
+        return record
+    # v0 kept power as flat fields and latency as {mean_ms, std_ms} only, and did not repeat the run id.
+    rec = dict(record)
+    if run_id is not None:
+        rec.setdefault("run_id", run_id)
+    if "power" not in rec:
+        rec["power"] = {"backend": rec.pop("power_backend", "none"), "mean_w": rec.pop("mean_w", None),
+                        "energy_per_frame_mj": rec.pop("energy_per_frame_mj", None), "reason": "upgraded from schema v0"}
+    lat = rec.get("latency") or {}
+    if lat and "total" not in lat:
+        rec["latency"] = {"total": lat}
+    rec["schema_version"] = SCHEMA_VERSION
+    try:
+        return check_record(rec)
+    except ValueError as e:
+        raise ResultsError(f"{source}: record {str(rec.get('cell_id'))[:80]} (schema v0) is not a run record after "
+                           f"upgrading ({e})", "delete that line") from None
+
+
+# --- the flat row: summary.csv, compare, tables -------------------------------------------------
+
+ENV_COLUMNS = ("board_model", "l4t", "nvpmodel", "jetson_clocks", "gpu_name", "cpu_model", "torch", "ultralytics",
+               "onnxruntime", "tensorrt", "harness")
+SETTINGS_COLUMNS = ("imgsz", "conf", "iou", "nms_iou", "frames", "warmup", "sequence_name", "weights_policy")
+SUMMARY_COLUMNS = [
+    "run_id", "cell_id", "device_profile", "host", "experiment", "model", "format", "precision",
+    "prune_ratio", "finetuned", "status", "reason", "weights_provenance", "runtime", "params", "gflops",
+    "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
+    "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
+    "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "power_reason",
+    "sample_count", "mean_w", "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w",
+    "peak_temp_c", "throttled",
+    *(f"env_{k}" for k in ENV_COLUMNS), *(f"settings_{k}" for k in SETTINGS_COLUMNS if k != "imgsz"),
+]
+
+
+def at(d, *path):
+    """``d[path[0]][path[1]]...`` or None where a level is missing or null (the one place records are read loosely)."""
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
+def flatten(rec: dict | Record) -> dict:
+    """One row of a record (values None where absent), in SUMMARY_COLUMNS order."""
+    d = rec.to_dict() if isinstance(rec, Record) else rec
+    tot = at(d, "latency", "total")
+    row = {
+        "run_id": d.get("run_id"), "cell_id": d.get("cell_id"), "device_profile": d.get("device_profile"),
+        "host": d.get("host"), "experiment": at(d, "cell", "experiment"), "model": at(d, "cell", "model"),
+        "format": at(d, "cell", "format"), "precision": at(d, "cell", "precision"),
+        "prune_ratio": at(d, "cell", "prune_ratio"), "finetuned": at(d, "cell", "finetuned"),
+        "status": d.get("status"), "reason": d.get("reason"), "weights_provenance": at(d, "model", "weights_provenance"),
+        "runtime": d.get("runtime"), "params": at(d, "model", "params"), "gflops": at(d, "model", "gflops"),
+        "artifact_bytes": at(d, "model", "artifact_bytes"), "imgsz": at(d, "settings", "imgsz"), "n_frames": d.get("n_frames"),
+        "latency_mean_ms": at(tot, "mean_ms"), "latency_std_ms": at(tot, "std_ms"), "latency_p50_ms": at(tot, "p50_ms"),
+        "latency_p90_ms": at(tot, "p90_ms"), "latency_p99_ms": at(tot, "p99_ms"),
+        "pre_mean_ms": at(d, "latency", "pre", "mean_ms"), "infer_mean_ms": at(d, "latency", "infer", "mean_ms"),
+        "post_mean_ms": at(d, "latency", "post", "mean_ms"), "fps": d.get("fps"),
+        "tp": at(d, "quality", "tp"), "fp": at(d, "quality", "fp"), "fn": at(d, "quality", "fn"),
+        "precision_det": at(d, "quality", "precision"), "recall": at(d, "quality", "recall"), "f1": at(d, "quality", "f1"),
+        "ap50": at(d, "quality", "ap50"),
+    }
+    for k in ("backend", "scope", "reason"):
+        row[f"power_{k}"] = at(d, "power", k)
+    for k in ("sample_count", "mean_w", "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w",
+              "peak_temp_c", "throttled"):
+        row[k] = at(d, "power", k)
+    row.update({f"env_{k}": at(d, "environment", k) for k in ENV_COLUMNS})
+    row.update({f"settings_{k}": at(d, "settings", k) for k in SETTINGS_COLUMNS if k != "imgsz"})
+    return {k: row.get(k) for k in SUMMARY_COLUMNS}
+
+
+def csv_value(v) -> str:
+    """A flat value as summary.csv writes it (empty for None)."""
+    return "" if v is None else str(v)

@@ -3,7 +3,7 @@
     results/<run-id>/
         manifest.json      suite, profile, options, environment, cells and their state
         records.jsonl      one record per finished cell (ok | skipped | failed)
-        summary.csv        records flattened, regenerated after every cell
+        summary.csv        records flattened (results.record.SUMMARY_COLUMNS), rewritten with the records
         frames/<cell>.csv  raw per-frame latencies (pre, infer, post, total; ms)
         detections/<cell>.txt  the cell's detections in MOT det format
         logs/run.log       what the runner printed
@@ -23,8 +23,7 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.fsutil import atomic_write_text, remove_orphan_temps, storage_error
 from harness.names import is_safe_name
-from harness.results.record import check_manifest, check_record
-from harness.results.schema import SCHEMA_VERSION, SUMMARY_COLUMNS, flatten
+from harness.results.record import SCHEMA_VERSION, SUMMARY_COLUMNS, check_manifest, check_record, csv_value, flatten
 
 __all__ = ["RunStore", "atomic_write_text"]
 
@@ -135,7 +134,7 @@ class RunStore:
         w = csv.DictWriter(buf, fieldnames=SUMMARY_COLUMNS)
         w.writeheader()
         for r in records:
-            w.writerow(flatten(r))
+            w.writerow({k: csv_value(v) for k, v in flatten(r).items()})
         atomic_write_text(self.root / "summary.csv", buf.getvalue())
 
     def write_cell_file(self, sub: str, cell_id: str, suffix: str, text: str) -> Path:

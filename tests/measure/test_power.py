@@ -39,15 +39,15 @@ def test_power_block_from_idle_and_timed_windows(orin):
     trace = run_cell(meter, hw)
     fps = 10 / (trace.marks[TIMED_END] - trace.marks[TIMED_START])
     p = meter.summarise(trace, n_frames=10, fps=fps, cooldown={"waited_s": 0.0})
-    assert p["backend"] == "sysfs_ina3221" and p["scope"] == "module_input"
-    assert p["idle_w"] == pytest.approx(5.0, rel=0.02)
-    assert p["mean_w"] == pytest.approx(10.0, rel=0.05)  # a sample may straddle the step at the edge
-    assert p["energy_per_frame_mj"] == pytest.approx(p["energy_mj"] / 10)
-    assert p["dynamic_energy_per_frame_mj"] == pytest.approx((p["energy_mj"] - 5.0 * 1000 * p["window_s"]) / 10, rel=0.02)
-    assert p["fps_per_w"] == pytest.approx(fps / p["mean_w"], rel=1e-3)
-    assert p["sample_count"] >= 15 and 8 <= p["mean_interval_ms"] <= 30
-    assert p["peak_temps_c"] == {"cpu-thermal": 45.0, "gpu-thermal": 44.0} and p["peak_temp_c"] == 45.0
-    assert p["throttled"] is None and "temp_limit_c" in p["throttle_reason"]
+    assert p.backend == "sysfs_ina3221" and p.scope == "module_input"
+    assert p.idle_w == pytest.approx(5.0, rel=0.02)
+    assert p.mean_w == pytest.approx(10.0, rel=0.05)  # a sample may straddle the step at the edge
+    assert p.energy_per_frame_mj == pytest.approx(p.energy_mj / 10)
+    assert p.dynamic_energy_per_frame_mj == pytest.approx((p.energy_mj - 5.0 * 1000 * p.window_s) / 10, rel=0.02)
+    assert p.fps_per_w == pytest.approx(fps / p.mean_w, rel=1e-3)
+    assert p.sample_count >= 15 and 8 <= p.mean_interval_ms <= 30
+    assert p.peak_temps_c == {"cpu-thermal": 45.0, "gpu-thermal": 44.0} and p.peak_temp_c == 45.0
+    assert p.throttled is None and "temp_limit_c" in p.throttle_reason
 
 
 def test_temperature_limit_marks_throttling(orin):
@@ -55,7 +55,7 @@ def test_temperature_limit_marks_throttling(orin):
     fake_sysfs.set_temp(root, "gpu-thermal", 91.0)
     meter = PowerMeter(profile(temp_limit_c=85))
     p = meter.summarise(run_cell(meter, hw, seconds=0.1), 5, 50.0, {})
-    assert p["throttled"] is True and "gpu-thermal reached 91.0 C >= limit 85 C" in p["throttle_reason"]
+    assert p.throttled is True and "gpu-thermal reached 91.0 C >= limit 85 C" in p.throttle_reason
 
 
 def test_a_pinned_clock_that_drops_marks_throttling(orin):
@@ -68,9 +68,9 @@ def test_a_pinned_clock_that_drops_marks_throttling(orin):
                                                    [(0.0, 1020.0), (0.5, 1020.0), (1.0, 612.0), (1.5, 1020.0), (2.0, 1020.0)]],
                marks={TIMED_START: 0.2, TIMED_END: 1.8})
     p = meter.summarise(tr, 10, 10.0, {})
-    assert p["throttled"] is True and "gpu clock fell from 1020 to 612 MHz" in p["throttle_reason"]
+    assert p.throttled is True and "gpu clock fell from 1020 to 612 MHz" in p.throttle_reason
     tr.samples[2].clocks_mhz["gpu"] = 1000.0  # within 10 %: DVFS noise, not throttling
-    assert meter.summarise(tr, 10, 10.0, {})["throttled"] is False
+    assert meter.summarise(tr, 10, 10.0, {}).throttled is False
 
 
 def test_no_backend_gives_null_power_with_the_reason(tmp_path, monkeypatch):
@@ -81,7 +81,7 @@ def test_no_backend_gives_null_power_with_the_reason(tmp_path, monkeypatch):
     meter.mark(TIMED_START)
     meter.mark(TIMED_END)
     p = meter.summarise(meter.end(), 10, 30.0, {"waited_s": 0})
-    assert p["backend"] == "none" and p["mean_w"] is None and "no INA3221 rails" in p["reason"]
+    assert p.backend == "none" and p.mean_w is None and "no INA3221 rails" in p.reason
 
 
 def test_cooldown_gate_waits_then_gives_up(orin, monkeypatch):

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from harness.errors import ResultsError
-from harness.results.schema import SUMMARY_COLUMNS, flatten, latency_stats
+from harness.results.record import SUMMARY_COLUMNS, LatencyStats, flatten
 from harness.results.store import RunStore, atomic_write_text
 
 
@@ -62,14 +62,15 @@ def test_corrupt_records_and_manifests_are_reported(tmp_path):
 
 
 def test_latency_stats():
-    st = latency_stats([1.0, 2.0, 3.0, 4.0])
-    assert st["mean_ms"] == 2.5 and st["min_ms"] == 1.0 and st["max_ms"] == 4.0 and st["p50_ms"] == 2.5
-    assert latency_stats([]) == {}
+    st = LatencyStats.of([1.0, 2.0, 3.0, 4.0])
+    assert st.mean_ms == 2.5 and st.min_ms == 1.0 and st.max_ms == 4.0 and st.p50_ms == 2.5 and st.p90_ms == 3.7
+    assert LatencyStats.of([]) is None
 
 
 def test_flatten_blanks_missing_values():
     row = flatten({"cell_id": "x", "status": "skipped", "reason": "no TensorRT"})
-    assert row["cell_id"] == "x" and row["reason"] == "no TensorRT" and row["latency_mean_ms"] == ""
+    assert row["cell_id"] == "x" and row["reason"] == "no TensorRT" and row["latency_mean_ms"] is None
+    assert list(row) == SUMMARY_COLUMNS
 
 
 def test_stale_temp_files_are_removed(tmp_path):

@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from harness.results.load import Run
+from harness.results.record import at
 
 DPI = 110
 
@@ -118,7 +119,7 @@ def latency_distributions(runs: list[Run], out: Path) -> Path:
     data, labels = [], []
     for run in runs:
         for rec in run.records:
-            f = (rec.get("files") or {}).get("frames")
+            f = at(rec, "files", "frames")
             if rec.get("status") == "ok" and f and (run.root / f).is_file():
                 data.append([float(r["total_ms"]) for r in _read_csv(run.root / f)])
                 labels.append(f"{run.device}: {rec['cell_id']}")
@@ -137,7 +138,7 @@ def latency_distributions(runs: list[Run], out: Path) -> Path:
 def power_traces(run: Run, out: Path) -> Path | None:
     """Power (W) and hottest temperature (C) over each cell's telemetry, timed window shaded."""
     cells = [(rec, run.root / rec["files"]["telemetry"]) for rec in run.records
-             if (rec.get("files") or {}).get("telemetry") and (run.root / rec["files"]["telemetry"]).is_file()]
+             if at(rec, "files", "telemetry") and (run.root / rec["files"]["telemetry"]).is_file()]
     if not cells:
         return None
     plt = _plt()
@@ -170,7 +171,7 @@ def sample_frames(run: Run, out: Path, max_variants: int = 8) -> Path | None:
     import cv2
 
     seq = Path(run.manifest.get("sequence", ""))
-    ok = [r for r in run.records if r.get("status") == "ok" and (r.get("files") or {}).get("detections")][:max_variants]
+    ok = [r for r in run.records if r.get("status") == "ok" and at(r, "files", "detections")][:max_variants]
     if not ok or not (seq / "img1").is_dir():
         return None
     st = ok[0].get("settings") or {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
+from harness.results.record import at
+
 STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "red"}
 
 
@@ -44,8 +46,7 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
             _num(r.get("fps"), ".1f"), _num(pw.get("mean_w"), ".2f"), _num(pw.get("energy_per_frame_mj"), ".1f"),
             _num(pw.get("fps_per_w"), ".2f"), _num(q.get("f1"), ".3f"), _num(q.get("ap50"), ".3f"), status,
         )
-    no_power = {(r.get("power") or {}).get("reason") for r in records
-                if r.get("status") == "ok" and (r.get("power") or {}).get("backend") == "none"}
+    no_power = {at(r, "power", "reason") for r in records if r.get("status") == "ok" and at(r, "power", "backend") == "none"}
     notes += [f"power: {why}" for why in sorted(x for x in no_power if x)]
     caption = Text("\n".join(notes), style="dim", justify="left")
     if random_init:
