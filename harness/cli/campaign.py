@@ -10,20 +10,22 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console
+from harness.cli._console import console, print_comparison
 
 app = typer.Typer(help="Unattended campaigns across several devices (journal, resume, quarantine).", no_args_is_help=True)
 
 
 def _campaign(spec_path: Path, out: Path):
-    from harness.campaign import Campaign, load_campaign
+    from harness.campaign.fleet import Campaign
+    from harness.config.campaign import load_campaign
 
     spec = load_campaign(spec_path)
     return Campaign(spec, out / spec.name, spec_path.resolve().parent)
 
 
 def _from_dir(root: Path):
-    from harness.campaign import Campaign, load_campaign
+    from harness.campaign.fleet import Campaign
+    from harness.config.campaign import load_campaign
     from harness.errors import ResultsError
 
     if not (root / "campaign.yaml").is_file():
@@ -33,9 +35,10 @@ def _from_dir(root: Path):
 
 def _run(c) -> None:
     from rich.table import Table
+    from rich.text import Text
 
-    from harness.campaign import Journal, run_campaign, run_dirs
-    from harness.cli.run import _print_comparison
+    from harness.campaign.journal import Journal
+    from harness.campaign.scheduler import run_campaign, run_dirs
 
     import threading
     import time
@@ -90,19 +93,22 @@ def _run(c) -> None:
     by = {r["device"]: r for r in Journal(c.journal_path).summary()}
     for dev, outcome in outcomes.items():
         r = by.get(dev, {})
-        style = "green" if outcome == "done" else "red"
-        t.add_row(dev, f"[{style}]{outcome}[/]", str(r.get("runs_done", 0)), str(r.get("cells", 0)),
-                  "" if outcome == "done" else (r.get("reason") or ""))
+        state = getattr(outcome, "state", "crashed")  # a DeviceResult, or the exception its worker died of
+        reason = getattr(outcome, "reason", None) if state != "crashed" else f"{type(outcome).__name__}: {outcome}"
+        t.add_row(dev, Text(state, style="green" if state == "done" else "red"), str(r.get("runs_done", 0)),
+                  str(r.get("cells", 0)), Text(reason or ""))
     con.print(t)
     dirs = run_dirs(c)
     if dirs:
-        _print_comparison(dirs[0], dirs[1:])
+        print_comparison(dirs[0], dirs[1:])
         from harness.results.load import load_runs
         from harness.results.render.html import build_report
 
         res = build_report(load_runs(dirs), c.root / "report")
         con.print(f"report: {res['html']}")
     con.print(f"campaign directory: {c.root}")
+    if any(getattr(o, "state", None) != "done" for o in outcomes.values()):
+        raise typer.Exit(1)  # a quarantined or crashed device is a failed campaign, whatever else finished
 
 
 @app.command("run")
@@ -133,7 +139,7 @@ def status_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/
     """Every device's state, finished runs and cells, from the journal."""
     from rich.table import Table
 
-    from harness.campaign import Journal
+    from harness.campaign.journal import Journal
 
     c = _from_dir(root)
     t = Table(title=f"campaign {c.spec.name}", header_style="bold")

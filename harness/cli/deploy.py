@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console
+from harness.cli._console import console, print_comparison
 
 
 def deploy_command(
@@ -25,17 +25,17 @@ def deploy_command(
 ) -> None:
     """Preflight, lock, ship, run detached on the device, follow progress and pull records as they finish."""
     from harness.measure.runner import new_run_id
-    from harness.cli.run import _apply_overrides, _demo_sequence, _print_comparison
     from harness.errors import ProfileError
     from harness.config.profiles import load_profile
     from harness.remote.deploy import DeployPlan, deploy
-    from harness.config.suite import load_suite
+    from harness.config.suite import load_suite, with_overrides
+    from harness.mot.synth import demo_sequence
 
     prof = load_profile(profile)
-    s = _apply_overrides(load_suite(suite), frames, imgsz, None)
+    s = with_overrides(load_suite(suite), frames, imgsz, None)
     if resume and not run_id:
         raise ProfileError("--resume needs --run-id", "pass the run id printed by the first deploy")
-    seq = sequence if sequence is not None else (Path(".") if device_sequence else _demo_sequence(s.frames))
+    seq = sequence if sequence is not None else (Path(".") if device_sequence else demo_sequence(s.frames, console().print))
     plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s,
                       device_sequence=device_sequence)
     con = console()
@@ -63,5 +63,5 @@ def deploy_command(
             con.print(f"[yellow]{event}[/] {data}")
 
     store = deploy(plan, progress, resume=resume)
-    _print_comparison(store.root, [])
+    print_comparison(store.root, [])
     con.print(f"run directory: {store.root}")

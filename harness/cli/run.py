@@ -8,41 +8,8 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console
+from harness.cli._console import console, print_comparison
 
-from harness.errors import SuiteError
-
-
-def _apply_overrides(suite, frames: int | None, imgsz: int | None, weights: str | None):
-    from pydantic import ValidationError
-
-    from harness.config.suite import Suite
-    from harness.config.yamlio import describe_validation_error
-
-    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz), ("weights", weights)) if v is not None}
-    if not update:
-        return suite
-    try:
-        return Suite.model_validate({**suite.model_dump(), **update})
-    except ValidationError as e:
-        flags = " ".join(f"--{k} {v}" for k, v in update.items())
-        raise SuiteError(
-            f"{flags}: {describe_validation_error(e, Suite)}",
-            "pick values the suite accepts (imgsz a multiple of 32, frames > warmup, weights auto|pretrained|random)",
-        ) from e
-
-
-def _demo_sequence(n_frames: int) -> Path:
-    """The synthetic demo sequence, generated once into the cache and reused."""
-    from harness import paths
-    from harness.mot.synth import synthesize
-
-    n = max(n_frames, 60)
-    root = paths.cache_dir() / "sequences" / f"synth-1280x720-seed0-{n}f"
-    if not (root / "seqinfo.ini").is_file():
-        print(f"generating the demo sequence ({n} frames) in {root} ...")
-        synthesize(root, n_frames=n, size=(1280, 720), seed=0, overwrite=True)
-    return root
 
 
 def _raise_interrupt(signum, frame):  # noqa: ARG001
@@ -67,7 +34,8 @@ def run_command(
     from harness.config.profiles import load_profile
     from harness.results.store import RunStore
     from harness.results.render.table import records_table
-    from harness.config.suite import load_suite
+    from harness.config.suite import load_suite, with_overrides
+    from harness.mot.synth import demo_sequence
 
     con = console()
     if resume is not None:
@@ -75,9 +43,9 @@ def run_command(
         plan = RunPlan.from_manifest(store.read_manifest())
         con.print(f"resuming {store.root}")
     else:
-        s = _apply_overrides(load_suite(suite), frames, imgsz, weights)
+        s = with_overrides(load_suite(suite), frames, imgsz, weights)
         prof = load_profile(profile)
-        seq = sequence if sequence is not None else _demo_sequence(s.frames)
+        seq = sequence if sequence is not None else demo_sequence(s.frames, con.print)
         rid = run_id or new_run_id(prof.name, s.name)
         plan = RunPlan(rid, s, prof, Path(seq))
         store = RunStore(out / rid)
@@ -95,21 +63,9 @@ def run_command(
     finally:
         signal.signal(signal.SIGTERM, old)
     con.print(records_table(records, title=f"{plan.run_id} — {plan.suite.name} on {plan.profile.name}"))
-    _print_comparison(store.root, compare_with or [])
+    print_comparison(store.root, compare_with or [])
     counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "skipped", "failed")}
     con.print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed — run directory: {store.root}")
-
-
-def _print_comparison(run_dir: Path, references: list[Path]) -> None:
-    """The closing comparison: this run against the references (baseline = first reference, else this run)."""
-    from harness.results.compare import compare
-    from harness.results.render.compare_table import compare_table
-    from harness.results.load import load_runs
-
-    runs = load_runs([*references, run_dir])
-    rows = compare(runs)
-    title = f"comparison against {runs[0].device}/{runs[0].run_id}" if references else "comparison (this run is the baseline)"
-    console(wide=True).print(compare_table(rows, title=title))
 
 
 def _printer(con):

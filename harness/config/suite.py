@@ -134,6 +134,25 @@ class Cell:
         return cls(d["experiment"], d["model"], d["format"], d["precision"], d.get("prune_ratio", 0.0), d.get("finetuned", False))
 
 
+def with_overrides(suite: Suite, frames: int | None = None, imgsz: int | None = None, weights: str | None = None) -> Suite:
+    """The suite with command-line values over its own (``--frames``, ``--imgsz``, ``--weights``), validated."""
+    from pydantic import ValidationError
+
+    from harness.config.yamlio import describe_validation_error
+
+    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz), ("weights", weights)) if v is not None}
+    if not update:
+        return suite
+    try:
+        return Suite.model_validate({**suite.model_dump(), **update})
+    except ValidationError as e:
+        flags = " ".join(f"--{k} {v}" for k, v in update.items())
+        raise SuiteError(
+            f"{flags}: {describe_validation_error(e, Suite)}",
+            "pick values the suite accepts (imgsz a multiple of 32, frames > warmup, weights auto|pretrained|random)",
+        ) from e
+
+
 def builtin_suites() -> list[str]:
     return sorted(p.name[:-5] for p in resources.files("harness.suites").iterdir() if p.name.endswith(".yaml"))
 

@@ -218,3 +218,19 @@ def synthesize(
     except OSError as e:
         raise storage_error(e, out) from e
     return out
+
+
+def demo_sequence(n_frames: int, note=None) -> Path:
+    """The synthetic demo sequence (1280x720, seed 0, at least 60 frames), generated once into the cache.
+
+    ``note(text)`` is told when it has to be generated (a CLI prints it; library callers may pass nothing).
+    """
+    from harness import paths
+
+    n = max(n_frames, 60)
+    root = paths.cache_dir() / "sequences" / f"synth-1280x720-seed0-{n}f"
+    if not (root / "seqinfo.ini").is_file():
+        if note:
+            note(f"generating the demo sequence ({n} frames) in {root} ...")
+        synthesize(root, n_frames=n, size=(1280, 720), seed=0, overwrite=True)
+    return root

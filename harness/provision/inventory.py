@@ -9,6 +9,7 @@ known_hosts (``StrictHostKeyChecking=yes``; ``accept-new`` only when the user op
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,6 @@ import yaml
 
 from harness.errors import ProfileError
 from harness.config.profiles import Connection, DeviceProfile, load_profile
-from harness.config.yamlio import read_yaml
 
 
 class _Unsafe(str):
@@ -103,28 +103,80 @@ def render_inventory(prof: DeviceProfile, accept_new_host_key: bool = False) -> 
     return {"all": {"children": {group_of(prof): {"hosts": {prof.name: host}}}}}
 
 
-def _hosts_with_vars(node: dict[str, Any], inherited: dict[str, Any], out: dict[str, dict[str, Any]]) -> None:
-    """Walk a YAML inventory: every host with its group variables (outer first) and its own on top."""
-    here = {**inherited, **(node.get("vars") or {})}
-    for name, hv in (node.get("hosts") or {}).items():
-        out[name] = {**out.get(name, {}), **here, **(hv or {})}
-    for child in (node.get("children") or {}).values():
-        _hosts_with_vars(child or {}, here, out)
+@dataclass(frozen=True)
+class Inventory:
+    """An Ansible inventory as Ansible resolves it: every host's variables (group vars, children, host vars,
+    in Ansible's precedence) and each group's direct hosts and child groups."""
+
+    path: Path
+    hostvars: dict[str, dict[str, Any]]
+    groups: dict[str, dict[str, list[str]]]
+
+    def hosts_of(self, group: str) -> list[str]:
+        """The hosts of ``group`` and of its child groups, recursively, in Ansible's order, each once."""
+        if group not in self.groups and group != "all":
+            raise ProfileError(f"{self.path}: no group {group!r} (groups: {', '.join(sorted(self.groups)) or 'none'})",
+                               "check inventory.group")
+        if group == "all":
+            return list(self.hostvars) or self._walk("all", set())
+        return self._walk(group, set())
+
+    def _walk(self, group: str, seen: set[str]) -> list[str]:
+        if group in seen:
+            return []
+        seen.add(group)
+        node = self.groups.get(group, {})
+        out = list(node.get("hosts", []))
+        for child in node.get("children", []):
+            out += self._walk(child, seen)
+        return list(dict.fromkeys(out))
+
+
+def read_inventory(path: Path) -> Inventory:
+    """Resolve an inventory (YAML, INI or a script) with Ansible's own resolver, ``ansible-inventory --list``.
+
+    Provisioning and campaigns read inventories only through here, so a group's ``vars``, its
+    ``children`` and a host's own variables mean the same in both (and what Ansible says they mean).
+    """
+    import json
+    import os
+    import subprocess
+
+    from harness.provision.playbook import ansible_exe
+
+    path = Path(path)
+    if not path.exists():
+        raise ProfileError(f"inventory {path} not found", "pass the path of an Ansible inventory")
+    env = {**os.environ, "ANSIBLE_INVENTORY_UNPARSED_FAILED": "True", "ANSIBLE_INVENTORY_ANY_UNPARSED_IS_FAILED": "True",
+           "ANSIBLE_NOCOLOR": "1", "ANSIBLE_DEPRECATION_WARNINGS": "False"}
+    try:
+        r = subprocess.run([ansible_exe("ansible-inventory"), "-i", str(path), "--list"], capture_output=True, text=True,
+                           timeout=120, env=env, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ProfileError(f"{path}: ansible-inventory did not answer within 120 s", "check the inventory (a script?)") from None
+    if r.returncode != 0:
+        why = " | ".join(line.strip() for line in r.stderr.strip().splitlines()[-3:])[-400:]
+        raise ProfileError(f"{path}: not a readable Ansible inventory ({why or f'exit {r.returncode}'})",
+                           "check it with `ansible-inventory -i FILE --list`")
+    try:
+        data = json.loads(r.stdout)
+    except ValueError as e:
+        raise ProfileError(f"{path}: ansible-inventory printed no JSON ({e})", "check your Ansible installation") from e
+    meta = data.pop("_meta", {}) if isinstance(data, dict) else {}
+    hostvars = meta.get("hostvars", {}) if isinstance(meta, dict) else {}
+    groups = {g: {"hosts": list(v.get("hosts", [])), "children": list(v.get("children", []))}
+              for g, v in data.items() if isinstance(v, dict)}
+    return Inventory(path, {h: (v if isinstance(v, dict) else {}) for h, v in hostvars.items()}, groups)
 
 
 def inventory_overlay(path: Path, accept_new_host_key: bool = False) -> dict[str, Any]:
-    """Variables derived from each host's ``harness_profile`` in a user's YAML inventory.
+    """Variables derived from each host's ``harness_profile`` in a user's inventory (as Ansible resolves it).
 
     The overlay is given to ansible-playbook *before* the user's inventory, so what the
     inventory sets itself wins; hosts without ``harness_profile`` get nothing.
     """
-    data = read_yaml(path, ProfileError, "inventory", "pass an Ansible YAML inventory") or {}
-    if not isinstance(data, dict):
-        return {}
-    hosts: dict[str, dict[str, Any]] = {}
-    _hosts_with_vars(data.get("all", {"children": data}) or {}, {}, hosts)
     overlay = {}
-    for name, hv in hosts.items():
+    for name, hv in read_inventory(path).hostvars.items():
         if not hv.get("harness_profile"):
             continue
         prof = load_profile(str(hv["harness_profile"]))

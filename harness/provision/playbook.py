@@ -52,15 +52,19 @@ def parse_recap(text: str) -> dict[str, HostRecap]:
     return out
 
 
-def ansible_playbook_exe() -> str:
-    """``ansible-playbook`` next to this Python (the venv's), else on PATH."""
-    beside = Path(sys.executable).parent / "ansible-playbook"
+def ansible_exe(name: str) -> str:
+    """An Ansible program (``ansible-playbook``, ``ansible-inventory``) next to this Python (the venv's), else on PATH."""
+    beside = Path(sys.executable).parent / name
     if beside.is_file() and os.access(beside, os.X_OK):
         return str(beside)
-    found = shutil.which("ansible-playbook")
+    found = shutil.which(name)
     if found:
         return found
-    raise ProvisionError("ansible-playbook not found (neither next to this Python nor on PATH)", INSTALL_FIX)
+    raise ProvisionError(f"{name} not found (neither next to this Python nor on PATH)", INSTALL_FIX)
+
+
+def ansible_playbook_exe() -> str:
+    return ansible_exe("ansible-playbook")
 
 
 def playbook_argv(exe: str, playbook: Path, inventories: list[Path], *, limit: str | None = None, check: bool = False,

@@ -8,7 +8,10 @@ import time
 import pytest
 import yaml
 
-from harness.campaign import Campaign, Journal, load_campaign, ordered_suite, run_campaign
+from harness.campaign.fleet import Campaign, ordered_suite
+from harness.campaign.journal import Journal
+from harness.campaign.scheduler import run_campaign
+from harness.config.campaign import load_campaign
 from harness.results.store import RunStore
 from harness.config.suite import load_suite
 from harness.testing.infra.sshd import make_device
@@ -66,9 +69,10 @@ def test_eight_devices_one_dead_one_flaky(fleet, tmp_path, small_seq):
     outcomes = run_campaign(c, log)
     wall = time.perf_counter() - t0
     summary = {r["device"]: r for r in Journal(c.journal_path).summary()}
-    assert outcomes["dev0"] == "quarantined" and all(outcomes[f"dev{i}"] == "done" for i in range(1, 8)), \
+    assert outcomes["dev0"].state == "quarantined" and all(outcomes[f"dev{i}"].state == "done" for i in range(1, 8)), \
         "\n".join(f"{k}: {v['state']}: {v['reason']}" for k, v in summary.items() if v["state"] != "done")
-    assert "unreachable" in summary["dev0"]["reason"]
+    assert "unreachable" in summary["dev0"]["reason"] and "unreachable" in outcomes["dev0"].reason  # the real error
+    assert outcomes["dev1"].runs_done == 2
     for i in range(1, 8):
         assert summary[f"dev{i}"]["runs_done"] == 2 and summary[f"dev{i}"]["cells"] == 2
         for rep in (1, 2):
@@ -116,7 +120,8 @@ def test_cell_order_policies_keep_cell_ids():
 
 
 def test_inventory_group_defines_the_fleet(tmp_path):
-    from harness.campaign import Inventory, inventory_profiles
+    from harness.campaign.fleet import inventory_profiles
+    from harness.config.campaign import InventoryRef as Inventory
 
     inv = tmp_path / "inventory.yaml"
     inv.write_text(yaml.safe_dump({"all": {"children": {"jetsons": {"hosts": {

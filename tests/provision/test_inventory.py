@@ -69,7 +69,7 @@ def test_inventory_overlay_derives_vars_from_harness_profile(tmp_path):
     assert "UserKnownHostsFile=/etc/harness/known_hosts" in hosts["nano-2"]["ansible_ssh_common_args"]
     assert profile_vars(load_profile("orin-nano")).items() <= hosts["nano-2"].items()
     (tmp_path / "bad.yaml").write_text("all: [\n")
-    with pytest.raises(ProfileError, match=r"bad.yaml:2: not valid YAML"):
+    with pytest.raises(ProfileError, match=r"bad.yaml: not a readable Ansible inventory"):
         inventory_overlay(tmp_path / "bad.yaml")
 
 
@@ -101,3 +101,38 @@ def test_profile_values_reach_ansible_as_data_never_templated(tmp_path):
     assert p.returncode == 0, p.stdout + p.stderr
     assert not marker.exists(), "Ansible templated a profile value: it ran a command on the host"
     assert "lookup('pipe'" in p.stdout and "host=127.0.0.1" in p.stdout  # shown as the text it is
+
+
+INVENTORY = {"all": {"children": {
+    "jetsons": {
+        "vars": {"harness_profile": "orin-nano", "ansible_user": "jetson"},
+        "hosts": {"nx-1": {"ansible_host": "192.0.2.20", "harness_profile": "orin-nx"}},
+        "children": {"nanos": {"hosts": {"nano-1": {"ansible_host": "192.0.2.11"},
+                                         "nano-2": {"ansible_host": "192.0.2.12", "ansible_user": "root"}}}}},
+    "desktops": {"hosts": {"gpu-1": {"ansible_host": "192.0.2.30", "harness_profile": "desktop-gpu"}}}}}}
+
+
+def test_provision_and_campaigns_read_an_inventory_the_way_ansible_does(tmp_path):
+    """Group vars, child groups and host vars, resolved by ansible-inventory for both readers (they used to disagree)."""
+    from harness.campaign.fleet import inventory_profiles
+    from harness.config.campaign import InventoryRef
+    from harness.provision.inventory import read_inventory
+
+    inv = tmp_path / "inventory.yaml"
+    inv.write_text(yaml.safe_dump(INVENTORY))
+    resolved = read_inventory(inv)
+    assert resolved.hosts_of("jetsons") == ["nx-1", "nano-1", "nano-2"] and resolved.hosts_of("nanos") == ["nano-1", "nano-2"]
+    assert sorted(resolved.hosts_of("all")) == ["gpu-1", "nano-1", "nano-2", "nx-1"]
+    assert resolved.hostvars["nano-1"]["harness_profile"] == "orin-nano"  # from the parent group's vars
+    assert resolved.hostvars["nano-2"]["ansible_user"] == "root"  # a host's own variable wins
+    with pytest.raises(ProfileError, match="no group 'jetson'"):
+        resolved.hosts_of("jetson")
+    # the campaign's fleet
+    profs = {p.name: p for p in inventory_profiles(InventoryRef(path=str(inv), group="jetsons"), tmp_path)}
+    assert {n: (p.connection.host, p.connection.user, p.expect.board_contains) for n, p in profs.items()} == {
+        "nx-1": ("192.0.2.20", "jetson", "Orin NX"), "nano-1": ("192.0.2.11", "jetson", "Orin Nano"),
+        "nano-2": ("192.0.2.12", "root", "Orin Nano")}
+    # provisioning derives the same profiles' variables
+    overlay = inventory_overlay(inv)["all"]["hosts"]
+    assert overlay["nano-1"]["harness_profile"] == "orin-nano" and overlay["nx-1"]["harness_profile"] == "orin-nx"
+    assert set(overlay) == {"nx-1", "nano-1", "nano-2", "gpu-1"}
