@@ -60,9 +60,7 @@ def main() -> None:
                                                                   "key_file": str(dev.client_key),
                                                                   "known_hosts": str(dev.known_hosts)},
                 "host_runtime": {"workdir": str(work / "device")}})
-            d = Deployment(DeployPlan(prof, suite, work / "seq", "r", work / "host"))
-            d.workdir = str(work / "device")
-            d.connect()
+            d = Deployment.attach(DeployPlan(prof, suite, work / "seq", "r", work / "host"), str(work / "device"))
             t0 = time.perf_counter()
             d.pull()
             new_s = time.perf_counter() - t0

@@ -87,3 +87,7 @@ class DeviceDataError(HarnessError):
 
 class LinkError(RemoteError):
     """The SSH link to a device dropped or timed out mid-operation; reconnecting may help (a deploy does)."""
+
+
+class StateError(HarnessError):
+    """A lifecycle method was called in a state that does not allow it (names the method and the state)."""

@@ -34,6 +34,17 @@ _HOST = socket.gethostname().replace("-", "_")
 TEMP_MARK = ".tmp-"
 
 
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
 def temp_name(target: Path) -> Path:
     """A sibling temp path of ``target`` that names its owner (host and pid) and keeps its suffix (tools that
     write by extension, such as ``torch.save`` or an exporter, see the same kind of name)."""

@@ -44,7 +44,7 @@ def deploy_command(
 
     def progress(event: str, data: dict) -> None:
         if event == "preflight":
-            con.print("preflight: " + ", ".join(f"{c.name} {'ok' if c.ok else 'FAIL'}" for c in data["checks"]))
+            con.print("preflight: " + ", ".join(f"{c.name} {c.mark}" for c in data["checks"]))
         elif event == "shipped":
             con.print(f"shipped: sequence {'already on the device' if data['sequence_skipped'] else str(data['sequence_bytes_sent']) + ' bytes'}"
                       + (f"; image {'already there' if data['image']['skipped'] else 'sent'}" if "image" in data else ""))

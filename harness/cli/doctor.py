@@ -31,13 +31,14 @@ def doctor_command(
     failed = [c for c in checks if not c.ok]
     if as_json:
         print(json.dumps({"device": conn.where, "facts": facts, "ok": not failed,
-                          "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in checks]}))
+                          "checks": [{"name": c.name, "ok": c.ok, "info": c.info, "detail": c.detail} for c in checks]}))
     else:
         t = Table(title=f"{prof.name} ({conn.where})", header_style="bold")
         for col in ("check", "", "detail"):
             t.add_column(col)
         for c in checks:
-            t.add_row(c.name, "[green]ok[/]" if c.ok else "[red]FAIL[/]", Text(c.detail))  # the device's words, no markup
+            style = "dim" if c.info else ("green" if c.ok else "red")
+            t.add_row(c.name, Text(c.mark, style=style), Text(c.detail))  # the device's words, no markup
         console().print(t)
     if failed:
         raise typer.Exit(1)

@@ -55,28 +55,24 @@ def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory o
 
     d = _attach(run_dir)
     try:
-        if d.plan.profile.runtime != "host":
-            r = d.conn.run([d.plan.profile.runtime, "logs", "--tail", str(lines), d.container_name])
-        else:
-            r = d.conn.run(["tail", "-n", str(lines), d.log])
+        text = d.runtime.logs(d.conn, d.pid, d.log, lines)
     finally:
         d.conn.close()
     # the device's text, line by line, with its control characters (terminal escapes) neutralised
-    for line in (r.stdout + r.stderr).splitlines():
+    for line in text.splitlines():
         print(printable(line))
 
 
 def stop_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
     """Stop the runner on the device (finished cells stay; `harness deploy --resume` continues) and free the board."""
     from harness.fsutil import DirLock
-    from harness.remote import lock
 
     with DirLock(run_dir, "harness stop"):
         d = _attach(run_dir)
         try:
             d.stop_runner()
             d.pull()
-            lock.release(d.conn, d.workdir)
+            d.release()
         finally:
             d.conn.close()
     console().print(f"stopped {d.plan.run_id} on its device; finished records are in {d.store.root}")

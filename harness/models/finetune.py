@@ -15,7 +15,8 @@ import shutil
 from pathlib import Path
 
 from harness.fsutil import ContentCache, scratch_dir
-from harness.models.weights import Weights, file_sha256
+from harness.fsutil import file_sha256
+from harness.models.weights import Weights
 from harness.errors import BenchmarkError
 
 

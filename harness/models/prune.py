@@ -22,7 +22,8 @@ import torch
 from torch import nn
 
 from harness.fsutil import ContentCache
-from harness.models.weights import Weights, file_sha256
+from harness.fsutil import file_sha256
+from harness.models.weights import Weights
 from harness.errors import BenchmarkError
 
 PRUNE_IMGSZ = 320  # tracing size; the pruned structure does not depend on it

@@ -10,7 +10,6 @@ accuracy-meaningless). ``weights: pretrained`` makes the fallback an error.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Literal
 
 from harness import paths
+from harness.fsutil import file_sha256
 from harness.errors import BenchmarkError
 
 WeightsPolicy = Literal["auto", "pretrained", "random"]
@@ -31,14 +31,6 @@ class Weights:
     provenance: Literal["pretrained", "random-init", "fine-tuned"]
     source: str  # "file", "models-dir", "download", "architecture"
     sha256: str
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _online() -> bool:

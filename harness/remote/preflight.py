@@ -8,12 +8,13 @@ A mismatch with the profile -- wrong board, an unknown or different L4T major
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
-from harness.image.versions import LABEL, labelled_versions
+from harness.image.versions import LABEL
 from harness.errors import printable
 from harness.platform import parse_l4t, parse_nvpmodel_query
 from harness.config.profiles import DeviceProfile
+from harness.remote.checks import Check
+from harness.remote.runtimes import runtime_for
 
 MIN_FREE_DISK_GB = 2.0
 
@@ -48,28 +49,6 @@ def facts_command(probe_root: str, engine: str = "", image: str = "") -> list[st
             f'HARNESS_IMAGE_FORMAT={{{{index .Config.Labels "{LABEL}"}}}}', "sh", "-c", FACTS_SCRIPT]
 
 
-def _major_minor(version: str | None) -> str | None:
-    parts = (version or "").split(".")
-    return ".".join(parts[:2]) if len(parts) >= 2 else None
-
-
-def image_checks(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
-    """The profile's image on the device (informational: deploy ships it) and jetson-stats against the jtop service."""
-    raw = facts.get("image_versions", "")
-    versions = labelled_versions({LABEL: raw}) if raw and raw != "<no value>" else None
-    image = profile.container.image
-    if versions is None:
-        return [Check("image", True, f"{image} not on the device, or not built by harness image build (deploy ships it)")]
-    checks = [Check("image", True, f"{image}: {versions.get('flavor')}, torch {versions.get('torch')}, "
-                                   f"TensorRT {versions.get('tensorrt') or '-'}, harness {versions.get('harness')}")]
-    host, inside = facts.get("jtop_version"), versions.get("jetson_stats")
-    if profile.container.mount_jtop_socket and host and inside:
-        same = _major_minor(host) == _major_minor(inside)
-        checks.append(Check("jetson-stats", same, f"jtop service {host}, image {inside}" + (
-            "" if same else f": rebuild with --build-arg JETSON_STATS_VERSION={host} (jtop's socket protocol must match)")))
-    return checks
-
-
 MAX_FACT_CHARS = 4000
 
 
@@ -88,13 +67,6 @@ def l4t_major(release_line: str) -> int | None:
     """``# R36 (release), REVISION: 4.0, ...`` -> 36 (the platform module's parser)."""
     rel = parse_l4t(release_line)
     return rel.major if rel else None
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str
 
 
 def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
@@ -118,18 +90,8 @@ def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
     mem = int(facts.get("mem_total_kb") or 0) / 1024**2
     swap = int(facts.get("swap_total_kb") or 0) / 1024**2
     checks.append(Check("memory", mem > 0, f"{mem:.1f} GB RAM, {swap:.1f} GB swap"))
-    if profile.runtime == "host":
-        checks.append(Check("python3", bool(facts.get("python3")), f"python3 {facts.get('python3') or 'missing'}"))
-    else:
-        engine = facts.get(profile.runtime)
-        checks.append(Check(profile.runtime, bool(engine), engine or f"{profile.runtime} not on PATH"))
-        if profile.container.nvidia_runtime and profile.runtime == "docker":
-            runtimes = facts.get("docker_runtimes", "")
-            checks.append(Check("nvidia runtime", "nvidia" in runtimes,
-                                "nvidia runtime registered" if "nvidia" in runtimes else "no nvidia runtime (install nvidia-container-toolkit)"))
-        elif profile.container.nvidia_runtime:  # podman reaches the GPU through CDI
-            cdi = facts.get("nvidia_cdi", "")
-            checks.append(Check("nvidia CDI", bool(cdi), cdi or "no NVIDIA CDI spec (sudo nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml)"))
+    runtime = runtime_for(profile)
+    checks += runtime.checks(facts)
     if profile.container.mount_jtop_socket:
         checks.append(Check("jtop", facts.get("jtop_socket") == "yes",
                             "jtop service socket present" if facts.get("jtop_socket") == "yes" else "no /run/jtop.sock (sudo systemctl restart jtop.service)"))
@@ -137,14 +99,13 @@ def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
         mode = facts.get("nvpmodel") or ""
         checks.append(Check("nvpmodel", mode == profile.power_mode.nvpmodel,
                             f"{mode or 'nvpmodel unavailable'} (profile wants {profile.power_mode.nvpmodel})"))
-    checks.append(Check("trtexec", True, facts.get("trtexec") or "not found (engine timing by trtexec skipped)"))
-    if profile.runtime in ("docker", "podman") and facts.get(profile.runtime):
-        checks += image_checks(profile, facts)
+    checks.append(Check("trtexec", True, facts.get("trtexec") or "not found (engine timing by trtexec skipped)",
+                        info=not facts.get("trtexec")))
     return checks
 
 
 def run_preflight(conn, profile: DeviceProfile) -> tuple[dict[str, str], list[Check]]:
-    engine = profile.runtime if profile.runtime in ("docker", "podman") else ""
+    engine = runtime_for(profile).engine
     r = conn.run(facts_command(profile.probe_root, engine, profile.container.image), timeout_s=profile.timeouts.command_s)
     if not r.ok:
         from harness.errors import RemoteError

@@ -244,7 +244,7 @@ def test_privileged_containers_are_refused_where_the_profile_is_defined(tmp_path
 
 
 def test_container_argv_mounts_jtop_only_when_asked_and_present():
-    from harness.remote.deploy import container_argv
+    from harness.remote.runtimes.container import container_argv
 
     prof = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "runtime": "docker",
                                          "container": {"image": "img", "mount_jtop_socket": True, "gpus_all": False}})
@@ -359,3 +359,23 @@ def test_a_runner_that_cannot_start_fails_the_run_after_bounded_restarts(device,
     assert time.monotonic() - t0 < 60
     assert "/nonexistent/python3" in e.value.message  # the log's last words say why
     assert events.count("started") == 3 and not (tmp_path / "wd" / "lock.json").exists()  # the board is free again
+
+
+def test_deployment_states_refuse_calls_out_of_order(tmp_path):
+    from harness.errors import StateError
+    from harness.remote.deploy import Deployment, State
+
+    prof = DeviceProfile.model_validate({"name": "p", "kind": "jetson", "connection": {"host": "127.0.0.1"}})
+    d = Deployment(DeployPlan(prof, Suite.model_validate(SUITE), tmp_path, "s1", tmp_path / "res"))
+    assert d.state is State.NEW and d.runtime.name == "host"
+    for method, call in (("ship", d.ship), ("pull", d.pull), ("lock", d.lock), ("alive", d.alive), ("finish", d.finish)):
+        with pytest.raises(StateError, match=rf"Deployment\.{method}\(\) in state new \(allowed in: "):
+            call()
+    d.state = State.CONNECTED  # as connect() leaves it
+    with pytest.raises(StateError, match=r"Deployment\.start\(\) in state connected \(allowed in: shipped, running\)"):
+        d.start()
+    with pytest.raises(StateError, match="connected -> complete is not a transition"):
+        d._enter(State.COMPLETE)
+    container = DeviceProfile.model_validate({"name": "c", "kind": "jetson", "runtime": "podman",
+                                              "connection": {"host": "127.0.0.1"}})
+    assert Deployment(DeployPlan(container, Suite.model_validate(SUITE), tmp_path, "s2", tmp_path)).runtime.engine == "podman"

@@ -68,9 +68,7 @@ def make_deployment(device, tmp_path, limits=None, sequence=None) -> tuple[Deplo
                        "known_hosts": str(device.known_hosts), "connect_timeout_s": 5},
         "host_runtime": {"workdir": str(workdir)}, "limits": limits or {"read_timeout_s": 5},
     })
-    d = Deployment(DeployPlan(prof, SUITE, sequence or tmp_path / "seq", RUN, tmp_path / "results"))
-    d.workdir = str(workdir)
-    d.connect()
+    d = Deployment.attach(DeployPlan(prof, SUITE, sequence or tmp_path / "seq", RUN, tmp_path / "results"), str(workdir))
     remote = workdir / "runs" / RUN
     for sub in ("frames", "detections"):
         (remote / sub).mkdir(parents=True, exist_ok=True)

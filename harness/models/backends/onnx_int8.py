@@ -16,7 +16,7 @@ import numpy as np
 
 from harness.fsutil import ContentCache
 from harness.models.calibration import CalibrationSet
-from harness.models.weights import file_sha256
+from harness.fsutil import file_sha256
 from harness.errors import BenchmarkError
 
 

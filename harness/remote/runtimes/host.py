@@ -1,4 +1,6 @@
-"""The device-side virtualenv for ``runtime: host``: created by the harness, holding this harness version.
+"""``runtime: host``: the runner in the device's own Python, detached with ``setsid nohup``.
+
+The device-side virtualenv is created by the harness and holds this harness version:
 
 ``<workdir>/venv`` is made with ``--system-site-packages`` so the device's own
 torch / onnxruntime / TensorRT (JetPack's wheels) are used, and this harness is
@@ -8,12 +10,15 @@ are not replaced). A ``harness-version`` stamp skips the install next time.
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 from pathlib import Path
 
 import harness
+from harness.config.profiles import DeviceProfile
 from harness.errors import BenchmarkError
 from harness.image.wheel import build_wheel
+from harness.remote.checks import Check
 
 
 def ensure_venv(conn, workdir: str, python: str) -> str:
@@ -39,3 +44,46 @@ def ensure_venv(conn, workdir: str, python: str) -> str:
                           "check pip on the device")
     conn.run(["sh", "-c", 'printf %s "$1" > "$2"', "sh", harness.__version__, f"{venv}/harness-version"])
     return vpy
+
+
+class HostRuntime:
+    """The runner as a plain process on the device; its handle is the pid, its log a file beside the run."""
+
+    engine = ""
+
+    def __init__(self, profile: DeviceProfile) -> None:
+        self.name = "host"
+        self.cfg = profile.host_runtime
+        self.python = self.cfg.python
+
+    def checks(self, facts: dict[str, str]) -> list[Check]:
+        return [Check("python3", bool(facts.get("python3")), f"python3 {facts.get('python3') or 'missing'}")]
+
+    def prepare(self, conn, workdir: str, progress) -> dict:  # noqa: ARG002 - nothing to report while a venv builds
+        if self.cfg.venv:
+            self.python = ensure_venv(conn, workdir, self.cfg.python)
+        return {"python": self.python}
+
+    def start(self, conn, workdir: str, run_id: str, argv_tail: list[str]) -> tuple[int, str]:
+        log = f"{workdir}/runs/{run_id}.log"
+        argv = [self.python, *argv_tail]
+        cmd = (f"cd {shlex.quote(workdir)} && setsid nohup {shlex.join(argv)} >> {shlex.quote(log)} 2>&1 < /dev/null "
+               f"& echo $!")
+        r = conn.run(["sh", "-c", cmd])
+        if not r.ok or not r.stdout.strip().isdigit():
+            raise BenchmarkError(f"{conn.where}: could not start the runner ({r.stderr.strip()[-200:]})", f"see {log} on the device")
+        return int(r.stdout.strip()), log
+
+    def alive(self, conn, handle) -> bool:
+        """The process exists and is not a zombie (an exited child nobody reaped yet)."""
+        if not isinstance(handle, int):
+            return False
+        return conn.run(["sh", "-c", f"kill -0 {handle} 2>/dev/null && ! grep -qs '^State:[[:space:]]*Z' /proc/{handle}/status"]).ok
+
+    def stop(self, conn, handle) -> None:
+        if isinstance(handle, int):
+            conn.run(["kill", "-TERM", str(handle)])
+
+    def logs(self, conn, handle, log: str, lines: int) -> str:  # noqa: ARG002 - the log file names the run
+        r = conn.run(["tail", "-n", str(lines), log], max_output_bytes=1 << 20)
+        return r.stdout + r.stderr

@@ -1,0 +1,64 @@
+"""Following a deployed runner: poll and pull until the device says complete.
+
+A runner that vanished is started again with ``--resume`` (after a reboot, when the boot id changed),
+at most ``limits.max_runner_restarts`` times without a newly finished cell; then the run fails with
+the end of the runner's log. A dropped link is reconnected (the deployment's backoff); a board whose
+reconnects succeed but which sends nothing back for its reconnect budget is given up on.
+"""
+
+from __future__ import annotations
+
+import time
+
+from harness.errors import BenchmarkError, LinkError
+from harness.remote import lock
+from harness.results.record import at
+
+
+def follow(d) -> None:
+    """Poll until the device's manifest says complete; restart a vanished runner a bounded number of times."""
+    plan = d.plan
+    max_restarts = plan.profile.limits.max_runner_restarts
+    restarts, done_at_restart = 0, -1
+    last_beat = last_ok = time.monotonic()
+    while True:
+        try:
+            manifest = d.pull()
+            last_ok = time.monotonic()
+            state = manifest.get("state")
+            cells = manifest.get("cells", [])
+            recs = d.store.read_records()
+            last = recs[-1] if recs else {}
+            done = sum(c["state"] in ("ok", "skipped", "failed") for c in cells)
+            d.progress("poll", {"done": done, "total": len(cells),
+                                "current": next((c["cell_id"] for c in cells if c["state"] == "running"), None), "state": state,
+                                "last_w": at(last, "power", "mean_w"), "last_temp_c": at(last, "power", "peak_temp_c")})
+            if state == "complete":
+                return
+            if not d.alive():
+                if done > done_at_restart:
+                    restarts = 0  # it made progress since the last restart
+                if restarts >= max_restarts:
+                    raise BenchmarkError(
+                        f"{d.conn.where}: the runner stopped {restarts + 1} times without finishing a cell; "
+                        f"its log ends: {d.log_tail() or '(empty)'}",
+                        "fix what the log says (interpreter path, missing packages, disk), then "
+                        f"`harness deploy --resume --run-id {plan.run_id}` (limits.max_runner_restarts in the profile)")
+                if d.current_boot_id() != d.boot_id:
+                    d.boot_id = d.current_boot_id()
+                    d.progress("rebooted", {})
+                restarts += 1
+                done_at_restart = done
+                d.start(resume=True)  # the runner resumes after the last finished cell
+            if time.monotonic() - last_beat > 30:
+                lock.heartbeat(d.conn, d.workdir, d.held)
+                last_beat = time.monotonic()
+            time.sleep(plan.poll_s)
+        except LinkError as e:
+            plan.events.append(f"link lost: {e.message}")
+            if time.monotonic() - last_ok > plan.reconnect_budget_s:  # reconnects succeed but nothing comes back
+                raise LinkError(f"{e.message}; nothing came back for {time.monotonic() - last_ok:.0f} s",
+                                f"check the device; `harness deploy --resume --run-id {plan.run_id}` later") from e
+            took = d.reconnect()
+            plan.events.append(f"reconnected after {took:.1f} s")
+            d.progress("reconnected", {"after_s": took})
