@@ -136,8 +136,10 @@ class Cooldown(_Strict):
 
 
 class Timeouts(_Strict):
-    command_s: float = Field(120.0, gt=0)
-    cell_s: float = Field(3600.0, gt=0)
+    command_s: float = Field(120.0, gt=0, description="one remote command")
+    cell_s: float = Field(3600.0, gt=0, description="one cell (build + measure); past it the cell is stopped and failed")
+    cell_grace_s: float = Field(30.0, gt=0, description="past cell_s, how long a cell that ignores the stop gets "
+                                                         "before the runner restarts itself with --resume")
 
 
 class Limits(_Strict):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import os
+import sys
 import time
 import traceback
 from dataclasses import dataclass
@@ -22,6 +24,7 @@ from harness.mot.files import GroundTruth, read_gt
 from harness.mot.sequence import Sequence, decode_frames, load_sequence
 from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError
 from harness.fsutil import STORAGE_ERRNOS, storage_error
+from harness.measure.watchdog import CellWatchdog
 from harness.config.profiles import DeviceProfile
 from harness.results.record import SCHEMA_VERSION, Latency, LatencyStats, Power, Record, at
 from harness.results.store import RunStore
@@ -113,6 +116,7 @@ class Runner:
 
         self.power = PowerMeter(plan.profile)
         self._calibration = None
+        self._manifest: dict = {}
 
     def calibration(self):
         """The INT8 calibration set (built on first use; frames never overlap the evaluated ones)."""
@@ -135,7 +139,7 @@ class Runner:
 
     def run(self) -> list[dict]:
         """Run every cell not yet recorded; returns all records of the run."""
-        manifest = self.store.read_manifest()
+        manifest = self._manifest = self.store.read_manifest()
         self.store.remove_stale_temp_files()
         done = {r["cell_id"]: r["status"] for r in self.store.read_records()}
         # The cells come from the suite (validated), never from the manifest's list: a manifest that names
@@ -145,7 +149,8 @@ class Runner:
         if sorted(listed) != sorted(c.cell_id for c in cells):
             raise ResultsError(f"{self.store.manifest_path}: its cells do not match its suite's",
                                "the manifest was changed; start a new run")
-        todo = [c for c in cells if done.get(c.cell_id) not in ("ok", "skipped")]
+        timed_out = {r["cell_id"] for r in self.store.read_records() if r.get("timed_out")}
+        todo = [c for c in cells if done.get(c.cell_id) not in ("ok", "skipped") and c.cell_id not in timed_out]
         manifest["state"] = "running"
         manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
         self.store.write_manifest(manifest)
@@ -190,12 +195,15 @@ class Runner:
         t0 = time.perf_counter()
         suite = self.plan.suite
         variant = None
+        limits = self.plan.profile.timeouts
+        watchdog = CellWatchdog(limits.cell_s, lambda: self._hard_timeout(rec, watchdog, t0), limits.cell_grace_s)
         try:
-            variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
-                                   suite.finetune)
-            rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
-            frames = self.frames.get()
-            self._measure(rec, variant, frames)
+            with watchdog.watch():
+                variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
+                                       suite.finetune)
+                rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
+                frames = self.frames.get()
+                self._measure(rec, variant, frames)
             rec.status = "ok"
         except CellSkipped as e:
             rec.status, rec.reason = "skipped", e.message
@@ -212,10 +220,28 @@ class Runner:
         finally:
             del variant
             gc.collect()
+        if watchdog.fired:  # whatever the timeout interrupted (and however it was reported), the cell timed out
+            rec.status, rec.reason = "failed", watchdog.reason()
+            rec.timed_out = True
         rec.finished_at = _now()
         rec.duration_s = round(time.perf_counter() - t0, 3)
         self.store.log(f"{rec.finished_at} {cell.cell_id} {rec.status} {rec.reason or ''}".rstrip())
         return rec.to_dict()
+
+    def _hard_timeout(self, rec: Record, watchdog: CellWatchdog, t0: float) -> None:
+        """The cell is stuck where no signal reaches it: record it failed, then carry on in a fresh process."""
+        rec.status, rec.reason, rec.timed_out = "failed", watchdog.reason() + " (hard: the process was restarted)", True
+        rec.finished_at, rec.duration_s = _now(), round(time.perf_counter() - t0, 3)
+        self.store.put_record(rec.to_dict())
+        self._set_state(self._manifest, rec.cell_id, "failed")
+        self.store.log(f"{rec.finished_at} {rec.cell_id} failed {rec.reason}")
+        self.restart()
+
+    def restart(self) -> None:
+        """Replace this process with ``harness run --resume <run dir>`` (same pid; the run lock is re-taken)."""
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "harness", "run", "--resume", str(self.store.root)])
 
     def _measure(self, rec: Record, variant, frames) -> None:
         from harness.measure.pipeline import Pipeline

@@ -154,6 +154,7 @@ class Record(_Block):
     power: Power | None = None
     build: dict[str, Any] | None = None
     files: dict[FileKey, RelFile] | None = None
+    timed_out: bool = False  # stopped at timeouts.cell_s (not retried by --resume)
 
     @classmethod
     def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:

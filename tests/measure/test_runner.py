@@ -300,3 +300,49 @@ experiments:
     assert ft["finetune"]["f1_before"] == ok["all.yolov8n.pytorch-fp32-p30"]["quality"]["f1"]
     assert ft["finetune"]["f1_after"] == ok["all.yolov8n.pytorch-fp32-p30-ft"]["quality"]["f1"]
     assert ft["params"] == ok["all.yolov8n.pytorch-fp32-p30"]["model"]["params"]  # still pruned
+
+
+HANG_HOOK = '''
+import os, signal, time
+if os.environ.get("HANG_MODEL"):
+    import harness.models.variants as V
+    real = V.load_variant
+
+    def load_variant(cell, *a, **k):
+        if cell.model == os.environ["HANG_MODEL"]:
+            if os.environ.get("HANG_HARD") == "1":  # stuck where no signal gets through
+                signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(3600)
+        return real(cell, *a, **k)
+
+    V.load_variant = load_variant
+'''
+
+
+def hang_env(tmp_path, model, hard):
+    """A sitecustomize that makes one model's cells hang (the tests' stand-in for a stuck build or driver)."""
+    hook = tmp_path / "hook"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(HANG_HOOK)
+    return {"PYTHONPATH": str(hook), "HANG_MODEL": model, "HANG_HARD": "1" if hard else "0"}
+
+
+@pytest.mark.parametrize("hard", [False, True], ids=["soft", "hard"])
+def test_a_cell_past_timeouts_cell_s_is_stopped_and_the_suite_goes_on(tmp_path, small_seq, hard):
+    prof = tmp_path / "p.yaml"
+    prof.write_text("name: p\nkind: local\ncompute: cpu\ntimeouts: {cell_s: 4, cell_grace_s: 3}\n")
+    t0 = time.monotonic()
+    p = harness("run", "--suite", suite_file(tmp_path, models="yolov8n, yolo26n"), "--profile", prof, "--sequence",
+                small_seq, "--out", tmp_path / "out", "--run-id", "t", env=hang_env(tmp_path, "yolo26n", hard), timeout=300)
+    took = time.monotonic() - t0
+    assert p.returncode == 0, p.stdout + p.stderr
+    recs = {r["cell_id"]: r for r in RunStore(tmp_path / "out" / "t").read_records()}
+    hung = recs["baseline.yolo26n.pytorch-fp32"]
+    assert hung["status"] == "failed" and hung["timed_out"] is True and "ran past timeouts.cell_s (4 s)" in hung["reason"]
+    assert ("hard: the process was restarted" in hung["reason"]) is hard
+    assert recs["baseline.yolov8n.pytorch-fp32"]["status"] == "ok" and recs["quantization.yolov8n.onnx-fp32"]["status"] == "ok"
+    assert len(recs) == 4 and RunStore(tmp_path / "out" / "t").read_manifest()["state"] == "complete"
+    print(f"{'hard' if hard else 'soft'} timeout: the run took {took:.0f} s")
+    # --resume does not try the timed-out cell again (it would hang again)
+    again = harness("run", "--resume", tmp_path / "out" / "t", env=hang_env(tmp_path, "yolo26n", hard), timeout=120)
+    assert again.returncode == 0 and "0 of 4 cells to run" in again.stdout, again.stdout

@@ -379,3 +379,29 @@ def test_deployment_states_refuse_calls_out_of_order(tmp_path):
     container = DeviceProfile.model_validate({"name": "c", "kind": "jetson", "runtime": "podman",
                                               "connection": {"host": "127.0.0.1"}})
     assert Deployment(DeployPlan(container, Suite.model_validate(SUITE), tmp_path, "s2", tmp_path)).runtime.engine == "podman"
+
+
+def test_a_hung_cell_on_the_device_is_stopped_and_the_deploy_finishes(tmp_path, small_seq, harness_cache):
+    """timeouts.cell_s on a device: the stuck cell (hard: no signal gets through) fails, the runner restarts itself
+    under the same pid, and the host keeps following it to the end."""
+    from tests.measure.test_runner import hang_env
+
+    dev = make_device(tmp_path / "dev")
+    dev.start(env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache), **hang_env(tmp_path, "yolo11n", True)})
+    try:
+        board = tmp_path / "board"
+        (board / "etc").mkdir(parents=True)
+        (board / "etc" / "nv_tegra_release").write_text("# R36 (release), REVISION: 4.0\n")
+        dev.board = board
+        prof = profile(dev, tmp_path, tmp_path / "wd").model_dump()
+        prof["timeouts"] = {"cell_s": 4, "cell_grace_s": 3}
+        events = []
+        plan = DeployPlan(DeviceProfile.model_validate(prof), Suite.model_validate(SUITE), small_seq, "hung",
+                          tmp_path / "results", poll_s=0.3)
+        recs = {r["cell_id"]: r for r in deploy(plan, lambda e, d: events.append(e)).read_records()}
+        assert recs["baseline.yolo11n.pytorch-fp32"]["timed_out"] is True
+        assert "ran past timeouts.cell_s (4 s)" in recs["baseline.yolo11n.pytorch-fp32"]["reason"]
+        assert recs["baseline.yolov8n.pytorch-fp32"]["status"] == recs["baseline.yolo26n.pytorch-fp32"]["status"] == "ok"
+        assert events.count("started") == 1  # the runner restarted itself; the host never had to
+    finally:
+        dev.kill_all()
