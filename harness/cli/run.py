@@ -69,7 +69,7 @@ def run_command(
 
 
 def _printer(con):
-    from harness.results.record import at
+    from harness.results.rows import at
 
     def progress(event: str, data: dict) -> None:
         if event == "start":

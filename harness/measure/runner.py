@@ -26,7 +26,8 @@ from harness.errors import DataError, HarnessError, ResultsError, StorageError, 
 from harness.fsutil import STORAGE_ERRNOS, storage_error
 from harness.measure.watchdog import CellWatchdog
 from harness.config.profiles import DeviceProfile
-from harness.results.record import SCHEMA_VERSION, Latency, LatencyStats, Power, Record, at
+from harness.results.record import SCHEMA_VERSION, Latency, LatencyStats, Power, Record
+from harness.results.rows import at
 from harness.results.store import RunStore
 from harness.config.suite import Cell, Suite
 

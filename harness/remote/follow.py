@@ -12,7 +12,7 @@ import time
 
 from harness.errors import BenchmarkError, LinkError
 from harness.remote import lock
-from harness.results.record import at
+from harness.results.rows import at
 
 
 def follow(d) -> None:

@@ -18,7 +18,7 @@ import re
 
 from harness.errors import ResultsError
 from harness.results.load import Run
-from harness.results.record import at, flatten
+from harness.results.rows import at, flatten
 
 COMPARED_SETTINGS = ("imgsz", "frames", "warmup", "sequence_name", "conf", "iou")
 SORT_KEYS = {

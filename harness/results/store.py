@@ -23,7 +23,8 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.fsutil import atomic_write_text, remove_orphan_temps, storage_error
 from harness.names import is_safe_name
-from harness.results.record import SCHEMA_VERSION, SUMMARY_COLUMNS, check_manifest, check_record, csv_value, flatten
+from harness.results.record import SCHEMA_VERSION, check_manifest, check_record
+from harness.results.rows import SUMMARY_COLUMNS, csv_value, flatten
 
 __all__ = ["RunStore", "atomic_write_text"]
 

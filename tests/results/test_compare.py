@@ -114,7 +114,7 @@ def test_compare_cli_json_csv_and_errors(run_harness, runs, tmp_path):
     rows = json.loads(p.stdout)
     assert [r["latency_p50_ms"] for r in rows] == [5, 10, 20, 40, None]
     assert {"device", "energy_per_frame_mj", "fps_per_w", "speedup_vs_baseline", "pareto_f1_energy", "status"} <= set(rows[0])
-    from harness.results.record import SUMMARY_COLUMNS
+    from harness.results.rows import SUMMARY_COLUMNS
 
     header = (tmp_path / "rows.csv").read_text().splitlines()[0].split(",")
     assert header[:len(SUMMARY_COLUMNS)] == SUMMARY_COLUMNS  # summary.csv's schema, then the comparison's columns

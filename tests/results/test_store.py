@@ -4,7 +4,8 @@ import json
 import pytest
 
 from harness.errors import ResultsError
-from harness.results.record import SUMMARY_COLUMNS, LatencyStats, flatten
+from harness.results.record import LatencyStats
+from harness.results.rows import SUMMARY_COLUMNS, flatten
 from harness.results.store import RunStore, atomic_write_text
 
 

@@ -21,7 +21,7 @@ from harness.errors import BenchmarkError
 
 
 def _input_tensor(path: Path, imgsz: int) -> np.ndarray:
-    from harness.measure.pipeline import letterbox
+    from harness.mot.letterbox import letterbox
     from harness.mot.sequence import decode_frame
 
     img, _ = letterbox(decode_frame(path), imgsz)

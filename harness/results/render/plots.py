@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from harness.results.load import Run
-from harness.results.record import at
+from harness.results.rows import at
 
 DPI = 110
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from harness.results.record import at
+from harness.results.rows import at
 
 STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "red"}
 

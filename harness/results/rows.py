@@ -1,0 +1,68 @@
+"""The one flat row of a record: summary.csv, ``compare``'s rows and tables all use these columns.
+
+Units live in the column names (``_ms``, ``_mj``, ``_w``, ``_c``); the environment and the settings a
+comparison needs ride along as ``env_*`` and ``settings_*`` columns.
+"""
+
+from __future__ import annotations
+
+from harness.results.record import Record
+
+
+ENV_COLUMNS = ("board_model", "l4t", "nvpmodel", "jetson_clocks", "gpu_name", "cpu_model", "torch", "ultralytics",
+               "onnxruntime", "tensorrt", "harness")
+SETTINGS_COLUMNS = ("imgsz", "conf", "iou", "nms_iou", "frames", "warmup", "sequence_name", "weights_policy")
+SUMMARY_COLUMNS = [
+    "run_id", "cell_id", "device_profile", "host", "experiment", "model", "format", "precision",
+    "prune_ratio", "finetuned", "status", "reason", "weights_provenance", "runtime", "params", "gflops",
+    "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
+    "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
+    "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "power_reason",
+    "sample_count", "mean_w", "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w",
+    "peak_temp_c", "throttled",
+    *(f"env_{k}" for k in ENV_COLUMNS), *(f"settings_{k}" for k in SETTINGS_COLUMNS if k != "imgsz"),
+]
+
+
+def at(d, *path):
+    """``d[path[0]][path[1]]...`` or None where a level is missing or null (the one place records are read loosely)."""
+    for key in path:
+        if not isinstance(d, dict):
+            return None
+        d = d.get(key)
+    return d
+
+
+def flatten(rec: dict | Record) -> dict:
+    """One row of a record (values None where absent), in SUMMARY_COLUMNS order."""
+    d = rec.to_dict() if isinstance(rec, Record) else rec
+    tot = at(d, "latency", "total")
+    row = {
+        "run_id": d.get("run_id"), "cell_id": d.get("cell_id"), "device_profile": d.get("device_profile"),
+        "host": d.get("host"), "experiment": at(d, "cell", "experiment"), "model": at(d, "cell", "model"),
+        "format": at(d, "cell", "format"), "precision": at(d, "cell", "precision"),
+        "prune_ratio": at(d, "cell", "prune_ratio"), "finetuned": at(d, "cell", "finetuned"),
+        "status": d.get("status"), "reason": d.get("reason"), "weights_provenance": at(d, "model", "weights_provenance"),
+        "runtime": d.get("runtime"), "params": at(d, "model", "params"), "gflops": at(d, "model", "gflops"),
+        "artifact_bytes": at(d, "model", "artifact_bytes"), "imgsz": at(d, "settings", "imgsz"), "n_frames": d.get("n_frames"),
+        "latency_mean_ms": at(tot, "mean_ms"), "latency_std_ms": at(tot, "std_ms"), "latency_p50_ms": at(tot, "p50_ms"),
+        "latency_p90_ms": at(tot, "p90_ms"), "latency_p99_ms": at(tot, "p99_ms"),
+        "pre_mean_ms": at(d, "latency", "pre", "mean_ms"), "infer_mean_ms": at(d, "latency", "infer", "mean_ms"),
+        "post_mean_ms": at(d, "latency", "post", "mean_ms"), "fps": d.get("fps"),
+        "tp": at(d, "quality", "tp"), "fp": at(d, "quality", "fp"), "fn": at(d, "quality", "fn"),
+        "precision_det": at(d, "quality", "precision"), "recall": at(d, "quality", "recall"), "f1": at(d, "quality", "f1"),
+        "ap50": at(d, "quality", "ap50"),
+    }
+    for k in ("backend", "scope", "reason"):
+        row[f"power_{k}"] = at(d, "power", k)
+    for k in ("sample_count", "mean_w", "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w",
+              "peak_temp_c", "throttled"):
+        row[k] = at(d, "power", k)
+    row.update({f"env_{k}": at(d, "environment", k) for k in ENV_COLUMNS})
+    row.update({f"settings_{k}": at(d, "settings", k) for k in SETTINGS_COLUMNS if k != "imgsz"})
+    return {k: row.get(k) for k in SUMMARY_COLUMNS}
+
+
+def csv_value(v) -> str:
+    """A flat value as summary.csv writes it (empty for None)."""
+    return "" if v is None else str(v)
