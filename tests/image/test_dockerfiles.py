@@ -39,10 +39,36 @@ def test_hadolint_is_clean(dockerfile):
     assert r.returncode == 0, r.stdout + r.stderr
 
 
-def test_l4t_dockerfile_names_the_jetpack_it_targets():
-    text = (docker_dir() / "Dockerfile.l4t").read_text()
-    for needle in ("JetPack 6", "r36", "JetPack 5", "r35", "--system-site-packages", "JETSON_STATS_VERSION", "--runtime nvidia"):
-        assert needle in text
+def _instructions(dockerfile: Path) -> list[str]:
+    """The Dockerfile's instructions, comments dropped and continuation lines joined."""
+    out, cur = [], ""
+    for line in dockerfile.read_text().splitlines():
+        if line.lstrip().startswith("#") or not line.strip():
+            continue
+        cur += line.rstrip("\\").strip() + " "
+        if not line.rstrip().endswith("\\"):
+            out.append(cur.strip())
+            cur = ""
+    return out
+
+
+def _args(path: Path) -> dict[str, str]:
+    return dict(line.split("=", 1) for line in path.read_text().splitlines() if line and not line.startswith("#"))
+
+
+def test_l4t_dockerfile_targets_jetpack_6_and_5_by_its_args():
+    """Read from the instructions and the args files, not from comments."""
+    ins = _instructions(docker_dir() / "Dockerfile.l4t")
+    args = {i.split()[1].split("=")[0] for i in ins if i.startswith("ARG ")}
+    assert {"BASE_IMAGE", "JETSON_STATS_VERSION", "TORCH_WHL", "TORCHVISION_WHL", "LOCKFILE", "FLAVOR"} <= args
+    runs = " ".join(i for i in ins if i.startswith("RUN "))
+    assert '-m venv --system-site-packages /opt/harness/venv' in runs  # JetPack's TensorRT stays importable
+    assert 'pip install "jetson-stats==${JETSON_STATS_VERSION}"' in runs  # matched to the board's jtop service
+    r36, r35 = _args(docker_dir() / "l4t-r36.args"), _args(docker_dir() / "l4t-r35.args")
+    assert r36["BASE_IMAGE"].startswith("nvcr.io/nvidia/l4t-jetpack:r36.") and r36["FLAVOR"] == "l4t-r36"
+    assert r35["BASE_IMAGE"].startswith("nvcr.io/nvidia/l4t-jetpack:r35.") and r35["FLAVOR"] == "l4t-r35"
+    assert r36["LOCKFILE"] == "requirements/l4t-r36.txt" and (docker_dir() / r36["LOCKFILE"]).is_file()
+    assert (docker_dir() / r35["LOCKFILE"]).is_file()
 
 
 @pytest.fixture()

@@ -49,8 +49,16 @@ def test_same_seed_same_sequence(tmp_path):
 
 
 def test_detections_file_is_valid(small_seq):
+    """The public-detector stand-in: on every frame, confidences in [0, 1], most walkers found, some false alarms."""
+    from harness.mot.metrics import evaluate
+
     det = read_det(small_seq / "det" / "det.txt")
-    assert det.frame.size > 0 and det.frame.min() >= 1 and det.frame.max() <= 24
+    assert set(det.frame.tolist()) == set(range(1, 25))  # every frame has detections, none outside the sequence
+    assert ((det.score >= 0) & (det.score <= 1)).all()
+    w, h = det.xyxy[:, 2] - det.xyxy[:, 0], det.xyxy[:, 3] - det.xyxy[:, 1]
+    assert (w >= 1).all() and (h >= 1).all()
+    q = evaluate(read_gt(small_seq / "gt" / "gt.txt"), det)
+    assert q.recall > 0.6 and q.fp > 0 and 0.3 < q.precision < 1.0
 
 
 def test_refuses_to_overwrite_without_force(tmp_path):
