@@ -45,6 +45,37 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def read_bounded_text(path: Path, limit_bytes: int, error: type, what: str, fix: str, limit_fix: str) -> str:
+    """A regular file of at most ``limit_bytes`` as UTF-8 text; ``error`` (a HarnessError class) names the file
+    (and ``what`` it should have been, when given).
+
+    A directory, device, FIFO or socket is refused before it is opened (``/dev/zero`` is never read);
+    a file that grows past the limit while it is read is refused too.
+    """
+    import stat
+
+    path = Path(path)
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            kind = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device, FIFO or socket)"
+            raise error(f"{path}: {kind}" + (f", not a {what} file" if what else ""), fix)
+        if st.st_size > limit_bytes:
+            raise error(f"{path}: {st.st_size / (1 << 20):.1f} MiB, over the {limit_bytes / (1 << 20):g} MiB limit", limit_fix)
+        with open(path, "rb") as f:
+            raw = f.read(limit_bytes + 1)
+    except FileNotFoundError:
+        raise error(f"{path}: {what + ' ' if what else ''}file not found", fix) from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror})", fix) from e
+    if len(raw) > limit_bytes:
+        raise error(f"{path}: grew past the {limit_bytes / (1 << 20):g} MiB limit while it was read", limit_fix)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise error(f"{path}: not UTF-8 text (byte {e.start}): a binary file?", fix) from None
+
+
 def temp_name(target: Path) -> Path:
     """A sibling temp path of ``target`` that names its owner (host and pid) and keeps its suffix (tools that
     write by extension, such as ``torch.save`` or an exporter, see the same kind of name)."""

@@ -17,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from harness.errors import HarnessError
+from harness.fsutil import read_bounded_text
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -42,24 +43,7 @@ def expands_beyond(data, limit: int = MAX_YAML_NODES) -> bool:
 
 def read_yaml(path: Path, error: type[HarnessError], what: str, fix: str):
     """Parse the YAML file ``path`` within the limits above; ``error`` names the file and what is wrong."""
-    path = Path(path)
-    try:
-        if path.is_dir():
-            raise error(f"{path}: is a directory, not a {what} file", fix)
-        if path.exists() and not path.is_file():
-            raise error(f"{path}: not a regular file (a device, FIFO or socket)", fix)
-        with open(path, "rb") as f:
-            raw = f.read(MAX_YAML_BYTES + 1)
-    except FileNotFoundError:
-        raise error(f"{path}: {what} file not found", fix) from None
-    except OSError as e:
-        raise error(f"{path}: cannot read ({e.strerror})", fix) from e
-    if len(raw) > MAX_YAML_BYTES:
-        raise error(f"{path}: larger than {MAX_YAML_BYTES >> 20} MiB, not a {what} file", fix)
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise error(f"{path}: not UTF-8 text (byte {e.start}): a binary file?", fix) from None
+    text = read_bounded_text(path, MAX_YAML_BYTES, error, what, fix, f"a {what} file is at most {MAX_YAML_BYTES >> 20} MiB")
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as e:

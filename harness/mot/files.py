@@ -11,13 +11,13 @@ from __future__ import annotations
 import io
 import os
 import re
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from harness.errors import DataError
+from harness.fsutil import read_bounded_text
 
 GT_FIELDS = 9
 DET_MIN_FIELDS = 7
@@ -73,27 +73,7 @@ def max_input_bytes() -> int:
 
 def _read_text(path: Path, fix: str) -> str:
     """A regular file of bounded size as UTF-8 text (``--det /dev/zero`` or a FIFO is refused, not read forever)."""
-    limit = max_input_bytes()
-    try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            what = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device, FIFO or socket)"
-            raise DataError(f"{path}: {what}", fix)
-        if st.st_size > limit:
-            raise DataError(f"{path}: {st.st_size / (1 << 20):.0f} MiB, over the {limit >> 20} MiB limit",
-                            "set HARNESS_MAX_INPUT_MIB to read larger files")
-        with open(path, "rb") as f:
-            raw = f.read(limit + 1)
-    except FileNotFoundError:
-        raise DataError(f"{path}: file not found", fix) from None
-    except OSError as e:
-        raise DataError(f"{path}: cannot read ({e.strerror})", fix) from e
-    if len(raw) > limit:
-        raise DataError(f"{path}: grew past the {limit >> 20} MiB limit while read", "set HARNESS_MAX_INPUT_MIB")
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise DataError(f"{path}: not UTF-8 text (byte {e.start}): a binary file?", fix) from None
+    return read_bounded_text(path, max_input_bytes(), DataError, "", fix, "set HARNESS_MAX_INPUT_MIB to read larger files")
 
 
 def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:

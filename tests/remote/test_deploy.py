@@ -21,14 +21,20 @@ SUITE = {"name": "tiny", "frames": 6, "warmup": 2, "imgsz": 160,
          "experiments": [{"name": "baseline", "models": ["yolov8n", "yolo11n", "yolo26n"]}]}
 
 
-@pytest.fixture
-def device(tmp_path, harness_cache):
-    dev = make_device(tmp_path / "dev")
-    dev.start(env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache), "PYTHONDONTWRITEBYTECODE": "1"})
+def with_board(dev, tmp_path):
+    """A fake L4T r36 root for the device's preflight (``probe_root``)."""
     board = tmp_path / "board"
     (board / "etc").mkdir(parents=True)
     (board / "etc" / "nv_tegra_release").write_text("# R36 (release), REVISION: 4.0\n")
     dev.board = board
+    return board
+
+
+@pytest.fixture
+def device(tmp_path, harness_cache):
+    dev = make_device(tmp_path / "dev")
+    dev.start(env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache), "PYTHONDONTWRITEBYTECODE": "1"})
+    with_board(dev, tmp_path)
     yield dev
     dev.kill_all()
 
@@ -202,10 +208,7 @@ def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq,
     dev.start(path_dirs=(shims,), env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache),
                                        "FAKE_ENGINE_STATE": str(state), "FAKE_ENGINE_ALL_IMAGES": "1"})
     try:
-        board = tmp_path / "board"
-        (board / "etc").mkdir(parents=True)
-        (board / "etc" / "nv_tegra_release").write_text("# R36 (release), REVISION: 4.0\n")
-        dev.board = board
+        board = with_board(dev, tmp_path)
         prof = profile(dev, tmp_path, tmp_path / "wd").model_dump()
         prof.update(runtime=engine, probe_root=str(board),
                     # podman's NVIDIA path (CDI) needs a spec this machine lacks: covered by the argv test below
@@ -389,10 +392,7 @@ def test_a_hung_cell_on_the_device_is_stopped_and_the_deploy_finishes(tmp_path, 
     dev = make_device(tmp_path / "dev")
     dev.start(env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache), **hang_env(tmp_path, "yolo11n", True)})
     try:
-        board = tmp_path / "board"
-        (board / "etc").mkdir(parents=True)
-        (board / "etc" / "nv_tegra_release").write_text("# R36 (release), REVISION: 4.0\n")
-        dev.board = board
+        with_board(dev, tmp_path)
         prof = profile(dev, tmp_path, tmp_path / "wd").model_dump()
         prof["timeouts"] = {"cell_s": 4, "cell_grace_s": 3}
         events = []
