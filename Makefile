@@ -34,6 +34,7 @@ bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_report.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_deploy.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_pull.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_power_window.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_campaign.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_image.py
 

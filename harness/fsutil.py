@@ -2,9 +2,6 @@
 
 - ``atomic_write_text`` / ``staged``: readers see the old or the new file, never
   half of it; a failed or interrupted write leaves no temp file behind.
-- ``ContentCache``: artifacts keyed by the hash of their inputs (ONNX exports,
-  INT8 models, pruned and fine-tuned weights, TensorRT engines, random-init
-  weights, the demo sequence), each built once, atomically.
 - Temp names carry their owner (``.<name>.tmp-<host>-<pid>-<rand>``) so a cleanup
   only ever removes temps of processes that are gone, never a live writer's.
 - ``DirLock``: one writer per run directory (``harness run``/``--resume``,
@@ -25,7 +22,6 @@ import secrets
 import shutil
 import socket
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import StorageError
@@ -209,7 +205,7 @@ class DirLock:
 
 STORAGE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS)  # the filesystem, not the input, is the problem
 
-_FIXES = {
+STORAGE_FIXES = {
     errno.ENOSPC: "free space on that filesystem (or point --out / HARNESS_CACHE_DIR elsewhere), then resume",
     errno.EDQUOT: "free space within your quota (or point --out / HARNESS_CACHE_DIR elsewhere), then resume",
     errno.EACCES: "check the permissions of that path, or choose another --out / HARNESS_CACHE_DIR",
@@ -222,7 +218,7 @@ _FIXES = {
 }
 
 
-def _nearly_full(directory: Path, min_free_bytes: int = 1 << 20) -> bool:
+def nearly_full(directory: Path, min_free_bytes: int = 1 << 20) -> bool:
     try:
         st = os.statvfs(directory)
     except OSError:
@@ -234,91 +230,4 @@ def storage_error(e: OSError, path: Path | str | None = None) -> StorageError:
     """An OSError as a one-line StorageError naming the path and the fix (finished results are kept)."""
     where = path or e.filename or "?"
     what = e.strerror or type(e).__name__
-    return StorageError(f"{where}: {what}", _FIXES.get(e.errno, "check the path, free space and permissions"))
-
-
-@contextlib.contextmanager
-def scratch_dir(parent: Path) -> Iterator[Path]:
-    """A working directory under ``parent`` that is always removed (its name says whose it is, for orphan cleanup)."""
-    d = temp_name(Path(parent) / "work")
-    try:
-        d.mkdir(parents=True)
-    except OSError as e:
-        raise storage_error(e, d) from e
-    try:
-        yield d
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-@dataclass(frozen=True)
-class CacheEntry:
-    """One artifact in the content cache and how it was obtained."""
-
-    path: Path
-    key: str
-    hit: bool
-    build_s: float
-
-    def facts(self) -> dict:
-        """What a record says about it (one field name for every cache: ``build_s``, 0.0 on a hit)."""
-        return {"cache_key": self.key, "cache_hit": self.hit, "build_s": self.build_s}
-
-
-class ContentCache:
-    """Artifacts keyed by the hash of their inputs, under ``<cache>/<kind>/``; one build per key, atomic.
-
-    ``entry(name_for, parts, build)``: the key hashes ``parts`` (model hashes, versions, settings);
-    ``name_for(key)`` is the file name; ``build(tmp)`` writes the artifact to ``tmp`` (a file, or a
-    directory with ``directory=True``), which replaces the final path only when ``build`` returns.
-    A failed or killed build leaves nothing behind that a later run would take for a result.
-    """
-
-    _swept: set[Path] = set()
-
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-    @property
-    def root(self) -> Path:
-        from harness import paths
-
-        return paths.cache_dir() / self.kind
-
-    @staticmethod
-    def key(*parts) -> str:
-        import hashlib
-
-        return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
-
-    def entry(self, name_for, parts: tuple, build, directory: bool = False) -> CacheEntry:
-        key = self.key(*parts)
-        return self.entry_at(self.root / name_for(key), key, build, directory)
-
-    def entry_at(self, path: Path, key: str, build, directory: bool = False) -> CacheEntry:
-        """``entry`` for a caller that names the file itself (a key computed elsewhere, e.g. TensorRT's)."""
-        import time
-
-        if path.exists():
-            return CacheEntry(path, key, True, 0.0)
-        if self.root not in ContentCache._swept and self.root.is_dir():
-            remove_orphan_temps(self.root)  # what killed builds left behind
-            ContentCache._swept.add(self.root)
-        t0 = time.perf_counter()
-        try:
-            with staged(path, directory=directory) as tmp:
-                try:
-                    build(tmp)
-                except Exception as e:
-                    if not isinstance(e, OSError) and _nearly_full(path.parent):
-                        # torch.save, exporters and trainers report a full disk in their own words
-                        raise StorageError(f"{self.root}: no space left while building {path.name} "
-                                           f"({type(e).__name__})", _FIXES[errno.ENOSPC]) from e
-                    raise
-                if not tmp.exists() or (not directory and tmp.stat().st_size == 0):
-                    from harness.errors import BenchmarkError
-
-                    raise BenchmarkError(f"building {self.kind}/{path.name} produced nothing", "see logs/run.log")
-        except OSError as e:
-            raise storage_error(e, path) from e
-        return CacheEntry(path, key, False, round(time.perf_counter() - t0, 3))
+    return StorageError(f"{where}: {what}", STORAGE_FIXES.get(e.errno, "check the path, free space and permissions"))

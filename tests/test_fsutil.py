@@ -7,9 +7,8 @@ import sys
 
 import pytest
 
-from harness.errors import BenchmarkError, StorageError
-from harness.fsutil import (ContentCache, DirLock, atomic_write_text, remove_orphan_temps, staged, storage_error,
-                            temp_name)
+from harness.errors import StorageError
+from harness.fsutil import DirLock, atomic_write_text, remove_orphan_temps, staged, storage_error, temp_name
 
 
 def test_staged_replaces_on_success_and_leaves_nothing_on_failure(tmp_path):
@@ -72,28 +71,3 @@ def test_a_second_writer_is_refused_with_the_holder_and_a_dead_holder_frees_the_
 def test_os_errors_become_one_line_with_the_path_and_fix(code, fix):
     e = storage_error(OSError(code, os.strerror(code), "/data/results/x.csv"))
     assert e.message == f"/data/results/x.csv: {os.strerror(code)}" and fix in e.hint
-
-
-def test_content_cache_builds_once_per_key_and_keeps_nothing_of_a_failed_build(harness_cache):
-    cache = ContentCache("test-cache")
-    calls = []
-
-    def build(tmp):
-        calls.append(tmp)
-        tmp.write_text("artifact")
-
-    first = cache.entry(lambda k: f"thing-{k}.bin", ("model-sha", 640), build)
-    again = cache.entry(lambda k: f"thing-{k}.bin", ("model-sha", 640), build)
-    other = cache.entry(lambda k: f"thing-{k}.bin", ("model-sha", 320), build)
-    assert not first.hit and again.hit and again.build_s == 0.0 and again.path == first.path and len(calls) == 2
-    assert other.key != first.key and first.facts() == {"cache_key": first.key, "cache_hit": False, "build_s": first.build_s}
-
-    def broken(tmp):
-        tmp.write_text("half")
-        raise BenchmarkError("export failed")
-
-    with pytest.raises(BenchmarkError, match="export failed"):
-        cache.entry(lambda k: f"broken-{k}.bin", ("x",), broken)
-    with pytest.raises(BenchmarkError, match="produced nothing"):
-        cache.entry(lambda k: f"empty-{k}.bin", ("y",), lambda tmp: tmp.write_text(""))
-    assert sorted(p.name for p in cache.root.iterdir()) == sorted([first.path.name, other.path.name])

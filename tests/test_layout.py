@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1] / "harness"
 
 LAYERS = [
     ("errors", "names", "paths", "subproc"),  # foundations: nothing of the harness below them
-    ("fsutil",),  # atomic writes, the content cache, locks
+    ("fsutil", "cache"),  # atomic writes, locks, OS errors; the content cache
     ("config",),  # pure data: profiles, suites, campaign files
     ("platform",),  # the board, L4T, versions
     ("mot",),  # MOT files, sequences, metrics (no torch)

@@ -100,7 +100,8 @@ def ordered_suite(suite: Suite, order: str, rep: int, seed: int, device: str) ->
         random.Random(f"{seed}|{device}|{rep}").shuffle(cells)
     else:
         return suite
-    exps = [Experiment(name=c.experiment, models=[c.model],
+    refs = {e.name: e.reference for e in suite.experiments}
+    exps = [Experiment(name=c.experiment, models=[c.model], reference=refs[c.experiment],
                        variants=[VariantSpec(format=c.format, precision=c.precision, prune_ratio=c.prune_ratio,
                                              finetuned=c.finetuned)]) for c in cells]
     return Suite.model_validate({**suite.model_dump(), "experiments": [e.model_dump() for e in exps]})

@@ -13,6 +13,8 @@ import threading
 import time
 from pathlib import Path
 
+from harness.results.record import record_key
+
 SCHEMA = """
 create table if not exists devices(device text primary key, state text, failures integer default 0,
                                    reason text, updated real);
@@ -66,7 +68,7 @@ class Journal:
 
     def add_cells(self, run_id: str, device: str, records: list[dict]) -> None:
         for r in records:
-            self.exec("insert or replace into cells values(?,?,?,?)", run_id, r["cell_id"], device, r["status"])
+            self.exec("insert or replace into cells values(?,?,?,?)", run_id, record_key(r), device, r["status"])
 
     def summary(self) -> list[dict]:
         rows = self.exec("select d.device, d.state, d.failures, d.reason, "

@@ -24,7 +24,7 @@ def deploy_command(
     poll_s: float = typer.Option(2.0, "--poll-s", help="Seconds between progress polls."),
 ) -> None:
     """Preflight, lock, ship, run detached on the device, follow progress and pull records as they finish."""
-    from harness.measure.runner import new_run_id
+    from harness.measure.plan import new_run_id
     from harness.errors import ProfileError
     from harness.config.profiles import load_profile
     from harness.remote.deploy import DeployPlan, deploy

@@ -29,7 +29,8 @@ def run_command(
     compare_with: list[Path] = typer.Option(None, "--compare-with", help="Reference run dir(s) for the closing comparison (repeatable); the first is the baseline."),
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory."""
-    from harness.measure.runner import RunPlan, Runner, new_run_id
+    from harness.measure.plan import RunPlan, new_run_id
+    from harness.measure.runner import Runner
     from harness.fsutil import DirLock
     from harness.config.profiles import load_profile
     from harness.results.store import RunStore

@@ -122,6 +122,17 @@ class Telemetry(_Strict):
     idle_s: float = Field(2.0, ge=0, description="idle power is sampled this long before each timed window")
     temp_limit_c: float | None = Field(None, description="a zone at or above this in the window marks the cell throttled")
     required: bool = Field(False, description="fail cells instead of recording null power when no backend works")
+    min_samples: int = Field(20, ge=2, description="a power figure needs at least this many samples in the window")
+    min_sensor_periods: float = Field(10.0, gt=0, description="... and a window of at least this many sensor update periods")
+    max_temp_slope_c_per_min: float | None = Field(2.0, gt=0, description="hotter or cooler than this per minute over the "
+                                                                          "window marks the cell not_steady")
+
+
+class Measure(_Strict):
+    """A board's default timed window (a suite's own values win): long enough for power to mean something."""
+
+    min_duration_s: float = Field(0.0, ge=0, description="the timed loop cycles the decoded frames at least this long")
+    min_frames: int = Field(0, ge=0, description="... and at least this many timed frames")
 
 
 class PowerMode(_Strict):
@@ -190,6 +201,7 @@ class DeviceProfile(_Strict):
     runtime: Literal["docker", "podman", "host"] = "host"
     container: Container = Field(default_factory=Container)
     telemetry: Telemetry = Field(default_factory=Telemetry)
+    measure: Measure = Field(default_factory=Measure)
     power_mode: PowerMode = Field(default_factory=PowerMode)
     cooldown: Cooldown = Field(default_factory=Cooldown)
     timeouts: Timeouts = Field(default_factory=Timeouts)

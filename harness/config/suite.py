@@ -6,7 +6,7 @@ their own file). A Cell is one measured unit: experiment, model, variant.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -37,6 +37,8 @@ class Experiment(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     models: list[str] = Field(min_length=1)
     variants: list[VariantSpec] = Field(default_factory=lambda: [VariantSpec()])
+    reference: VariantSpec = Field(default_factory=VariantSpec, description="the variant every other is compared with "
+                                   "(speed-up, energy ratio, F1 delta, accuracy floor); default the unpruned PyTorch fp32")
 
     @field_validator("models")
     @classmethod
@@ -68,6 +70,15 @@ class Finetune(BaseModel):
     batch: int = Field(16, ge=1)
 
 
+class AccuracyFloor(BaseModel):
+    """MLPerf-style: a variant must keep ``relative`` x its reference's F1 (and/or reach ``absolute``) to count."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    relative: float | None = Field(0.99, gt=0, le=1.0)
+    absolute: float | None = Field(None, ge=0, le=1.0)
+
+
 class Suite(BaseModel):
     """A named set of experiments with common measurement settings."""
 
@@ -84,6 +95,11 @@ class Suite(BaseModel):
     weights: Literal["auto", "pretrained", "random"] = Field(
         "auto", description="auto: pretrained, else random-init (recorded); pretrained: no fallback; random: always random-init"
     )
+    min_duration_s: float | None = Field(None, ge=0, description="timed window at least this long (s): the decoded "
+                                         "frames are cycled; default: the profile's measure.min_duration_s")
+    min_frames: int | None = Field(None, ge=1, description="at least this many timed frames (default: the profile's)")
+    repeats: int = Field(1, ge=1, le=100, description="measure every cell this often, interleaved with the others")
+    accuracy_floor: AccuracyFloor = Field(default_factory=AccuracyFloor)
     calibration: Calibration = Field(default_factory=Calibration)
     finetune: Finetune = Field(default_factory=Finetune)
     experiments: list[Experiment] = Field(min_length=1)
@@ -104,10 +120,21 @@ class Suite(BaseModel):
                     out.setdefault(cell.cell_id, cell)
         return list(out.values())
 
+    def instances(self) -> list[Cell]:
+        """What a run measures: every cell ``repeats`` times, interleaved (all cells once, then again), so slow
+        drift (temperature, clocks) spreads over the repeats instead of landing on one variant."""
+        return [replace(c, repeat=r) for r in range(1, self.repeats + 1) for c in self.cells()]
+
+    def reference_of(self, cell: Cell) -> Cell:
+        """The cell this one is compared with: its experiment's reference variant, same model."""
+        exp = next(e for e in self.experiments if e.name == cell.experiment)
+        v = exp.reference
+        return Cell(cell.experiment, cell.model, v.format, v.precision, v.prune_ratio, v.finetuned)
+
 
 @dataclass(frozen=True)
 class Cell:
-    """One measured unit: (experiment, model, variant)."""
+    """One measured unit: (experiment, model, variant); ``repeat`` numbers its measurements (1 .. suite.repeats)."""
 
     experiment: str
     model: str
@@ -115,6 +142,7 @@ class Cell:
     precision: str
     prune_ratio: float = 0.0
     finetuned: bool = False
+    repeat: int = 1
 
     @property
     def model_stem(self) -> str:
@@ -126,12 +154,22 @@ class Cell:
         ft = "-ft" if self.finetuned else ""
         return f"{self.experiment}.{self.model_stem}.{self.format}-{self.precision}{pr}{ft}"
 
+    @property
+    def key(self) -> str:
+        """The record's key in a run: the cell id, with ``.rN`` for repeats after the first."""
+        return cell_key(self.cell_id, self.repeat)
+
     def as_dict(self) -> dict:
         return {"cell_id": self.cell_id, **asdict(self)}
 
     @classmethod
     def from_dict(cls, d: dict) -> Cell:
-        return cls(d["experiment"], d["model"], d["format"], d["precision"], d.get("prune_ratio", 0.0), d.get("finetuned", False))
+        return cls(d["experiment"], d["model"], d["format"], d["precision"], d.get("prune_ratio", 0.0), d.get("finetuned", False),
+                   d.get("repeat", 1))
+
+
+def cell_key(cell_id: str, repeat: int = 1) -> str:
+    return cell_id if repeat == 1 else f"{cell_id}.r{repeat}"
 
 
 def with_overrides(suite: Suite, frames: int | None = None, imgsz: int | None = None, weights: str | None = None) -> Suite:

@@ -14,7 +14,8 @@ import time
 from harness.errors import TelemetryError
 from harness.config.profiles import DeviceProfile
 from harness.results.record import Power
-from harness.telemetry.energy import mean_interval_ms, peak_temps_c, samples_in, throttle_delta, window_energy_mj, window_mean_w
+from harness.telemetry.energy import (mean_interval_ms, measured_update_s, peak_temps_c, samples_in, temp_slope_c_per_min,
+                                     throttle_delta, window_energy_mj, window_mean_w)
 from harness.telemetry.sampler import NullSampler
 from harness.telemetry.trace import Trace
 from harness.telemetry.select import select_sampler
@@ -85,32 +86,75 @@ class PowerMeter:
     def end(self) -> Trace:
         return self.sampler.stop()
 
-    def summarise(self, trace: Trace, n_frames: int, fps: float | None, cooldown: dict) -> Power:
-        """The record's power block for a finished cell."""
+    def summarise(self, trace: Trace, frame_starts_s, fps: float | None, cooldown: dict) -> Power:
+        """The record's power block for a finished cell (``frame_starts_s``: when each timed frame began).
+
+        A figure needs ``telemetry.min_samples`` samples in the window and a window of at least
+        ``telemetry.min_sensor_periods`` of the sensor's real update period (measured from the trace,
+        at least the polling period and what the sensor declares). Below that the block is
+        ``insufficient``: the samples stay in the telemetry file, the reason says how long a window
+        would do, and there is no energy number.
+        """
         if not self.active:
             return Power.none(self.sampler.reason, cooldown)
         m = trace.marks
         t0, t1 = m[TIMED_START], m[TIMED_END]
+        dur = t1 - t0
+        n_frames = len(frame_starts_s)
+        count = len(samples_in(trace, t0, t1))
+        poll = trace.interval_s or self.cfg.interval_ms / 1000
+        measured = measured_update_s(trace)
+        period = max(x for x in (measured, trace.sensor_update_s, poll) if x)
+        peaks = peak_temps_c(trace, t0, t1)
+        throttled, why = self._throttled(trace, t0, t1, peaks)
+        start_c, slope = temp_slope_c_per_min(trace, t0, t1)
+        limit = self.cfg.max_temp_slope_c_per_min
+        common = dict(
+            backend=trace.backend, scope=trace.scope, sample_count=count, mean_interval_ms=_r(mean_interval_ms(trace)),
+            window_s=_r(dur, 6), idle_window_s=_r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
+            effective_interval_ms=_r(period * 1000), sensor_update_ms=_r((trace.sensor_update_s or 0) * 1000) or None,
+            peak_temp_c=_r(max(peaks.values())) if peaks else None, peak_temps_c={k: _r(v) for k, v in peaks.items()},
+            throttled=throttled, throttle_reason=why, cooldown=cooldown, start_temp_c=_r(start_c),
+            temp_slope_c_per_min=_r(slope), not_steady=None if slope is None or limit is None else abs(slope) > limit,
+        )
+        periods = dur / period
+        if count < self.cfg.min_samples or periods < self.cfg.min_sensor_periods:
+            need = max(self.cfg.min_samples * poll, self.cfg.min_sensor_periods * period)
+            return Power(status="insufficient", **common, reason=(
+                f"{count} samples over {dur:.2f} s ({periods:.1f} periods of the sensor's {period * 1000:.0f} ms): a power "
+                f"figure needs >= {self.cfg.min_samples} samples and >= {self.cfg.min_sensor_periods:g} periods; "
+                f"set min_duration_s >= {need:.1f}"))
         energy = window_energy_mj(trace, t0, t1)
         if energy is None:
             raise TelemetryError(f"{trace.backend}: samples do not cover the timed window", "lower telemetry.interval_ms")
-        dur = t1 - t0
         mean_w = energy / dur / 1000.0
         idle_w = window_mean_w(trace, m[IDLE_START], m[IDLE_END]) if IDLE_START in m else None
-        peaks = peak_temps_c(trace, t0, t1)
-        throttled, why = self._throttled(trace, t0, t1, peaks)
         per_frame = energy / n_frames if n_frames else None
         dyn = (energy - idle_w * 1000.0 * dur) / n_frames if (idle_w is not None and n_frames) else None
         return Power(
-            backend=trace.backend, scope=trace.scope, reason=None,
-            sample_count=len(samples_in(trace, t0, t1)), mean_interval_ms=_r(mean_interval_ms(trace)),
-            window_s=_r(dur, 6), idle_window_s=_r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
-            energy_mj=_r(energy), mean_w=_r(mean_w), idle_w=_r(idle_w),
+            status="ok", **common, reason=None, energy_mj=_r(energy), mean_w=_r(mean_w), idle_w=_r(idle_w),
             energy_per_frame_mj=_r(per_frame), dynamic_energy_per_frame_mj=_r(dyn),
             fps_per_w=_r(fps / mean_w) if fps and mean_w > 0 else None,
-            peak_temp_c=_r(max(peaks.values())) if peaks else None, peak_temps_c={k: _r(v) for k, v in peaks.items()},
-            throttled=throttled, throttle_reason=why, cooldown=cooldown,
+            energy_per_frame_ci_mj=self._energy_interval(trace, t0, t1, period, frame_starts_s),
         )
+
+    @staticmethod
+    def _energy_interval(trace: Trace, t0: float, t1: float, period: float, frame_starts_s) -> list[float] | None:
+        """95 % interval of energy per frame: the window cut into slices of one sensor period, block-bootstrapped."""
+        import numpy as np
+
+        from harness.results.stats import ratio_interval
+
+        k = int((t1 - t0) // period)
+        if k < 8:
+            return None
+        edges = np.linspace(t0, t1, k + 1)
+        energy = [window_energy_mj(trace, a, b) for a, b in zip(edges[:-1], edges[1:])]
+        if any(e is None for e in energy):
+            return None
+        frames = np.histogram(np.asarray(frame_starts_s, dtype=np.float64), bins=edges)[0]
+        ci = ratio_interval(energy, frames)
+        return None if ci is None else [_r(ci[0]), _r(ci[1])]
 
     def _throttled(self, trace: Trace, t0: float, t1: float, peaks: dict) -> tuple[bool | None, str | None]:
         checked, reasons = False, []

@@ -14,88 +14,23 @@ import os
 import sys
 import time
 import traceback
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
 from harness.platform import collect_environment
 from harness.mot.files import GroundTruth, read_gt
-from harness.mot.sequence import Sequence, decode_frames, load_sequence
+from harness.mot.sequence import load_sequence
 from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError
 from harness.fsutil import STORAGE_ERRNOS, storage_error
 from harness.measure.watchdog import CellWatchdog
-from harness.config.profiles import DeviceProfile
-from harness.results.record import SCHEMA_VERSION, Latency, LatencyStats, Power, Record
+from harness.results.record import Latency, LatencyStats, Power, Record, record_key
+from harness.results.refs import annotate_references
 from harness.results.rows import at
+from harness.results.stats import latency_uncertainty
 from harness.results.store import RunStore
-from harness.config.suite import Cell, Suite
+from harness.config.suite import Cell, cell_key
+from harness.measure.plan import FrameCache, RunPlan, now as _now
 
 Progress = Callable[[str, dict], None]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-def new_run_id(profile: str, suite: str) -> str:
-    return f"{datetime.now().strftime('%Y%m%d-%H%M%S')}-{profile}-{suite}"
-
-
-@dataclass
-class RunPlan:
-    """Everything a run needs; stored in the manifest so a resume can rebuild it."""
-
-    run_id: str
-    suite: Suite
-    profile: DeviceProfile
-    sequence: Path
-
-    def __post_init__(self) -> None:
-        from harness.names import require_safe_name
-
-        require_safe_name(self.run_id, "run id", ResultsError)
-
-    def manifest(self) -> dict:
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "run_id": self.run_id,
-            "created_at": _now(),
-            "state": "running",
-            "suite": self.suite.model_dump(),
-            "profile": self.profile.model_dump(),
-            "sequence": str(self.sequence.resolve()),
-            "environment": collect_environment(),
-            "cells": [{**c.as_dict(), "state": "pending"} for c in self.suite.cells()],
-        }
-
-    @classmethod
-    def from_manifest(cls, m: dict) -> RunPlan:
-        try:
-            return cls(m["run_id"], Suite.model_validate(m["suite"]), DeviceProfile.model_validate(m["profile"]),
-                       Path(m["sequence"]))
-        except (KeyError, ValueError) as e:
-            raise ResultsError(f"manifest.json: incomplete or invalid ({e})", "start a new run") from e
-
-
-class FrameCache:
-    """Decodes the run's frame window once; a decode error is kept and re-raised per cell."""
-
-    def __init__(self, seq: Sequence, n_frames: int) -> None:
-        self.ids, self.paths = seq.window(n_frames)
-        self._frames = None
-        self._error: DataError | None = None
-
-    def get(self):
-        if self._error is not None:
-            raise self._error
-        if self._frames is None:
-            try:
-                self._frames = decode_frames(self.paths)
-            except DataError as e:
-                self._error = e
-                raise
-        return self._frames
 
 
 class Runner:
@@ -128,41 +63,51 @@ class Runner:
             self._calibration = calibration_set(self.seq, self.plan.suite.frames, cal.frames, cal.sequence)
         return self._calibration
 
+    @property
+    def window(self) -> tuple[float, int]:
+        """(min_duration_s, min_frames) of the timed window: the suite's, else the profile's board defaults."""
+        s, m = self.plan.suite, self.plan.profile.measure
+        return (s.min_duration_s if s.min_duration_s is not None else m.min_duration_s,
+                s.min_frames if s.min_frames is not None else m.min_frames)
+
     def settings(self) -> dict:
         s = self.plan.suite
         ids = self.frames.ids
+        min_s, min_frames = self.window
         return {
             "suite": s.name, "imgsz": s.imgsz, "conf": s.conf, "iou": s.iou, "nms_iou": s.nms_iou,
             "frames": s.frames, "warmup": s.warmup, "sequence": str(self.plan.sequence),
             "sequence_name": self.seq.name, "frame_first": ids[0], "frame_last": ids[-1],
             "timed_first": ids[s.warmup], "letterbox": "square", "weights_policy": s.weights,
+            "min_duration_s": min_s, "min_frames": min_frames, "repeats": s.repeats,
         }
 
     def run(self) -> list[dict]:
         """Run every cell not yet recorded; returns all records of the run."""
         manifest = self._manifest = self.store.read_manifest()
         self.store.remove_stale_temp_files()
-        done = {r["cell_id"]: r["status"] for r in self.store.read_records()}
+        records = self.store.read_records()
+        done = {record_key(r): r["status"] for r in records}
+        timed_out = {record_key(r) for r in records if r.get("timed_out")}
         # The cells come from the suite (validated), never from the manifest's list: a manifest that names
         # other cells (edited, or pulled from a device) is refused rather than trusted with file names.
-        cells = self.plan.suite.cells()
-        listed = [c["cell_id"] for c in manifest["cells"]]
-        if sorted(listed) != sorted(c.cell_id for c in cells):
+        cells = self.plan.suite.instances()
+        listed = [cell_key(c["cell_id"], c.get("repeat", 1)) for c in manifest["cells"]]
+        if sorted(listed) != sorted(c.key for c in cells):
             raise ResultsError(f"{self.store.manifest_path}: its cells do not match its suite's",
                                "the manifest was changed; start a new run")
-        timed_out = {r["cell_id"] for r in self.store.read_records() if r.get("timed_out")}
-        todo = [c for c in cells if done.get(c.cell_id) not in ("ok", "skipped") and c.cell_id not in timed_out]
+        todo = [c for c in cells if done.get(c.key) not in ("ok", "skipped") and c.key not in timed_out]
         manifest["state"] = "running"
         manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
         self.store.write_manifest(manifest)
         self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
         try:
             for i, cell in enumerate(todo, start=1):
-                self._set_state(manifest, cell.cell_id, "running")
+                self._set_state(manifest, cell.key, "running")
                 self.progress("cell_start", {"index": len(cells) - len(todo) + i, "total": len(cells), "cell": cell})
                 rec = self.run_cell(cell)
                 self.store.put_record(rec)
-                self._set_state(manifest, cell.cell_id, rec["status"])
+                self._set_state(manifest, cell.key, rec["status"])
                 self.progress("cell_done", {"record": rec})
         except (KeyboardInterrupt, StorageError) as e:
             self.power.close()
@@ -175,14 +120,15 @@ class Runner:
                 self.store.log(f"{_now()} interrupted ({type(e).__name__}); resume with: harness run --resume {self.store.root}")
             raise
         self.power.close()
+        self.store.put_records(annotate_references(self.store.read_records(), self.plan.suite))
         manifest["state"] = "complete"
         manifest["finished_at"] = _now()
         self.store.write_manifest(manifest)
         return self.store.read_records()
 
-    def _set_state(self, manifest: dict, cell_id: str, state: str) -> None:
+    def _set_state(self, manifest: dict, key: str, state: str) -> None:
         for c in manifest["cells"]:
-            if c["cell_id"] == cell_id:
+            if cell_key(c["cell_id"], c.get("repeat", 1)) == key:
                 c["state"] = state
         self.store.write_manifest(manifest)
 
@@ -191,6 +137,7 @@ class Runner:
         from harness.models.variants import CellSkipped, load_variant
 
         rec = Record.new(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env)
+        rec.repeat = cell.repeat
         rec.started_at = _now()
         rec.power = Power.none(f"cell did not run ({self.power.backend} selected)")
         t0 = time.perf_counter()
@@ -226,7 +173,7 @@ class Runner:
             rec.timed_out = True
         rec.finished_at = _now()
         rec.duration_s = round(time.perf_counter() - t0, 3)
-        self.store.log(f"{rec.finished_at} {cell.cell_id} {rec.status} {rec.reason or ''}".rstrip())
+        self.store.log(f"{rec.finished_at} {cell.key} {rec.status} {rec.reason or ''}".rstrip())
         return rec.to_dict()
 
     def _hard_timeout(self, rec: Record, watchdog: CellWatchdog, t0: float) -> None:
@@ -234,8 +181,8 @@ class Runner:
         rec.status, rec.reason, rec.timed_out = "failed", watchdog.reason() + " (hard: the process was restarted)", True
         rec.finished_at, rec.duration_s = _now(), round(time.perf_counter() - t0, 3)
         self.store.put_record(rec.to_dict())
-        self._set_state(self._manifest, rec.cell_id, "failed")
-        self.store.log(f"{rec.finished_at} {rec.cell_id} failed {rec.reason}")
+        self._set_state(self._manifest, record_key(rec.to_dict()), "failed")
+        self.store.log(f"{rec.finished_at} {record_key(rec.to_dict())} failed {rec.reason}")
         self.restart()
 
     def restart(self) -> None:
@@ -249,19 +196,23 @@ class Runner:
         from harness.measure.timing import detections_text, measure
 
         s = self.plan.suite
+        min_s, min_frames = self.window
         pipe = Pipeline(variant.backend, variant.device, variant.fp16, s.imgsz, s.conf, s.nms_iou, variant.person_class)
         cooldown = self.power.cooldown()
         self.power.begin()
         try:
-            m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark)
+            m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark, min_frames, min_s)
         finally:
             trace = self.power.end()
-        total = m.timings.total_ms
-        rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(m.timings.pre_ms),
-                              infer=LatencyStats.of(m.timings.infer_ms), post=LatencyStats.of(m.timings.post_ms))
-        rec.n_frames, rec.n_warmup = int(total.size), s.warmup
+        t = m.timings
+        total = t.total_ms
+        rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(t.pre_ms),
+                              infer=LatencyStats.of(t.infer_ms), post=LatencyStats.of(t.post_ms))
+        rec.n_frames = rec.timed_frames = int(total.size)
+        rec.eval_frames, rec.n_warmup = t.eval_frames, s.warmup
+        rec.passes = round(total.size / t.eval_frames, 3) if t.eval_frames else None
         rec.fps = round(1000.0 / float(total.mean()), 3) if total.size else None
-        rec.timed_wall_s = round(m.wall_s, 4)
+        rec.timed_wall_s, rec.window_s = round(m.wall_s, 4), round(t.window_s, 4)
         rec.quality = m.quality.as_dict() if m.quality else None
         tuning = getattr(rec.model, "finetune", None)
         if tuning is not None:  # before/after F1: the same cell without fine-tuning, when this run has it
@@ -271,17 +222,19 @@ class Runner:
         if m.quality is None:
             rec.quality_reason = f"{self.plan.sequence}: no gt/gt.txt, quality not measured"
         try:
-            rec.power = self.power.summarise(trace, int(total.size), rec.fps, cooldown)
+            rec.power = self.power.summarise(trace, t.start_s, rec.fps, cooldown)
         except TelemetryError as e:
             if self.plan.profile.telemetry.required:
                 raise
             rec.power = Power.none(f"telemetry failed: {e}")
+        rec.uncertainty = latency_uncertainty(total, rec.power)
+        key = record_key(rec.to_dict())
         files = {
-            "frames": self._cell_file("frames", rec.cell_id, ".csv", m.timings.to_csv()),
-            "detections": self._cell_file("detections", rec.cell_id, ".txt", detections_text(m.detections)),
+            "frames": self._cell_file("frames", key, ".csv", t.to_csv()),
+            "detections": self._cell_file("detections", key, ".txt", detections_text(m.detections)),
         }
         if self.power.active:
-            files["telemetry"] = self._cell_file("telemetry", rec.cell_id, ".csv", trace.to_csv())
+            files["telemetry"] = self._cell_file("telemetry", key, ".csv", trace.to_csv())
         rec.files = files
 
     def _cell_file(self, sub: str, cell_id: str, suffix: str, text: str) -> str:

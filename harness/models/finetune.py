@@ -14,7 +14,7 @@ import hashlib
 import shutil
 from pathlib import Path
 
-from harness.fsutil import ContentCache, scratch_dir
+from harness.cache import ContentCache, scratch_dir
 from harness.fsutil import file_sha256
 from harness.models.weights import Weights
 from harness.errors import BenchmarkError

@@ -21,7 +21,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from harness.fsutil import ContentCache
+from harness.cache import ContentCache
 from harness.fsutil import file_sha256
 from harness.models.weights import Weights
 from harness.errors import BenchmarkError

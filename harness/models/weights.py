@@ -59,7 +59,7 @@ def _download(stem: str, dest_dir: Path) -> Path | None:
 
 def _random_init(stem: str) -> Path:
     """Build ``<stem>.yaml`` with seeded random weights, saved once to the cache."""
-    from harness.fsutil import ContentCache
+    from harness.cache import ContentCache
 
     def build(tmp: Path) -> None:
         import torch

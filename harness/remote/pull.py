@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from harness.remote.intake import RemoteRunDir
 from harness.remote.session import DeployPlan
-from harness.results.record import SCHEMA_VERSION
+from harness.config.suite import cell_key
+from harness.results.record import SCHEMA_VERSION, record_key
 from harness.results.store import RunStore
 
 
@@ -19,11 +20,11 @@ def pull_run(conn, plan: DeployPlan, remote_run_dir: str, store: RunStore) -> di
     if device_manifest is None:
         return {}
     cells = plan.suite.cells()
-    have = {r["cell_id"]: r for r in store.read_records()}
+    have = {record_key(r): r for r in store.read_records()}
     remote.spend(sum(_local_bytes(store, r) for r in have.values()))
     new = []
     for rec in remote.records(plan.run_id, {c.cell_id for c in cells}):
-        if have.get(rec["cell_id"]) == rec:
+        if have.get(record_key(rec)) == rec:
             continue
         for rel in (rec.get("files") or {}).values():  # validated: a dict of run-relative paths
             remote.fetch(rel)
@@ -46,7 +47,7 @@ def _local_bytes(store: RunStore, rec: dict) -> int:
 
 def local_manifest(plan: DeployPlan, device: dict, where: str, remote_run_dir: str) -> dict:
     """The host's manifest of a deployed run: its plan, with the device's environment and cell states."""
-    states = {c["cell_id"]: c["state"] for c in device["cells"]}
+    states = {cell_key(c["cell_id"], c.get("repeat", 1)): c["state"] for c in device["cells"]}
     prof = plan.profile.model_dump()
     prof.pop("connection")
     return {
@@ -56,6 +57,6 @@ def local_manifest(plan: DeployPlan, device: dict, where: str, remote_run_dir: s
         "sequence": plan.host_sequence,  # the host's own copy: a device never names host paths
         "device_sequence": plan.device_sequence,
         "environment": device.get("environment") or {}, "telemetry": device.get("telemetry"),
-        "cells": [{**c.as_dict(), "state": states.get(c.cell_id, "pending")} for c in plan.suite.cells()],
+        "cells": [{**c.as_dict(), "state": states.get(c.key, "pending")} for c in plan.suite.instances()],
         "pulled_from": {"device": where, "remote_run_dir": remote_run_dir},
     }

@@ -1,14 +1,16 @@
-"""The cross-run comparison: one row per (device, cell) with derived columns.
+"""The cross-run comparison: one row per (run, cell) with derived columns, built on the results DataFrame.
 
-Derived columns, all from recorded values:
-- ``speedup_vs_baseline`` = baseline latency p50 / row latency p50
-- ``energy_ratio_vs_baseline`` = row energy per frame / baseline energy per frame
-  (the baseline row is the same cell on the baseline device/run)
-- ``pareto_f1_energy`` / ``pareto_f1_latency``: no other ok row has F1 >= and
-  energy (latency) <= with one of them strictly better
-- ``settings_note``: imgsz / frames / sequence that differ from the baseline run
-  (such rows are not comparable)
-Rows are plain dicts with snake_case keys and units in the names.
+The rows (``results.frame``: the records flattened, repeats folded into one row with intervals from
+the repeats) gain, all from recorded values:
+- against the experiment's own reference cell (``results.refs``): ``speedup_vs_ref``,
+  ``energy_ratio_vs_ref``, ``f1_delta_vs_ref``, whether each ratio is significant, ``below_floor``;
+- against the baseline run (default the first; or a run / device name), the same cell there:
+  ``speedup_vs_baseline`` = baseline p50 / p50 and ``energy_ratio_vs_baseline`` = energy per frame /
+  baseline's, each with ``..._significant`` (its 95 % interval excludes 1);
+- ``pareto_f1_energy`` / ``pareto_f1_latency``: no other ok row at or above the accuracy floor has
+  F1 >= and energy (latency) <= with one of them strictly better; rows below the floor never count;
+- ``settings_note``: imgsz / frames / sequence that differ from the baseline run (not comparable).
+Rows are plain dicts (None where unknown) with snake_case keys and units in the names.
 """
 
 from __future__ import annotations
@@ -16,36 +18,44 @@ from __future__ import annotations
 import operator
 import re
 
+from harness.config.suite import Experiment, Suite
 from harness.errors import ResultsError
+from harness.results.frame import aggregate_repeats, runs_frame
 from harness.results.load import Run
-from harness.results.rows import at, flatten
+from harness.results.refs import reference_rows
+from harness.results.rows import reference_columns
+from harness.results.stats import ratio_of, significant
 
 COMPARED_SETTINGS = ("imgsz", "frames", "warmup", "sequence_name", "conf", "iou")
 SORT_KEYS = {
     "energy": ("energy_per_frame_mj", False),
     "latency": ("latency_p50_ms", False),
     "f1": ("f1", True),
+    "fps_per_w": ("fps_per_w", True),
 }
+DERIVED = {"speedup_vs_baseline": None, "speedup_vs_baseline_significant": None, "energy_ratio_vs_baseline": None,
+           "energy_vs_baseline_significant": None, "baseline": None, "pareto_f1_energy": False,
+           "pareto_f1_latency": False, "settings_note": None}
 
 
-def _variant(row: dict) -> str:
-    v = f"{row.get('format')} {row.get('precision')}"
-    if row.get("prune_ratio"):
-        v += f" p{round(row['prune_ratio'] * 100)}%"
-    if row.get("finetuned"):
-        v += " +ft"
-    return v
+def suite_of(run: Run, rows: list[dict]) -> Suite:
+    """The run's suite from its manifest; for a run whose manifest lacks one, the experiments its records name
+    (with the default reference and floor)."""
+    try:
+        return Suite.model_validate(run.manifest.get("suite") or {})
+    except ValueError:
+        exps: dict[str, list[str]] = {}
+        for r in rows:
+            exps.setdefault(r["experiment"], [])
+            if r["model"] not in exps[r["experiment"]]:
+                exps[r["experiment"]].append(r["model"])
+        return Suite(name=run.run_id, experiments=[Experiment(name=e, models=m) for e, m in exps.items()] or
+                     [Experiment(name="none", models=["none"])])
 
 
-def row_of(run: Run, rec: dict) -> dict:
-    """The record's flat row (``results.record.flatten``) plus what a comparison adds: the run's device,
-    a variant label, and the derived columns (filled by ``compare``)."""
-    row = flatten(rec)
-    row.update(run_id=run.run_id, device=run.device, prune_pct=round((row["prune_ratio"] or 0) * 100),
-               finetuned=bool(row["finetuned"]), variant=_variant(row), speedup_vs_baseline=None,
-               energy_ratio_vs_baseline=None, baseline=None, pareto_f1_energy=False, pareto_f1_latency=False,
-               settings_note=None)
-    return row
+def _plain(df) -> list[dict]:
+    """DataFrame rows as dicts with None for missing values."""
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in df.to_dict("records")]
 
 
 def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
@@ -73,9 +83,9 @@ def _resolve(p: str):
 
 
 def pareto(rows: list[dict], better_low: str) -> set[int]:
-    """Indices of rows not dominated on (F1 high, ``better_low`` low)."""
+    """Indices of rows not dominated on (F1 high, ``better_low`` low); rows below the accuracy floor never count."""
     pts = [(i, r["f1"], r[better_low]) for i, r in enumerate(rows)
-           if r["status"] == "ok" and r["f1"] is not None and r[better_low] is not None]
+           if r["status"] == "ok" and r["f1"] is not None and r[better_low] is not None and r.get("below_floor") is not True]
     front = set()
     for i, f1, cost in pts:
         dominated = any(f2 >= f1 and c2 <= cost and (f2 > f1 or c2 < cost) for j, f2, c2 in pts if j != i)
@@ -84,33 +94,43 @@ def pareto(rows: list[dict], better_low: str) -> set[int]:
     return front
 
 
-def _settings_note(run: Run, rec: dict, ref: dict) -> str | None:
-    st = at(rec, "settings") or {}
-    diffs = [f"{k} {st.get(k)} vs {ref.get(k)}" for k in COMPARED_SETTINGS
-             if k in ref and k in st and st.get(k) != ref.get(k)]
+def _settings_note(row: dict, ref: dict) -> str | None:
+    diffs = [f"{k} {row.get(k)} vs {ref.get(k)}" for k in COMPARED_SETTINGS
+             if ref.get(k) is not None and row.get(k) is not None and row.get(k) != ref.get(k)]
     return "; ".join(diffs) or None
 
 
+def _settings(row: dict) -> dict:
+    return {k: row.get(k if k == "imgsz" else f"settings_{k}") for k in COMPARED_SETTINGS}
+
+
+def _ci(row: dict, lo: str, hi: str):
+    return (row[lo], row[hi]) if row.get(lo) is not None and row.get(hi) is not None else None
+
+
 def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
-    """All rows of all runs with ratios against the baseline, Pareto marks and comparability notes."""
+    """All rows of all runs (repeats folded) with reference and baseline ratios, Pareto marks and notes."""
     base = pick_baseline(runs, baseline)
-    base_by_cell = {r["cell_id"]: r for r in base.records if r.get("status") == "ok"}
-    ref = next((at(r, "settings") or {} for r in base.records), {})
-    rows = []
+    rows: list[dict] = []
     for run in runs:
-        for rec in run.records:
-            row = row_of(run, rec)
-            b = base_by_cell.get(rec.get("cell_id"))
-            if b is not None and row["status"] == "ok":
-                row["baseline"] = f"{base.device}/{base.run_id}"
-                b_lat = at(b, "latency", "total", "p50_ms")
-                b_e = at(b, "power", "energy_per_frame_mj")
-                if b_lat and row["latency_p50_ms"]:
-                    row["speedup_vs_baseline"] = round(b_lat / row["latency_p50_ms"], 4)
-                if b_e and row["energy_per_frame_mj"] is not None:
-                    row["energy_ratio_vs_baseline"] = round(row["energy_per_frame_mj"] / b_e, 4)
-            row["settings_note"] = _settings_note(run, rec, ref)
-            rows.append(row)
+        own = _plain(aggregate_repeats(runs_frame([run])))
+        for row in reference_rows(own, suite_of(run, own)):
+            rows.append({**row, **reference_columns(row.pop("reference")), **DERIVED})
+    base_rows = {r["cell_id"]: r for r in rows if r["run_id"] == base.run_id and r["status"] == "ok"}
+    ref_settings = next((_settings(r) for r in rows if r["run_id"] == base.run_id), {})
+    p50_ci, e_ci = ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms"), ("energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj")
+    for row in rows:
+        b = base_rows.get(row["cell_id"])
+        if b is not None and row["status"] == "ok":
+            row["baseline"] = f"{base.device}/{base.run_id}"
+            s, s_ci = ratio_of(b["latency_p50_ms"], _ci(b, *p50_ci), row["latency_p50_ms"], _ci(row, *p50_ci))
+            e, e_int = ratio_of(row["energy_per_frame_mj"], _ci(row, *e_ci), b["energy_per_frame_mj"], _ci(b, *e_ci))
+            same = row is b
+            row.update(speedup_vs_baseline=None if s is None else round(s, 4),
+                       speedup_vs_baseline_significant=None if same else significant(s_ci),
+                       energy_ratio_vs_baseline=None if e is None else round(e, 4),
+                       energy_vs_baseline_significant=None if same else significant(e_int))
+        row["settings_note"] = _settings_note(_settings(row), ref_settings)
     for i in pareto(rows, "energy_per_frame_mj"):
         rows[i]["pareto_f1_energy"] = True
     for i in pareto(rows, "latency_p50_ms"):

@@ -100,10 +100,19 @@ class Power(_Block):
     throttled: bool | None = None
     throttle_reason: Text | None = None
     cooldown: dict[str, Any] | None = None
+    # validity: "ok" (a figure), "insufficient" (too few samples / sensor periods: raw samples kept, no energy
+    # number, ``reason`` says why), "none" (no backend)
+    status: Literal["ok", "insufficient", "none"] | None = None
+    effective_interval_ms: Num = None  # the sensor's real update period, measured from the trace
+    sensor_update_ms: Num = None  # what the sensor declares (INA3221 update_interval, jtop's interval)
+    energy_per_frame_ci_mj: list[float] | None = None  # 95 % interval (block bootstrap over time slices)
+    start_temp_c: Num = None  # hottest zone when the timed window opened
+    temp_slope_c_per_min: Num = None  # least-squares slope of the hottest zone over the window
+    not_steady: bool | None = None  # |slope| above telemetry.max_temp_slope_c_per_min
 
     @classmethod
     def none(cls, reason: str, cooldown: dict | None = None) -> Power:
-        return cls(backend="none", reason=reason, cooldown=cooldown)
+        return cls(backend="none", reason=reason, cooldown=cooldown, status="none")
 
 
 class ModelFacts(_Block):
@@ -154,6 +163,13 @@ class Record(_Block):
     build: dict[str, Any] | None = None
     files: dict[FileKey, RelFile] | None = None
     timed_out: bool = False  # stopped at timeouts.cell_s (not retried by --resume)
+    repeat: int = Field(1, ge=1)  # which measurement of the cell (suite.repeats)
+    eval_frames: int = 0  # distinct frames scored for quality (one pass)
+    timed_frames: int = 0  # frames timed (the evaluated frames cycled until the window was long enough)
+    passes: Num = None  # timed_frames / eval_frames
+    window_s: Num = None  # length of the timed window
+    uncertainty: dict[str, Any] | None = None  # 95 % intervals and how they were obtained
+    reference: dict[str, Any] | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
 
     @classmethod
     def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:
@@ -168,6 +184,13 @@ class Record(_Block):
 
 class ManifestCell(CellSpec):
     state: CellState
+    repeat: int = Field(1, ge=1)
+
+
+def record_key(rec: dict) -> str:
+    """A record's key in its run: the cell id, with ``.rN`` for repeats after the first (file names use it too)."""
+    repeat = rec.get("repeat", 1) if isinstance(rec.get("repeat", 1), int) else 1
+    return rec["cell_id"] if repeat == 1 else f"{rec['cell_id']}.r{repeat}"
 
 
 class Manifest(_Block):

@@ -17,9 +17,13 @@ SUMMARY_COLUMNS = [
     "prune_ratio", "finetuned", "status", "reason", "weights_provenance", "runtime", "params", "gflops",
     "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
     "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
-    "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "power_reason",
-    "sample_count", "mean_w", "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w",
-    "peak_temp_c", "throttled",
+    "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "power_status",
+    "power_reason", "sample_count", "effective_interval_ms", "mean_w", "idle_w", "energy_per_frame_mj",
+    "dynamic_energy_per_frame_mj", "fps_per_w", "peak_temp_c", "start_temp_c", "temp_slope_c_per_min", "not_steady",
+    "throttled", "repeat", "eval_frames", "timed_frames", "passes", "window_s",
+    "latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj",
+    "ref_cell_id", "speedup_vs_ref", "speedup_vs_ref_significant", "energy_ratio_vs_ref", "energy_vs_ref_significant",
+    "f1_delta_vs_ref", "below_floor",
     *(f"env_{k}" for k in ENV_COLUMNS), *(f"settings_{k}" for k in SETTINGS_COLUMNS if k != "imgsz"),
 ]
 
@@ -53,11 +57,19 @@ def flatten(rec: dict | Record) -> dict:
         "precision_det": at(d, "quality", "precision"), "recall": at(d, "quality", "recall"), "f1": at(d, "quality", "f1"),
         "ap50": at(d, "quality", "ap50"),
     }
-    for k in ("backend", "scope", "reason"):
+    for k in ("backend", "scope", "status", "reason"):
         row[f"power_{k}"] = at(d, "power", k)
-    for k in ("sample_count", "mean_w", "idle_w", "energy_per_frame_mj", "dynamic_energy_per_frame_mj", "fps_per_w",
-              "peak_temp_c", "throttled"):
+    for k in ("sample_count", "effective_interval_ms", "mean_w", "idle_w", "energy_per_frame_mj",
+              "dynamic_energy_per_frame_mj", "fps_per_w", "peak_temp_c", "start_temp_c", "temp_slope_c_per_min",
+              "not_steady", "throttled"):
         row[k] = at(d, "power", k)
+    for k in ("repeat", "eval_frames", "timed_frames", "passes", "window_s"):
+        row[k] = d.get(k)
+    row["repeat"] = row["repeat"] or 1
+    p50_ci, e_ci = at(d, "uncertainty", "latency_p50_ms") or [None, None], at(d, "power", "energy_per_frame_ci_mj") or [None, None]
+    row.update(latency_p50_ci_lo_ms=p50_ci[0], latency_p50_ci_hi_ms=p50_ci[1],
+               energy_per_frame_ci_lo_mj=e_ci[0], energy_per_frame_ci_hi_mj=e_ci[1])
+    row.update(reference_columns(d.get("reference")))
     row.update({f"env_{k}": at(d, "environment", k) for k in ENV_COLUMNS})
     row.update({f"settings_{k}": at(d, "settings", k) for k in SETTINGS_COLUMNS if k != "imgsz"})
     return {k: row.get(k) for k in SUMMARY_COLUMNS}
@@ -66,3 +78,12 @@ def flatten(rec: dict | Record) -> dict:
 def csv_value(v) -> str:
     """A flat value as summary.csv writes it (empty for None)."""
     return "" if v is None else str(v)
+
+
+def reference_columns(block: dict | None) -> dict:
+    """The flat columns of a ``reference`` block (``results.refs``)."""
+    ref = block or {}
+    return {"ref_cell_id": ref.get("cell_id"), "speedup_vs_ref": ref.get("speedup"),
+            "speedup_vs_ref_significant": ref.get("speedup_significant"), "energy_ratio_vs_ref": ref.get("energy_ratio"),
+            "energy_vs_ref_significant": ref.get("energy_significant"), "f1_delta_vs_ref": ref.get("f1_delta"),
+            "below_floor": ref.get("below_floor")}

@@ -23,7 +23,7 @@ from pathlib import Path
 from harness.errors import ResultsError
 from harness.fsutil import atomic_write_text, remove_orphan_temps, storage_error
 from harness.names import is_safe_name
-from harness.results.record import SCHEMA_VERSION, check_manifest, check_record
+from harness.results.record import SCHEMA_VERSION, check_manifest, check_record, record_key
 from harness.results.rows import SUMMARY_COLUMNS, csv_value, flatten
 
 __all__ = ["RunStore", "atomic_write_text"]
@@ -116,15 +116,15 @@ class RunStore:
         return out
 
     def put_record(self, record: dict) -> list[dict]:
-        """Add (or replace, by cell id) one record; rewrite records.jsonl and summary.csv."""
+        """Add (or replace, by key: cell id and repeat) one record; rewrite records.jsonl and summary.csv."""
         return self.put_records([record])
 
     def put_records(self, new: list[dict]) -> list[dict]:
         """Add (or replace, by cell id) records in one rewrite of records.jsonl and summary.csv (linear in the run)."""
         if not new:
             return self.read_records()
-        ids = {r["cell_id"] for r in new}
-        records = [r for r in self.read_records() if r.get("cell_id") not in ids]
+        ids = {record_key(r) for r in new}
+        records = [r for r in self.read_records() if record_key(r) not in ids]
         records.extend(new)
         atomic_write_text(self.records_path, "".join(json.dumps(r, sort_keys=False) + "\n" for r in records))
         self.write_summary(records)

@@ -61,3 +61,42 @@ def throttle_delta(trace: Trace, t0: float, t1: float) -> int | None:
 def mean_interval_ms(trace: Trace) -> float | None:
     t = trace.times()
     return float(np.diff(t).mean() * 1000) if t.size >= 2 else None
+
+
+def measured_update_s(trace: Trace) -> float | None:
+    """The sensor's real update period, seen in the trace: the median time between readings that changed.
+
+    Polling faster than the sensor updates repeats the same value; only changes carry information.
+    None when fewer than three changes were seen (a perfectly steady reading says nothing about its period).
+    """
+    values = trace.counter()
+    if values is None:
+        values = trace.power()
+    t = trace.times()
+    if t.size < 4:
+        return None
+    changed = np.flatnonzero(np.abs(np.diff(values)) > 1e-9) + 1
+    if changed.size < 3:
+        return None
+    return float(np.median(np.diff(t[changed])))
+
+
+def hottest_c(trace: Trace, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """(times, hottest zone) of the samples in [t0, t1] that have temperatures."""
+    pts = [(s.t_s, max(s.temps_c.values())) for s in samples_in(trace, t0, t1) if s.temps_c]
+    if not pts:
+        return np.zeros(0), np.zeros(0)
+    a = np.asarray(pts, dtype=np.float64)
+    return a[:, 0], a[:, 1]
+
+
+def temp_slope_c_per_min(trace: Trace, t0: float, t1: float) -> tuple[float | None, float | None]:
+    """(hottest zone at the window's start, least-squares slope of the hottest zone over the window in C/min)."""
+    t, c = hottest_c(trace, t0, t1)
+    if t.size == 0:
+        return None, None
+    start = float(c[0])
+    if t.size < 3 or t[-1] - t[0] <= 0:
+        return start, None
+    slope_per_s = float(np.polyfit(t - t[0], c, 1)[0])
+    return start, slope_per_s * 60.0

@@ -135,6 +135,7 @@ class PollingSampler(SamplerBase):
 
     name = "polling"
     isolate = True
+    sensor_update_s: float | None = None  # set by a backend whose sensor declares its update period
     START_TIMEOUT_S = 60.0
 
     def __init__(self, interval_ms: int = 100) -> None:
@@ -153,7 +154,7 @@ class PollingSampler(SamplerBase):
     def start(self) -> None:
         if self._sampling:
             raise TelemetryError(f"{self.name}: start() called while sampling", "call stop() first")
-        self._trace = Trace(self.name, self.scope, interval_s=self.interval_s)
+        self._trace = Trace(self.name, self.scope, interval_s=self.interval_s, sensor_update_s=self.sensor_update_s)
         self._trace.samples.append(self.read(time.perf_counter()))  # open the window with a fresh sample
         if self.isolate:
             self._ensure_process()

@@ -38,7 +38,8 @@ class Trace:
     scope: str | None
     samples: list[Sample] = field(default_factory=list)
     marks: dict[str, float] = field(default_factory=dict)
-    interval_s: float | None = None
+    interval_s: float | None = None  # how often the sampler polled
+    sensor_update_s: float | None = None  # how often the sensor itself updates, when it says so
 
     def times(self) -> np.ndarray:
         return np.array([s.t_s for s in self.samples], dtype=np.float64)

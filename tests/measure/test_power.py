@@ -7,6 +7,15 @@ import pytest
 from harness.measure.power import TIMED_END, TIMED_START, PowerMeter
 from harness.config.profiles import DeviceProfile
 from harness.testing.fakes import sysfs as fake_sysfs
+
+
+def starts(trace, n):
+    """Start times of ``n`` evenly spaced frames over the trace's timed window."""
+    import numpy as np
+
+    return np.linspace(trace.marks[TIMED_START], trace.marks[TIMED_END], n, endpoint=False)
+
+
 def profile(**telemetry):
     t = {"prefer": ["sysfs_ina3221", "none"], "interval_ms": 10, "idle_s": 0.2, **telemetry}
     return DeviceProfile.model_validate({"name": "t", "kind": "jetson", "telemetry": t})
@@ -38,7 +47,7 @@ def test_power_block_from_idle_and_timed_windows(orin):
     assert meter.active and meter.backend == "sysfs_ina3221"
     trace = run_cell(meter, hw)
     fps = 10 / (trace.marks[TIMED_END] - trace.marks[TIMED_START])
-    p = meter.summarise(trace, n_frames=10, fps=fps, cooldown={"waited_s": 0.0})
+    p = meter.summarise(trace, starts(trace, 10), fps=fps, cooldown={"waited_s": 0.0})
     assert p.backend == "sysfs_ina3221" and p.scope == "module_input"
     assert p.idle_w == pytest.approx(5.0, rel=0.02)
     assert p.mean_w == pytest.approx(10.0, rel=0.05)  # a sample may straddle the step at the edge
@@ -48,13 +57,15 @@ def test_power_block_from_idle_and_timed_windows(orin):
     assert p.sample_count >= 15 and 8 <= p.mean_interval_ms <= 30
     assert p.peak_temps_c == {"cpu-thermal": 45.0, "gpu-thermal": 44.0} and p.peak_temp_c == 45.0
     assert p.throttled is None and "temp_limit_c" in p.throttle_reason
+    assert p.status == "ok" and p.start_temp_c == 45.0 and p.temp_slope_c_per_min == 0.0 and p.not_steady is False
 
 
 def test_temperature_limit_marks_throttling(orin):
     root, hw = orin
     fake_sysfs.set_temp(root, "gpu-thermal", 91.0)
     meter = PowerMeter(profile(temp_limit_c=85))
-    p = meter.summarise(run_cell(meter, hw, seconds=0.1), 5, 50.0, {})
+    trace = run_cell(meter, hw, seconds=0.1)
+    p = meter.summarise(trace, starts(trace, 5), 50.0, {})
     assert p.throttled is True and "gpu-thermal reached 91.0 C >= limit 85 C" in p.throttle_reason
 
 
@@ -67,10 +78,10 @@ def test_a_pinned_clock_that_drops_marks_throttling(orin):
     tr = Trace("sysfs_ina3221", "module_input", [Sample(t, 5000.0, clocks_mhz={"gpu": f}) for t, f in
                                                    [(0.0, 1020.0), (0.5, 1020.0), (1.0, 612.0), (1.5, 1020.0), (2.0, 1020.0)]],
                marks={TIMED_START: 0.2, TIMED_END: 1.8})
-    p = meter.summarise(tr, 10, 10.0, {})
+    p = meter.summarise(tr, starts(tr, 10), 10.0, {})
     assert p.throttled is True and "gpu clock fell from 1020 to 612 MHz" in p.throttle_reason
     tr.samples[2].clocks_mhz["gpu"] = 1000.0  # within 10 %: DVFS noise, not throttling
-    assert meter.summarise(tr, 10, 10.0, {}).throttled is False
+    assert meter.summarise(tr, starts(tr, 10), 10.0, {}).throttled is False
 
 
 def test_no_backend_gives_null_power_with_the_reason(tmp_path, monkeypatch):
@@ -80,7 +91,8 @@ def test_no_backend_gives_null_power_with_the_reason(tmp_path, monkeypatch):
     meter.begin()
     meter.mark(TIMED_START)
     meter.mark(TIMED_END)
-    p = meter.summarise(meter.end(), 10, 30.0, {"waited_s": 0})
+    trace = meter.end()
+    p = meter.summarise(trace, starts(trace, 10), 30.0, {"waited_s": 0})
     assert p.backend == "none" and p.mean_w is None and "no INA3221 rails" in p.reason
 
 

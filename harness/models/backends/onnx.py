@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 from harness.errors import BenchmarkError
-from harness.fsutil import ContentCache, scratch_dir
+from harness.cache import ContentCache, scratch_dir
 from harness.models.backends.base import CellSkipped, LoadedVariant, Prepared
 from harness.models.weights import Weights
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from harness.fsutil import ContentCache
+from harness.cache import ContentCache
 from harness.models.calibration import CalibrationSet
 from harness.fsutil import file_sha256
 from harness.errors import BenchmarkError

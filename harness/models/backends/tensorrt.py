@@ -25,7 +25,7 @@ from typing import Callable
 
 from harness import paths
 from harness.errors import BenchmarkError
-from harness.fsutil import ContentCache
+from harness.cache import ContentCache
 from harness.models.backends.base import CellSkipped, LoadedVariant, Prepared
 
 TRTEXEC_CANDIDATES = ("trtexec", "/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")

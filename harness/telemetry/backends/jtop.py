@@ -81,7 +81,7 @@ class JtopSampler(SamplerBase):
     def start(self) -> None:
         from jtop import jtop
 
-        self._trace = Trace(self.name, None, interval_s=self.interval_s)
+        self._trace = Trace(self.name, None, interval_s=self.interval_s, sensor_update_s=self.interval_s)  # jtop's own period
         self._stop.clear()
         self._error = None
         ready = threading.Event()
@@ -89,7 +89,6 @@ class JtopSampler(SamplerBase):
         def loop() -> None:
             try:
                 with jtop(interval=self.interval_s) as j:
-                    ready.set()
                     while not self._stop.is_set():
                         if not j.ok():
                             if not self._stop.is_set():
@@ -98,6 +97,7 @@ class JtopSampler(SamplerBase):
                         rails, total, scope = rails_from_power(j.power)
                         self.scope = self.scope or scope
                         self._trace.samples.append(Sample(time.perf_counter(), total, rails, temps_from(j.temperature)))
+                        ready.set()  # start() returns once a first reading exists: a window opened now is covered
             except Exception as e:  # noqa: BLE001 - translated in stop()
                 self._error = _fix_for(str(e))
             finally:
@@ -105,7 +105,7 @@ class JtopSampler(SamplerBase):
 
         self._thread = threading.Thread(target=loop, name="telemetry-jtop", daemon=True)
         self._thread.start()
-        ready.wait(timeout=10)
+        ready.wait(timeout=max(10.0, 4 * self.interval_s))
         if self._error:
             raise TelemetryError(f"jtop: {self._error}")
 

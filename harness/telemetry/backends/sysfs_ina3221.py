@@ -54,6 +54,21 @@ def total_of(rails_mw: dict[str, float]) -> tuple[float | None, str | None]:
     return None, None
 
 
+def declared_update_s(rails: dict[str, tuple[Path, ...]]) -> float | None:
+    """The slowest INA3221's ``update_interval`` (ms, hwmon): samples x channels x conversion times.
+
+    Readings change no faster than this however often they are polled; None where the driver has no such file.
+    """
+    found = []
+    for files in rails.values():
+        f = files[0].parent / "update_interval"
+        try:
+            found.append(read_float(f) / 1000.0)
+        except (OSError, ValueError):
+            continue
+    return max(found) if found else None
+
+
 class SysfsIna3221Sampler(PollingSampler):
     name = "sysfs_ina3221"
 
@@ -73,6 +88,7 @@ class SysfsIna3221Sampler(PollingSampler):
             return Availability(False, f"INA3221 files not readable ({e.filename})")
         self.thermal, self.clocks = ThermalZones(), Clocks()
         _, self.scope = total_of({k: 0.0 for k in self.rails})
+        self.sensor_update_s = declared_update_s(self.rails)
         return Availability(True, f"{len(self.rails)} rails: {', '.join(self.rails)}")
 
     def read_rails(self) -> dict[str, float]:

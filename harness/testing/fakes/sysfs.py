@@ -37,11 +37,17 @@ def _write(path: Path, value) -> None:
         f.write(data)
 
 
-def ina3221_hwmon(root: Path, devices: list[list[tuple[str, float, float]]], hwmon_start: int = 3) -> list[Path]:
-    """JetPack 5/6 layout: one hwmon dir per device; channel 4 is the shunt-voltage sum."""
+def ina3221_hwmon(root: Path, devices: list[list[tuple[str, float, float]]], hwmon_start: int = 3,
+                  update_interval_ms: int | None = None) -> list[Path]:
+    """JetPack 5/6 layout: one hwmon dir per device; channel 4 is the shunt-voltage sum.
+
+    ``update_interval_ms`` writes the driver's ``update_interval`` (how often the chip converts).
+    """
     dirs = []
     for i, rails in enumerate(devices):
         d = root / f"sys/bus/i2c/drivers/ina3221/1-004{i}/hwmon/hwmon{hwmon_start + i}"
+        if update_interval_ms is not None:
+            _write(d / "update_interval", update_interval_ms)
         for n, (label, mv, ma) in enumerate(rails, start=1):
             _write(d / f"in{n}_label", label)
             _write(d / f"in{n}_input", mv)

@@ -1,0 +1,106 @@
+"""The content cache: artifacts keyed by the hash of their inputs, each built once, atomically.
+
+ONNX exports and INT8 models (``onnx/``), pruned and fine-tuned weights, TensorRT engines, random-init
+weights: every one is a ``ContentCache(kind).entry(...)``, so a cache hit, a build's time (``build_s``)
+and its key are recorded the same way for all of them, and a killed build never leaves a file that a
+later run would take for a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from harness.errors import StorageError
+from harness.fsutil import STORAGE_FIXES, nearly_full, remove_orphan_temps, staged, storage_error, temp_name
+
+
+@contextlib.contextmanager
+def scratch_dir(parent: Path) -> Iterator[Path]:
+    """A working directory under ``parent`` that is always removed (its name says whose it is, for orphan cleanup)."""
+    d = temp_name(Path(parent) / "work")
+    try:
+        d.mkdir(parents=True)
+    except OSError as e:
+        raise storage_error(e, d) from e
+    try:
+        yield d
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class CacheEntry:
+    """One artifact in the content cache and how it was obtained."""
+
+    path: Path
+    key: str
+    hit: bool
+    build_s: float
+
+    def facts(self) -> dict:
+        """What a record says about it (one field name for every cache: ``build_s``, 0.0 on a hit)."""
+        return {"cache_key": self.key, "cache_hit": self.hit, "build_s": self.build_s}
+
+
+class ContentCache:
+    """Artifacts keyed by the hash of their inputs, under ``<cache>/<kind>/``; one build per key, atomic.
+
+    ``entry(name_for, parts, build)``: the key hashes ``parts`` (model hashes, versions, settings);
+    ``name_for(key)`` is the file name; ``build(tmp)`` writes the artifact to ``tmp`` (a file, or a
+    directory with ``directory=True``), which replaces the final path only when ``build`` returns.
+    A failed or killed build leaves nothing behind that a later run would take for a result.
+    """
+
+    _swept: set[Path] = set()
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+    @property
+    def root(self) -> Path:
+        from harness import paths
+
+        return paths.cache_dir() / self.kind
+
+    @staticmethod
+    def key(*parts) -> str:
+        import hashlib
+
+        return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
+
+    def entry(self, name_for, parts: tuple, build, directory: bool = False) -> CacheEntry:
+        key = self.key(*parts)
+        return self.entry_at(self.root / name_for(key), key, build, directory)
+
+    def entry_at(self, path: Path, key: str, build, directory: bool = False) -> CacheEntry:
+        """``entry`` for a caller that names the file itself (a key computed elsewhere, e.g. TensorRT's)."""
+        import time
+
+        if path.exists():
+            return CacheEntry(path, key, True, 0.0)
+        if self.root not in ContentCache._swept and self.root.is_dir():
+            remove_orphan_temps(self.root)  # what killed builds left behind
+            ContentCache._swept.add(self.root)
+        t0 = time.perf_counter()
+        try:
+            with staged(path, directory=directory) as tmp:
+                try:
+                    build(tmp)
+                except Exception as e:
+                    if not isinstance(e, OSError) and nearly_full(path.parent):
+                        # torch.save, exporters and trainers report a full disk in their own words
+                        raise StorageError(f"{self.root}: no space left while building {path.name} "
+                                           f"({type(e).__name__})", STORAGE_FIXES[errno.ENOSPC]) from e
+                    raise
+                if not tmp.exists() or (not directory and tmp.stat().st_size == 0):
+                    from harness.errors import BenchmarkError
+
+                    raise BenchmarkError(f"building {self.kind}/{path.name} produced nothing", "see logs/run.log")
+        except OSError as e:
+            raise storage_error(e, path) from e
+        return CacheEntry(path, key, False, round(time.perf_counter() - t0, 3))

@@ -1,0 +1,102 @@
+"""The timed window on a fast engine: a ~3 ms/frame stand-in on fake power sensors at a known power.
+
+A window long enough (min_duration_s) gives energy per frame within 1 % of the analytic value
+(power x the frames' own mean duration); a 0.1 s window is ``insufficient`` with the reason, never
+a number from a handful of samples. The same for jtop's slow (0.5 s) interval.
+"""
+
+import sys
+
+import numpy as np
+import pytest
+
+from harness.config.profiles import DeviceProfile
+from harness.config.suite import Suite
+from harness.measure.plan import RunPlan
+from harness.measure.runner import Runner
+from harness.results.store import RunStore
+from harness.testing.fakes import sysfs as fake_sysfs
+from harness.testing.fakes.jtop import FakeJtopModule
+from harness.testing.fakes.standin import stand_in_variant
+
+pytestmark = pytest.mark.slow
+
+POWER_W = 5.0  # VDD_IN 5000 mV x 1000 mA on the fake Orin Nano
+
+
+def run_stand_in(tmp_path, small_seq, monkeypatch, telemetry: dict, min_duration_s: float, repeats: int = 1):
+    monkeypatch.setattr("harness.models.variants.load_variant", lambda *a, **k: stand_in_variant(3.0))
+    prof = DeviceProfile.model_validate({"name": "fake-nano", "kind": "jetson", "compute": "cpu", "telemetry": telemetry})
+    suite = Suite.model_validate({"name": "window", "frames": 12, "warmup": 2, "imgsz": 64, "min_duration_s": min_duration_s,
+                                  "repeats": repeats, "experiments": [{"name": "b", "models": ["yolov8n"]}]})
+    store = RunStore(tmp_path / "run")
+    plan = RunPlan("w", suite, prof, small_seq)
+    runner = Runner(store, plan)
+    store.create(plan.manifest())
+    return runner.run(), store
+
+
+def frame_mean_s(store: RunStore, rec: dict) -> float:
+    rows = np.loadtxt(store.root / rec["files"]["frames"], delimiter=",", skiprows=1)
+    return float(rows[:, 5].mean()) / 1000.0  # total_ms column
+
+
+@pytest.fixture
+def nano(tmp_path, monkeypatch):
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(tmp_path / "sys-root"))
+    fake_sysfs.ina3221_hwmon(tmp_path / "sys-root", fake_sysfs.ORIN_NANO_RAILS, update_interval_ms=50)
+    fake_sysfs.thermal_zones(tmp_path / "sys-root", {"cpu-thermal": 45.0})
+    return {"prefer": ["sysfs_ina3221"], "interval_ms": 50, "idle_s": 0.2}
+
+
+def test_a_long_enough_window_gives_energy_per_frame_within_one_percent(tmp_path, small_seq, monkeypatch, nano):
+    (rec,), store = run_stand_in(tmp_path, small_seq, monkeypatch, nano, min_duration_s=5.0)
+    p = rec["power"]
+    assert rec["status"] == "ok" and p["status"] == "ok", p
+    assert rec["window_s"] >= 5.0 and rec["timed_frames"] > 1000 and rec["eval_frames"] == 10 and rec["passes"] > 100
+    analytic_mj = POWER_W * 1000 * frame_mean_s(store, rec)
+    assert p["energy_per_frame_mj"] == pytest.approx(analytic_mj, rel=0.01)
+    assert p["sample_count"] >= 90 and p["effective_interval_ms"] == pytest.approx(50, rel=0.3)
+    lo, hi = p["energy_per_frame_ci_mj"]
+    assert lo <= p["energy_per_frame_mj"] <= hi
+    u = rec["uncertainty"]
+    assert u["latency_p50_ms"][0] <= rec["latency"]["total"]["p50_ms"] <= u["latency_p50_ms"][1]
+    assert p["start_temp_c"] == 45.0 and p["temp_slope_c_per_min"] == 0.0 and p["not_steady"] is False
+
+
+def test_a_short_window_is_insufficient_and_says_what_would_do(tmp_path, small_seq, monkeypatch, nano):
+    (rec,), store = run_stand_in(tmp_path, small_seq, monkeypatch, nano, min_duration_s=0.1)
+    p = rec["power"]
+    assert rec["status"] == "ok" and p["status"] == "insufficient"
+    assert p["energy_per_frame_mj"] is None and p["mean_w"] is None and p["fps_per_w"] is None
+    assert "needs >= 20 samples and >= 10 periods" in p["reason"] and "set min_duration_s >= 1.0" in p["reason"]
+    assert (store.root / rec["files"]["telemetry"]).is_file()  # the raw samples are kept
+
+
+def test_jtop_at_half_a_second_needs_ten_seconds(tmp_path, small_seq, monkeypatch):
+    root = tmp_path / "sys-root"
+    (root / "run").mkdir(parents=True)
+    (root / "run" / "jtop.sock").write_text("")
+    monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(root))
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": POWER_W * 1000}))
+    jtop = {"prefer": ["jtop"], "interval_ms": 500, "idle_s": 0.0}
+    (rec,), store = run_stand_in(tmp_path / "short", small_seq, monkeypatch, jtop, min_duration_s=1.0)
+    assert rec["power"]["status"] == "insufficient" and rec["power"]["effective_interval_ms"] == pytest.approx(500)
+    assert "set min_duration_s >= 10.0" in rec["power"]["reason"]
+    (rec,), store = run_stand_in(tmp_path / "long", small_seq, monkeypatch, jtop, min_duration_s=11.0)
+    p = rec["power"]
+    assert p["status"] == "ok" and p["sample_count"] >= 20, p["reason"]
+    assert p["energy_per_frame_mj"] == pytest.approx(POWER_W * 1000 * frame_mean_s(store, rec), rel=0.01)
+
+
+def test_repeats_are_interleaved_and_folded_into_one_row_with_an_interval(tmp_path, small_seq, monkeypatch, nano):
+    from harness.results.compare import compare
+    from harness.results.load import load_run
+
+    recs, store = run_stand_in(tmp_path, small_seq, monkeypatch, nano, min_duration_s=1.2, repeats=3)
+    assert [r["repeat"] for r in recs] == [1, 2, 3] and {r["cell_id"] for r in recs} == {"b.yolov8n.pytorch-fp32"}
+    assert len({r["files"]["frames"] for r in recs}) == 3  # one frames file per repeat
+    (row,) = compare([load_run(store.root)])
+    assert row["repeats"] == 3 and row["ci_method"] == "t over 3 repeats"
+    assert row["latency_p50_ci_lo_ms"] <= row["latency_p50_ms"] <= row["latency_p50_ci_hi_ms"]
+    assert row["energy_per_frame_ci_lo_mj"] < row["energy_per_frame_mj"] < row["energy_per_frame_ci_hi_mj"]
