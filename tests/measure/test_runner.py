@@ -20,6 +20,7 @@ FAST_SUITE = """
 name: tiny
 frames: {frames}
 warmup: 2
+min_duration_s: {min_s}
 imgsz: 160
 experiments:
   - name: baseline
@@ -32,9 +33,9 @@ experiments:
 """
 
 
-def suite_file(tmp_path, frames=6, models="yolov8n, yolo26n"):
+def suite_file(tmp_path, frames=6, models="yolov8n, yolo26n", min_s=0):
     f = tmp_path / "tiny.yaml"
-    f.write_text(FAST_SUITE.format(frames=frames, models=models))
+    f.write_text(FAST_SUITE.format(frames=frames, models=models, min_s=min_s))
     return f
 
 
@@ -56,12 +57,14 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert [c["state"] for c in manifest["cells"]] == [r["status"] for r in records]
     statuses = {r["cell_id"]: r["status"] for r in records}
     assert statuses.pop("quantization.yolov8n.tensorrt-fp16") == "skipped"
-    assert set(statuses.values()) == {"ok"} and len(statuses) == 9
+    assert set(statuses.values()) == {"ok"} and len(statuses) == 10
     trt = next(r for r in records if r["cell"]["format"] == "tensorrt")
     assert "TensorRT is not installed" in trt["reason"]
     for r in (r for r in records if r["status"] == "ok"):
         assert r["schema_version"] == 1 and r["environment"]["torch"]
-        assert r["n_frames"] == 3 and r["n_warmup"] == 5
+        # 3 evaluated frames (--frames 8, 5 warm-up), cycled for the quick suite's 1 s window
+        assert r["eval_frames"] == 3 and r["n_warmup"] == 5 and r["window_s"] >= 1.0
+        assert r["n_frames"] == r["timed_frames"] > 3 and r["passes"] == pytest.approx(r["timed_frames"] / 3, abs=1e-3)
         lat = r["latency"]
         for stage in ("total", "pre", "infer", "post"):
             s = lat[stage]
@@ -75,7 +78,9 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
         assert r["quality"]["n_gt"] > 0
         assert r["power"]["backend"] == "none" and r["power"]["reason"]
         frames_csv = (run / r["files"]["frames"]).read_text().splitlines()
-        assert frames_csv[0] == "frame,pre_ms,infer_ms,post_ms,total_ms" and len(frames_csv) == 4
+        assert frames_csv[0] == "frame,pass,pre_ms,infer_ms,post_ms,total_ms" and len(frames_csv) == r["timed_frames"] + 1
+        lo, hi = r["uncertainty"]["latency_p50_ms"]
+        assert lo <= lat["total"]["p50_ms"] <= hi
     onnx = [r for r in records if r["cell"]["format"] == "onnx" and not r["cell"]["prune_ratio"]]
     assert {r["cell"]["precision"] for r in onnx} == {"fp32", "fp16", "int8"}
     assert all(r["runtime"] == "CPUExecutionProvider" for r in onnx)
@@ -85,6 +90,14 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert int8["model"]["artifact_bytes"] < 0.4 * fp32["model"]["artifact_bytes"]
     assert fp16["model"]["artifact_bytes"] < 0.6 * fp32["model"]["artifact_bytes"]  # really half precision
     assert "RANDOM-INIT WEIGHTS" in proc.stdout and "quantization.yolov8n.onnx-fp16" in proc.stdout
+    # every variant is set against its experiment's unpruned fp32 cell
+    by_id = {r["cell_id"]: r for r in records}
+    pruned = by_id["pruning.yolov8n.pytorch-fp32-p30"]["reference"]
+    assert pruned["cell_id"] == "pruning.yolov8n.pytorch-fp32" and pruned["speedup"] > 0 and pruned["speedup_ci"]
+    assert by_id["pruning.yolov8n.pytorch-fp32"]["reference"]["is_reference"] is True
+    speedups = [r["reference"]["speedup"] for r in records if r["status"] == "ok" and not r["reference"]["is_reference"]]
+    assert speedups and any(abs(x - 1.0) > 0.05 for x in speedups)  # not every ratio is 1.00
+    assert all(r["reference"]["floor_note"].startswith("no accuracy floor: random-init") for r in records if r["status"] == "ok")
     summary = (run / "summary.csv").read_text().splitlines()
     assert len(summary) == 1 + len(records)
 
@@ -218,8 +231,9 @@ def test_power_is_recorded_over_the_timed_window_on_a_jetson_like_tree(tmp_path,
     prof = tmp_path / "jetson.yaml"
     prof.write_text("name: fake-orin\nkind: jetson\ncompute: cpu\n"
                     "telemetry:\n  prefer: [sysfs_ina3221, none]\n  interval_ms: 20\n  idle_s: 0.2\n  temp_limit_c: 95\n")
-    p = harness("run", "--suite", suite_file(tmp_path, models="yolov8n"), "--sequence", small_seq, "--profile", prof,
-                "--out", tmp_path / "r", "--run-id", "p", env={"HARNESS_SYSFS_ROOT": str(sysroot)})
+    # a 1 s window: 50 samples at 20 ms (a power figure needs >= 20 and >= 10 sensor periods)
+    p = harness("run", "--suite", suite_file(tmp_path, models="yolov8n", min_s=1.0), "--sequence", small_seq, "--profile",
+                prof, "--out", tmp_path / "r", "--run-id", "p", env={"HARNESS_SYSFS_ROOT": str(sysroot)})
     assert p.returncode == 0, p.stdout + p.stderr
     store = RunStore(tmp_path / "r" / "p")
     assert store.read_manifest()["telemetry"]["selected"] == "sysfs_ina3221"
@@ -230,9 +244,9 @@ def test_power_is_recorded_over_the_timed_window_on_a_jetson_like_tree(tmp_path,
     assert pw["energy_per_frame_mj"] == pytest.approx(5000.0 * pw["window_s"] / rec["n_frames"], rel=1e-3)
     assert pw["dynamic_energy_per_frame_mj"] == pytest.approx(0.0, abs=1e-6)  # constant power: nothing above idle
     # the window is the timed loop: its length matches the frames' summed latency
-    summed_s = sum(float(line.split(",")[4]) for line in (tmp_path / "r" / "p" / rec["files"]["frames"]).read_text().splitlines()[1:]) / 1000
+    summed_s = sum(float(line.split(",")[5]) for line in (tmp_path / "r" / "p" / rec["files"]["frames"]).read_text().splitlines()[1:]) / 1000
     assert pw["window_s"] == pytest.approx(summed_s, rel=0.05, abs=0.005)
-    assert pw["peak_temps_c"] == {"tj-thermal": 52.0} and pw["throttled"] is False
+    assert pw["peak_temps_c"] == {"tj-thermal": 52.0} and pw["throttled"] is False and pw["status"] == "ok"
     csv = (tmp_path / "r" / "p" / rec["files"]["telemetry"]).read_text()
     assert csv.startswith("t_s,total_mw") and "# mark timed_start" in csv and "# mark idle_end" in csv
     assert "W" in p.stdout and "5.00" in p.stdout  # the table shows power

@@ -48,6 +48,8 @@ def records_table(records: list[dict], title: str | None = None) -> Table:
         )
     no_power = {at(r, "power", "reason") for r in records if r.get("status") == "ok" and at(r, "power", "backend") == "none"}
     notes += [f"power: {why}" for why in sorted(x for x in no_power if x)]
+    notes += [f"{r['cell_id']}: power insufficient: {at(r, 'power', 'reason')}" for r in records
+              if at(r, "power", "status") == "insufficient"]
     caption = Text("\n".join(notes), style="dim", justify="left")
     if random_init:
         caption.append(
