@@ -15,8 +15,32 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from contextvars import ContextVar
+
 from harness.errors import StorageError
 from harness.fsutil import STORAGE_FIXES, nearly_full, remove_orphan_temps, staged, storage_error, temp_name
+
+
+# Who wants to hear about a build starting (the runner shows it as the cell's current stage).
+_STAGE: ContextVar = ContextVar("harness_stage", default=None)
+LABELS = {"onnx": "exporting ONNX", "pruned": "pruning", "finetuned": "fine-tuning", "engines": "building the TensorRT engine",
+          "random-init": "building random-init weights", "reference": "building the reference detector"}
+
+
+@contextlib.contextmanager
+def stage_reporter(report) -> Iterator[None]:
+    """Within this block, ``report(text)`` hears of every stage announced (cache builds, the runner's own)."""
+    token = _STAGE.set(report)
+    try:
+        yield
+    finally:
+        _STAGE.reset(token)
+
+
+def announce(text: str) -> None:
+    report = _STAGE.get()
+    if report is not None:
+        report(text)
 
 
 @contextlib.contextmanager
@@ -73,11 +97,11 @@ class ContentCache:
 
         return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:16]
 
-    def entry(self, name_for, parts: tuple, build, directory: bool = False) -> CacheEntry:
+    def entry(self, name_for, parts: tuple, build, directory: bool = False, label: str | None = None) -> CacheEntry:
         key = self.key(*parts)
-        return self.entry_at(self.root / name_for(key), key, build, directory)
+        return self.entry_at(self.root / name_for(key), key, build, directory, label)
 
-    def entry_at(self, path: Path, key: str, build, directory: bool = False) -> CacheEntry:
+    def entry_at(self, path: Path, key: str, build, directory: bool = False, label: str | None = None) -> CacheEntry:
         """``entry`` for a caller that names the file itself (a key computed elsewhere, e.g. TensorRT's)."""
         import time
 
@@ -86,6 +110,7 @@ class ContentCache:
         if self.root not in ContentCache._swept and self.root.is_dir():
             remove_orphan_temps(self.root)  # what killed builds left behind
             ContentCache._swept.add(self.root)
+        announce(label or LABELS.get(self.kind, f"building {self.kind}"))
         t0 = time.perf_counter()
         try:
             with staged(path, directory=directory) as tmp:

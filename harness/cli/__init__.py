@@ -5,8 +5,22 @@ from __future__ import annotations
 import sys
 
 import typer
+import typer.core
 
 from harness.errors import HarnessError
+
+# typer's help shows a flag's type (``--json <bool>``) as if it took a value; a flag takes none.
+_display_type = typer.core.TyperOption.display_type_rich
+typer.core.TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _display_type(self, ctx)
+
+
+def _version(value: bool) -> None:
+    if value:
+        import harness
+
+        print(f"edge-harness {harness.__version__}")
+        raise typer.Exit()
+
 
 app = typer.Typer(
     name="harness",
@@ -15,12 +29,22 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, image, profiles, provision, remote_run, report, run, telemetry  # noqa: E402
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                       help="Print the version and exit.")) -> None:
+    """Benchmark compressed YOLO person detectors on Jetson boards and desktops: latency per stage, F1/AP50 on MOT
+    sequences, power and energy per frame, model facts."""
+
+from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, image, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
+app.add_typer(suites.app, name="suites")
+app.command("schema")(schema.schema_command)
 app.add_typer(telemetry.app, name="telemetry")
 app.command("eval")(eval_cmd.eval_command)
 app.command("run")(run.run_command)

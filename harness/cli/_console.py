@@ -1,30 +1,49 @@
-"""The one place commands print from: a rich console per process (and a wide one for comparisons).
+"""The one place commands print from: one rich console per process.
 
-When output is not a terminal (CI logs, pipes) the width is fixed, 180 columns or 220 for wide tables.
-Library code never prints; it reports through callbacks the commands pass in.
+Its width is the terminal's, or ``COLUMNS`` when output is piped (rich's default 80 otherwise), and
+the results table fits it (``--wide`` for every column). Library code never prints; it reports
+through callbacks the commands pass in.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from functools import lru_cache
 from pathlib import Path
 
 
 @lru_cache(maxsize=2)
-def console(wide: bool = False):
+def console(stderr: bool = False):
+    """The console (on stderr when stdout is reserved for JSON)."""
     from rich.console import Console
 
-    con = Console()
-    return con if con.is_terminal else Console(width=220 if wide else 180)
+    return Console(stderr=stderr)
 
 
-def print_comparison(run_dir: Path, references: list[Path]) -> None:
-    """The closing comparison: this run against the references (baseline = first reference, else this run)."""
+def print_json(obj) -> None:
+    """One JSON document on stdout (numbers as numbers, anything else as its text)."""
+    sys.stdout.write(json.dumps(obj, default=str) + "\n")
+
+
+def print_results(rows: list[dict], title: str | None, wide: bool = False) -> None:
+    from harness.results.render.table import best_table, results_table
+
+    con = console()
+    con.print(results_table(rows, con.width, title=title, wide=wide))
+    best = best_table(rows, con.width)
+    if best is not None:
+        con.print(best)
+
+
+def print_comparison(run_dir: Path, references: list[Path], title: str, wide: bool = False) -> list[dict]:
+    """The closing table of a run: this run, against the references when there are any (baseline = the first)."""
     from harness.results.compare import compare
     from harness.results.load import load_runs
-    from harness.results.render.compare_table import compare_table
 
     runs = load_runs([*references, run_dir])
     rows = compare(runs)
-    title = f"comparison against {runs[0].device}/{runs[0].run_id}" if references else "comparison (this run is the baseline)"
-    console(wide=True).print(compare_table(rows, title=title))
+    if references:
+        title += f" — against {runs[0].device}/{runs[0].run_id}"
+    print_results(rows, title, wide)
+    return rows

@@ -11,3 +11,5 @@ FRAMES = typer.Option(None, "--frames", help="Frames per cell, warm-up included 
 IMGSZ = typer.Option(None, "--imgsz", help="Input size in px, a multiple of 32 (overrides the suite).")
 OUT = typer.Option(Path("results"), "--out", envvar="HARNESS_RESULTS_DIR", help="Where run directories go.")
 RUN_ID = typer.Option(None, "--run-id", help="Name of the run directory (default: time-profile-suite).")
+WIDE = typer.Option(False, "--wide", help="Every column, whatever the terminal's width.", metavar="")
+JSON = typer.Option(False, "--json", help="Print JSON on stdout (progress goes to stderr).", metavar="")

@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_comparison
+from harness.cli._console import console, print_comparison, print_json
 
 app = typer.Typer(help="Unattended campaigns across several devices (journal, resume, quarantine).", no_args_is_help=True)
 
@@ -100,7 +100,7 @@ def _run(c) -> None:
     con.print(t)
     dirs = run_dirs(c)
     if dirs:
-        print_comparison(dirs[0], dirs[1:])
+        print_comparison(dirs[-1], dirs[:-1], f"campaign {c.spec.name}")
         from harness.results.load import load_runs
         from harness.results.render.html import build_report
 
@@ -113,7 +113,7 @@ def _run(c) -> None:
 
 @app.command("run")
 def run_cmd(file: Path = typer.Argument(..., help="Campaign YAML."), out: Path = opts.OUT,
-            detach: bool = typer.Option(False, "--detach", help="Run in the background (survives this shell); log in <dir>/campaign.log.")) -> None:
+            detach: bool = typer.Option(False, "--detach", help="Run in the background (survives this shell); log in <dir>/campaign.log.", metavar="")) -> None:
     """Run a campaign: every device in parallel, results and journal under <out>/<name>/."""
     c = _campaign(file, out)
     if detach:
@@ -135,13 +135,16 @@ def resume_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/
 
 
 @app.command("status")
-def status_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<name>).")) -> None:
+def status_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<name>)."), as_json: bool = opts.JSON) -> None:
     """Every device's state, finished runs and cells, from the journal."""
     from rich.table import Table
 
     from harness.campaign.journal import Journal
 
     c = _from_dir(root)
+    if as_json:
+        print_json({"campaign": c.spec.name, "devices": Journal(c.journal_path).summary()})
+        return
     t = Table(title=f"campaign {c.spec.name}", header_style="bold")
     for col in ("device", "state", "runs done", "cells", "failures", "reason"):
         t.add_column(col)

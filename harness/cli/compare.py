@@ -1,43 +1,49 @@
-"""``harness compare``: one table across runs and devices, ratios against a baseline, Pareto marks."""
+"""``harness compare``: one table across runs and devices, ratios against references and a baseline, Pareto marks."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from pathlib import Path
 
 import typer
 
-from harness.cli._console import console
+from harness.cli import _options as opts
+from harness.cli._console import console, print_json, print_results
 
 
 def compare_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (results/<run-id>)."),
     baseline: str = typer.Option(None, "--baseline", help="Run dir, run id or device name the ratios are against (default: the first run)."),
-    sort: str = typer.Option("energy", "--sort", help="energy | latency | f1"),
-    filter_expr: str = typer.Option(None, "--filter", help="e.g. 'format=onnx, f1>=0.5, device~orin' (AND)."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array of row objects."),
-    csv_path: Path = typer.Option(None, "--csv", help="Also write the rows as CSV."),
+    sort: str = typer.Option("energy", "--sort", help="energy | latency | f1 | fps_per_w (energy falls back to latency without power data)."),
+    filter_expr: str = typer.Option(None, "--filter", help="e.g. 'format=onnx, f1>=0.5, p50<25, device~orin' (AND)."),
+    wide: bool = opts.WIDE,
+    as_json: bool = opts.JSON,
+    csv_path: Path = typer.Option(None, "--csv", help="Also write the rows as CSV (summary.csv's columns, then the comparison's)."),
+    parquet_path: Path = typer.Option(None, "--parquet", help="Also write the rows as Parquet (the same columns)."),
 ) -> None:
-    """Compare runs: latency, F1/AP50, power, energy per frame, FPS/W; speed-up and energy ratio vs a baseline."""
-    from harness.results.compare import compare, parse_filter, sort_rows
-    from harness.results.render.compare_table import compare_table
+    """Compare runs: latency with 95 % intervals, F1/AP50, power, energy per frame, FPS/W; ratios vs references and a baseline."""
+    from harness.results.compare import compare, filter_rows, rows_frame, sort_key, sort_rows
     from harness.results.load import load_runs
     from harness.results.store import atomic_write_text
 
     rows = compare(load_runs(runs), baseline)
     if filter_expr:
-        pred = parse_filter(filter_expr)
-        rows = [r for r in rows if pred(r)]
-    rows = sort_rows(rows, sort)
+        rows = filter_rows(rows, filter_expr)
+    used = sort_key(rows, sort)
+    rows = sort_rows(rows, used)
     if csv_path is not None:
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=list(rows[0]) if rows else ["cell_id"])
-        w.writeheader()
-        w.writerows(rows)
-        atomic_write_text(csv_path, buf.getvalue())
+        atomic_write_text(csv_path, rows_frame(rows).to_csv(index=False))
+    if parquet_path is not None:
+        import io
+
+        from harness.fsutil import atomic_write_bytes
+
+        buf = io.BytesIO()
+        rows_frame(rows).to_parquet(buf, index=False)
+        atomic_write_bytes(parquet_path, buf.getvalue())
     if as_json:
-        print(json.dumps(rows))
+        print_json(rows)
         return
-    console(wide=True).print(compare_table(rows, title=f"{len(rows)} rows from {len(runs)} run(s), sorted by {sort}"))
+    why = f"sorted by {used}" + (f" ({sort} has no values in these runs)" if used != sort else "")
+    print_results(rows, f"{len(rows)} rows from {len(runs)} run(s), {why}", wide)
+    if not rows:
+        console().print("no rows (check --filter)")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._console import console
+from harness.cli import _options as opts
+from harness.cli._console import console, print_json
 
 from harness.errors import DataError
 
@@ -28,7 +29,7 @@ def synth(
     size: str = typer.Option("1280x720", "--size", help="Frame size WIDTHxHEIGHT."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same sequence)."),
     walkers: int = typer.Option(8, "--people", help="Number of walking people."),
-    force: bool = typer.Option(False, "--force", help="Replace OUT_DIR if it exists."),
+    force: bool = typer.Option(False, "--force", help="Replace OUT_DIR if it exists.", metavar=""),
 ) -> None:
     """Write a synthetic MOT sequence with exact ground truth (and noisy det/det.txt)."""
     from harness.mot.synth import synthesize
@@ -40,12 +41,22 @@ def synth(
 @app.command("check")
 def check(
     seq_dir: Path = typer.Argument(..., help="MOT sequence directory."),
-    decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode every frame (slower, finds corrupt images)."),
+    decode: bool = typer.Option(True, "--decode/--no-decode", help="Decode every frame (slower, finds corrupt images).", metavar=""),
+    as_json: bool = opts.JSON,
 ) -> None:
-    """Validate a sequence: seqinfo.ini, frames, numbering, gt/gt.txt. Exit 1 if problems."""
+    """Validate a sequence: seqinfo.ini, frames, numbering, gt/gt.txt. Exit 1 if problems, 2 if it is not there."""
+    from harness.errors import DataError
     from harness.mot.check import check_sequence
 
+    if not seq_dir.is_dir():
+        raise DataError(f"{seq_dir}: not a directory", "pass a MOT sequence directory (seqinfo.ini, img1/, gt/gt.txt)")
     report = check_sequence(seq_dir, decode=decode)
+    if as_json:
+        print_json({"sequence": str(seq_dir), "ok": not report.errors, "facts": report.facts, "warnings": report.warnings,
+                    "errors": report.errors})
+        if report.errors:
+            raise typer.Exit(1)
+        return
     con = console()
     for line in report.facts:
         con.print(f"  {line}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_comparison
+from harness.cli._console import console, print_comparison, print_json
 
 
 def deploy_command(
@@ -19,11 +19,13 @@ def deploy_command(
     imgsz: int = opts.IMGSZ,
     out: Path = opts.OUT,
     run_id: str = opts.RUN_ID,
-    resume: bool = typer.Option(False, "--resume", help="Continue run --run-id on the device (after a lost link or reboot)."),
-    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts."),
+    resume: bool = typer.Option(False, "--resume", help="Continue run --run-id on the device (after a lost link or reboot).", metavar=""),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts.", metavar=""),
     poll_s: float = typer.Option(2.0, "--poll-s", help="Seconds between progress polls."),
+    wide: bool = opts.WIDE,
+    as_json: bool = opts.JSON,
 ) -> None:
-    """Preflight, lock, ship, run detached on the device, follow progress and pull records as they finish."""
+    """Preflight, lock, ship, run detached on the device, follow progress and pull records; exit 1 when a cell failed."""
     from harness.measure.plan import new_run_id
     from harness.errors import ProfileError
     from harness.config.profiles import load_profile
@@ -35,33 +37,83 @@ def deploy_command(
     s = with_overrides(load_suite(suite), frames, imgsz, None)
     if resume and not run_id:
         raise ProfileError("--resume needs --run-id", "pass the run id printed by the first deploy")
-    seq = sequence if sequence is not None else (Path(".") if device_sequence else demo_sequence(s.frames, console().print))
+    seq = sequence if sequence is not None else (Path(".") if device_sequence else demo_sequence(s.frames, console(stderr=as_json).print))
     plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s,
                       device_sequence=device_sequence)
-    con = console()
-    last: list = [None]
-    last_image = [0.0]
+    con = console(stderr=as_json)
+    progress = DeployProgress(con)
+    try:
+        store = deploy(plan, progress, resume=resume)
+    finally:
+        progress.close()
+    records = store.read_records()
+    counts = {k: sum(r["status"] == k for r in records) for k in ("ok", "skipped", "failed")}
+    if as_json:
+        from harness.results.compare import compare
+        from harness.results.load import load_runs
 
-    def progress(event: str, data: dict) -> None:
+        print_json({"run_dir": str(store.root), "counts": counts, "rows": compare(load_runs([store.root]))})
+    else:
+        print_comparison(store.root, [], f"{plan.run_id}: {s.name} on {prof.name}", wide)
+        con.print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed — run directory: {store.root}",
+                  highlight=False)
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+class DeployProgress:
+    """A deploy's events as lines (and transfer bars in a terminal)."""
+
+    def __init__(self, con) -> None:
+        from harness.cli._progress import Transfer
+
+        self.con, self.last, self.transfer, self.Transfer = con, None, None, Transfer
+
+    def _bytes(self, what: str, done: int, total: int | None) -> None:
+        if self.transfer is None:
+            self.transfer = self.Transfer(self.con, what, total)
+        self.transfer.update(done)
+
+    def close(self) -> None:
+        if self.transfer is not None:
+            self.transfer.close()
+            self.transfer = None
+
+    def __call__(self, event: str, data: dict) -> None:
+        from harness.cli._progress import human_bytes
+
+        con = self.con
+        if event == "sequence_bytes":
+            if data["total"]:
+                self._bytes("sequence", data["bytes"], data["total"])
+            return
+        if event == "image_bytes":
+            self._bytes("image", data["bytes"], data["total"])
+            return
+        self.close()
         if event == "preflight":
-            con.print("preflight: " + ", ".join(f"{c.name} {c.mark}" for c in data["checks"]))
+            con.print("preflight: " + ", ".join(f"{c.name} {c.mark}" for c in data["checks"]), highlight=False)
         elif event == "shipped":
-            con.print(f"shipped: sequence {'already on the device' if data['sequence_skipped'] else str(data['sequence_bytes_sent']) + ' bytes'}"
-                      + (f"; image {'already there' if data['image']['skipped'] else 'sent'}" if "image" in data else ""))
-        elif event == "image_bytes":
-            if data["seconds"] - last_image[0] >= 1.0:  # at most once a second
-                last_image[0] = data["seconds"]
-                con.print(f"  image: {data['bytes'] / 1e6:.1f} MB sent, {data['bytes'] / 1e6 / max(data['seconds'], 1e-9):.1f} MB/s")
+            if data["sequence_skipped"]:
+                seq = "already on the device"
+            else:
+                seq = f"{human_bytes(data['sequence_bytes_sent'])} sent" + (
+                    f" ({data['sequence_files_kept']} files kept from an interrupted upload)" if data.get("sequence_files_kept") else "")
+            image = ""
+            if "image" in data:
+                image = "; image " + ("already there" if data["image"]["skipped"] else
+                                      f"sent ({human_bytes(data['image'].get('bytes_sent', 0))} compressed)")
+            con.print(f"shipped: sequence {seq}{image}", highlight=False)
         elif event == "started":
-            con.print(f"runner started on the device (pid {data['pid']}{', resuming' if data['resume'] else ''})")
+            con.print(f"runner started on the device (pid {data['pid']}{', resuming' if data['resume'] else ''})", highlight=False)
         elif event == "poll":
-            line = f"  {data['done']}/{data['total']} cells done" + (f", running {data['current']}" if data["current"] else "")
-            if line != last[0]:  # print changes only
-                con.print(line)
-                last[0] = line
+            if not data["total"]:
+                line = "  waiting for the runner's first manifest ..."
+            else:
+                line = f"  {data['done']}/{data['total']} cells done" + (f", running {data['current']}" if data["current"] else "")
+            if line != self.last:  # print changes only
+                con.print(line, highlight=False)
+                self.last = line
         elif event in ("reconnecting", "reconnected", "rebooted"):
-            con.print(f"[yellow]{event}[/] {data}")
-
-    store = deploy(plan, progress, resume=resume)
-    print_comparison(store.root, [])
-    con.print(f"run directory: {store.root}")
+            detail = ", ".join(f"{k} {v}" for k, v in data.items())
+            con.print(f"[yellow]{event}[/] {detail}", highlight=False)

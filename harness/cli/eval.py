@@ -15,7 +15,7 @@ def eval_command(
     det: Path = typer.Option(..., "--det", help="MOT detections (frame,id,x,y,w,h,conf,...)."),
     iou: float = typer.Option(0.5, "--iou", min=0.0, max=1.0, help="IoU threshold for a true positive."),
     conf: float = typer.Option(0.0, "--conf", help="Ignore detections below this confidence."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object.", metavar=""),
 ) -> None:
     """Precision / recall / F1 at --iou and AP50, with MOT17 ignore regions honoured."""
     from harness.mot.metrics import evaluate

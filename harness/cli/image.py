@@ -39,11 +39,11 @@ def build_command(
     build_opt: list[str] = typer.Option([], "--build-opt", help="Extra option for `<engine> build`, e.g. --build-opt=--network=host."),
     tag: list[str] = typer.Option([], "--tag", help="Also tag the image with this name (the profile's container.image always is)."),
     engine: str = typer.Option(None, "--engine", help="docker | podman here (default: the profile's runtime, else whichever exists)."),
-    force: bool = typer.Option(False, "--force", help="Build even when the content tag already exists."),
+    force: bool = typer.Option(False, "--force", help="Build even when the content tag already exists.", metavar=""),
     platform: str = typer.Option(None, "--platform", help="Build for this platform instead of the flavour's "
                                  "(linux/arm64 for Jetson), e.g. to try the L4T Dockerfile on a substitute base."),
-    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key (device builds)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key (device builds).", metavar=""),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON.", metavar=""),
 ) -> None:
     """Build the profile's image (flavour from kind + expect.l4t_major), tagged by content; skip if it exists."""
     from harness.image.build import build_local, build_on_device, plan_build

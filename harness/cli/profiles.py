@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from harness.cli._console import console
+from harness.cli import _options as opts
+from harness.cli._console import console, print_json
 
 app = typer.Typer(help="List and show device profiles.", invoke_without_command=True)
 
@@ -29,10 +30,14 @@ def list_profiles(ctx: typer.Context) -> None:
 
 
 @app.command("show")
-def show(name: str = typer.Argument(..., help="Profile name or path to a YAML file.")) -> None:
-    """Print one profile, validated, with every default filled in."""
+def show(name: str = typer.Argument(..., help="Profile name or path to a YAML file."), as_json: bool = opts.JSON) -> None:
+    """Print one profile, validated, with every default filled in (YAML, or JSON with --json)."""
     import yaml
 
     from harness.config.profiles import load_profile
 
-    print(yaml.safe_dump(load_profile(name).model_dump(), sort_keys=False), end="")
+    prof = load_profile(name).model_dump()
+    if as_json:
+        print_json(prof)
+        return
+    print(yaml.safe_dump(prof, sort_keys=False), end="")

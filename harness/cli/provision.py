@@ -15,12 +15,12 @@ def provision_command(
     inventory: Path = typer.Option(None, "--inventory", "-i", help="An Ansible inventory instead of --profile "
                                    "(hosts' harness_profile supply the role variables)."),
     limit: str = typer.Option(None, "--limit", "-l", help="Host pattern within --inventory (e.g. jetsons, nano-1)."),
-    check: bool = typer.Option(False, "--check", help="Dry run: report what would change, change nothing."),
-    diff: bool = typer.Option(False, "--diff", help="Show the changes made to files."),
+    check: bool = typer.Option(False, "--check", help="Dry run: report what would change, change nothing.", metavar=""),
+    diff: bool = typer.Option(False, "--diff", help="Show the changes made to files.", metavar=""),
     extra_vars: list[str] = typer.Option(None, "--extra-vars", "-e", help="k=v, JSON or @file; wins over profile "
                                          "and inventory (repeatable)."),
-    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts."),
-    ask_become_pass: bool = typer.Option(False, "--ask-become-pass", "-K", help="Prompt for the sudo password on the device."),
+    accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts.", metavar=""),
+    ask_become_pass: bool = typer.Option(False, "--ask-become-pass", "-K", help="Prompt for the sudo password on the device.", metavar=""),
     verbose: int = typer.Option(0, "--verbose", "-v", count=True, help="More Ansible output (-v, -vv, -vvv)."),
 ) -> None:
     """Provision devices: container engine (+ NVIDIA runtime), jtop, power mode, GUI off, swap, logs, sudoers."""

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._console import console
+from harness.cli import _options as opts
+from harness.cli._console import console, print_json
 
 
 def _attach(run_dir: Path):
@@ -15,7 +16,8 @@ def _attach(run_dir: Path):
     return Deployment.from_session(run_dir)
 
 
-def status_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
+def status_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy."),
+                   as_json: bool = opts.JSON) -> None:
     """Progress of a deployed run on its device: cells done / total, current cell, runner alive."""
     from harness.remote.intake import RemoteRunDir
 
@@ -25,14 +27,19 @@ def status_command(run_dir: Path = typer.Argument(..., help="Local run directory
         alive = d.alive()
     finally:
         d.conn.close()
-    if m is None:
-        console().print(f"{d.plan.run_id}: runner {'running' if alive else 'not running'}, no manifest yet")
-        return
-    cells = m["cells"]
+    cells = m["cells"] if m else []
     done = sum(c["state"] in ("ok", "skipped", "failed") for c in cells)
     cur = next((c["cell_id"] for c in cells if c["state"] == "running"), None)
-    console().print(f"{d.plan.run_id} on {d.conn.where}: {m.get('state')}, {done}/{len(cells)} cells done"
-                    + (f", running {cur}" if cur else "") + f"; runner {'alive' if alive else 'not running'} (pid {d.pid})")
+    if as_json:
+        print_json({"run_id": d.plan.run_id, "device": d.conn.where, "state": m["state"] if m else None, "done": done,
+                    "total": len(cells), "running": cur, "runner_alive": alive, "pid": d.pid})
+        return
+    if m is None:
+        console().print(f"{d.plan.run_id}: runner {'running' if alive else 'not running'}, no manifest yet", highlight=False)
+        return
+    console().print(f"{d.plan.run_id} on {d.conn.where}: {m['state']}, {done}/{len(cells)} cells done"
+                    + (f", running {cur}" if cur else "") + f"; runner {'alive' if alive else 'not running'} (pid {d.pid})",
+                    highlight=False)
 
 
 def pull_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:

@@ -16,7 +16,7 @@ app = typer.Typer(help="Power and thermal telemetry: probe backends, parse tegra
 @app.command("probe")
 def probe_command(
     profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile whose order to show."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON.", metavar=""),
 ) -> None:
     """Which telemetry backends are available here, and why not."""
     from rich.table import Table
@@ -44,7 +44,7 @@ def probe_command(
 @app.command("parse-tegrastats")
 def parse_tegrastats(
     file: Path = typer.Argument(..., help="A saved tegrastats log."),
-    as_json: bool = typer.Option(False, "--json", help="Print a JSON array, one object per line."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array, one object per line.", metavar=""),
 ) -> None:
     """Parse a tegrastats log: total power with its scope, rails (mW), temperatures (C)."""
     from harness.errors import TelemetryError
@@ -81,6 +81,7 @@ def record(
     backend: str = typer.Option(None, "--backend", help="sysfs_ina3221 | jtop | tegrastats | nvml | rapl (default: the profile's first available)."),
     profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile for order and rate."),
     csv: Path = typer.Option(None, "--csv", help="Also write the raw samples here."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object.", metavar=""),
 ) -> None:
     """Sample live for --seconds and print a summary (mean/min/max power, energy, peak temperatures)."""
     from harness.errors import TelemetryError
@@ -101,21 +102,28 @@ def record(
     time.sleep(seconds)
     sampler.mark("end")
     trace = sampler.stop()
-    if hasattr(sampler, "close"):
-        sampler.close()
+    sampler.close()
     energy = window_energy_mj(trace, trace.marks["start"], trace.marks["end"])
     power = [s.total_mw for s in trace.samples if s.total_mw is not None]
+    peaks = peak_temps_c(trace, trace.marks["start"], trace.marks["end"])
+    if csv:
+        from harness.results.store import atomic_write_text
+
+        atomic_write_text(csv, trace.to_csv())
+    if as_json:
+        print(json.dumps({"backend": trace.backend, "scope": trace.scope, "samples": len(trace.samples), "seconds": seconds,
+                          "mean_w": sum(power) / len(power) / 1000 if power else None,
+                          "min_w": min(power) / 1000 if power else None, "max_w": max(power) / 1000 if power else None,
+                          "energy_j": None if energy is None else energy / 1000, "peak_temps_c": peaks,
+                          "csv": str(csv) if csv else None}))
+        return
     con = console()
     con.print(f"{trace.backend} ({trace.scope}): {len(trace.samples)} samples in {seconds:g} s")
     if power:
         con.print(f"power: mean {sum(power) / len(power) / 1000:.3f} W, min {min(power) / 1000:.3f} W, max {max(power) / 1000:.3f} W")
     if energy is not None:
         con.print(f"energy: {energy / 1000:.3f} J over the window ({energy / seconds / 1000:.3f} W average)")
-    peaks = peak_temps_c(trace, trace.marks["start"], trace.marks["end"])
     if peaks:
         con.print("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
     if csv:
-        from harness.results.store import atomic_write_text
-
-        atomic_write_text(csv, trace.to_csv())
         con.print(f"samples written to {csv}")

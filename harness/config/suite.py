@@ -17,7 +17,7 @@ from harness.errors import SuiteError
 from harness.names import SafeName, is_safe_name
 from harness.config.yamlio import load_model_yaml
 
-SUITE_FIX = "see harness/suites/quick.yaml for the suite format"
+SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
 
 
 class VariantSpec(BaseModel):

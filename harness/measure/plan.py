@@ -67,6 +67,10 @@ class FrameCache:
         self._frames = None
         self._error: DataError | None = None
 
+    @property
+    def decoded(self) -> bool:
+        return self._frames is not None
+
     def get(self):
         if self._error is not None:
             raise self._error

@@ -20,6 +20,7 @@ from harness.platform import collect_environment
 from harness.mot.files import GroundTruth, read_gt
 from harness.mot.sequence import load_sequence
 from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError
+from harness.cache import stage_reporter
 from harness.fsutil import STORAGE_ERRNOS, storage_error
 from harness.measure.watchdog import CellWatchdog
 from harness.results.record import Latency, LatencyStats, Power, Record, record_key
@@ -146,10 +147,12 @@ class Runner:
         limits = self.plan.profile.timeouts
         watchdog = CellWatchdog(limits.cell_s, lambda: self._hard_timeout(rec, watchdog, t0), limits.cell_grace_s)
         try:
-            with watchdog.watch():
+            with watchdog.watch(), stage_reporter(self._stage):
                 variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
                                        suite.finetune)
                 rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
+                if not self.frames.decoded:
+                    self._stage(f"decoding {len(self.frames.paths)} frames")
                 frames = self.frames.get()
                 self._measure(rec, variant, frames)
             rec.status = "ok"
@@ -176,6 +179,9 @@ class Runner:
         self.store.log(f"{rec.finished_at} {cell.key} {rec.status} {rec.reason or ''}".rstrip())
         return rec.to_dict()
 
+    def _stage(self, text: str) -> None:
+        self.progress("stage", {"stage": text})
+
     def _hard_timeout(self, rec: Record, watchdog: CellWatchdog, t0: float) -> None:
         """The cell is stuck where no signal reaches it: record it failed, then carry on in a fresh process."""
         rec.status, rec.reason, rec.timed_out = "failed", watchdog.reason() + " (hard: the process was restarted)", True
@@ -198,8 +204,11 @@ class Runner:
         s = self.plan.suite
         min_s, min_frames = self.window
         pipe = Pipeline(variant.backend, variant.device, variant.fp16, s.imgsz, s.conf, s.nms_iou, variant.person_class)
+        self._stage("cooling down / idle power" if self.power.active else "timing")
         cooldown = self.power.cooldown()
         self.power.begin()
+        if self.power.active:
+            self._stage(f"timing (at least {min_s:g} s)" if min_s else "timing")
         try:
             m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark, min_frames, min_s)
         finally:

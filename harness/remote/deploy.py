@@ -145,7 +145,8 @@ class Deployment:
     def ship(self) -> Shipped:
         """Inputs and sequence, then what the runtime needs (a venv, the image)."""
         self._require("ship", S.LOCKED)
-        self.shipped = ship_inputs(self.conn, self.plan, self.workdir)
+        self.shipped = ship_inputs(self.conn, self.plan, self.workdir,
+                                   lambda sent, total: self.progress("sequence_bytes", {"bytes": sent, "total": total}))
         info = self.shipped.as_dict()
         prepared = self.runtime.prepare(self.conn, self.workdir, self.progress)
         if self.runtime.engine:

@@ -57,10 +57,12 @@ def _local(argv: list[str]) -> tuple[int, str]:
     return r.returncode, r.stdout
 
 
-def gzip_chunks(stream, level: int = 1) -> Iterator[bytes]:
+def gzip_chunks(stream, level: int = 1, on_raw: Callable[[int], None] | None = None) -> Iterator[bytes]:
     """gzip-compress a byte stream chunk by chunk (fast level: the link, not the CPU, is the limit)."""
     comp = zlib.compressobj(level, zlib.DEFLATED, 31)
     while block := stream.read(CHUNK):
+        if on_raw:
+            on_raw(len(block))
         out = comp.compress(block)
         if out:
             yield out
@@ -68,8 +70,11 @@ def gzip_chunks(stream, level: int = 1) -> Iterator[bytes]:
 
 
 def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
-               progress: Callable[[int, float], None] | None = None) -> dict:
-    """Make the device have ``image`` (by ID); returns what was done (skipped / bytes sent / seconds)."""
+               progress: Callable[[int, int | None, int, float], None] | None = None) -> dict:
+    """Make the device have ``image`` (by ID); returns what was done (skipped / bytes sent / seconds).
+
+    ``progress(image_bytes_read, image_size, gzip_bytes_sent, seconds)`` follows a transfer.
+    """
     local_engine = local_engine or engine
 
     def on_device(argv: list[str]) -> tuple[int, str]:
@@ -93,17 +98,23 @@ def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
     if same is not None:
         return {"image": image, "image_id": same, "skipped": True, "reason": "same content tag on the device"}
     t0 = time.perf_counter()
-    sent = 0
+    sent = raw = 0
+    code, size = _local([local_engine, "image", "inspect", "--format", "{{.Size}}", image])
+    total = int(size.strip()) if code == 0 and size.strip().isdigit() else None  # the image's size, before gzip
 
     def count(n: int) -> None:
         nonlocal sent
         sent += n
+
+    def read(n: int) -> None:
+        nonlocal raw
+        raw += n
         if progress:
-            progress(sent, time.perf_counter() - t0)
+            progress(raw, total, sent, time.perf_counter() - t0)
 
     save = subprocess.Popen([local_engine, "save", image], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        r = conn.stream_in(["sh", "-c", f"gunzip | {engine} load"], gzip_chunks(save.stdout), on_bytes=count,
+        r = conn.stream_in(["sh", "-c", f"gunzip | {engine} load"], gzip_chunks(save.stdout, on_raw=read), on_bytes=count,
                            timeout_s=3600)
     finally:
         save.stdout.close()

@@ -1,7 +1,8 @@
 """Shipping a run's inputs to a device: the device-side profile, the suite, local model files and the sequence.
 
 The sequence goes to ``<workdir>/sequences/<name>-<content hash>`` once: a second run with the same
-content sends nothing (``.complete`` marks a finished upload; a partial one is started again).
+content sends nothing (``.complete`` marks a finished upload); an interrupted upload resumes, keeping
+the files that already arrived whole (same size and SHA-256).
 """
 
 from __future__ import annotations
@@ -28,10 +29,12 @@ class Shipped:
     sequence_bytes_sent: int = 0
     sequence_skipped: bool = False
     models: dict[str, str] = field(default_factory=dict)  # local .pt path -> device path
+    sequence_files_kept: int = 0  # files an interrupted upload had already completed
 
     def as_dict(self) -> dict:
         return {"inputs": self.inputs, "sequence": self.sequence, "sequence_bytes_sent": self.sequence_bytes_sent,
-                "sequence_skipped": self.sequence_skipped, "models": self.models}
+                "sequence_skipped": self.sequence_skipped, "models": self.models,
+                "sequence_files_kept": self.sequence_files_kept}
 
 
 def sequence_hash(seq: Path) -> str:
@@ -45,8 +48,11 @@ def sequence_hash(seq: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def ship_inputs(conn, plan: DeployPlan, workdir: str) -> Shipped:
-    """Profile (without its connection), suite (local model paths pointed at device copies) and sequence."""
+def ship_inputs(conn, plan: DeployPlan, workdir: str, on_bytes=None) -> Shipped:
+    """Profile (without its connection), suite (local model paths pointed at device copies) and sequence.
+
+    ``on_bytes(sent, total)`` follows the sequence upload.
+    """
     q = shlex.quote
     inputs = f"{workdir}/inputs/{plan.run_id}"
     conn.run(["sh", "-c", f"mkdir -p {q(inputs)} {q(workdir + '/runs')} {q(workdir + '/sequences')}"])
@@ -64,18 +70,47 @@ def ship_inputs(conn, plan: DeployPlan, workdir: str) -> Shipped:
     seq = plan.sequence
     remote_seq = f"{workdir}/sequences/{seq.name}-{sequence_hash(seq)}"
     done = conn.run(["test", "-f", f"{remote_seq}/.complete"]).ok
-    sent = 0
+    sent = kept = 0
     if not done:
+        sent, kept = _upload_resumable(conn, seq, remote_seq + ".partial", on_bytes)
         tmp = remote_seq + ".partial"
-        conn.run(["rm", "-rf", tmp])
-        files = sorted(p for p in seq.rglob("*") if p.is_file())
-        dirs = sorted({p.parent for p in files})
-        conn.run(["mkdir", "-p", *[f"{tmp}/{d.relative_to(seq)}".rstrip("/.") for d in dirs]])
-        for f in files:
-            conn.put(f, f"{tmp}/{f.relative_to(seq)}")
-            sent += f.stat().st_size
         conn.run(["sh", "-c", f"touch {q(tmp + '/.complete')} && rm -rf {q(remote_seq)} && mv {q(tmp)} {q(remote_seq)}"])
-    return Shipped(inputs, remote_seq, sent, done, models)
+    return Shipped(inputs, remote_seq, sent, done, models, kept)
+
+
+def _upload_resumable(conn, seq: Path, tmp: str, on_bytes) -> tuple[int, int]:
+    """Upload the sequence into ``tmp``; files a previous, interrupted upload already completed (same size and
+    SHA-256 on the device) are kept. Returns (bytes sent, files kept)."""
+    files = sorted(p for p in seq.rglob("*") if p.is_file())
+    rel = {str(f.relative_to(seq)): f for f in files}
+    dirs = sorted({p.parent for p in files})
+    conn.run(["mkdir", "-p", *[f"{tmp}/{d.relative_to(seq)}".rstrip("/.") for d in dirs]])
+    listing = conn.run(["find", tmp, "-type", "f", "-printf", "%s %P\\n"], max_output_bytes=8 << 20)
+    there = {}
+    for line in listing.stdout.splitlines() if listing.ok else []:
+        size, _, name = line.partition(" ")
+        if size.isdigit() and name in rel:
+            there[name] = int(size)
+    same_size = [n for n, size in there.items() if rel[n].stat().st_size == size]
+    kept = set()
+    if same_size:
+        r = conn.run(["sh", "-c", 'cd "$1" && shift && sha256sum -- "$@"', "sh", tmp, *same_size], max_output_bytes=8 << 20)
+        remote_hash = {}
+        for line in r.stdout.splitlines() if r.ok else []:
+            digest, _, name = line.partition("  ")
+            remote_hash[name] = digest
+        kept = {n for n in same_size if remote_hash.get(n) == file_sha256(rel[n])}
+    todo = [(n, f) for n, f in rel.items() if n not in kept]
+    total = sum(f.stat().st_size for _, f in todo)
+    sent = 0
+    if on_bytes:
+        on_bytes(0, total)
+    for name, f in todo:
+        conn.put(f, f"{tmp}/{name}")
+        sent += f.stat().st_size
+        if on_bytes:
+            on_bytes(sent, total)
+    return sent, len(kept)
 
 
 def _ship_models(conn, suite: dict, remote_dir: str) -> dict[str, str]:

@@ -5,7 +5,8 @@
     df[df.status == "ok"].groupby(["device", "variant"]).latency_p50_ms.median()
 
 The columns are ``results.rows.SUMMARY_COLUMNS`` (what summary.csv holds) plus the run's own:
-``device`` (its profile's name), ``run_dir``, ``variant`` (a readable label) and ``prune_pct``.
+``device`` (its profile's name), ``device_kind`` (jetson, desktop-gpu, ...), ``run_dir`` and ``variant``
+(a readable label).
 ``aggregate_repeats`` folds the repeats of a cell into one row with intervals from the repeats.
 """
 
@@ -19,7 +20,7 @@ from harness.results.load import Run, load_runs
 from harness.results.rows import SUMMARY_COLUMNS, flatten
 from harness.results.stats import LEVEL, t_interval
 
-RUN_COLUMNS = ["device", "run_dir", "variant", "prune_pct"]
+RUN_COLUMNS = ["device", "device_kind", "run_dir", "variant"]
 COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]
 
 
@@ -36,9 +37,9 @@ def run_frame(run: Run) -> pd.DataFrame:
     rows = []
     for rec in run.records:
         row = flatten(rec)
-        row.update(run_id=run.run_id, device=run.device, run_dir=str(run.root),
-                   variant=variant_label(row["format"], row["precision"], row["prune_ratio"], row["finetuned"]),
-                   prune_pct=round((row["prune_ratio"] or 0) * 100))
+        row.update(run_id=run.run_id, device=run.device, device_kind=(run.manifest.get("profile") or {}).get("kind"),
+                   run_dir=str(run.root), variant=variant_label(row["format"], row["precision"], row["prune_ratio"],
+                                                                row["finetuned"]))
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 

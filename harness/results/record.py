@@ -271,3 +271,12 @@ def upgrade(record: dict, source: Path, run_id: str | None = None) -> dict:
     except ValueError as e:
         raise ResultsError(f"{source}: record {str(rec.get('cell_id'))[:80]} (schema v0) is not a run record after "
                            f"upgrading ({e})", "delete that line") from None
+
+
+def json_schema(what: str = "record") -> dict:
+    """The JSON Schema of a record or a manifest (``docs/record.schema.json`` is this, checked by a test)."""
+    model = Record if what == "record" else Manifest
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"edge-harness {what} (schema version {SCHEMA_VERSION})"
+    return schema

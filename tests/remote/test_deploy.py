@@ -286,9 +286,11 @@ def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):
                          known_hosts=str(dev.known_hosts), connect_timeout_s=5)
         seen = []
         with DeviceConnection(cfg) as c:
-            first = ship_image(c, "docker", image, str(local_engine), progress=lambda n, s: seen.append(n))
+            first = ship_image(c, "docker", image, str(local_engine), progress=lambda *a: seen.append(a))
             again = ship_image(c, "docker", image, str(local_engine))
-        assert first["skipped"] is False and first["bytes_sent"] > 3_000_000 and seen and seen[-1] == first["bytes_sent"]
+        raw, total, sent, _ = seen[-1]
+        assert first["skipped"] is False and first["bytes_sent"] > 3_000_000 and raw == total > 3 << 20  # 100 % of the image
+        assert 0 < sent <= first["bytes_sent"]
         assert again["skipped"] is True and again["reason"] == "same image ID on the device"
         with pytest.raises(RemoteError, match="neither on this host nor on .* could not pull it"):
             with DeviceConnection(cfg) as c:

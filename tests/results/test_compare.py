@@ -5,7 +5,7 @@ import json
 import pytest
 
 from harness.errors import ResultsError
-from harness.results.compare import compare, parse_filter, sort_rows
+from harness.results.compare import compare, filter_rows, sort_key, sort_rows
 from harness.results.load import load_run, load_runs
 from harness.config.suite import Cell
 from harness.testing.fakes.runs import make_run, record
@@ -79,15 +79,29 @@ def test_mixed_settings_are_flagged(runs, tmp_path):
 
 def test_filter_and_sort(runs):
     rows = compare(load_runs(list(runs)))
-    onnx = [r for r in rows if parse_filter("format=onnx, f1>=0.5")(r)]
+    onnx = filter_rows(rows, "format=onnx, f1>=0.5")
     assert [(r["device"], r["f1"]) for r in onnx] == [("desktop-gpu", 0.51)]
+    assert sorted(r["latency_p50_ms"] for r in filter_rows(rows, "p50<25")) == [5, 10, 20]  # the short name people type
     assert [r["energy_per_frame_mj"] for r in sort_rows(rows, "energy")] == [90, 200, 400, 600, None]
     assert [r["f1"] for r in sort_rows(rows, "f1")][:2] == [0.51, 0.50]
-    assert {r["device"] for r in rows if parse_filter("device~GPU")(r)} == {"desktop-gpu"}
+    fpsw = [r["fps_per_w"] for r in sort_rows(rows, "fps_per_w")]
+    assert fpsw[:2] == [pytest.approx(1000 / 20 / 4.5), pytest.approx(1000 / 40 / 5.0)] and fpsw[-1] is None
+    assert {r["device"] for r in filter_rows(rows, "device~GPU")} == {"desktop-gpu"}
+    assert filter_rows(rows, "mean_w>1000") == []
     with pytest.raises(ResultsError, match="unknown column 'colour'"):
-        [parse_filter("colour=red")(r) for r in rows]
+        filter_rows(rows, "colour=red")
     with pytest.raises(ResultsError, match="cannot read 'f1 is big'"):
-        parse_filter("f1 is big")
+        filter_rows(rows, "f1 is big")
+    with pytest.raises(ResultsError, match="'fast' is not a number"):
+        filter_rows(rows, "p50<fast")
+
+
+def test_energy_sort_falls_back_to_latency_without_power(tmp_path):
+    run = make_run(tmp_path, "np", "local", [record("np", "local", PT, p50=30, f1=0.5),
+                                             record("np", "local", FP16, p50=10, f1=0.5)])
+    rows = compare(load_runs([run]))
+    assert sort_key(rows, "energy") == "latency" and sort_key(rows, "f1") == "f1"
+    assert [r["latency_p50_ms"] for r in sort_rows(rows, "energy")] == [10, 30]
 
 
 def test_older_records_upgrade_and_newer_ones_fail(tmp_path):
@@ -109,7 +123,8 @@ def test_older_records_upgrade_and_newer_ones_fail(tmp_path):
 
 def test_compare_cli_json_csv_and_errors(run_harness, runs, tmp_path):
     jet, gpu = runs
-    p = run_harness("compare", jet, gpu, "--json", "--sort", "latency", "--csv", tmp_path / "rows.csv")
+    p = run_harness("compare", jet, gpu, "--json", "--sort", "latency", "--csv", tmp_path / "rows.csv",
+                    "--parquet", tmp_path / "rows.parquet")
     assert p.returncode == 0, p.stderr
     rows = json.loads(p.stdout)
     assert [r["latency_p50_ms"] for r in rows] == [5, 10, 20, 40, None]
@@ -119,7 +134,12 @@ def test_compare_cli_json_csv_and_errors(run_harness, runs, tmp_path):
     header = (tmp_path / "rows.csv").read_text().splitlines()[0].split(",")
     assert header[:len(SUMMARY_COLUMNS)] == SUMMARY_COLUMNS  # summary.csv's schema, then the comparison's columns
     assert {"device", "variant", "speedup_vs_baseline", "pareto_f1_energy"} <= set(header)
+    import pandas as pd
+
+    pq = pd.read_parquet(tmp_path / "rows.parquet")
+    assert list(pq.columns) == header and len(pq) == 5  # one schema for summary.csv, --csv and --parquet
+    assert sorted(pq.latency_p50_ms.dropna().tolist()) == [5, 10, 20, 40]
     p = run_harness("compare", jet, gpu, "--baseline", "desktop-gpu")
-    assert p.returncode == 0 and "desktop-gpu" in p.stdout and "INT8 needs calibration data" in p.stdout
+    assert p.returncode == 0 and "desktop-gpu" in p.stdout and "INT8 needs calibration data" in " ".join(p.stdout.split())
     assert_user_error(run_harness("compare", jet, tmp_path / "nope"), "not a run directory")
     assert_user_error(run_harness("compare", jet, "--sort", "speed"), "--sort 'speed': unknown")

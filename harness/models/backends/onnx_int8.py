@@ -64,6 +64,7 @@ def quantize_int8(fp32_onnx: Path, cal: CalibrationSet, imgsz: int) -> tuple[Pat
             logging.getLogger().setLevel(quiet)
 
     entry = ContentCache("onnx").entry(lambda key: f"{fp32_onnx.stem.split('-fp32')[0]}-int8-{imgsz}-{key}.onnx",
-                                       (file_sha256(fp32_onnx), cal_hash, imgsz, f"ort={onnxruntime.__version__}"), build)
+                                       (file_sha256(fp32_onnx), cal_hash, imgsz, f"ort={onnxruntime.__version__}"), build,
+                                       label="calibrating and quantizing INT8")
     return entry.path, {**info, **entry.facts()}
 

@@ -76,7 +76,8 @@ class ContainerRuntime:
         from harness.remote.image_transfer import ship_image
 
         return ship_image(conn, self.engine, self.profile.container.image,
-                          progress=lambda n, secs: progress("image_bytes", {"bytes": n, "seconds": secs}))
+                          progress=lambda raw, total, sent, secs: progress(
+                              "image_bytes", {"bytes": raw, "total": total, "sent": sent, "seconds": secs}))
 
     def container_name(self, run_id: str) -> str:
         return f"harness-{run_id}"

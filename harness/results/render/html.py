@@ -1,35 +1,40 @@
-"""``harness report``: PNG plots plus one self-contained HTML page (images embedded as data URIs)."""
+"""``harness report``: PNG plots plus one self-contained HTML page (images embedded as data URIs).
+
+The page answers first: per device, the best variant by FPS/W and the fastest (``results.best``), and
+each board against each desktop. Then the charts that rank across devices (FPS/W, energy, the F1
+frontiers), one section per experiment (speed, F1, model size and its rows of the table), the
+per-frame distributions, power traces, sample frames and each run's environment.
+
+Every value that reaches the page from a record or manifest goes through ``_esc`` (quotes included):
+a board names its own cells and environment, and a board is not trusted.
+"""
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from harness.results.render import plots
+from harness.results.best import best_per_device, board_vs_desktop
 from harness.results.compare import compare, device_labels, sort_rows
 from harness.results.load import Run
+from harness.results.render import plots, plots_runs
+from harness.results.render.table import COLUMNS, is_empty, notes
 from harness.results.store import atomic_write_text
 
-TABLE_COLUMNS = [
-    ("device", "device", None), ("model", "model", None), ("variant", "variant", None), ("params M", "params", 1e-6),
-    ("p50 ms", "latency_p50_ms", None), ("p99 ms", "latency_p99_ms", None), ("FPS", "fps", None), ("F1", "f1", None),
-    ("AP50", "ap50", None), ("W", "mean_w", None), ("mJ/frame", "energy_per_frame_mj", None),
-    ("dyn mJ/frame", "dynamic_energy_per_frame_mj", None), ("FPS/W", "fps_per_w", None), ("peak C", "peak_temp_c", None),
-    ("throttled", "throttled", None), ("x speed", "speedup_vs_baseline", None), ("x energy", "energy_ratio_vs_baseline", None),
-    ("Pareto", None, None), ("status", "status", None),
-]
-
 CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222}
-h1{margin-bottom:0}.sub{color:#666;margin-top:4px}
-table{border-collapse:collapse;font-size:12px;margin:12px 0}
-th,td{border:1px solid #ddd;padding:3px 6px;text-align:right}th{background:#f3f3f3}
-td.l{text-align:left}tr.skipped td{color:#a80}tr.failed td{color:#c00}tr.pareto td{background:#eefbea}
-img{max-width:100%;border:1px solid #eee;margin:8px 0}.note{color:#a60}.env{font-size:12px}
-.env td{text-align:left}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1280px;color:#222;padding:0 16px}
+h1{margin-bottom:0}.sub{color:#666;margin-top:4px}h2{border-bottom:2px solid #eee;padding-bottom:4px;margin-top:36px}
+table{border-collapse:collapse;font-size:11px;margin:12px 0}
+th,td{border:1px solid #ddd;padding:2px 5px;text-align:right;white-space:nowrap}th{background:#f3f3f3}
+td.l,th.l{text-align:left}tr.skipped td{color:#a80}tr.failed td{color:#c00}tr.pareto td{background:#eefbea}
+tr.floor td{background:#fdecec}
+.answer td{font-size:14px;padding:6px 10px}.answer td.big{font-weight:600}
+img{max-width:100%;border:1px solid #eee;margin:8px 0}figure{margin:0}figcaption{color:#888;font-size:11px}
+.note{color:#a60}.warn{background:#fff3f3;border-left:4px solid #c00;padding:8px 12px}
+.legend{color:#666;font-size:12px;white-space:pre-line}.env td{text-align:left;white-space:normal;max-width:900px}
+.scroll{overflow-x:auto}
 """
 
 
@@ -38,77 +43,152 @@ def _esc(v) -> str:
     return html.escape(str(v), quote=True)
 
 
-def _fmt(v, scale=None) -> str:
-    if v is None:
-        return "—"
-    if isinstance(v, bool):
-        return "yes" if v else "no"
-    if isinstance(v, (int, float)) and (isinstance(v, float) or scale):
-        return f"{v * (scale or 1):.3g}" if abs(v * (scale or 1)) >= 100 else f"{v * (scale or 1):.3f}".rstrip("0").rstrip(".")
-    return _esc(v)
+def _num(v, fmt: str) -> str:
+    return "—" if v is None else _esc(format(v, fmt))
 
 
 def _img(path: Path) -> str:
     data = base64.b64encode(path.read_bytes()).decode()
-    return f'<figure><img alt="{_esc(path.stem)}" src="data:image/png;base64,{data}"><figcaption>{_esc(path.name)}</figcaption></figure>'
+    return (f'<figure><img alt="{_esc(path.stem)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{_esc(path.name)}</figcaption></figure>")
+
+
+def _variant(r: dict | None) -> str:
+    if r is None:
+        return "—"
+    star = ' <span class="note">(random weights)</span>' if r.get("weights_provenance") == "random-init" else ""
+    return f"{_esc(r['model'])} {_esc(r['variant'])}{star}"
+
+
+def _answer(rows: list[dict]) -> str:
+    """Best per device and board vs desktop, as two small tables."""
+    best = best_per_device(rows)
+    out = ["<h2>Which variant wins</h2>",
+           "<p>Among cells that ran, are at or above their experiment's accuracy floor and (for FPS/W) have a "
+           "valid power figure.</p>",
+           "<table class='answer'><thead><tr><th class='l'>device</th><th class='l'>best FPS/W</th><th>FPS/W</th>"
+           "<th>mJ/frame</th><th class='l'>fastest</th><th>p50 ms</th><th>FPS</th><th>F1</th><th class='l'>note</th>"
+           "</tr></thead><tbody>"]
+    for b in best:
+        e, l_ = b["best_fps_per_w"], b["best_latency"]
+        out.append(
+            f"<tr><td class='l big'>{_esc(b['device'])}</td><td class='l big'>{_variant(e)}</td>"
+            f"<td class='big'>{_num(e and e['fps_per_w'], '.2f')}</td><td>{_num(e and e['energy_per_frame_mj'], '.1f')}</td>"
+            f"<td class='l big'>{_variant(l_)}</td><td class='big'>{_num(l_ and l_['latency_p50_ms'], '.1f')}</td>"
+            f"<td>{_num(l_ and l_['fps'], '.1f')}</td><td>{_num(l_ and l_['f1'], '.3f')}</td>"
+            f"<td class='l note'>{_esc(b['note'] or '')}</td></tr>")
+    out.append("</tbody></table>")
+    pairs = board_vs_desktop(rows)
+    if pairs:
+        out.append("<h3>Boards against desktops</h3><p>Latency and energy ratios: the median over the cells both ran "
+                   "(board / desktop; below 1 the board is faster or spends less energy per frame). Best FPS/W: the "
+                   "board's best against the desktop's best (above 1 the board does more work per joule).</p>"
+                   "<table class='answer'><thead><tr><th class='l'>board</th><th class='l'>desktop</th><th>cells</th>"
+                   "<th>latency board/desktop</th><th>energy board/desktop</th><th>best FPS/W board/desktop</th>"
+                   "</tr></thead><tbody>")
+        for p in pairs:
+            out.append(f"<tr><td class='l'>{_esc(p['board'])}</td><td class='l'>{_esc(p['desktop'])}</td>"
+                       f"<td>{_esc(p['cells'])}</td><td class='big'>{_ratio(p['latency_ratio'])}</td>"
+                       f"<td class='big'>{_ratio(p['energy_ratio'])}</td><td class='big'>{_ratio(p['best_fps_per_w_ratio'])}</td></tr>")
+        out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _ratio(v) -> str:
+    return "—" if v is None else _esc(f"{v:.2f}x")
 
 
 def _table(rows: list[dict]) -> str:
-    head = "".join(f"<th>{_esc(c)}</th>" for c, _, _ in TABLE_COLUMNS)
+    """The comparison rows of one experiment, device by device (fastest first), every column of the terminal
+    table that has a value somewhere."""
+    order = {d: i for i, d in enumerate(dict.fromkeys(r["device"] for r in rows))}
+    rows = sorted(rows, key=lambda r: order[r["device"]])  # stable: the latency order stays inside a device
+    devices = device_labels(rows)
+    several = len(set(devices)) > 1
+    columns = [c for c in COLUMNS if not is_empty(c, rows)]
+    if len({r["run_id"] for r in rows}) < 2:
+        columns = [c for c in columns if c.name not in ("x base", "E/base")]
+    head = ("<th class='l'>device</th>" if several else "") + "".join(
+        f"<th class='{'l' if c.justify == 'left' else ''}'>{_esc(c.name)}</th>" for c in columns)
     body = []
-    for r, device in zip(rows, device_labels(rows)):
-        pareto = ("E" if r["pareto_f1_energy"] else "") + ("L" if r["pareto_f1_latency"] else "")
-        cls = _esc(r["status"]) + (" pareto" if pareto else "")
-        cells = []
-        for _, key, scale in TABLE_COLUMNS:
-            if key is None:
-                cells.append(f"<td>{pareto}</td>")
-                continue
-            val = device if key == "device" else r.get(key)
-            text = _fmt(val, scale)
-            if key == "model" and r["weights_provenance"] == "random-init":
-                text += ' <span class="note">(random weights)</span>'
-            if key == "status" and (r["reason"] or r["settings_note"]):
-                text += f'<br><span class="note">{_esc(r["reason"] or "not comparable: " + r["settings_note"])}</span>'
-            cells.append(f'<td class="{"l" if key in ("device", "model", "variant", "status") else ""}">{text}</td>')
-        body.append(f'<tr class="{cls}">{"".join(cells)}</tr>')
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    for r, device in zip(rows, devices):
+        cls = [_esc(r["status"])]
+        if r.get("pareto_f1_energy") or r.get("pareto_f1_latency"):
+            cls.append("pareto")
+        if r.get("below_floor"):
+            cls.append("floor")
+        cells = [f"<td class='l'>{_esc(device)}</td>"] if several else []
+        for c in columns:
+            val = c.cell(r)
+            cells.append(f"<td class='{'l' if c.justify == 'left' else ''}'>{_esc(getattr(val, 'plain', val))}</td>")
+        body.append(f"<tr class='{' '.join(cls)}'>{''.join(cells)}</tr>")
+    return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
+
+
+def _experiment(rows: list[dict], exp: str, out: Path, pngs: list[Path]) -> str:
+    mine = [r for r in rows if r["experiment"] == exp]
+    charts = [p for p in (plots.speed_bars(rows, exp, out), plots.f1_bars(rows, exp, out),
+                          plots.params_bars(rows, exp, out),
+                          plots.scatter(mine, "latency_p50_ms", "latency p50 (ms / frame)", out, f"tradeoff_{exp}",
+                                        f"{exp}: speed against accuracy (ringed: Pareto front over all rows)",
+                                        "pareto_f1_latency")) if p is not None]
+    pngs += charts
+    return f"<h3>{_esc(exp)}</h3>{''.join(_img(p) for p in charts)}{_table(mine)}"
+
+
+def _env_value(v) -> str:
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_env_value(x)}" for k, x in v.items())
+    if isinstance(v, list):
+        return ", ".join(_env_value(x) for x in v)
+    return str(v)
 
 
 def _environment(run: Run) -> str:
     env = run.manifest.get("environment") or {}
     tele = run.manifest.get("telemetry") or {}
-    rows = "".join(f"<tr><td>{_esc(k)}</td><td>{_esc(json.dumps(v) if isinstance(v, (list, dict)) else v)}</td></tr>"
-                   for k, v in env.items())
     suite = run.manifest.get("suite") or {}
-    return (f"<h3>{_esc(run.device)} — {_esc(run.run_id)}</h3>"
-            f"<p>suite {_esc(suite.get('name'))}, imgsz {_esc(suite.get('imgsz'))}, frames {_esc(suite.get('frames'))} "
-            f"(warm-up {_esc(suite.get('warmup'))}), sequence {_esc(run.manifest.get('sequence'))}, "
-            f"telemetry {_esc(tele.get('selected', '—'))}</p><table class='env'>{rows}</table>")
+    facts = {"run": run.run_id, "suite": suite.get("name"), "imgsz": suite.get("imgsz"),
+             "sequence": run.manifest.get("sequence"), "telemetry": tele.get("selected"), **env}
+    rows = "".join(f"<tr><th class='l'>{_esc(k)}</th><td>{_esc(_env_value(v))}</td></tr>"
+                   for k, v in facts.items() if v not in (None, "", [], {}))
+    return f"<h3>{_esc(run.device)}</h3><table class='env'>{rows}</table>"
 
 
 def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dict:
     """Write plots and report.html into ``out``; returns {'html': path, 'plots': [paths]}."""
     out.mkdir(parents=True, exist_ok=True)
     rows = sort_rows(compare(runs, baseline), "latency")
-    pngs = plots.experiment_bars(rows, out)
-    pngs.append(plots.frontier(rows, "latency_p50_ms", "latency p50 (ms / frame)", "pareto_f1_latency", out, "frontier_latency"))
-    pngs.append(plots.frontier(rows, "energy_per_frame_mj", "energy per frame (mJ)", "pareto_f1_energy", out, "frontier_energy"))
-    pngs.append(plots.latency_distributions(runs, out))
-    for run in runs:
-        for extra in (plots.power_traces(run, out), plots.sample_frames(run, out)):
-            if extra is not None:
-                pngs.append(extra)
+    pngs: list[Path] = []
+    ranking = [p for p in (
+        plots.device_bars(rows, "fps_per_w", "frames per second per watt (higher is better)", out, "fps_per_w",
+                          "Work per watt: FPS/W per variant (cells at or above the accuracy floor)", True),
+        plots.device_bars(rows, "energy_per_frame_mj", "energy per frame (mJ, lower is better)", out, "energy",
+                          "Energy per frame per variant", False),
+        plots.scatter(rows, "latency_p50_ms", "latency p50 (ms / frame)", out, "frontier_latency",
+                      "F1 against latency (ringed: Pareto front; hollow: below the accuracy floor)", "pareto_f1_latency"),
+        plots.scatter(rows, "energy_per_frame_mj", "energy per frame (mJ)", out, "frontier_energy",
+                      "F1 against energy per frame (ringed: Pareto front)", "pareto_f1_energy"),
+    ) if p is not None]
+    pngs += ranking
+    experiments = list(dict.fromkeys(r["experiment"] for r in rows if r["experiment"]))
+    sections = "".join(_experiment(rows, exp, out, pngs) for exp in experiments)
+    per_run = plots_runs.run_plots(runs, out)
+    pngs += per_run
     random_init = any(r["weights_provenance"] == "random-init" for r in rows)
-    warn = ('<p class="note"><b>Random-init weights</b> in some rows: their latency and energy are valid, '
-            "their F1/AP50 are meaningless.</p>" if random_init else "")
+    warn = ("<p class='warn'><b>Random-init weights</b> in some rows: their latency and energy are valid, their "
+            "F1/AP50 are meaningless. Use real weights or the reference detector (<code>harness models reference</code>)."
+            "</p>" if random_init else "")
+    legend = _esc(notes(rows, {c.name for c in COLUMNS}).plain)
     page = (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>edge-harness report</title><style>{CSS}</style></head><body>"
-        f"<h1>edge-harness report</h1><p class='sub'>{len(runs)} run(s), {len(rows)} rows, generated "
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}</p>{warn}"
-        "<h2>Comparison</h2><p>x speed = baseline p50 / p50; x energy = energy per frame / baseline's; "
-        "Pareto E / L = not dominated on F1 vs energy per frame / latency.</p>"
-        f"{_table(rows)}<h2>Plots</h2>{''.join(_img(p) for p in pngs)}"
+        "<!doctype html><html><head><meta charset='utf-8'><title>edge-harness report</title>"
+        f"<style>{CSS}</style></head><body><h1>edge-harness report</h1>"
+        f"<p class='sub'>{len(runs)} run(s) on {len({r.device for r in runs})} device(s), {len(rows)} rows, generated "
+        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}</p>{warn}{_answer(rows)}"
+        f"<h2>Across devices</h2>{''.join(_img(p) for p in ranking) or '<p>No cell has a power figure or F1.</p>'}"
+        f"<h2>Experiments</h2>{sections}<p class='legend'>{legend}</p>"
+        f"<h2>Per-frame latency, power and samples</h2>"
+        f"{''.join(_img(p) for p in per_run) or '<p>These runs carry no per-frame, telemetry or detection files.</p>'}"
         f"<h2>Environments</h2>{''.join(_environment(r) for r in runs)}</body></html>"
     )
     path = out / "report.html"

@@ -1,17 +1,21 @@
-"""PNG plots of comparison rows and run files (matplotlib, Agg). Every axis says its unit."""
+"""PNG charts of comparison rows (matplotlib, Agg): the notebooks' charts, readable at any number of variants.
+
+Bars are horizontal (variant names stay legible however many there are), one panel per device with
+its own axis (a desktop GPU's bars stay visible beside a CPU's), a log axis where values span more
+than 10x, and no free-floating text labels that could overlap: a speed-up sits at the end of its bar,
+scatter points carry a number that the legend names. Every axis says its unit.
+"""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
-from harness.results.load import Run
-from harness.results.rows import at
-
 DPI = 110
+PALETTE = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
+SPAN_FOR_LOG = 10.0
 
 
-def _plt():
+def plt_():
     import matplotlib
 
     matplotlib.use("Agg")
@@ -21,184 +25,202 @@ def _plt():
     return plt
 
 
-def _colors(keys):
-    palette = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3", "#937860", "#DA8BC3", "#8C8C8C"]
-    return {k: palette[i % len(palette)] for i, k in enumerate(keys)}
-
-
-def _save(fig, path: Path) -> Path:
-    fig.tight_layout()
-    fig.savefig(path, dpi=DPI)
+def save(fig, path: Path) -> Path:
     import matplotlib.pyplot as plt
 
+    fig.tight_layout()
+    fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
 
 
-def _empty(ax, text: str) -> None:
+def empty(ax, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="#666")
     ax.set_xticks([])
     ax.set_yticks([])
 
 
-def experiment_bars(rows: list[dict], out: Path) -> list[Path]:
-    """Per experiment: latency p50 (p99 whisker), F1 and parameters per variant, one colour per device."""
-    plt = _plt()
-    paths = []
-    for exp in sorted({r["experiment"] for r in rows if r["experiment"]}):
-        sub = [r for r in rows if r["experiment"] == exp and r["status"] == "ok"]
-        labels = list(dict.fromkeys(f"{r['model']}\n{r['variant']}" for r in sub))
-        devices = list(dict.fromkeys(r["device"] for r in sub))
-        col = _colors(devices)
-        fig, axes = plt.subplots(1, 3, figsize=(max(9, 1.1 * len(labels) * 3), 4))
-        fig.suptitle(f"Experiment: {exp}", fontweight="bold")
-        width = 0.8 / max(1, len(devices))
-        for d_i, dev in enumerate(devices):
-            by = {f"{r['model']}\n{r['variant']}": r for r in sub if r["device"] == dev}
-            xs = [i + d_i * width for i, lab in enumerate(labels) if lab in by]
-            rr = [by[lab] for lab in labels if lab in by]
-            p50 = [r["latency_p50_ms"] or 0 for r in rr]
-            p99 = [max(0.0, (r["latency_p99_ms"] or 0) - (r["latency_p50_ms"] or 0)) for r in rr]
-            axes[0].bar(xs, p50, width, yerr=[[0] * len(p99), p99], capsize=3, color=col[dev], label=dev)
-            axes[1].bar(xs, [r["f1"] or 0 for r in rr], width, color=col[dev], label=dev)
-            axes[2].bar(xs, [(r["params"] or 0) / 1e6 for r in rr], width, color=col[dev], label=dev)
-        for ax, ylabel, title in zip(axes, ["latency p50 (ms / frame), whisker to p99", "F1 @ IoU 0.5", "parameters (M)"],
-                                     ["Speed", "Detection quality", "Model size"]):
-            ax.set_title(title)
-            ax.set_ylabel(ylabel)
-            ax.set_xticks([i + width * (len(devices) - 1) / 2 for i in range(len(labels))])
-            ax.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
-        axes[1].set_ylim(0, 1)
-        if devices:
-            axes[0].legend(fontsize=7, title="device")
-        if not sub:
-            _empty(axes[0], "no ok cells")
-        paths.append(_save(fig, out / f"bars_{exp}.png"))
-    return paths
+def _log_if_wide(ax, values, axis: str = "x") -> None:
+    """A log axis when the values span more than ``SPAN_FOR_LOG``; ticks at 1, 2 and 5 per decade, plain numbers."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    vals = [v for v in values if v and v > 0]
+    if not vals or max(vals) / min(vals) <= SPAN_FOR_LOG:
+        return
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    (ax.set_xscale if axis == "x" else ax.set_yscale)("log")
+    target.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    target.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    target.set_minor_formatter(NullFormatter())
 
 
-def frontier(rows: list[dict], x: str, xlabel: str, pareto_key: str, out: Path, name: str) -> Path:
-    """F1 against a cost across devices; the Pareto front drawn as a step line."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(8, 5))
-    pts = [r for r in rows if r["status"] == "ok" and r["f1"] is not None and r[x] is not None]
+def _label(r: dict) -> str:
+    return f"{r['model']} {r['variant']}"
+
+
+def distinct(rows: list[dict]) -> list[dict]:
+    """One row per (device, model, variant): an experiment's reference is often the same configuration as
+    another experiment's (unpruned fp32 in both); drawn twice it would only overlap itself. First one kept."""
+    seen, out = set(), []
+    for r in rows:
+        key = (r["device"], _label(r))
+        if key not in seen:
+            seen.add(key)
+            out.append(r)
+    return out
+
+
+def _width(panels: int) -> float:
+    return min(16.0, max(8.0, 4.6 * panels + 1.5))
+
+
+def _panels(plt, devices: list[str], n_rows: int, title: str):
+    height = max(2.2, 0.32 * n_rows + 1.3)
+    fig, axes = plt.subplots(1, len(devices), figsize=(_width(len(devices)), height), squeeze=False, sharey=True)
+    fig.suptitle(title, fontweight="bold", fontsize=10)
+    return fig, axes[0]
+
+
+def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
+    """p50 latency per variant with its 95 % interval, the speed-up against the reference at the bar's end."""
+    ok = [r for r in rows if r["experiment"] == exp and r["status"] == "ok" and r["latency_p50_ms"] is not None]
+    if not ok:
+        return None
+    plt = plt_()
+    labels = list(dict.fromkeys(_label(r) for r in ok))
+    devices = list(dict.fromkeys(r["device"] for r in ok))
+    fig, axes = _panels(plt, devices, len(labels), f"{exp}: speed (p50 latency, 95 % interval; speed-up vs the reference)")
+    for ax, dev, color in zip(axes, devices, PALETTE * 8):
+        by = {_label(r): r for r in ok if r["device"] == dev}
+        ys = [i for i, lab in enumerate(labels) if lab in by]
+        rr = [by[lab] for lab in labels if lab in by]
+        vals = [r["latency_p50_ms"] for r in rr]
+        err = [[max(0, r["latency_p50_ms"] - (r["latency_p50_ci_lo_ms"] or r["latency_p50_ms"])) for r in rr],
+               [max(0, (r["latency_p50_ci_hi_ms"] or r["latency_p50_ms"]) - r["latency_p50_ms"]) for r in rr]]
+        colors = ["#C44E52" if r.get("below_floor") else color for r in rr]
+        ax.barh(ys, vals, xerr=err, color=colors, capsize=3, height=0.7)
+        for y, r, hi in zip(ys, rr, err[1]):
+            s = r.get("speedup_vs_ref")
+            if s is not None:
+                mark = "" if r.get("speedup_vs_ref_significant") is not False else " ~"
+                ax.annotate(f"{s:.2f}x{mark}", (r["latency_p50_ms"] + hi, y), xytext=(5, 0), textcoords="offset points",
+                            va="center", fontsize=7)
+        _log_if_wide(ax, vals)
+        ax.set_title(dev, fontsize=9)
+        ax.set_xlabel("latency p50 (ms / frame)")
+        ax.margins(x=0.25)
+    axes[0].set_yticks(range(len(labels)))
+    axes[0].set_yticklabels(labels, fontsize=7)
+    axes[0].invert_yaxis()
+    return save(fig, out / f"speed_{exp}.png")
+
+
+def f1_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
+    """F1 per variant, the reference's F1 dashed and the accuracy floor dotted; bars below the floor in red."""
+    ok = [r for r in rows if r["experiment"] == exp and r["status"] == "ok" and r["f1"] is not None]
+    if not ok:
+        return None
+    plt = plt_()
+    labels = list(dict.fromkeys(_label(r) for r in ok))
+    devices = list(dict.fromkeys(r["device"] for r in ok))
+    fig, axes = _panels(plt, devices, len(labels), f"{exp}: detection quality (F1 @ IoU 0.5; reference dashed)")
+    for ax, dev, color in zip(axes, devices, PALETTE * 8):
+        mine = [r for r in ok if r["device"] == dev]
+        by = {_label(r): r for r in mine}
+        ys = [i for i, lab in enumerate(labels) if lab in by]
+        rr = [by[lab] for lab in labels if lab in by]
+        ax.barh(ys, [r["f1"] for r in rr], color=["#C44E52" if r.get("below_floor") else color for r in rr], height=0.7)
+        refs = {r["ref_cell_id"] for r in mine if r.get("ref_cell_id")}
+        ref_f1 = [r["f1"] for r in mine if r["cell_id"] in refs]
+        if ref_f1:
+            ax.axvline(ref_f1[0], color="#333", ls="--", lw=1, label=f"reference {ref_f1[0]:.3f}")
+            ax.legend(fontsize=7, loc="lower right")
+        ax.set_xlim(0, 1)
+        ax.set_title(dev, fontsize=9)
+        ax.set_xlabel("F1")
+    axes[0].set_yticks(range(len(labels)))
+    axes[0].set_yticklabels(labels, fontsize=7)
+    axes[0].invert_yaxis()
+    return save(fig, out / f"f1_{exp}.png")
+
+
+def params_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
+    """Parameters per variant (pruning: before = the reference, after = each pruned variant); only when they differ."""
+    ok = [r for r in rows if r["experiment"] == exp and r["status"] == "ok" and r["params"]]
+    by = {_label(r): r for r in ok}
+    if len({r["params"] for r in by.values()}) < 2:
+        return None
+    plt = plt_()
+    labels = list(by)
+    fig, ax = plt.subplots(figsize=(7, max(2.0, 0.32 * len(labels) + 1.2)))
+    vals = [by[lab]["params"] / 1e6 for lab in labels]
+    ax.barh(range(len(labels)), vals, color=PALETTE[2], height=0.7)
+    for y, v in enumerate(vals):
+        ax.text(v, y, f"  {v:.2f} M", va="center", fontsize=7)
+    ax.set_yticks(range(len(labels)))
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.invert_yaxis()
+    ax.margins(x=0.2)
+    ax.set_xlabel("parameters (M)")
+    ax.set_title(f"{exp}: model size before / after", fontweight="bold")
+    return save(fig, out / f"params_{exp}.png")
+
+
+def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: str, pareto_key: str | None = None) -> Path | None:
+    """F1 against a cost; each point numbered, the legend says which variant; the Pareto front as a step line."""
+    pts = distinct([r for r in rows if r["status"] == "ok" and r["f1"] is not None and r.get(x) is not None])
+    if not pts:
+        return None
+    plt = plt_()
     devices = list(dict.fromkeys(r["device"] for r in pts))
-    col = _colors(devices)
-    markers = dict(zip(sorted({r["experiment"] for r in pts}), "osD^vP*X"))
-    for r in pts:
-        ax.scatter(r[x], r["f1"], color=col[r["device"]], marker=markers[r["experiment"]], s=50, zorder=3,
-                   edgecolors="black" if r[pareto_key] else "none")
-        ax.annotate(f" {r['model']} {r['variant']}", (r[x], r["f1"]), fontsize=6, alpha=0.8)
-    front = sorted((r[x], r["f1"]) for r in pts if r[pareto_key])
-    if front:
-        ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="#333", lw=1, ls="--", label="Pareto front")
-    for dev in devices:
-        ax.scatter([], [], color=col[dev], label=dev)
-    for exp, m in markers.items():
-        ax.scatter([], [], color="#999", marker=m, label=exp)
-    ax.set_xlabel(xlabel)
+    color = dict(zip(devices, PALETTE * 8))
+    fig, ax = plt.subplots(figsize=(8, 5.2))
+    legend = []
+    for i, r in enumerate(pts, start=1):
+        ring = "black" if pareto_key and r.get(pareto_key) else "none"
+        face = "white" if r.get("below_floor") else color[r["device"]]
+        ax.scatter(r[x], r["f1"], s=130, color=face, edgecolors=ring if ring != "none" else color[r["device"]], lw=1.5, zorder=3)
+        ax.text(r[x], r["f1"], str(i), ha="center", va="center", fontsize=6, color="white" if face != "white" else "black", zorder=4)
+        legend.append(f"{i}: {r['device']} {_label(r)}" + (" (below floor)" if r.get("below_floor") else ""))
+    if pareto_key:
+        front = sorted((r[x], r["f1"]) for r in pts if r.get(pareto_key))
+        if front:
+            ax.step([p[0] for p in front], [p[1] for p in front], where="post", color="#333", lw=1, ls="--")
+    _log_if_wide(ax, [r[x] for r in pts])
+    ax.set_xlabel(xlabel + (" (log)" if ax.get_xscale() == "log" else ""))
     ax.set_ylabel("F1 @ IoU 0.5")
-    ax.set_ylim(-0.02, 1.02)
-    ax.set_title(f"F1 vs {xlabel}")
-    if pts:
-        ax.legend(fontsize=7)
-        ax.grid(True, ls="--", alpha=0.4)
-    else:
-        _empty(ax, f"no cell has both F1 and {xlabel}")
-    return _save(fig, out / f"{name}.png")
+    f1s = [r["f1"] for r in pts]
+    ax.set_ylim(max(-0.02, min(f1s) - 0.06), min(1.02, max(f1s) + 0.06))
+    ax.set_title(title, fontweight="bold", fontsize=10)
+    ax.grid(True, ls="--", alpha=0.4)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=color[d], label=d) for d in devices]
+    ax.legend(handles=handles, fontsize=7, loc="lower left")
+    fig.text(1.0, 0.93, "\n".join(legend[:40]) + ("\n..." if len(legend) > 40 else ""), ha="left", va="top", fontsize=7,
+             family="monospace", transform=fig.transFigure)
+    import matplotlib.pyplot as mpl
+
+    fig.savefig(out / f"{name}.png", dpi=DPI, bbox_inches="tight")
+    mpl.close(fig)
+    return out / f"{name}.png"
 
 
-def _read_csv(path: Path) -> list[dict]:
-    with open(path) as f:
-        return list(csv.DictReader(line for line in f if not line.startswith("#")))
-
-
-def latency_distributions(runs: list[Run], out: Path) -> Path:
-    """Per-frame end-to-end latency of every ok cell (box plots, from frames/<cell>.csv)."""
-    plt = _plt()
-    data, labels = [], []
-    for run in runs:
-        for rec in run.records:
-            f = at(rec, "files", "frames")
-            if rec.get("status") == "ok" and f and (run.root / f).is_file():
-                data.append([float(r["total_ms"]) for r in _read_csv(run.root / f)])
-                labels.append(f"{run.device}: {rec['cell_id']}")
-    fig, ax = plt.subplots(figsize=(max(8, 0.45 * len(labels) + 3), 5))
-    if data:
-        ax.boxplot(data, showfliers=True)
-        ax.set_xticks(range(1, len(labels) + 1))
-        ax.set_xticklabels(labels, rotation=60, ha="right", fontsize=6)
-    else:
-        _empty(ax, "no per-frame latency files")
-    ax.set_ylabel("end-to-end latency (ms / frame)")
-    ax.set_title("Latency distribution per cell (timed frames)")
-    return _save(fig, out / "latency_distributions.png")
-
-
-def power_traces(run: Run, out: Path) -> Path | None:
-    """Power (W) and hottest temperature (C) over each cell's telemetry, timed window shaded."""
-    cells = [(rec, run.root / rec["files"]["telemetry"]) for rec in run.records
-             if at(rec, "files", "telemetry") and (run.root / rec["files"]["telemetry"]).is_file()]
-    if not cells:
+def device_bars(rows: list[dict], key: str, xlabel: str, out: Path, name: str, title: str, higher_better: bool) -> Path | None:
+    """One bar per variant and device for ``key`` (FPS/W, energy per frame), a panel per device, best first."""
+    ok = distinct([r for r in rows if r["status"] == "ok" and r.get(key) is not None and r.get("below_floor") is not True])
+    if not ok:
         return None
-    plt = _plt()
-    fig, axes = plt.subplots(len(cells), 1, figsize=(9, 2.2 * len(cells)), squeeze=False)
-    for ax, (rec, path) in zip(axes[:, 0], cells):
-        rows = _read_csv(path)
-        marks = {ln.split()[2]: float(ln.split()[3]) for ln in path.read_text().splitlines() if ln.startswith("# mark")}
-        t0 = float(rows[0]["t_s"]) if rows else 0.0
-        t = [float(r["t_s"]) - t0 for r in rows]
-        p = [float(r["total_mw"]) / 1000 if r["total_mw"] else float("nan") for r in rows]
-        temps = [max([float(v) for k, v in r.items() if k.startswith("temp_") and v] or [float("nan")]) for r in rows]
-        ax.plot(t, p, color="#C44E52", lw=1, label="power (W)")
-        ax.set_ylabel("power (W)")
-        if "timed_start" in marks and "timed_end" in marks:
-            ax.axvspan(marks["timed_start"] - t0, marks["timed_end"] - t0, color="#55A868", alpha=0.15, label="timed window")
-        if "idle_start" in marks and "idle_end" in marks:
-            ax.axvspan(marks["idle_start"] - t0, marks["idle_end"] - t0, color="#8C8C8C", alpha=0.15, label="idle window")
-        ax2 = ax.twinx()
-        ax2.plot(t, temps, color="#4C72B0", lw=1, ls="--", label="hottest zone (C)")
-        ax2.set_ylabel("temperature (C)")
-        ax.set_title(f"{run.device}: {rec['cell_id']}", fontsize=8)
-        ax.legend(loc="upper left", fontsize=6)
-        ax2.legend(loc="upper right", fontsize=6)
-    axes[-1, 0].set_xlabel("time since the cell's first sample (s)")
-    return _save(fig, out / f"traces_{run.run_id}.png")
-
-
-def sample_frames(run: Run, out: Path, max_variants: int = 8) -> Path | None:
-    """One timed frame, annotated with each variant's detections (the second notebook's image check)."""
-    import cv2
-
-    seq = Path(run.manifest.get("sequence", ""))
-    ok = [r for r in run.records if r.get("status") == "ok" and at(r, "files", "detections")][:max_variants]
-    if not ok or not (seq / "img1").is_dir():
-        return None
-    st = ok[0].get("settings") or {}
-    frame_id = (st.get("timed_first", 1) + st.get("frame_last", 1)) // 2
-    img_path = next(iter(sorted((seq / "img1").glob(f"{frame_id:06d}.*"))), None)
-    if img_path is None:
-        return None
-    base = cv2.imread(str(img_path))
-    if base is None:
-        return None
-    plt = _plt()
-    cols = min(4, len(ok))
-    nrows = (len(ok) + cols - 1) // cols
-    fig, axes = plt.subplots(nrows, cols, figsize=(4.2 * cols, 2.8 * nrows), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, rec in zip(axes.ravel(), ok):
-        img = base.copy()
-        n = 0
-        for row in (run.root / rec["files"]["detections"]).read_text().splitlines():
-            p = row.split(",")
-            if int(float(p[0])) != frame_id:
-                continue
-            x, y, w, h, c = map(float, p[2:7])
-            cv2.rectangle(img, (int(x), int(y)), (int(x + w), int(y + h)), (0, 200, 0), 2)
-            n += 1
-        ax.imshow(img[..., ::-1])
-        ax.set_title(f"{rec['cell_id']}\n{n} detections (frame {frame_id})", fontsize=7)
-    fig.suptitle(f"{run.device}: detections on one frame per variant", fontweight="bold")
-    return _save(fig, out / f"samples_{run.run_id}.png")
+    plt = plt_()
+    devices = list(dict.fromkeys(r["device"] for r in ok))
+    n = max(sum(1 for r in ok if r["device"] == d) for d in devices)
+    fig, axes = plt.subplots(1, len(devices), figsize=(_width(len(devices)), max(2.2, 0.32 * n + 1.3)), squeeze=False)
+    fig.suptitle(title, fontweight="bold", fontsize=10)
+    for ax, dev, color in zip(axes[0], devices, PALETTE * 8):
+        rr = sorted((r for r in ok if r["device"] == dev), key=lambda r: r[key], reverse=higher_better)
+        ax.barh(range(len(rr)), [r[key] for r in rr], color=color, height=0.7)
+        ax.set_yticks(range(len(rr)))
+        ax.set_yticklabels([_label(r) for r in rr], fontsize=7)
+        ax.invert_yaxis()
+        _log_if_wide(ax, [r[key] for r in rr])
+        ax.set_title(dev, fontsize=9)
+        ax.set_xlabel(xlabel)
+    return save(fig, out / f"{name}.png")

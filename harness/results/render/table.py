@@ -1,64 +1,226 @@
-"""Rich tables of records (what `harness run` prints at the end)."""
+"""The results table (``harness run``'s closing table, ``harness compare``): as many columns as the width allows.
+
+Rows are ``results.compare`` rows, grouped by experiment (one section each). Columns have a priority;
+the table takes them in priority order while its natural width fits the console, so a number column
+is either shown whole or not at all (never squeezed to nothing). ``wide`` takes every column. Below
+the table: the reasons of skipped and failed cells, insufficient power, random-init weights and a
+legend of the marks that were used.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
-from harness.results.rows import at
+from harness.results.best import best_per_device
+from harness.results.compare import device_labels
 
 STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "red"}
 
 
-def _num(v, fmt: str) -> str:
+def _n(v, fmt: str) -> str:
     return "—" if v is None else format(v, fmt)
 
 
-def records_table(records: list[dict], title: str | None = None) -> Table:
-    """One row per cell: variant, model facts, latency, FPS, quality, status/reason."""
-    t = Table(title=title, header_style="bold", show_lines=False)
-    for col, just in [
-        ("cell", "left"), ("weights", "left"), ("runtime", "left"), ("params M", "right"),
-        ("file MB", "right"), ("mean ms", "right"), ("p99", "right"), ("pre/inf/post ms", "right"),
-        ("FPS", "right"), ("W", "right"), ("mJ/frame", "right"), ("FPS/W", "right"), ("F1", "right"),
-        ("AP50", "right"), ("status", "left"),
-    ]:
-        t.add_column(col, justify=just, overflow="fold", no_wrap=col in ("cell", "weights", "status", "mean ms"))
-    random_init = False
-    notes: list[str] = []
-    for r in records:
-        m, lat, q, pw = r.get("model") or {}, r.get("latency") or {}, r.get("quality") or {}, r.get("power") or {}
-        tot = lat.get("total", {})
-        prov = m.get("weights_provenance")
-        random_init |= prov == "random-init"
-        weights = Text(prov or "—", style="bold red" if prov == "random-init" else "")
-        stages = "/".join(_num(lat.get(s, {}).get("mean_ms"), ".1f") for s in ("pre", "infer", "post")) if lat else "—"
-        status = Text(r.get("status") or "?", style=STATUS_STYLE.get(r.get("status"), ""))
-        if r.get("reason"):
-            notes.append(f"{r.get('cell_id')}: {r.get('status')}: {r['reason']}")
-        params = m.get("params")
-        size = m.get("artifact_bytes")
-        t.add_row(
-            r.get("cell_id", "?"), weights, (r.get("runtime") or "—").replace("ExecutionProvider", " EP"),
-            _num(params / 1e6 if params else None, ".2f"), _num(size / 1e6 if size else None, ".1f"),
-            _num(tot.get("mean_ms"), ".1f") + ("" if tot.get("std_ms") is None else f" ±{tot['std_ms']:.1f}"),
-            _num(tot.get("p99_ms"), ".1f"), stages,
-            _num(r.get("fps"), ".1f"), _num(pw.get("mean_w"), ".2f"), _num(pw.get("energy_per_frame_mj"), ".1f"),
-            _num(pw.get("fps_per_w"), ".2f"), _num(q.get("f1"), ".3f"), _num(q.get("ap50"), ".3f"), status,
-        )
-    no_power = {at(r, "power", "reason") for r in records if r.get("status") == "ok" and at(r, "power", "backend") == "none"}
-    notes += [f"power: {why}" for why in sorted(x for x in no_power if x)]
-    notes += [f"{r['cell_id']}: power insufficient: {at(r, 'power', 'reason')}" for r in records
-              if at(r, "power", "status") == "insufficient"]
-    caption = Text("\n".join(notes), style="dim", justify="left")
-    if random_init:
-        caption.append(
-            ("\n" if notes else "") + "RANDOM-INIT WEIGHTS: pretrained weights were not available, so these models "
-            "have random weights. Latency is valid; F1/AP50 are meaningless. Put yolo*.pt files in the models dir "
-            "(HARNESS_MODELS_DIR) or run online.",
-            style="bold red",
-        )
+def with_interval(v, lo, hi, fmt: str) -> str:
+    """``value ±half-width`` (the half-width of the 95 % interval), or the value alone."""
+    if v is None:
+        return "—"
+    if lo is None or hi is None:
+        return format(v, fmt)
+    return f"{format(v, fmt)} ±{format((hi - lo) / 2, fmt)}"
+
+
+def ratio_text(v, sig) -> str:
+    """A ratio as ``1.85x``, with ``~`` when its interval contains 1 (within noise)."""
+    return "—" if v is None else f"{v:.2f}x" + ("~" if sig is False else "")
+
+
+def _status(r: dict) -> Text:
+    t = Text(r["status"] or "?", style=STATUS_STYLE.get(r["status"], ""))
+    for flag, on, style in ((" <floor", r.get("below_floor"), "bold red"), (" thr", r.get("throttled"), "red"),
+                            (" !", r.get("settings_note"), "bold yellow"), (" ~T", r.get("not_steady"), "yellow")):
+        if on:
+            t.append(flag, style=style)
+    return t
+
+
+def _model(r: dict) -> Text:
+    t = Text(r["model"] or "?")
+    if r.get("weights_provenance") == "random-init":
+        t.append("*", style="bold red")
+    return t
+
+
+def _pareto(r: dict) -> Text:
+    return Text(("E" if r.get("pareto_f1_energy") else "") + ("L" if r.get("pareto_f1_latency") else ""), style="bold green")
+
+
+@dataclass(frozen=True)
+class Col:
+    name: str
+    cell: Callable[[dict], str | Text]
+    priority: int  # lower first
+    justify: str = "right"
+
+
+COLUMNS = [
+    Col("model", _model, 0, "left"),
+    Col("variant", lambda r: r["variant"], 0, "left"),
+    Col("p50 ms", lambda r: with_interval(r["latency_p50_ms"], r["latency_p50_ci_lo_ms"], r["latency_p50_ci_hi_ms"], ".1f"), 0),
+    Col("status", _status, 0, "left"),
+    Col("x ref", lambda r: ratio_text(r["speedup_vs_ref"], r["speedup_vs_ref_significant"]), 1),
+    Col("F1", lambda r: _n(r["f1"], ".3f"), 1),
+    Col("mJ/frame", lambda r: with_interval(r["energy_per_frame_mj"], r["energy_per_frame_ci_lo_mj"],
+                                            r["energy_per_frame_ci_hi_mj"], ".1f"), 2),
+    Col("FPS/W", lambda r: _n(r["fps_per_w"], ".2f"), 2),
+    Col("FPS", lambda r: _n(r["fps"], ".1f"), 3),
+    Col("ΔF1", lambda r: "—" if r["f1_delta_vs_ref"] is None else f"{r['f1_delta_vs_ref']:+.3f}", 3),
+    Col("x base", lambda r: ratio_text(r["speedup_vs_baseline"], r["speedup_vs_baseline_significant"]), 4),
+    Col("E/ref", lambda r: ratio_text(r["energy_ratio_vs_ref"], r["energy_vs_ref_significant"]), 4),
+    Col("pareto", _pareto, 5, "center"),
+    Col("W", lambda r: _n(r["mean_w"], ".2f"), 5),
+    Col("E/base", lambda r: ratio_text(r["energy_ratio_vs_baseline"], r["energy_vs_baseline_significant"]), 6),
+    Col("p99 ms", lambda r: _n(r["latency_p99_ms"], ".1f"), 6),
+    Col("params M", lambda r: _n(r["params"] / 1e6 if r["params"] else None, ".2f"), 7),
+    Col("AP50", lambda r: _n(r["ap50"], ".3f"), 7),
+    Col("dyn mJ", lambda r: _n(r["dynamic_energy_per_frame_mj"], ".1f"), 8),
+    Col("peak C", lambda r: _n(r["peak_temp_c"], ".0f"), 8),
+    Col("runtime", lambda r: (r.get("runtime") or "—").replace("ExecutionProvider", " EP"), 9, "left"),
+]
+
+
+def _grouped(rows: list[dict]) -> list[dict]:
+    """Rows grouped by experiment, then device (each in order of first appearance), the given order kept inside."""
+    exp: dict[str, int] = {}
+    dev: dict[str, int] = {}
+    for r in rows:
+        exp.setdefault(r["experiment"] or "", len(exp))
+        dev.setdefault(r["device"] or "", len(dev))
+    return sorted(rows, key=lambda r: (exp[r["experiment"] or ""], dev[r["device"] or ""]))
+
+
+def _build(rows: list[dict], cols: list[Col], lead: list[tuple[str, list[str]]], title: str | None) -> Table:
+    """The table; each experiment is a section headed by a row carrying its name (no column spent on it)."""
+    t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    for name, _ in lead:
+        t.add_column(name, no_wrap=True)
+    for c in cols:
+        t.add_column(c.name, justify=c.justify, no_wrap=True)
+    width = len(lead) + len(cols)
+    for i, r in enumerate(rows):
+        if i == 0 or rows[i - 1]["experiment"] != r["experiment"]:
+            t.add_row(Text(r["experiment"] or "", style="bold underline"), *[""] * (width - 1))
+        last = i + 1 == len(rows) or rows[i + 1]["experiment"] != r["experiment"]
+        t.add_row(*(vals[i] for _, vals in lead), *(c.cell(r) for c in cols), end_section=last)
+    return t
+
+
+def is_empty(c: Col, rows: list[dict]) -> bool:
+    """Every cell of the column is a dash (e.g. energy without power data): not worth the width."""
+    return all(str(c.cell(r)) in ("—", "") for r in rows)
+
+
+def results_table(rows: list[dict], width: int, title: str | None = None, wide: bool = False) -> Table:
+    """The table for ``width`` columns of terminal (every column with ``wide``), with its notes as the caption."""
+    rows = _grouped(rows)
+    lead = []
+    devices = device_labels(rows)
+    if len(set(devices)) > 1:
+        lead.append(("device", devices))
+    several_runs = len({r["run_id"] for r in rows}) > 1
+    wanted = [c for c in COLUMNS if (several_runs or c.name not in ("x base", "E/base"))
+              and (wide or c.priority == 0 or not is_empty(c, rows))]
+    wanted.sort(key=lambda c: c.priority)
+    console = Console(width=10_000)
+    chosen: list[Col] = []
+    for c in wanted:
+        trial = chosen + [c]
+        t = _build(rows, sorted(trial, key=COLUMNS.index), lead, None)
+        if wide or c.priority == 0 or Measurement.get(console, console.options, t).maximum <= width:
+            chosen = trial  # the essentials stay even on a very narrow terminal
+    table = _build(rows, sorted(chosen, key=COLUMNS.index), lead, title)
+    caption = notes(rows, {c.name for c in chosen})
     if caption.plain:
-        t.caption = caption
-        t.caption_justify = "left"
+        table.caption, table.caption_justify = caption, "left"
+    return table
+
+
+def notes(rows: list[dict], shown: set[str]) -> Text:
+    out: dict[str, str] = {}  # ordered set: text -> style
+    for r, device in zip(rows, device_labels(rows)):
+        where = f"{device} {r['cell_id']}"
+        if r["reason"]:
+            out[f"{where}: {r['status']}: {r['reason']}"] = "dim"
+        if r.get("power_status") == "insufficient":
+            out[f"{where}: power insufficient: {r['power_reason']}"] = "dim"
+        if r.get("settings_note"):
+            out[f"{device}: ! not comparable with the baseline ({r['settings_note']})"] = "yellow"
+    no_power = sorted({r["power_reason"] for r in rows if r["status"] == "ok" and r.get("power_backend") == "none"
+                       and r.get("power_reason")})
+    for why in no_power:
+        out[f"no power figures: {why}"] = "dim"
+    legend = ["±: half-width of the 95 % interval"]
+    if shown & {"x ref", "E/ref", "ΔF1"}:
+        legend.append("x ref / E/ref / ΔF1: against the experiment's reference cell (unpruned fp32 unless the suite says)")
+    if shown & {"x base", "E/base"}:
+        legend.append("x base / E/base: the same cell in the baseline run")
+    legend.append("~: within noise (the ratio's interval contains 1)")
+    if any(r.get("below_floor") for r in rows):
+        legend.append("<floor: below the accuracy floor (never Pareto, never best)")
+    if "pareto" in shown:
+        legend.append("pareto E/L: not dominated on F1 vs energy / latency")
+    out["; ".join(legend)] = "dim"
+    if any(r.get("weights_provenance") == "random-init" for r in rows):
+        out["* RANDOM-INIT WEIGHTS: no pretrained weights were available, so these models have random weights. "
+            "Latency is valid; F1/AP50 are meaningless. Put yolo*.pt files in the models dir (HARNESS_MODELS_DIR), "
+            "run online, or use the reference detector (`harness models reference`)."] = "bold red"
+    caption = Text(justify="left")
+    for i, (text, style) in enumerate(out.items()):
+        caption.append(("\n" if i else "") + text, style=style)
+    return caption
+
+
+def best_table(rows: list[dict], width: int = 10_000) -> Table | None:
+    """Per device: the best variant by FPS/W and the fastest, among cells at or above the accuracy floor.
+
+    Numbers are dropped (F1, then p50, then FPS/W) until the table fits ``width``; names never wrap.
+    """
+    best = best_per_device(rows)
+    if not any(b["best_latency"] for b in best):
+        return None
+    cols = [("device", "left", lambda b: b["device"]), ("best FPS/W", "left", lambda b: _pick(b["best_fps_per_w"])),
+            ("FPS/W", "right", lambda b: _n(b["best_fps_per_w"] and b["best_fps_per_w"]["fps_per_w"], ".2f")),
+            ("fastest", "left", lambda b: _pick(b["best_latency"])),
+            ("p50 ms", "right", lambda b: _n(b["best_latency"] and b["best_latency"]["latency_p50_ms"], ".1f")),
+            ("F1", "right", lambda b: _n(b["best_latency"] and b["best_latency"]["f1"], ".3f"))]
+    console = Console(width=10_000)
+    for drop in ((), ("F1",), ("F1", "p50 ms"), ("F1", "p50 ms", "FPS/W")):
+        t = Table(title="Which variant wins", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+                  pad_edge=False)
+        shown = [c for c in cols if c[0] not in drop]
+        for name, justify, _ in shown:
+            t.add_column(name, justify=justify, no_wrap=True)
+        for b in best:
+            t.add_row(*(cell(b) for _, _, cell in shown))
+        if Measurement.get(console, console.options, t).maximum <= width:
+            break
+    foot = [f"{b['device']}: {b['note']}" for b in best if b["note"]]
+    if foot:
+        t.caption, t.caption_justify, t.caption_style = "\n".join(foot), "left", "dim"
+    return t
+
+
+def _pick(r: dict | None) -> Text:
+    if r is None:
+        return Text("—")
+    t = Text(f"{r['model']} {r['variant']}")
+    if r.get("weights_provenance") == "random-init":
+        t.append("*", style="bold red")
     return t

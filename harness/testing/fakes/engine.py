@@ -33,6 +33,8 @@ def alive(pid):
     except (OSError, IndexError):
         return True
 cmd = args[0] if args else ""
+if cmd == "image" and args[1] == "inspect" and "{{.Size}}" in args:
+    print(len(("IMAGE:" + args[-1] + "\n").encode()) + (3 << 20)); sys.exit(0)  # what `save` writes
 if cmd == "image" and args[1] == "inspect":
     images = os.path.join(state, "images.json")
     known = json.load(open(images)) if os.path.exists(images) else {}

@@ -13,9 +13,10 @@ def record(run_id: str, device: str, cell: Cell, *, p50: float | None = None, p9
            f1: float | None = None, ap50: float | None = None, mean_w: float | None = None,
            energy_mj: float | None = None, params: int = 3_157_200, status: str = "ok", reason: str | None = None,
            imgsz: int = 640, frames: int = 200, provenance: str = "pretrained", peak_c: float | None = None,
-           throttled: bool | None = None, idle_w: float | None = None) -> dict:
+           throttled: bool | None = None, idle_w: float | None = None, ci_pct: float | None = None,
+           environment: dict | None = None) -> dict:
     """A record with these numbers, built as the runner builds one (``Record``); returned as its plain dict."""
-    env = {"hostname": f"{device}-host", "torch": "2.x"}
+    env = {"hostname": f"{device}-host", "torch": "2.x", **(environment or {})}
     rec = Record.new(run_id, device, cell.as_dict(), {"imgsz": imgsz, "frames": frames, "warmup": 10, "conf": 0.25,
                                                       "iou": 0.5, "sequence_name": "MOT17-02-SDP"}, env)
     rec.status, rec.reason = status, reason
@@ -30,7 +31,12 @@ def record(run_id: str, device: str, cell: Cell, *, p50: float | None = None, p9
     rec.power = Power(backend="fake", scope="module_input", mean_w=mean_w, idle_w=idle_w, energy_per_frame_mj=energy_mj,
                       dynamic_energy_per_frame_mj=(energy_mj - idle_w * p50) if (energy_mj and idle_w) else None,
                       fps_per_w=(rec.fps / mean_w) if (rec.fps and mean_w) else None, peak_temp_c=peak_c,
-                      throttled=throttled)
+                      throttled=throttled, status="ok" if energy_mj else "none")
+    if ci_pct and p50:
+        h = p50 * ci_pct / 100
+        rec.uncertainty = {"level": 0.95, "method": "hand-made", "latency_p50_ms": [p50 - h, p50 + h]}
+        if energy_mj:
+            rec.power.energy_per_frame_ci_mj = [energy_mj * (1 - ci_pct / 100), energy_mj * (1 + ci_pct / 100)]
     return rec.to_dict()
 
 
@@ -39,8 +45,42 @@ def make_run(root: Path, run_id: str, device: str, records: list[dict], suite_na
     store = RunStore(root / run_id)
     store.create({"schema_version": SCHEMA_VERSION, "run_id": run_id, "state": "complete",
                   "suite": {"name": suite_name, "imgsz": imgsz, "frames": frames, "warmup": 10},
-                  "profile": {"name": device}, "sequence": "/data/MOT17-02-SDP",
+                  "profile": {"name": device, "kind": "jetson" if not device.startswith("desktop") else device},
+                  "sequence": "/data/MOT17-02-SDP",
                   "environment": {"hostname": f"{device}-host", "board_model": device}, "cells": []})
     for r in records:
         store.put_record(r)
     return store.root
+
+
+def fleet(root: Path) -> list[Path]:
+    """Three hand-made runs with realistic numbers (yolov8n, imgsz 640) spanning 100x in latency: an Orin Nano
+    (15 W mode, TensorRT), a desktop RTX-class GPU and a desktop CPU; each with references, intervals and power."""
+    c = lambda exp, fmt, prec, pr=0.0, ft=False: Cell(exp, "yolov8n", fmt, prec, pr, ft)  # noqa: E731
+    nano_env = {"board_model": "NVIDIA Jetson Orin Nano Developer Kit", "l4t": "36.4.3", "nvpmodel": "15W"}
+    nano = [
+        record("nano", "orin-nano", c("quantization", "pytorch", "fp32"), p50=45.0, f1=0.62, mean_w=8.0, energy_mj=360, idle_w=4.5, ci_pct=3, peak_c=58, environment=nano_env),
+        record("nano", "orin-nano", c("quantization", "onnx", "fp16"), p50=20.0, f1=0.62, mean_w=7.5, energy_mj=150, idle_w=4.5, ci_pct=3, peak_c=60, environment=nano_env),
+        record("nano", "orin-nano", c("quantization", "tensorrt", "fp16"), p50=6.5, f1=0.62, mean_w=7.2, energy_mj=46.8, idle_w=4.5, ci_pct=2, peak_c=61, environment=nano_env),
+        record("nano", "orin-nano", c("quantization", "tensorrt", "int8"), p50=3.5, f1=0.616, mean_w=6.8, energy_mj=23.8, idle_w=4.5, ci_pct=2, peak_c=60, environment=nano_env),
+        record("nano", "orin-nano", c("pruning", "pytorch", "fp32"), p50=45.0, f1=0.62, mean_w=8.0, energy_mj=360, idle_w=4.5, ci_pct=3, environment=nano_env),
+        record("nano", "orin-nano", c("pruning", "pytorch", "fp32", 0.3, True), p50=34.0, params=2_210_000, f1=0.615, mean_w=7.9, energy_mj=268, idle_w=4.5, ci_pct=3, environment=nano_env),
+        record("nano", "orin-nano", c("pruning", "pytorch", "fp32", 0.5), p50=28.0, params=1_580_000, f1=0.30, mean_w=7.8, energy_mj=218, idle_w=4.5, ci_pct=3, environment=nano_env),
+    ]
+    gpu_env = {"gpu_name": "NVIDIA GeForce RTX 4090", "cuda": "13.0"}
+    gpu = [
+        record("gpu", "desktop-gpu", c("quantization", "pytorch", "fp32"), p50=4.0, f1=0.62, mean_w=180, energy_mj=720, idle_w=40, ci_pct=4, environment=gpu_env),
+        record("gpu", "desktop-gpu", c("quantization", "onnx", "fp16"), p50=2.1, f1=0.62, mean_w=200, energy_mj=420, idle_w=40, ci_pct=4, environment=gpu_env),
+        record("gpu", "desktop-gpu", c("quantization", "tensorrt", "fp16"), p50=1.2, f1=0.62, mean_w=220, energy_mj=264, idle_w=40, ci_pct=4, environment=gpu_env),
+        record("gpu", "desktop-gpu", c("quantization", "tensorrt", "int8"), p50=0.9, f1=0.616, mean_w=200, energy_mj=180, idle_w=40, ci_pct=4, environment=gpu_env),
+    ]
+    cpu_env = {"cpu_model": "Intel(R) Core(TM) i7-12700"}
+    cpu = [
+        record("cpu", "desktop-cpu", c("quantization", "pytorch", "fp32"), p50=90.0, f1=0.62, mean_w=65, energy_mj=5850, idle_w=12, ci_pct=5, environment=cpu_env),
+        record("cpu", "desktop-cpu", c("quantization", "onnx", "fp32"), p50=60.0, f1=0.62, mean_w=62, energy_mj=3720, idle_w=12, ci_pct=5, environment=cpu_env),
+        record("cpu", "desktop-cpu", c("quantization", "onnx", "int8"), p50=35.0, f1=0.61, mean_w=60, energy_mj=2100, idle_w=12, ci_pct=5, environment=cpu_env),
+        record("cpu", "desktop-cpu", c("quantization", "tensorrt", "fp16"), status="skipped",
+               reason="TensorRT is not installed here (import tensorrt failed); run this cell on a Jetson or CUDA desktop"),
+    ]
+    return [make_run(root, "nano", "orin-nano", nano), make_run(root, "gpu", "desktop-gpu", gpu),
+            make_run(root, "cpu", "desktop-cpu", cpu)]

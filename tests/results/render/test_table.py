@@ -1,30 +1,94 @@
+"""The results table fits the terminal: essentials at 80 columns, more at 120, never a squeezed number."""
+
+import re
+
+import pytest
 from rich.console import Console
 
-from harness.results.render.table import records_table
+from harness.config.suite import Cell
+from harness.results.compare import compare
+from harness.results.load import load_runs
+from harness.results.render.table import best_table, results_table
+from harness.testing.fakes.runs import fleet, make_run, record
 
 
-def render(records):
-    con = Console(width=200, record=True)
-    con.print(records_table(records, title="t"))
+@pytest.fixture(scope="module")
+def fleet_rows(tmp_path_factory):
+    return compare(load_runs(fleet(tmp_path_factory.mktemp("fleet"))))
+
+
+def render(rows, width, wide=False):
+    con = Console(width=width, record=True)
+    con.print(results_table(rows, width, title="t", wide=wide))
     return con.export_text()
 
 
-def test_table_shows_measurements_skips_and_random_weights():
-    ok = {"cell_id": "b.yolov8n.pytorch-fp32", "status": "ok", "runtime": "CPUExecutionProvider",
-          "model": {"params": 3_157_200, "gflops": 8.7, "artifact_bytes": 6_500_000, "weights_provenance": "random-init"},
-          "latency": {"total": {"mean_ms": 55.0, "std_ms": 1.5, "p50_ms": 54.0, "p99_ms": 60.0},
-                      "pre": {"mean_ms": 1.5}, "infer": {"mean_ms": 53.0}, "post": {"mean_ms": 0.5}},
-          "fps": 18.18, "quality": {"f1": 0.0, "ap50": 0.0}}
-    skipped = {"cell_id": "q.yolov8n.tensorrt-fp16", "status": "skipped", "reason": "TensorRT is not installed here"}
-    text = render([ok, skipped])
-    assert "3.16" in text and "55.0 ±1.5" in text and "1.5/53.0/0.5" in text and "CPU EP" in text
-    assert "q.yolov8n.tensorrt-fp16: skipped: TensorRT is not installed here" in text
-    assert "RANDOM-INIT WEIGHTS" in text
+def body_lines(text: str) -> list[str]:
+    """The lines of the table proper (between the header rule and the caption)."""
+    lines = text.splitlines()
+    start = next(i for i, ln in enumerate(lines) if set(ln.strip()) == {"─"})
+    end = next((i for i in range(start + 1, len(lines)) if lines[i] and not lines[i].startswith(" ")), len(lines))
+    return lines[start + 1:end]
 
 
-def test_pretrained_runs_have_no_warning():
-    rec = {"cell_id": "x", "status": "ok", "model": {"weights_provenance": "pretrained"}}
-    text = render([rec])
-    row = next(line for line in text.splitlines() if "│ x " in line)
-    assert "pretrained" in row and "ok" in row  # the row itself is shown, with its provenance
-    assert "RANDOM-INIT" not in text and "random" not in text
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_rows_never_wrap_and_fit_the_width(fleet_rows, width):
+    text = render(fleet_rows, width)
+    assert max(len(ln.rstrip()) for ln in text.splitlines()) <= width
+    rows = [ln for ln in body_lines(text) if "yolov8n" in ln]
+    assert len(rows) == sum(r["status"] in ("ok", "skipped") for r in fleet_rows)  # one line per row: nothing wrapped
+    for ln in rows:
+        assert "…" not in ln  # no number cut short
+
+
+def test_narrow_keeps_the_essentials_and_wider_adds_columns(fleet_rows):
+    header = {w: next(ln for ln in render(fleet_rows, w).splitlines() if "p50 ms" in ln) for w in (80, 120, 200)}
+    for w, h in header.items():
+        assert all(name in h for name in ("device", "model", "variant", "p50 ms", "status")), w
+    cols = {w: len(re.split(r"\s{2,}", h.strip())) for w, h in header.items()}
+    assert cols[80] < cols[120] < cols[200]
+    assert "x ref" in header[120] and "FPS/W" in header[120]
+    wide = render(fleet_rows, 400, wide=True)
+    assert "params M" in wide and "runtime" in wide and "E/base" in wide
+
+
+def test_every_shown_number_column_has_its_numbers(fleet_rows):
+    """A number column is whole or absent: its header is as wide as the header text and its cells carry digits."""
+    text = render(fleet_rows, 120)
+    line = next(ln for ln in body_lines(text) if "tensorrt int8" in ln and "orin-nano" in ln)
+    assert "3.5 ±0.1" in line and "12.86x" in line and "42.02" in line and "0.616" in line
+
+
+def test_experiments_are_sections_so_equal_variants_are_told_apart(fleet_rows):
+    text = render(fleet_rows, 120)
+    lines = body_lines(text)
+    q, p = (next(i for i, ln in enumerate(lines) if ln.strip() == name) for name in ("quantization", "pruning"))
+    assert q < p
+    unpruned = [i for i, ln in enumerate(lines) if "orin-nano" in ln and re.search(r"pytorch fp32\s{2,}", ln)]
+    assert len(unpruned) == 2 and unpruned[0] < p < unpruned[1]  # one in each section
+
+
+def test_notes_name_skips_floors_and_the_marks_used(fleet_rows):
+    text = render(fleet_rows, 120)
+    assert "desktop-cpu quantization.yolov8n.tensorrt-fp16: skipped: TensorRT is not installed" in text
+    assert "<floor" in text and "below the accuracy floor" in text and "95 % interval" in text
+    assert "RANDOM-INIT" not in text
+
+
+def test_random_init_rows_are_marked_and_explained(tmp_path):
+    cell = Cell("baseline", "yolov8n", "pytorch", "fp32")
+    run = make_run(tmp_path, "r", "local", [record("r", "local", cell, p50=55.0, f1=0.0, provenance="random-init")])
+    text = render(compare(load_runs([run])), 100)
+    assert re.search(r"yolov8n\*", text) and "RANDOM-INIT WEIGHTS" in text and "F1/AP50 are meaningless" in text
+
+
+def test_best_table_names_the_winner_per_device_and_fits(fleet_rows):
+    for width in (80, 120):
+        con = Console(width=width, record=True)
+        con.print(best_table(fleet_rows, width))
+        text = con.export_text()
+        assert max(len(ln.rstrip()) for ln in text.splitlines()) <= width
+        nano = next(ln for ln in text.splitlines() if ln.startswith(" orin-nano"))
+        assert nano.count("yolov8n tensorrt int8") == 2 and "42.02" in nano
+        cpu = next(ln for ln in text.splitlines() if ln.startswith(" desktop-cpu"))
+        assert "onnx fp32" in cpu and "int8" not in cpu  # onnx int8 is faster but below the accuracy floor
