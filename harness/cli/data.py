@@ -60,10 +60,10 @@ def check(
     con = console()
     for line in report.facts:
         con.print(f"  {line}")
-    for p in report.warnings:
-        con.print(f"[yellow]warning[/]: {p}")
+    for p in report.warnings:  # one line each, never wrapped: grep-able, paths intact
+        con.print(f"[yellow]warning[/]: {p}", soft_wrap=True)
     for p in report.errors:
-        con.print(f"[red]problem[/]: {p}")
+        con.print(f"[red]problem[/]: {p}", soft_wrap=True)
     if report.errors:
         con.print(f"[red]{len(report.errors)} problem(s)[/] in {seq_dir}")
         raise typer.Exit(1)
@@ -85,4 +85,4 @@ def to_yolo(
 
     data = mot_to_yolo(sequences, out, val_fraction, min_visibility, max_frames)
     counts = yaml.safe_load(data.read_text())["harness"]
-    console().print(f"wrote {data}: {counts['train']} train / {counts['val']} val images, {counts['boxes']} boxes")
+    console().print(f"wrote {data}: {counts['train']} train / {counts['val']} val images, {counts['boxes']} boxes", soft_wrap=True)

@@ -71,7 +71,7 @@ def latency_distributions(runs: list[Run], out: Path) -> Path | None:
                              squeeze=False)
     fig.suptitle("Per-frame latency (timed frames; box = quartiles, whiskers 1.5 IQR)", fontweight="bold")
     for ax, (dev, cells), color in zip(axes[0], per_device.items(), PALETTE * 8):
-        ax.boxplot([v for _, v in cells], vert=False, widths=0.6, patch_artist=True,
+        ax.boxplot([v for _, v in cells], orientation="horizontal", widths=0.6, patch_artist=True,
                    boxprops={"facecolor": color, "alpha": 0.5}, flierprops={"markersize": 2})
         ax.set_yticks(range(1, len(cells) + 1))
         ax.set_yticklabels([c for c, _ in cells], fontsize=6)

@@ -137,7 +137,8 @@ def results_table(rows: list[dict], width: int, title: str | None = None, wide: 
     several_runs = len({r["run_id"] for r in rows}) > 1
     wanted = [c for c in COLUMNS if (several_runs or c.name not in ("x base", "E/base"))
               and (wide or c.priority == 0 or not is_empty(c, rows))]
-    wanted.sort(key=lambda c: c.priority)
+    # against another run, that run is the comparison the user asked for: its ratio comes right after FPS/W
+    wanted.sort(key=lambda c: 2.5 if several_runs and c.name == "x base" else c.priority)
     console = Console(width=10_000)
     chosen: list[Col] = []
     for c in wanted:

@@ -53,7 +53,7 @@ def test_report_writes_every_plot_and_a_self_contained_page(run_dirs):
     dirs, tmp = run_dirs
     res = build_report(load_runs(dirs), tmp / "out")
     names = {p.name for p in res["plots"]}
-    assert {"bars_baseline.png", "bars_quantization.png", "frontier_latency.png", "frontier_energy.png",
+    assert {"speed_baseline.png", "f1_baseline.png", "speed_quantization.png", "fps_per_w.png", "frontier_latency.png",
             "latency_distributions.png", "traces_real.png", "samples_real.png"} <= names
     for p in res["plots"]:
         readable_png(p)
@@ -61,6 +61,11 @@ def test_report_writes_every_plot_and_a_self_contained_page(run_dirs):
     assert page.count("data:image/png;base64,") == len(res["plots"])  # embedded, no external files
     assert "src=\"http" not in page and "orin-nano" in page and "desktop-gpu" in page and "fake-orin" in page
     assert "Random-init weights" in page  # the real run is offline
+    # the answer comes first: the best variant per device, before any chart
+    head = page[:page.index("<h2>Across devices")]
+    assert "Which variant wins" in head and "Boards against desktops" in head and "data:image" not in head
+    nano = head[head.index("orin-nano"):]
+    assert nano.index("onnx") < nano.index("</tr>")  # onnx fp32 (40 FPS / 5.5 W) beats pytorch (25 FPS / 5 W)
 
 
 def test_report_opens_in_headless_chromium(run_dirs):
@@ -88,9 +93,10 @@ def test_run_ends_with_the_comparison(run_dirs, small_seq, tmp_path):
     dirs, tmp = run_dirs
     suite = tmp / "s.yaml"
     p = harness("run", "--suite", suite, "--sequence", small_seq, "--out", tmp_path, "--run-id", "again",
-                "--compare-with", dirs[0])
+                "--compare-with", dirs[0], env={"COLUMNS": "120"})
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "comparison against fake-orin/real" in p.stdout and "x speed" in p.stdout
+    out = " ".join(p.stdout.split())
+    assert "against fake-orin/real" in out and "x base" in out and "Which variant wins" in out
 
 
 def test_every_value_from_a_record_or_manifest_is_escaped(tmp_path):
