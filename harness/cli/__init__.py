@@ -39,11 +39,12 @@ def _main(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     """Benchmark compressed YOLO person detectors on Jetson boards and desktops: latency per stage, F1/AP50 on MOT
     sequences, power and energy per frame, model facts."""
 
-from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, image, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
+from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(suites.app, name="suites")
+app.add_typer(models.app, name="models")
 app.command("schema")(schema.schema_command)
 app.add_typer(telemetry.app, name="telemetry")
 app.command("eval")(eval_cmd.eval_command)

@@ -59,6 +59,20 @@ class Calibration(BaseModel):
     frames: int = Field(300, ge=1, description="how many calibration images")
 
 
+class Pruning(BaseModel):
+    """How ``prune_ratio`` variants are pruned (recorded in every pruned record)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["l1", "l2_group", "bn_scale"] = Field(
+        "l1", description="l1: L1 magnitude per layer (the seeds'); l2_group: group L2 norm with torch-pruning's "
+        "GroupNormPruner (its YOLOv8 example); bn_scale: BatchNorm scale |gamma| (network slimming)")
+    round_to: int | None = Field(8, ge=1, description="keep channel counts multiples of this (8: tensor-core "
+                                 "friendly; it removes more than asked at small ratios; null: exactly the ratio)")
+    iterative_steps: int = Field(1, ge=1, le=64, description="prune in this many steps, importance re-measured "
+                                 "between them")
+
+
 class Finetune(BaseModel):
     """Fine-tuning for ``finetuned: true`` variants (after pruning, if any)."""
 
@@ -102,6 +116,7 @@ class Suite(BaseModel):
     accuracy_floor: AccuracyFloor = Field(default_factory=AccuracyFloor)
     calibration: Calibration = Field(default_factory=Calibration)
     finetune: Finetune = Field(default_factory=Finetune)
+    pruning: Pruning = Field(default_factory=Pruning)
     experiments: list[Experiment] = Field(min_length=1)
 
     @model_validator(mode="after")

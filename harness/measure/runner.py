@@ -149,7 +149,7 @@ class Runner:
         try:
             with watchdog.watch(), stage_reporter(self._stage):
                 variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
-                                       suite.finetune)
+                                       suite.finetune, suite.pruning)
                 rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
                 if not self.frames.decoded:
                     self._stage(f"decoding {len(self.frames.paths)} frames")

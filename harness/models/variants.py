@@ -59,11 +59,12 @@ def _model_facts(torch_model, imgsz: int, weights: Weights) -> dict:
 
 
 def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto",
-                 calibration=None, finetune_cfg=None) -> LoadedVariant:
+                 calibration=None, finetune_cfg=None, pruning_cfg=None) -> LoadedVariant:
     """Resolve weights, prune and fine-tune as the cell says, and load it with its format's backend.
 
     CellSkipped when it cannot run here. ``calibration`` is a callable returning the CalibrationSet,
-    asked for only by INT8 cells; ``finetune_cfg`` (a suite's ``finetune`` block) is used by fine-tuned cells.
+    asked for only by INT8 cells; ``finetune_cfg`` (a suite's ``finetune`` block) is used by fine-tuned cells,
+    ``pruning_cfg`` (its ``pruning`` block: method, round_to, steps) by pruned ones.
     """
     device = pick_device(compute)
     reason = unsupported_reason(cell, device)
@@ -72,9 +73,10 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
     weights = resolve_weights(cell.model, weights_policy)
     pruning = None
     if cell.prune_ratio > 0:
+        from harness.config.suite import Pruning
         from harness.models.prune import pruned_weights
 
-        res = pruned_weights(weights, cell.prune_ratio, imgsz)
+        res = pruned_weights(weights, cell.prune_ratio, imgsz, pruning_cfg or Pruning())
         weights, pruning = res.weights, res.facts
     tuning = None
     if cell.finetuned:

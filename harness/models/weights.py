@@ -6,6 +6,10 @@ Order for a name such as ``yolov8n``: an existing path (``*.pt``) as given;
 the architecture from ``yolov8n.yaml`` with seeded random weights, saved once
 to ``<cache>/random-init/yolov8n.pt`` (provenance ``random-init``: speed-valid,
 accuracy-meaningless). ``weights: pretrained`` makes the fallback an error.
+
+The name ``reference`` is the reference detector (``models/reference.py``: a YOLOv8s person detector
+fine-tuned on synthetic sequences, provenance ``reference``); with ``weights: random`` it is the
+random-init YOLOv8s architecture, like any other name.
 """
 
 from __future__ import annotations
@@ -23,13 +27,14 @@ from harness.errors import BenchmarkError
 WeightsPolicy = Literal["auto", "pretrained", "random"]
 ASSET_HOST = "github.com"
 RANDOM_SEED = 0
+REFERENCE = "reference"  # the model name of the reference detector
 
 
 @dataclass(frozen=True)
 class Weights:
     path: Path
-    provenance: Literal["pretrained", "random-init", "fine-tuned"]
-    source: str  # "file", "models-dir", "download", "architecture"
+    provenance: Literal["pretrained", "random-init", "fine-tuned", "reference"]
+    source: str  # "file", "models-dir", "download", "architecture", "reference: ..."
     sha256: str
 
 
@@ -87,6 +92,18 @@ def resolve_weights(model: str, policy: WeightsPolicy = "auto") -> Weights:
     if given.suffix == ".pt" and (os.sep in model or given.parent != Path(".")):
         raise BenchmarkError(f"{given}: weights file not found", "check the path in the suite")
     stem = given.stem if given.suffix == ".pt" else model
+    if stem == REFERENCE:
+        from harness.models.backends.base import CellSkipped
+        from harness.models.reference import ARCHITECTURE, ReferenceUnavailable, build_reference
+
+        if policy == "random":
+            rnd = _random_init(ARCHITECTURE)
+            return Weights(rnd, "random-init", "architecture", file_sha256(rnd))
+        try:
+            ref = build_reference()
+        except ReferenceUnavailable as e:
+            raise CellSkipped(str(e)) from e
+        return Weights(ref.path, "reference", ref.facts["source"], ref.sha256)
     if policy != "random":
         local = paths.models_dir() / f"{stem}.pt"
         if local.is_file():

@@ -31,8 +31,10 @@ def _place(src: Path, dst: Path) -> None:
 
 
 def mot_to_yolo(sequences: list[str | Path], out: str | Path, val_fraction: float = 0.1, min_visibility: float = 0.25,
-                max_frames: int | None = None) -> Path:
-    """Write ``out/{images,labels}/{train,val}`` and ``out/data.yaml``; returns the data.yaml path."""
+                max_frames: int | None = None, names: dict[int, str] | None = None) -> Path:
+    """Write ``out/{images,labels}/{train,val}`` and ``out/data.yaml``; returns the data.yaml path.
+
+    ``names``: the class names in data.yaml (default the 80 COCO names; ``{0: "person"}`` for a one-class head)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()):
         raise DataError(f"{out}: already exists and is not empty", "choose a new --out directory")
@@ -69,7 +71,7 @@ def mot_to_yolo(sequences: list[str | Path], out: str | Path, val_fraction: floa
             counts["boxes"] += len(lines)
     data = out / "data.yaml"
     data.write_text(yaml.safe_dump({"path": str(out.resolve()), "train": "images/train", "val": "images/val",
-                                    "names": coco_names(), "harness": counts}, sort_keys=False))
+                                    "names": names or coco_names(), "harness": counts}, sort_keys=False))
     return data
 
 

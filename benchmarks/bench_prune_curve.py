@@ -1,0 +1,91 @@
+"""F1 against prune ratio on the reference detector, per pruning method, with and without fine-tuning.
+
+Runs ``harness run`` on the demo sequence (synthetic, seed 0, never trained on) with one suite per method:
+the unpruned reference, then each ratio pruned (and, for ``--ft-ratios``, pruned + fine-tuned for
+``--epochs`` on synthetic sequences of other seeds). Prints per method and ratio: F1, AP50, the share of
+prunable channels actually removed (rounding inflates small ratios), params, and p50 latency against the
+unpruned model in the same run (PyTorch, interleaved repeats; ratios hold on a noisy machine, absolute
+times do not).
+
+    .venv/bin/python benchmarks/bench_prune_curve.py [--ratios 0.02,0.05,0.1,0.2,0.3,0.5] [--ft-ratios 0.1,0.3,0.5]
+        [--methods l1,l1_exact,l2_group,bn_scale] [--epochs 2] [--out /tmp/prune-curve]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+METHODS = {"l1": ("l1", 8), "l1_exact": ("l1", None), "l2_group": ("l2_group", None), "bn_scale": ("bn_scale", None)}
+
+
+def suite_yaml(name: str, method: str, round_to, ratios: list[float], ft_ratios: list[float], data: Path, epochs: int) -> str:
+    variants = ["      - {prune_ratio: 0.0}"] + [f"      - {{prune_ratio: {r}}}" for r in ratios]
+    variants += [f"      - {{prune_ratio: {r}, finetuned: true}}" for r in ft_ratios]
+    return "\n".join([
+        f"name: {name}", "frames: 40", "warmup: 5", "min_duration_s: 2.0", "imgsz: 320", "repeats: 2",
+        f"pruning: {{method: {method}, round_to: {'null' if round_to is None else round_to}}}",
+        f"finetune: {{data: {data}, epochs: {epochs}, batch: 16}}",
+        "experiments:", "  - name: pruning", "    models: [reference]", "    variants:", *variants, ""])
+
+
+def training_set(out: Path) -> Path:
+    data = out / "ft-data" / "data.yaml"
+    if data.is_file():
+        return data
+    harness = Path(sys.executable).parent / "harness"
+    seqs = []
+    for seed in (201, 202, 203):
+        seq = out / f"SYNTH-ft-{seed}"
+        if not seq.is_dir():
+            subprocess.run([harness, "data", "synth", seq, "--frames", "80", "--size", "640x360", "--seed", str(seed)],
+                           check=True, capture_output=True)
+        seqs.append(str(seq))
+    subprocess.run([harness, "data", "to-yolo", *seqs, "--out", out / "ft-data", "--val-fraction", "0.15"],
+                   check=True, capture_output=True)
+    return data
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--ratios", default="0.02,0.05,0.1,0.2,0.3,0.5")
+    ap.add_argument("--ft-ratios", default="0.1,0.3,0.5")
+    ap.add_argument("--ft-methods", default="l1,l2_group", help="methods that also get the fine-tuned variants")
+    ap.add_argument("--methods", default="l1,l1_exact,l2_group,bn_scale")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("/tmp/prune-curve"))
+    args = ap.parse_args()
+    ratios = [float(x) for x in args.ratios.split(",") if x]
+    ft_ratios = [float(x) for x in args.ft_ratios.split(",") if x]
+    args.out.mkdir(parents=True, exist_ok=True)
+    data = training_set(args.out)
+    harness = Path(sys.executable).parent / "harness"
+    print(f"{'method':9} {'ratio':>5} {'ft':>3} {'ch cut':>7} {'params M':>8} {'F1':>6} {'AP50':>6} {'p50 / unpruned':>14}")
+    for name in args.methods.split(","):
+        method, round_to = METHODS[name]
+        suite = args.out / f"{name}.yaml"
+        suite.write_text(suite_yaml(f"prune-{name.replace('_', '-')}", method, round_to, ratios,
+                                    ft_ratios if name in args.ft_methods.split(",") else [], data, args.epochs))
+        run_id = f"curve-{name}"
+        cmd = [harness, "run", "--suite", suite, "--out", args.out / "runs", "--run-id", run_id, "--json"]
+        if (args.out / "runs" / run_id).is_dir():
+            cmd = [harness, "run", "--resume", args.out / "runs" / run_id, "--json"]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        if p.returncode not in (0, 1):
+            sys.exit(f"{name}: harness run failed: {p.stderr[-800:]}")
+        rows = json.loads(p.stdout)["rows"]
+        for r in sorted(rows, key=lambda r: (bool(r["finetuned"]), r["prune_ratio"] or 0)):
+            cut = r.get("prune_channel_ratio")
+            ratio = r.get("speedup_vs_ref")
+            print(f"{name:9} {r['prune_ratio'] or 0:5.2f} {'yes' if r['finetuned'] else 'no':>3} "
+                  f"{'' if cut is None else f'{cut:.1%}':>7} {(r['params'] or 0) / 1e6:8.2f} "
+                  f"{r['f1'] if r['f1'] is not None else float('nan'):6.3f} "
+                  f"{r['ap50'] if r['ap50'] is not None else float('nan'):6.3f} "
+                  f"{'' if not ratio else f'{1 / ratio:.2f}':>14}  {r['status']}")
+
+
+if __name__ == "__main__":
+    main()

