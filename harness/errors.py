@@ -53,6 +53,10 @@ class BenchmarkError(HarnessError):
     """A cell could not be measured (model, variant, frames)."""
 
 
+class CellSkipped(BenchmarkError):
+    """The cell's variant cannot run on this machine; the message is the reason (the cell is skipped, not failed)."""
+
+
 class ResultsError(HarnessError):
     """A run directory is missing, corrupt or incompatible."""
 

@@ -22,7 +22,7 @@ from typing import Literal
 
 from harness import paths
 from harness.fsutil import file_sha256
-from harness.errors import BenchmarkError
+from harness.errors import BenchmarkError, CellSkipped
 
 WeightsPolicy = Literal["auto", "pretrained", "random"]
 ASSET_HOST = "github.com"
@@ -93,7 +93,6 @@ def resolve_weights(model: str, policy: WeightsPolicy = "auto") -> Weights:
         raise BenchmarkError(f"{given}: weights file not found", "check the path in the suite")
     stem = given.stem if given.suffix == ".pt" else model
     if stem == REFERENCE:
-        from harness.models.backends.base import CellSkipped
         from harness.models.reference import ARCHITECTURE, ReferenceUnavailable, build_reference
 
         if policy == "random":

@@ -61,9 +61,9 @@ def compression_run(built, tmp_path_factory):
     seq = tmp / "SYNTH-eval"
     assert harness("data", "synth", seq, "--frames", "40", "--size", "1280x720", "--seed", "7").returncode == 0
     seqs = []
-    for seed in (301, 302):
+    for seed in (301, 302, 303):  # 240 frames: what bench_prune_curve.py fine-tunes on
         s = tmp / f"SYNTH-ft-{seed}"
-        assert harness("data", "synth", s, "--frames", "60", "--size", "640x360", "--seed", str(seed)).returncode == 0
+        assert harness("data", "synth", s, "--frames", "80", "--size", "640x360", "--seed", str(seed)).returncode == 0
         seqs.append(s)
     assert harness("data", "to-yolo", *seqs, "--out", tmp / "ft", "--val-fraction", "0.15").returncode == 0
     suite = tmp / "s.yaml"
@@ -71,8 +71,8 @@ def compression_run(built, tmp_path_factory):
 frames: 40
 warmup: 5
 imgsz: 320
-calibration: {{frames: 32}}
-finetune: {{data: {tmp / 'ft' / 'data.yaml'}, epochs: 2, batch: 16}}
+calibration: {{sequence: {seqs[0]}, frames: 32}}
+finetune: {{data: {tmp / 'ft' / 'data.yaml'}, epochs: 3, batch: 16}}
 experiments:
   - name: quantization
     models: [reference]

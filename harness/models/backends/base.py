@@ -7,12 +7,8 @@ from pathlib import Path
 from typing import Callable
 
 from harness.config.suite import Cell
-from harness.errors import BenchmarkError
+from harness.errors import BenchmarkError, CellSkipped  # noqa: F401 - CellSkipped is part of this interface
 from harness.models.weights import Weights
-
-
-class CellSkipped(BenchmarkError):
-    """The cell's variant cannot run on this machine; the message is the reason."""
 
 
 @dataclass

@@ -81,15 +81,25 @@ def _panels(plt, devices: list[str], n_rows: int, title: str):
     return fig, axes[0]
 
 
-def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
-    """p50 latency per variant with its 95 % interval, the speed-up against the reference at the bar's end."""
-    ok = [r for r in rows if r["experiment"] == exp and r["status"] == "ok" and r["latency_p50_ms"] is not None]
+def _experiment_panels(rows: list[dict], exp: str, value: str, title: str):
+    """The ok rows of ``exp`` with a ``value``, their variant labels and devices, and one panel per device;
+    None when there is nothing to draw."""
+    ok = [r for r in rows if r["experiment"] == exp and r["status"] == "ok" and r[value] is not None]
     if not ok:
         return None
     plt = plt_()
     labels = list(dict.fromkeys(_label(r) for r in ok))
     devices = list(dict.fromkeys(r["device"] for r in ok))
-    fig, axes = _panels(plt, devices, len(labels), f"{exp}: speed (p50 latency, 95 % interval; speed-up vs the reference)")
+    fig, axes = _panels(plt, devices, len(labels), f"{exp}: {title}")
+    return ok, labels, devices, fig, axes
+
+
+def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
+    """p50 latency per variant with its 95 % interval, the speed-up against the reference at the bar's end."""
+    drawn = _experiment_panels(rows, exp, "latency_p50_ms", "speed (p50 latency, 95 % interval; speed-up vs the reference)")
+    if drawn is None:
+        return None
+    ok, labels, devices, fig, axes = drawn
     for ax, dev, color in zip(axes, devices, PALETTE * 8):
         by = {_label(r): r for r in ok if r["device"] == dev}
         ys = [i for i, lab in enumerate(labels) if lab in by]
@@ -117,13 +127,10 @@ def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
 
 def f1_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
     """F1 per variant, the reference's F1 dashed and the accuracy floor dotted; bars below the floor in red."""
-    ok = [r for r in rows if r["experiment"] == exp and r["status"] == "ok" and r["f1"] is not None]
-    if not ok:
+    drawn = _experiment_panels(rows, exp, "f1", "detection quality (F1 @ IoU 0.5; reference dashed)")
+    if drawn is None:
         return None
-    plt = plt_()
-    labels = list(dict.fromkeys(_label(r) for r in ok))
-    devices = list(dict.fromkeys(r["device"] for r in ok))
-    fig, axes = _panels(plt, devices, len(labels), f"{exp}: detection quality (F1 @ IoU 0.5; reference dashed)")
+    ok, labels, devices, fig, axes = drawn
     for ax, dev, color in zip(axes, devices, PALETTE * 8):
         mine = [r for r in ok if r["device"] == dev]
         by = {_label(r): r for r in mine}

@@ -16,7 +16,7 @@ from harness.errors import ResultsError
 from harness.fsutil import read_bounded_text
 from harness.mot.files import max_input_bytes
 from harness.results.load import Run
-from harness.results.render.plots import PALETTE, empty, plt_, save
+from harness.results.render.plots import PALETTE, plt_, save
 from harness.results.rows import at
 
 MAX_TRACE_CELLS = 24  # a figure with more stacked traces is unreadable; the rest get their own file
