@@ -20,7 +20,7 @@ from harness.results.best import best_per_device, board_vs_desktop
 from harness.results.compare import compare, device_labels, sort_rows
 from harness.results.load import Run
 from harness.results.render import plots, plots_runs
-from harness.results.render.table import COLUMNS, is_empty, notes
+from harness.results.render.table import COLUMNS, REFERENCE_MEANING, is_empty, notes, reference_sources
 from harness.results.store import atomic_write_text
 
 CSS = """
@@ -31,8 +31,10 @@ th,td{border:1px solid #ddd;padding:2px 5px;text-align:right;white-space:nowrap}
 td.l,th.l{text-align:left}tr.skipped td{color:#a80}tr.failed td{color:#c00}tr.pareto td{background:#eefbea}
 tr.floor td{background:#fdecec}
 .answer td{font-size:14px;padding:6px 10px}.answer td.big{font-weight:600}
+.answer td.note{font-size:12px;white-space:normal;min-width:16em;max-width:32em}
 img{max-width:100%;border:1px solid #eee;margin:8px 0}figure{margin:0}figcaption{color:#888;font-size:11px}
 .note{color:#a60}.warn{background:#fff3f3;border-left:4px solid #c00;padding:8px 12px}
+.info{background:#f0f7ff;border-left:4px solid #36c;padding:8px 12px}
 .legend{color:#666;font-size:12px;white-space:pre-line}.env td{text-align:left;white-space:normal;max-width:900px}
 .scroll{overflow-x:auto}
 """
@@ -179,6 +181,8 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
     warn = ("<p class='warn'><b>Random-init weights</b> in some rows: their latency and energy are valid, their "
             "F1/AP50 are meaningless. Use real weights or the reference detector (<code>harness models reference</code>)."
             "</p>" if random_init else "")
+    warn += "".join(f"<p class='info'><b>Reference detector</b> (model <code>reference</code>): {_esc(src)}. "
+                    f"{_esc(REFERENCE_MEANING)}.</p>" for src in reference_sources(rows))
     legend = _esc(notes(rows, {c.name for c in COLUMNS}).plain)
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>edge-harness report</title>"

@@ -137,13 +137,14 @@ def f1_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
         ys = [i for i, lab in enumerate(labels) if lab in by]
         rr = [by[lab] for lab in labels if lab in by]
         ax.barh(ys, [r["f1"] for r in rr], color=["#C44E52" if r.get("below_floor") else color for r in rr], height=0.7)
+        for y, r in zip(ys, rr):  # the value, so an F1 of 0 is a number and not a missing bar
+            ax.text(r["f1"], y, f" {r['f1']:.3f}", va="center", fontsize=7)
         refs = {r["ref_cell_id"] for r in mine if r.get("ref_cell_id")}
         ref_f1 = [r["f1"] for r in mine if r["cell_id"] in refs]
         if ref_f1:
-            ax.axvline(ref_f1[0], color="#333", ls="--", lw=1, label=f"reference {ref_f1[0]:.3f}")
-            ax.legend(fontsize=7, loc="lower right")
-        ax.set_xlim(0, 1)
-        ax.set_title(dev, fontsize=9)
+            ax.axvline(ref_f1[0], color="#333", ls="--", lw=1)
+        ax.set_xlim(0, 1.08)
+        ax.set_title(f"{dev}" + (f" (reference F1 {ref_f1[0]:.3f}, dashed)" if ref_f1 else ""), fontsize=9)
         ax.set_xlabel("F1")
     axes[0].set_yticks(range(len(labels)))
     axes[0].set_yticklabels(labels, fontsize=7)
@@ -200,8 +201,10 @@ def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: 
     ax.set_ylim(max(-0.02, min(f1s) - 0.06), min(1.02, max(f1s) + 0.06))
     ax.set_title(title, fontweight="bold", fontsize=10)
     ax.grid(True, ls="--", alpha=0.4)
-    handles = [plt.Line2D([], [], marker="o", ls="", color=color[d], label=d) for d in devices]
-    ax.legend(handles=handles, fontsize=7, loc="lower left")
+    if len(devices) > 1:  # under the x label, over no point
+        handles = [plt.Line2D([], [], marker="o", ls="", color=color[d], label=d) for d in devices]
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(devices), 6),
+                  frameon=False)
     fig.text(1.0, 0.93, "\n".join(legend[:40]) + ("\n..." if len(legend) > 40 else ""), ha="left", va="top", fontsize=7,
              family="monospace", transform=fig.transFigure)
     import matplotlib.pyplot as mpl

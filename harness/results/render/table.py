@@ -156,6 +156,15 @@ def results_table(rows: list[dict], width: int, title: str | None = None, wide: 
     return table
 
 
+REFERENCE_MEANING = "F1 is meaningful on synthetic sequences (what it was fine-tuned on), not a COCO detector's F1 on MOT17"
+
+
+def reference_sources(rows: list[dict]) -> list[str]:
+    """Where the reference detector in these rows came from (its pruned / fine-tuned forms named by their start)."""
+    return sorted({re.sub(r"^((pruned|fine-tuned):)+", "", r["weights_source"]).removeprefix("reference: ")
+                   for r in rows if r.get("weights_provenance") == "reference" and r.get("weights_source")})
+
+
 def notes(rows: list[dict], shown: set[str]) -> Text:
     out: dict[str, str] = {}  # ordered set: text -> style
     for r, device in zip(rows, device_labels(rows)):
@@ -187,10 +196,8 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
         out["* RANDOM-INIT WEIGHTS: no pretrained weights were available, so these models have random weights. "
             "Latency is valid; F1/AP50 are meaningless. Put yolo*.pt files in the models dir (HARNESS_MODELS_DIR), "
             "run online, or use the reference detector (`models: [reference]` in a suite)."] = "bold red"
-    sources = sorted({re.sub(r"^((pruned|fine-tuned):)+", "", r["weights_source"]) for r in rows if r.get("weights_provenance") == "reference" and r.get("weights_source")})
-    for src in sources:
-        out[f"reference = {src.removeprefix('reference: ')}: F1 is meaningful on synthetic sequences (what it was "
-            "fine-tuned on), not a COCO detector's F1 on MOT17"] = "cyan"
+    for src in reference_sources(rows):
+        out[f"reference = {src}: {REFERENCE_MEANING}"] = "cyan"
     caption = Text(justify="left")
     for i, (text, style) in enumerate(out.items()):
         caption.append(("\n" if i else "") + text, style=style)

