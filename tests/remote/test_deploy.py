@@ -121,7 +121,7 @@ def test_deploy_cli_with_a_profile_file(device, tmp_path, small_seq, run_harness
     p = run_harness("deploy", "--profile", path, "--suite", suite, "--sequence", small_seq, "--out", tmp_path / "res",
                     "--run-id", "cli", "--poll-s", "0.5")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "3/3 cells done" in p.stdout and "comparison" in p.stdout
+    assert "3/3 cells done" in p.stdout and "Which variant wins" in p.stdout
     assert len(RunStore(tmp_path / "res" / "cli").read_records()) == 3
 
 
