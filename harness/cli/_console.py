@@ -47,3 +47,13 @@ def print_comparison(run_dir: Path, references: list[Path], title: str, wide: bo
         title += f" — against {runs[0].device}/{runs[0].run_id}"
     print_results(rows, title, wide)
     return rows
+
+
+def print_document(data: dict, as_json: bool) -> None:
+    """A validated config (profile, suite) with every default filled in: YAML, or JSON with ``--json``."""
+    if as_json:
+        print_json(data)
+        return
+    import yaml
+
+    print(yaml.safe_dump(data, sort_keys=False), end="")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json
+from harness.cli._console import console, print_document
 
 app = typer.Typer(help="List and show device profiles.", invoke_without_command=True)
 
@@ -32,12 +32,6 @@ def list_profiles(ctx: typer.Context) -> None:
 @app.command("show")
 def show(name: str = typer.Argument(..., help="Profile name or path to a YAML file."), as_json: bool = opts.JSON) -> None:
     """Print one profile, validated, with every default filled in (YAML, or JSON with --json)."""
-    import yaml
-
     from harness.config.profiles import load_profile
 
-    prof = load_profile(name).model_dump()
-    if as_json:
-        print_json(prof)
-        return
-    print(yaml.safe_dump(prof, sort_keys=False), end="")
+    print_document(load_profile(name).model_dump(), as_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json
+from harness.cli._console import console, print_document
 
 app = typer.Typer(help="List and show the built-in suites.", invoke_without_command=True)
 
@@ -32,12 +32,6 @@ def list_suites(ctx: typer.Context) -> None:
 @app.command("show")
 def show(name: str = typer.Argument(..., help="Suite name or path to a YAML file."), as_json: bool = opts.JSON) -> None:
     """Print one suite, validated, with every default filled in (YAML, or JSON with --json)."""
-    import yaml
-
     from harness.config.suite import load_suite
 
-    suite = load_suite(name).model_dump()
-    if as_json:
-        print_json(suite)
-        return
-    print(yaml.safe_dump(suite, sort_keys=False), end="")
+    print_document(load_suite(name).model_dump(), as_json)
