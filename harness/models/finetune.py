@@ -35,18 +35,31 @@ def _dataset_hash(data_yaml: Path) -> str:
     return h.hexdigest()
 
 
+def _dataset(data_yaml: Path) -> dict:
+    """A data.yaml, read as every YAML file of the harness is (bounded), its ``names`` as a dict."""
+    from harness.config.yamlio import read_yaml
+
+    fix = "rebuild it with `harness data to-yolo SEQ... --out DIR`"
+    data = read_yaml(data_yaml, BenchmarkError, "dataset", fix)
+    if not isinstance(data, dict):
+        raise BenchmarkError(f"{data_yaml}: not a YOLO data.yaml (a mapping with train, val, names)", fix)
+    names = data.get("names") or {}
+    data["names"] = dict(enumerate(names)) if isinstance(names, list) else dict(names)
+    return data
+
+
 def _matching_classes(data_yaml: Path, model_names, work: Path) -> Path:
     """``data_yaml``, or a copy naming the model's classes when the model has fewer (e.g. the one-class reference
     detector on a to-yolo dataset with the 80 COCO names): labels are person = 0 in both, so only the names differ."""
     import yaml
 
-    data = yaml.safe_load(data_yaml.read_text())
-    names = data.get("names") or {}
+    data = _dataset(data_yaml)
+    names = data["names"]
     if not isinstance(model_names, dict) or len(model_names) >= len(names):
         return data_yaml
-    if str(model_names.get(0, "")).lower() != str((names.get(0) if isinstance(names, dict) else names[0])).lower():
-        raise BenchmarkError(f"{data_yaml}: class 0 is {names.get(0) if isinstance(names, dict) else names[0]!r} but the "
-                             f"model's class 0 is {model_names.get(0)!r}", "fine-tune on a person dataset (to-yolo)")
+    if str(model_names.get(0, "")).lower() != str(names.get(0)).lower():
+        raise BenchmarkError(f"{data_yaml}: class 0 is {names.get(0)!r} but the model's class 0 is "
+                             f"{model_names.get(0)!r}", "fine-tune on a person dataset (to-yolo)")
     data.update(names=dict(model_names), path=str(Path(data.get("path") or data_yaml.parent).resolve()))
     out = work / f"{data_yaml.stem}-{len(model_names)}cls.yaml"
     out.write_text(yaml.safe_dump(data, sort_keys=False))
@@ -54,9 +67,7 @@ def _matching_classes(data_yaml: Path, model_names, work: Path) -> Path:
 
 
 def _train_images(data_yaml: Path, limit: int) -> list[Path]:
-    import yaml
-
-    data = yaml.safe_load(data_yaml.read_text())
+    data = _dataset(data_yaml)
     root = Path(data.get("path") or data_yaml.parent)
     train = root / data.get("train", "images/train")
     return sorted(p for p in train.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:limit]
