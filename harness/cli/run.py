@@ -29,6 +29,8 @@ def run_command(
     compare_with: list[Path] = typer.Option(None, "--compare-with", help="Reference run dir(s) for the closing table (repeatable); the first is the baseline."),
     wide: bool = opts.WIDE,
     as_json: bool = opts.JSON,
+    mode_control: str = typer.Option("local", "--mode-control", hidden=True,
+                                     help="Who switches power modes in a sweep: local (this runner) | host (deploy)."),
 ) -> None:
     """Run a benchmark suite on this machine and write a run directory; exit 1 when a cell failed."""
     from harness.cli._progress import RunProgress
@@ -50,7 +52,9 @@ def run_command(
         prof = load_profile(profile)
         seq = sequence if sequence is not None else demo_sequence(s.frames, con.print)
         rid = run_id or new_run_id(prof.name, s.name)
-        plan = RunPlan(rid, s, prof, Path(seq))
+        if mode_control not in ("local", "host"):
+            raise typer.BadParameter("--mode-control is local or host")
+        plan = RunPlan(rid, s, prof, Path(seq), mode_control)
         store = RunStore(out / rid)
     bar = RunProgress(con)
     runner = Runner(store, plan, bar)  # validates the sequence before anything is written
@@ -68,6 +72,11 @@ def run_command(
     finally:
         bar.close()
         signal.signal(signal.SIGTERM, old)
+    waiting = store.read_manifest()
+    if waiting.get("state") == "awaiting_mode":  # a deployed sweep: the host sets the mode and resumes
+        con.print(f"awaiting power mode {waiting.get('wanted_mode')}: the host switches it and resumes {store.root}",
+                  highlight=False)
+        return
     counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "skipped", "failed")}
     if as_json:
         from harness.results.compare import compare

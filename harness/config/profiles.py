@@ -136,8 +136,11 @@ class Measure(_Strict):
 
 
 class PowerMode(_Strict):
-    nvpmodel: str | None = Field(None, pattern=MODE_RE, description="mode name (15W, MAXN_SUPER, ...), never an id")
+    nvpmodel: str | None = Field(None, pattern=MODE_RE, description="mode name (15W, MAXN_SUPER, ...), never an id; "
+                                 "a power-mode sweep returns the board to it at the end")
     jetson_clocks: bool = False
+    allow_reboot: bool = Field(True, description="a sweep may reboot the board where nvpmodel says a mode needs it "
+                               "(deploy waits for it, checks the boot id changed and resumes); false: those cells fail")
 
 
 class Cooldown(_Strict):
@@ -148,6 +151,7 @@ class Cooldown(_Strict):
 
 class Timeouts(_Strict):
     command_s: float = Field(120.0, gt=0, description="one remote command")
+    reboot_s: float = Field(900.0, gt=0, description="how long a board may take to come back after a power-mode reboot")
     cell_s: float = Field(3600.0, gt=0, description="one cell (build + measure); past it the cell is stopped and failed")
     cell_grace_s: float = Field(30.0, gt=0, description="past cell_s, how long a cell that ignores the stop gets "
                                                          "before the runner restarts itself with --resume")

@@ -11,10 +11,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from typing_extensions import Annotated
 
 from harness.errors import SuiteError
 from harness.names import SafeName, is_safe_name
+from harness.config.profiles import MODE_RE
 from harness.config.yamlio import load_model_yaml
 
 SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
@@ -29,6 +31,21 @@ class VariantSpec(BaseModel):
     precision: Literal["fp32", "fp16", "int8"] = "fp32"
     prune_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     finetuned: bool = False
+    dla_core: Literal[0, 1] | None = Field(None, description="TensorRT only: build for this DLA core (Xavier, Orin NX, "
+                                           "AGX Orin); fp16 or int8; boards without DLA skip the cell")
+    gpu_fallback: bool = Field(True, description="with dla_core: layers the DLA cannot run go to the GPU; false: "
+                               "the build fails unless every layer runs on the DLA")
+
+    @model_validator(mode="after")
+    def _dla_needs_tensorrt(self) -> VariantSpec:
+        if self.dla_core is not None:
+            if self.format != "tensorrt":
+                raise ValueError(f"dla_core needs format: tensorrt (got {self.format})")
+            if self.precision == "fp32":
+                raise ValueError("the DLA runs fp16 or int8 only: set precision fp16 or int8 with dla_core")
+        elif not self.gpu_fallback:
+            raise ValueError("gpu_fallback: false only means something with dla_core: 0|1")
+        return self
 
 
 class Experiment(BaseModel):
@@ -117,7 +134,17 @@ class Suite(BaseModel):
     calibration: Calibration = Field(default_factory=Calibration)
     finetune: Finetune = Field(default_factory=Finetune)
     pruning: Pruning = Field(default_factory=Pruning)
+    power_modes: list[Annotated[str, StringConstraints(pattern=MODE_RE)]] | None = Field(
+        None, min_length=1, description="Jetson power modes by name (nvpmodel.conf): every cell is measured in each, "
+        "all cells of a mode together, the order reversed every other repeat; the board returns to its profile's mode")
     experiments: list[Experiment] = Field(min_length=1)
+
+    @field_validator("power_modes")
+    @classmethod
+    def _unique_modes(cls, modes: list[str] | None) -> list[str] | None:
+        if modes is not None and len(set(modes)) != len(modes):
+            raise ValueError(f"power_modes lists a mode twice: {modes}")
+        return modes
 
     @model_validator(mode="after")
     def _warmup_below_frames(self) -> Suite:
@@ -126,25 +153,34 @@ class Suite(BaseModel):
         return self
 
     def cells(self) -> list[Cell]:
-        """All cells in run order; duplicates (same id) run once."""
+        """All cells in run order (mode by mode when there are power_modes); duplicates (same id) run once."""
         out: dict[str, Cell] = {}
-        for exp in self.experiments:
-            for model in exp.models:
-                for v in exp.variants:
-                    cell = Cell(exp.name, model, v.format, v.precision, v.prune_ratio, v.finetuned)
-                    out.setdefault(cell.cell_id, cell)
+        for mode in self.power_modes or [None]:
+            for exp in self.experiments:
+                for model in exp.models:
+                    for v in exp.variants:
+                        cell = Cell.of(exp.name, model, v, mode)
+                        out.setdefault(cell.cell_id, cell)
         return list(out.values())
 
     def instances(self) -> list[Cell]:
         """What a run measures: every cell ``repeats`` times, interleaved (all cells once, then again), so slow
-        drift (temperature, clocks) spreads over the repeats instead of landing on one variant."""
-        return [replace(c, repeat=r) for r in range(1, self.repeats + 1) for c in self.cells()]
+        drift (temperature, clocks) spreads over the repeats instead of landing on one variant. With power modes
+        the modes go in order, then backwards (15W, 25W | 25W, 15W | ...): one switch per mode change, none
+        between repeats, and no mode is always measured first after a switch."""
+        cells = self.cells()
+        out = []
+        for r in range(1, self.repeats + 1):
+            modes = list(self.power_modes or [None])
+            if r % 2 == 0:
+                modes.reverse()
+            out += [replace(c, repeat=r) for m in modes for c in cells if c.power_mode == m]
+        return out
 
     def reference_of(self, cell: Cell) -> Cell:
-        """The cell this one is compared with: its experiment's reference variant, same model."""
+        """The cell this one is compared with: its experiment's reference variant, same model, same power mode."""
         exp = next(e for e in self.experiments if e.name == cell.experiment)
-        v = exp.reference
-        return Cell(cell.experiment, cell.model, v.format, v.precision, v.prune_ratio, v.finetuned)
+        return Cell.of(cell.experiment, cell.model, exp.reference, cell.power_mode)
 
 
 @dataclass(frozen=True)
@@ -158,6 +194,19 @@ class Cell:
     prune_ratio: float = 0.0
     finetuned: bool = False
     repeat: int = 1
+    power_mode: str | None = None  # the Jetson power mode (nvpmodel name) it is measured in; None: as the board is
+    dla_core: int | None = None  # TensorRT on this DLA core; None: the GPU
+    gpu_fallback: bool = True  # with dla_core: unsupported layers run on the GPU
+
+    @classmethod
+    def of(cls, experiment: str, model: str, v: VariantSpec, power_mode: str | None = None) -> Cell:
+        return cls(experiment, model, v.format, v.precision, v.prune_ratio, v.finetuned, 1, power_mode, v.dla_core,
+                   v.gpu_fallback)
+
+    @property
+    def target(self) -> str:
+        """Where the engine runs: ``gpu`` (also CPU runs: the device's default), ``dla0``, ``dla1``."""
+        return "gpu" if self.dla_core is None else f"dla{self.dla_core}"
 
     @property
     def model_stem(self) -> str:
@@ -167,7 +216,9 @@ class Cell:
     def cell_id(self) -> str:
         pr = f"-p{round(self.prune_ratio * 100):02d}" if self.prune_ratio else ""
         ft = "-ft" if self.finetuned else ""
-        return f"{self.experiment}.{self.model_stem}.{self.format}-{self.precision}{pr}{ft}"
+        dla = "" if self.dla_core is None else f"-dla{self.dla_core}" + ("" if self.gpu_fallback else "-nofb")
+        mode = f"+{self.power_mode}" if self.power_mode else ""
+        return f"{self.experiment}.{self.model_stem}.{self.format}-{self.precision}{pr}{ft}{dla}{mode}"
 
     @property
     def key(self) -> str:
@@ -180,7 +231,7 @@ class Cell:
     @classmethod
     def from_dict(cls, d: dict) -> Cell:
         return cls(d["experiment"], d["model"], d["format"], d["precision"], d.get("prune_ratio", 0.0), d.get("finetuned", False),
-                   d.get("repeat", 1))
+                   d.get("repeat", 1), d.get("power_mode"), d.get("dla_core"), d.get("gpu_fallback", True))
 
 
 def cell_key(cell_id: str, repeat: int = 1) -> str:

@@ -31,6 +31,7 @@ class RunPlan:
     suite: Suite
     profile: DeviceProfile
     sequence: Path
+    mode_control: str = "local"  # who switches power modes in a sweep: the runner ("local") or the host ("host")
 
     def __post_init__(self) -> None:
         from harness.names import require_safe_name
@@ -48,13 +49,14 @@ class RunPlan:
             "sequence": str(self.sequence.resolve()),
             "environment": collect_environment(),
             "cells": [{**c.as_dict(), "state": "pending"} for c in self.suite.instances()],
+            "mode_control": self.mode_control,
         }
 
     @classmethod
     def from_manifest(cls, m: dict) -> RunPlan:
         try:
             return cls(m["run_id"], Suite.model_validate(m["suite"]), DeviceProfile.model_validate(m["profile"]),
-                       Path(m["sequence"]))
+                       Path(m["sequence"]), m.get("mode_control") or "local")
         except (KeyError, ValueError) as e:
             raise ResultsError(f"manifest.json: incomplete or invalid ({e})", "start a new run") from e
 

@@ -54,6 +54,11 @@ class Runner:
         self.power = PowerMeter(plan.profile)
         self._calibration = None
         self._manifest: dict = {}
+        self.modes = None
+        if plan.suite.power_modes:
+            from harness.measure.sweep import ModeKeeper
+
+            self.modes = ModeKeeper(store.root, plan.mode_control, plan.profile.power_mode.nvpmodel)
 
     def calibration(self):
         """The INT8 calibration set (built on first use; frames never overlap the evaluated ones)."""
@@ -99,11 +104,17 @@ class Runner:
                                "the manifest was changed; start a new run")
         todo = [c for c in cells if done.get(c.key) not in ("ok", "skipped") and c.key not in timed_out]
         manifest["state"] = "running"
+        manifest.pop("wanted_mode", None)
+        if self.modes is not None:
+            self.modes.start()
         manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
         self.store.write_manifest(manifest)
         self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
         try:
             for i, cell in enumerate(todo, start=1):
+                if self.modes is not None and self.modes.hand_over(manifest, cell, self.store):
+                    self.power.close()
+                    return self.store.read_records()  # the host sets the mode and resumes this run
                 self._set_state(manifest, cell.key, "running")
                 self.progress("cell_start", {"index": len(cells) - len(todo) + i, "total": len(cells), "cell": cell})
                 rec = self.run_cell(cell)
@@ -112,6 +123,8 @@ class Runner:
                 self.progress("cell_done", {"record": rec})
         except (KeyboardInterrupt, StorageError) as e:
             self.power.close()
+            if self.modes is not None:
+                self.modes.restore_into(manifest, self.store)
             for c in manifest["cells"]:
                 if c["state"] == "running":
                     c["state"] = "pending"
@@ -121,6 +134,8 @@ class Runner:
                 self.store.log(f"{_now()} interrupted ({type(e).__name__}); resume with: harness run --resume {self.store.root}")
             raise
         self.power.close()
+        if self.modes is not None:
+            self.modes.restore_into(manifest, self.store)
         self.store.put_records(annotate_references(self.store.read_records(), self.plan.suite))
         manifest["state"] = "complete"
         manifest["finished_at"] = _now()
@@ -148,12 +163,16 @@ class Runner:
         watchdog = CellWatchdog(limits.cell_s, lambda: self._hard_timeout(rec, watchdog, t0), limits.cell_grace_s)
         try:
             with watchdog.watch(), stage_reporter(self._stage):
+                if cell.power_mode and self.modes is not None:
+                    self.modes.enter(cell.power_mode, self._stage, self.store)
                 variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
                                        suite.finetune, suite.pruning)
                 rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
                 if not self.frames.decoded:
                     self._stage(f"decoding {len(self.frames.paths)} frames")
                 frames = self.frames.get()
+                if cell.power_mode and self.modes is not None:
+                    rec.power_mode = self.modes.facts(cell.power_mode)  # verified, clocks read, just before timing
                 self._measure(rec, variant, frames)
             rec.status = "ok"
         except CellSkipped as e:

@@ -13,7 +13,9 @@ one board; ship sends the suite, the device-side profile and the sequence (only 
 not there yet); the runner starts detached (it survives the SSH session) in the profile's runtime
 (``remote/runtimes``); polling pulls the manifest and every finished record into ``results/<run-id>/``
 through the intake; an SSH drop is reconnected with backoff (tenacity), a reboot (new boot id)
-restarts the runner with ``--resume``. An interrupted deploy keeps everything already pulled.
+restarts the runner with ``--resume``; in a power-mode sweep the host sets each mode the runner waits
+for (``remote/modes.py``). An interrupted deploy keeps everything already pulled. (This is long because the state
+machine is one concept: every step is a short method beside the states it may run in.)
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class Deployment:
         self.held: dict | None = None
         self.shipped: Shipped | None = None
         self.store = RunStore(plan.out / plan.run_id)
+        self.modes = None  # HostModes when the suite sweeps power modes (remote/modes.py)
+        self.mode_at_start: str | None = None
 
     # --- states ---------------------------------------------------------------------
     def _require(self, method: str, *states: State) -> None:
@@ -135,6 +139,13 @@ class Deployment:
                               f"run `harness doctor --profile {self.plan.profile.name}` and fix the device or the profile")
         self.boot_id = facts.get("boot_id", "")
         self.workdir = self.conn.expand_user(self.plan.profile.host_runtime.workdir)
+        if self.plan.suite.power_modes:
+            from harness.remote.modes import HostModes
+
+            self.modes = HostModes(self)
+            found = self.modes.resolve()
+            session = Session.read(self.store.root)  # a resumed sweep returns where the first deploy found the board
+            self.mode_at_start = session.mode_at_start if session is not None and session.mode_at_start else found
         self._enter(S.CHECKED)
 
     def lock(self) -> None:
@@ -160,12 +171,15 @@ class Deployment:
         if resume:
             return ["-m", "harness", "run", "--resume", self.remote_run_dir]
         inputs = self.shipped.inputs
+        sweep = ["--mode-control", "host"] if self.modes is not None else []
         return ["-m", "harness", "run", "--profile", f"{inputs}/profile.yaml", "--suite", f"{inputs}/suite.yaml",
-                "--sequence", self.shipped.sequence, "--out", f"{self.workdir}/runs", "--run-id", self.plan.run_id]
+                "--sequence", self.shipped.sequence, "--out", f"{self.workdir}/runs", "--run-id", self.plan.run_id, *sweep]
 
-    def start(self, resume: bool = False) -> None:
+    def start(self, resume: bool = False, awaited: bool = False) -> None:
         """Start the runner detached on the device (survives the SSH session); a restart when already running."""
         self._require("start", S.SHIPPED, S.RUNNING)
+        if self.modes is not None and not awaited:  # a (re)started runner asks for its mode again: never a stale word
+            self.conn.run(["rm", "-f", f"{self.remote_run_dir}/power_mode.json"])
         self.pid, self.log = self.runtime.start(self.conn, self.workdir, self.plan.run_id, self.runner_argv(resume))
         self.save_session()
         self.progress("started", {"pid": self.pid, "resume": resume})
@@ -188,7 +202,8 @@ class Deployment:
         """``deploy.json`` in the local run dir: how `harness status/pull/logs/stop` find the run again."""
         Session(run_id=self.plan.run_id, profile=self.plan.profile.model_dump(), suite=self.plan.suite.model_dump(),
                 sequence=self.plan.host_sequence, device_sequence=self.plan.device_sequence, workdir=self.workdir,
-                remote_run_dir=self.remote_run_dir, pid=self.pid, log=self.log, boot_id=self.boot_id).write(self.store.root)
+                remote_run_dir=self.remote_run_dir, pid=self.pid, log=self.log, boot_id=self.boot_id,
+                mode_at_start=self.mode_at_start).write(self.store.root)
 
     @classmethod
     def attach(cls, plan: DeployPlan, workdir: str, pid=None, log: str = "", boot_id: str = "", progress=None) -> Deployment:
@@ -216,6 +231,26 @@ class Deployment:
         self._require("pull", S.RUNNING, S.COMPLETE, S.ATTACHED)
         return pull_run(self.conn, self.plan, self.remote_run_dir, self.store)
 
+    def set_mode(self, wanted) -> None:
+        """The runner waits for a power mode: set it (remote/modes.py) and start the runner again."""
+        self._require("set_mode", S.RUNNING)
+        if self.modes is None or not isinstance(wanted, str):
+            raise DeviceDataError(f"{self.conn.where}: the runner waits for a power mode ({str(wanted)[:64]!r}) but this "
+                                  "run sweeps none", "the device is misbehaving (its manifest was changed); check it")
+        self.modes.set(wanted)
+        self.start(resume=True, awaited=True)
+
+    def restore_mode(self) -> None:
+        """After a sweep: the board back in the profile's mode (else the one found); a failure is an event, not a failed run."""
+        if self.modes is None:
+            return
+        target = self.plan.profile.power_mode.nvpmodel or self.mode_at_start
+        try:
+            self.modes.restore(target)
+        except HarnessError as e:
+            self.plan.events.append(f"could not return the board to power mode {target}: {e.message}")
+            self.progress("power_mode_not_restored", {"mode": target, "error": e.message})
+
     def finish(self) -> None:
         """The device says complete: a last pull, the board's lock released."""
         self._require("finish", S.RUNNING)
@@ -229,7 +264,7 @@ class Deployment:
         self._require("abandon", S.LOCKED, S.SHIPPED, S.RUNNING)
         self._enter(S.FAILED)
         self.plan.events.append(f"run failed: {why.message}")
-        for step in (self.stop_runner, lambda: lock.release(self.conn, self.workdir)):
+        for step in (self.stop_runner, self.restore_mode, lambda: lock.release(self.conn, self.workdir)):
             try:
                 step()
             except HarnessError:
@@ -256,7 +291,11 @@ class Deployment:
             self.runtime.stop(self.conn, self.pid)
 
     def current_boot_id(self) -> str:
-        return self.conn.run(["cat", "/proc/sys/kernel/random/boot_id"]).stdout.strip()
+        """The device's boot id (under the profile's probe_root when one is set: a test's fake tree)."""
+        root = self.plan.profile.probe_root.rstrip("/")
+        r = self.conn.run(["sh", "-c", 'cat "$1/proc/sys/kernel/random/boot_id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id',
+                           "sh", root], max_output_bytes=4096)
+        return printable(r.stdout.strip())[:64]
 
 
 def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None, resume: bool = False) -> RunStore:
@@ -275,6 +314,7 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
                     # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
                     d.start(resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
                 follow(d)
+                d.restore_mode()
             except LinkError:
                 if d.state == S.RUNNING:
                     d.detach()

@@ -35,6 +35,10 @@ def follow(d) -> None:
                                 "last_w": at(last, "power", "mean_w"), "last_temp_c": at(last, "power", "peak_temp_c")})
             if state == "complete":
                 return
+            if state == "awaiting_mode" and not d.alive():  # the runner stopped at a mode boundary: not a crash
+                d.set_mode(manifest.get("wanted_mode"))
+                done_at_restart, restarts = done, 0
+                continue
             if not d.alive():
                 if done > done_at_restart:
                     restarts = 0  # it made progress since the last restart

@@ -22,7 +22,8 @@ FACTS_SCRIPT = r"""
 r=$HARNESS_PROBE_ROOT
 printf 'model=%s\n' "$(tr -d '\000' < "$r/proc/device-tree/model" 2>/dev/null)"
 printf 'l4t=%s\n' "$(head -n1 "$r/etc/nv_tegra_release" 2>/dev/null)"
-printf 'boot_id=%s\n' "$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
+printf 'boot_id=%s\n' "$(cat "$r/proc/sys/kernel/random/boot_id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id 2>/dev/null)"
+printf 'dla_cores=%s\n' "$(ls -d "$r"/sys/devices/platform/*.nvdla[0-9] "$r"/sys/devices/platform/*/*.nvdla[0-9] 2>/dev/null | sed 's/.*nvdla//' | sort -u | wc -l | tr -d ' ')"
 printf 'disk_free_kb=%s\n' "$(df -Pk "$HOME" 2>/dev/null | awk 'NR==2{print $4}')"
 printf 'mem_total_kb=%s\n' "$(awk '/^MemTotal:/{print $2}' /proc/meminfo 2>/dev/null)"
 printf 'swap_total_kb=%s\n' "$(awk '/^SwapTotal:/{print $2}' /proc/meminfo 2>/dev/null)"
@@ -99,6 +100,9 @@ def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
         mode = facts.get("nvpmodel") or ""
         checks.append(Check("nvpmodel", mode == profile.power_mode.nvpmodel,
                             f"{mode or 'nvpmodel unavailable'} (profile wants {profile.power_mode.nvpmodel})"))
+    dla = facts.get("dla_cores") or "0"
+    checks.append(Check("dla", True, f"{dla} DLA core{'s' if dla != '1' else ''}" + (
+        "" if dla != "0" else " (TensorRT dla_core cells are skipped here)"), info=True))
     checks.append(Check("trtexec", True, facts.get("trtexec") or "not found (engine timing by trtexec skipped)",
                         info=not facts.get("trtexec")))
     return checks

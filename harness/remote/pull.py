@@ -59,4 +59,6 @@ def local_manifest(plan: DeployPlan, device: dict, where: str, remote_run_dir: s
         "environment": device.get("environment") or {}, "telemetry": device.get("telemetry"),
         "cells": [{**c.as_dict(), "state": states.get(c.key, "pending")} for c in plan.suite.instances()],
         "pulled_from": {"device": where, "remote_run_dir": remote_run_dir},
+        "mode_control": "host" if plan.suite.power_modes else None,
+        "wanted_mode": device.get("wanted_mode"),  # validated (a mode name); the host checks it is one it sweeps
     }

@@ -54,6 +54,7 @@ class Session(BaseModel):
     pid: int | str | None
     log: str
     boot_id: str
+    mode_at_start: str | None = None  # a sweep's board returns here when the profile names no power mode
 
     def write(self, run_dir: Path) -> None:
         Path(run_dir).mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ loaded from a run directory -- goes through ``check_record`` / ``upgrade``:
 ids are safe names (they become file names), ``files`` point into the run's own
 ``frames/ detections/ telemetry/`` folders, statuses are known words, numbers
 are numbers. Blocks keep unknown keys: a newer harness of the same schema version may add
-fields; what the host reads from them is typed.
+fields; what the host reads from them is typed. (This file is long because it is the one definition of
+every block a record and a manifest hold, so the schema is read in one place.)
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ SCHEMA_VERSION = 1
 
 Status = Literal["ok", "skipped", "failed"]
 CellState = Literal["pending", "running", "ok", "skipped", "failed"]
-RunState = Literal["running", "interrupted", "complete", "failed"]
+RunState = Literal["running", "interrupted", "complete", "failed", "awaiting_mode"]  # awaiting_mode: the host sets the next
 
 FILE_DIRS = ("frames", "detections", "telemetry")
 RelFile = Annotated[str, StringConstraints(pattern=r"^(frames|detections|telemetry)/[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}$")]
@@ -134,6 +135,20 @@ class CellSpec(_Block):
     precision: Literal["fp32", "fp16", "int8"]
     prune_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     finetuned: bool = False
+    power_mode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")] | None = None
+    dla_core: Literal[0, 1] | None = None
+    gpu_fallback: bool = True
+
+
+class PowerModeFacts(_Block):
+    """The power mode a cell was measured in, as verified just before its timed window."""
+
+    name: Text | None = None
+    id: int | None = None
+    verified_by: Text | None = None  # "nvpmodel -q" (the runner asked) | "host" (the host set and checked it over SSH)
+    clocks: dict[str, int | None] | None = None  # cpu_online, cpu_cur_khz, cpu_max_khz, gpu_cur_hz, gpu_max_hz, emc_hz
+    limits: dict[str, int | None] | None = None  # what nvpmodel.conf says the mode sets
+    clocks_match: bool | None = None  # the clocks read agree with the mode's limits (None: nothing to compare)
 
 
 class Record(_Block):
@@ -172,6 +187,7 @@ class Record(_Block):
     window_s: Num = None  # length of the timed window
     uncertainty: dict[str, Any] | None = None  # 95 % intervals and how they were obtained
     reference: dict[str, Any] | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
+    power_mode: PowerModeFacts | None = None  # set for cells of a power-mode sweep
 
     @classmethod
     def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:
@@ -209,6 +225,8 @@ class Manifest(_Block):
     environment: dict[str, Any] = Field(default_factory=dict)
     cells: list[ManifestCell] = Field(default_factory=list)
     telemetry: dict[str, Any] | None = None
+    mode_control: Literal["local", "host"] | None = None  # who switches power modes: the runner itself, or the host
+    wanted_mode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")] | None = None
 
 
 def first_problem(e: ValidationError) -> str:

@@ -12,37 +12,57 @@ from __future__ import annotations
 
 from pathlib import Path
 
-# Abridged from an Orin Nano 8GB (p3767-0003) file of JetPack 6.2: the IDs are not in name order.
-NVPMODEL_CONF = """\
-# Fake /etc/nvpmodel.conf (edge-harness tests), modelled on JetPack 6.2's Orin Nano 8GB file.
-< PARAM TYPE=FILE NAME=CPU_ONLINE >
-CORE_0 /sys/devices/system/cpu/cpu0/online
+# Modelled on an Orin Nano 8GB (p3767-0003) file of JetPack 6.2: the IDs are not in name order; what each mode
+# sets (online cores, CPU and GPU caps) is in its block as on L4T. (id, name, cores online, CPU max kHz, GPU max Hz)
+MODES = [(0, "15W", 6, 1497600, 612000000), (1, "25W", 6, 1344000, 918000000), (2, "MAXN_SUPER", 6, 1728000, 1020000000),
+         (3, "7W", 4, 960000, 408000000)]
 
-< POWER_MODEL ID=0 NAME=15W >
-CPU_ONLINE CORE_0 1
 
-< POWER_MODEL ID=1 NAME=25W >
-CPU_ONLINE CORE_0 1
+def _conf(modes=MODES) -> str:
+    out = ["# Fake /etc/nvpmodel.conf (edge-harness tests), modelled on JetPack 6.2's Orin Nano 8GB file.",
+           "< PARAM TYPE=FILE NAME=CPU_ONLINE >", *(f"CORE_{c} /sys/devices/system/cpu/cpu{c}/online" for c in range(6)),
+           "", "< PARAM TYPE=CLOCK NAME=CPU_A78_0 >", "FREQ_TABLE /sys/devices/system/cpu/cpu0/cpufreq/scaling_available_frequencies",
+           "MAX_FREQ /sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq", "", "< PARAM TYPE=CLOCK NAME=GPU >",
+           "MAX_FREQ /sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu/max_freq", ""]
+    for mode_id, name, cores, cpu_khz, gpu_hz in modes:
+        out += [f"< POWER_MODEL ID={mode_id} NAME={name} >", *(f"CPU_ONLINE CORE_{c} {int(c < cores)}" for c in range(6)),
+                "CPU_A78_0 MIN_FREQ 729600", f"CPU_A78_0 MAX_FREQ {cpu_khz}", "GPU MIN_FREQ 0", f"GPU MAX_FREQ {gpu_hz}",
+                "EMC MAX_FREQ 0", ""]
+    out.append("< PM_CONFIG DEFAULT=0 >")
+    return "\n".join(out) + "\n"
 
-< POWER_MODEL ID=2 NAME=MAXN_SUPER >
-CPU_ONLINE CORE_0 1
 
-< POWER_MODEL ID=3 NAME=7W >
-CPU_ONLINE CORE_0 1
-
-< PM_CONFIG DEFAULT=0 >
-"""
+NVPMODEL_CONF = _conf()
 
 NVPMODEL = r"""#!/bin/sh
-# Fake nvpmodel (edge-harness tests): -q prints the mode as L4T's does, -m ID sets it.
-conf=${FAKE_JETSON_ROOT:-}/etc/nvpmodel.conf
-state=${FAKE_JETSON_ROOT:-}/var/lib/fake-jetson/nvpmodel
+# Fake nvpmodel (edge-harness tests): -q prints the mode as L4T's does, -m ID sets it. A mode listed in
+# etc/fake-jetson/reboot_modes asks for a reboot as L4T's does: answered YES it "reboots" (the mode applies and
+# proc/sys/kernel/random/boot_id under the fake root changes), else the mode waits for the next boot.
+# etc/fake-jetson/on-mode ID, when present, applies a mode's clocks and power to a fake sysfs tree.
+root=${FAKE_JETSON_ROOT:-}
+conf=$root/etc/nvpmodel.conf
+state=$root/var/lib/fake-jetson/nvpmodel
 name_of() { sed -n "s/.*POWER_MODEL ID=$1 NAME=\([^ >]*\).*/\1/p" "$conf"; }
 id=$(cat "$state" 2>/dev/null || sed -n 's/.*PM_CONFIG DEFAULT=\([0-9]*\).*/\1/p' "$conf")
+apply() {
+  mkdir -p "${state%/*}" && echo "$1" > "$state"
+  if [ -x "$root/etc/fake-jetson/on-mode" ]; then "$root/etc/fake-jetson/on-mode" "$1"; fi
+}
 case "$1" in
   -q) echo "NV Power Mode: $(name_of "$id")"; echo "$id" ;;
   -m) [ -n "$2" ] && [ -n "$(name_of "$2")" ] || { echo "NVPM ERROR: invalid power mode: $2" >&2; exit 1; }
-      mkdir -p "${state%/*}" && echo "$2" > "$state" ;;
+      if [ "$2" != "$id" ] && grep -qx "$2" "$root/etc/fake-jetson/reboot_modes" 2>/dev/null; then
+        echo "NVPM WARN: Reboot required for changing to this power mode: $2"
+        echo "NVPM WARN: DO YOU WANT TO REBOOT NOW? enter YES/yes to confirm:"
+        read answer || answer=
+        case "$answer" in
+          YES|yes) apply "$2"; mkdir -p "$root/proc/sys/kernel/random"
+                   cat /proc/sys/kernel/random/uuid > "$root/proc/sys/kernel/random/boot_id"; echo "rebooting" ;;
+          *) echo "$2" > "$state.pending"; echo "NVPM WARN: power mode $2 applies after the next reboot" ;;
+        esac
+        exit 0
+      fi
+      apply "$2" ;;
   *) echo "usage: nvpmodel -q | -m ID" >&2; exit 2 ;;
 esac
 """
@@ -71,10 +91,39 @@ esac
 """
 
 
-def write_fake_jetson(root: Path) -> Path:
-    """Write the fake tools under ``root`` (mirroring ``/``); returns ``root``."""
+def on_mode_hook(sysfs: Path, rail_ma: dict[int, int], rail_file: Path | None = None, modes=MODES) -> str:
+    """A ``on-mode ID`` script: the mode's online cores and CPU/GPU caps (and current clocks at the cap) written
+    to the fake sysfs tree ``sysfs``, and the board's input current ``rail_ma[ID]`` (mA) to ``rail_file``."""
+    lines = ["#!/bin/sh", "# Fake L4T: what `nvpmodel -m ID` does to the clocks (and, here, to the input rail's current).",
+             f"s={sysfs}", 'mkdir -p "$s/sys/devices/system/cpu" "$s/sys/class/devfreq/17000000.gpu"', 'case "$1" in']
+    for mode_id, _name, cores, cpu_khz, gpu_hz in modes:
+        body = [f'printf "0-{cores - 1}\\n" > "$s/sys/devices/system/cpu/online"']
+        for c in range(6):
+            d = f"$s/sys/devices/system/cpu/cpu{c}/cpufreq"
+            body.append(f'rm -rf "{d}"' if c >= cores else
+                        f'mkdir -p "{d}"; echo {cpu_khz} > "{d}/scaling_max_freq"; echo {cpu_khz} > "{d}/scaling_cur_freq"')
+        body += [f'echo {gpu_hz} > "$s/sys/class/devfreq/17000000.gpu/max_freq"',
+                 f'echo {gpu_hz} > "$s/sys/class/devfreq/17000000.gpu/cur_freq"']
+        if rail_file is not None and mode_id in rail_ma:
+            body.append(f'echo {rail_ma[mode_id]} > "{rail_file}"')
+        lines += [f"  {mode_id})", *(f"    {b}" for b in body), "    ;;"]
+    lines += ["esac", ""]
+    return "\n".join(lines)
+
+
+def write_fake_jetson(root: Path, sysfs: Path | None = None, rail_ma: dict[int, int] | None = None,
+                      rail_file: Path | None = None, reboot_modes: tuple[int, ...] = ()) -> Path:
+    """Write the fake tools under ``root`` (mirroring ``/``); returns ``root``.
+
+    With ``sysfs``, ``nvpmodel -m`` also sets that tree's clocks per mode (and ``rail_ma[id]`` into ``rail_file``,
+    an INA3221 ``currN_input``); ``reboot_modes`` are the ids that ask for a reboot.
+    """
     files = {"etc/nvpmodel.conf": (NVPMODEL_CONF, 0o644), "usr/sbin/nvpmodel": (NVPMODEL, 0o755),
              "usr/bin/jetson_clocks": (JETSON_CLOCKS, 0o755)}
+    if sysfs is not None:
+        files["etc/fake-jetson/on-mode"] = (on_mode_hook(sysfs, rail_ma or {}, rail_file), 0o755)
+    if reboot_modes:
+        files["etc/fake-jetson/reboot_modes"] = ("".join(f"{i}\n" for i in reboot_modes), 0o644)
     for rel, (text, mode) in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)

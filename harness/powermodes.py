@@ -1,0 +1,282 @@
+"""Jetson power modes by name: the board's modes (``/etc/nvpmodel.conf``), the active one (``nvpmodel -q``),
+switching (``nvpmodel -m ID``, a reboot where nvpmodel asks for one) and the clocks a mode should give.
+
+One ``ModeControl`` serves both sides: the runner on a board runs the commands itself (``local_shell``),
+the host runs them over SSH (a ``DeviceConnection``'s ``run``). Users write names (``15W``, ``MAXN_SUPER``);
+ids differ per board and are looked up in the board's own file, never taken from a suite. What a board
+prints is parsed defensively: bounded, numbers checked, a name must be one the file defines.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from harness.errors import BenchmarkError
+
+NVPMODEL_CONF = "/etc/nvpmodel.conf"
+_MODEL = re.compile(r"<\s*POWER_MODEL\s+ID=(\d{1,3})\s+NAME=([A-Za-z0-9][A-Za-z0-9_.+-]{0,63})\s*>")
+_DEFAULT = re.compile(r"<\s*PM_CONFIG\s+DEFAULT=(\d{1,3})\s*>")
+_REBOOT = re.compile(r"reboot", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ModeLimits:
+    """What a mode sets, from its block in nvpmodel.conf: online cores, CPU and GPU frequency caps."""
+
+    cpu_online: int | None = None  # cores the mode keeps online (CPU_ONLINE CORE_n 1)
+    cpu_max_khz: int | None = None  # the highest CPU cluster MAX_FREQ (kHz); None: unlimited / not set
+    gpu_max_hz: int | None = None  # GPU MAX_FREQ (Hz); None: unlimited / not set
+
+    def as_dict(self) -> dict:
+        return {"cpu_online": self.cpu_online, "cpu_max_khz": self.cpu_max_khz, "gpu_max_hz": self.gpu_max_hz}
+
+
+@dataclass(frozen=True)
+class BoardModes:
+    """A board's power modes: name -> id (file order), each mode's limits, the default id."""
+
+    ids: dict[str, int]
+    limits: dict[str, ModeLimits] = field(default_factory=dict)
+    default_id: int | None = None
+
+    def id_of(self, name: str, where: str = "this board") -> int:
+        if name not in self.ids:
+            raise BenchmarkError(f"{where}: power mode {name!r} is not defined in {NVPMODEL_CONF} "
+                                 f"(this board has: {', '.join(self.ids) or 'none'})",
+                                 "use one of those names in the suite's power_modes (or the profile's power_mode.nvpmodel)")
+        return self.ids[name]
+
+    def name_of(self, mode_id: int) -> str | None:
+        return next((n for n, i in self.ids.items() if i == mode_id), None)
+
+
+def parse_nvpmodel_conf(text: str) -> BoardModes:
+    """The modes of an nvpmodel.conf: ``< POWER_MODEL ID=n NAME=x >`` blocks with their CPU_ONLINE / MAX_FREQ lines."""
+    ids: dict[str, int] = {}
+    limits: dict[str, ModeLimits] = {}
+    default = None
+    current: str | None = None
+    acc: dict = {}
+
+    def close() -> None:
+        if current is not None:
+            limits[current] = ModeLimits(acc.get("online") if acc.get("seen_online") else None,
+                                         acc.get("cpu"), acc.get("gpu"))
+
+    for raw in text.splitlines()[:20000]:
+        line = raw.strip()
+        if m := _MODEL.match(line):
+            close()
+            current, acc = m.group(2), {"online": 0}
+            ids.setdefault(current, int(m.group(1)))
+            continue
+        if m := _DEFAULT.match(line):
+            close()
+            current, default = None, int(m.group(1))
+            continue
+        if line.startswith("<"):
+            close()
+            current = None
+            continue
+        if current is None or not line or line.startswith("#"):
+            continue
+        parts = line.split()
+        if len(parts) == 3 and parts[0] == "CPU_ONLINE":
+            acc["seen_online"] = True
+            acc["online"] += parts[2] == "1"
+        elif len(parts) == 3 and parts[1] == "MAX_FREQ" and re.fullmatch(r"-?\d{1,12}", parts[2]):
+            value = int(parts[2])
+            if value <= 0:
+                continue  # -1 / 0: no cap
+            if parts[0].startswith("CPU"):
+                acc["cpu"] = max(acc.get("cpu") or 0, value)
+            elif parts[0] == "GPU":
+                acc["gpu"] = value
+    close()
+    return BoardModes(ids, limits, default)
+
+
+def parse_nvpmodel_query(text: str | None) -> tuple[str | None, int | None]:
+    """(name, id) from ``nvpmodel -q``: ``NV Power Mode: 15W`` then the id on its own line."""
+    name, mode_id = None, None
+    lines = (text or "").splitlines()[:50]
+    for i, line in enumerate(lines):
+        if line.startswith("NV Power Mode:"):
+            name = line.split(":", 1)[1].strip() or None
+            nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
+            mode_id = int(nxt) if re.fullmatch(r"\d{1,3}", nxt) else None
+            break
+    if name is not None and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}", name):
+        name = None  # not a mode name (a board's text is never trusted as one)
+    return name, mode_id
+
+
+# --- clocks (sysfs) ------------------------------------------------------------------------------
+
+def sysfs_root() -> Path:
+    return Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
+
+
+def _num(path: str) -> int | None:
+    try:
+        text = Path(path).read_text(errors="replace")[:64].strip()
+    except OSError:
+        return None
+    return int(text) if re.fullmatch(r"\d{1,15}", text) else None
+
+
+def _online_count(text: str) -> int | None:
+    """``0-3,5`` -> 5."""
+    n = 0
+    for part in text.strip().split(","):
+        if m := re.fullmatch(r"(\d+)-(\d+)", part):
+            n += int(m.group(2)) - int(m.group(1)) + 1
+        elif re.fullmatch(r"\d+", part):
+            n += 1
+        else:
+            return None
+    return n
+
+
+GPU_DEVFREQ = ("*.gpu", "*gv11b*", "*ga10b*", "*gp10b*", "*gpu*")
+
+
+def read_clocks(root: Path | None = None) -> dict:
+    """The clocks now: online cores, CPU cur/max (kHz, the highest core), GPU cur/max (Hz), EMC (Hz) where readable."""
+    root = root or sysfs_root()
+    out: dict = {"cpu_online": None, "cpu_cur_khz": None, "cpu_max_khz": None, "gpu_cur_hz": None, "gpu_max_hz": None,
+                 "emc_hz": None}
+    try:
+        out["cpu_online"] = _online_count((root / "sys/devices/system/cpu/online").read_text()[:256])
+    except OSError:
+        pass
+    cpus = sorted(glob.glob(str(root / "sys/devices/system/cpu/cpu[0-9]*/cpufreq")))[:256]
+    cur = [v for c in cpus if (v := _num(f"{c}/scaling_cur_freq")) is not None]
+    top = [v for c in cpus if (v := _num(f"{c}/scaling_max_freq")) is not None]
+    out["cpu_cur_khz"] = max(cur) if cur else None
+    out["cpu_max_khz"] = max(top) if top else None
+    for pattern in GPU_DEVFREQ:
+        dirs = sorted(glob.glob(str(root / "sys/class/devfreq" / pattern)))
+        if dirs:
+            out["gpu_cur_hz"], out["gpu_max_hz"] = _num(f"{dirs[0]}/cur_freq"), _num(f"{dirs[0]}/max_freq")
+            break
+    out["emc_hz"] = _num(str(root / "sys/kernel/debug/bpmp/debug/clk/emc/rate"))
+    return out
+
+
+def clocks_mismatch(limits: ModeLimits | None, clocks: dict) -> str | None:
+    """Why the clocks read do not belong to the mode (None when they do, or nothing can be compared)."""
+    if limits is None:
+        return None
+    problems = []
+    if limits.cpu_online is not None and clocks.get("cpu_online") is not None and clocks["cpu_online"] != limits.cpu_online:
+        problems.append(f"{clocks['cpu_online']} CPU cores online, the mode keeps {limits.cpu_online}")
+    for key, unit, scale in (("gpu_max_hz", "MHz", 1e6), ("cpu_max_khz", "MHz", 1e3)):
+        want, got = getattr(limits, key), clocks.get(key)
+        if want and got and abs(got - want) > 0.02 * want:
+            problems.append(f"{key.split('_')[0].upper()} max {got / scale:.0f} {unit}, the mode caps it at {want / scale:.0f} {unit}")
+    return "; ".join(problems) or None
+
+
+# --- control -------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    rc: int
+    stdout: str
+    stderr: str
+
+
+Shell = Callable[[list[str], str], Result]  # argv, stdin text -> Result
+
+
+def local_shell(argv: list[str], stdin: str = "") -> Result:
+    """Run on this machine (the runner on a board)."""
+    try:
+        p = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.SubprocessError) as e:
+        return Result(127, "", str(e))
+    return Result(p.returncode, p.stdout[-65536:], p.stderr[-65536:])
+
+
+@dataclass
+class Switch:
+    """What ``nvpmodel -m`` did: switched, or left the mode pending a reboot (``needs_reboot``)."""
+
+    mode: str
+    mode_id: int
+    needs_reboot: bool
+    output: str
+
+
+class ModeControl:
+    """nvpmodel through a shell: ``modes()``, ``query()``, ``switch(name)``; as root directly, else ``sudo -n``."""
+
+    def __init__(self, shell: Shell, where: str = "this machine", conf_path: str = NVPMODEL_CONF,
+                 as_root: bool | None = None) -> None:
+        self.shell = shell
+        self.where = where
+        self.conf_path = conf_path
+        self._root = as_root
+        self._modes: BoardModes | None = None
+
+    @classmethod
+    def local(cls) -> ModeControl | None:
+        """This machine's control, or None where there is no nvpmodel (not a Jetson, or inside a container)."""
+        if shutil.which("nvpmodel") is None:
+            return None
+        conf = os.environ.get("FAKE_JETSON_ROOT", "") + NVPMODEL_CONF
+        return cls(local_shell, conf_path=conf, as_root=os.geteuid() == 0)
+
+    def _priv(self, argv: list[str]) -> list[str]:
+        if self._root is None:
+            r = self.shell(["id", "-u"], "")
+            self._root = r.rc == 0 and r.stdout.strip() == "0"
+        return argv if self._root else ["sudo", "-n", *argv]
+
+    def available(self) -> bool:
+        return self.shell(["sh", "-c", "command -v nvpmodel"], "").rc == 0
+
+    def modes(self) -> BoardModes:
+        if self._modes is None:
+            r = self.shell(["cat", self.conf_path], "")
+            if r.rc != 0:
+                raise BenchmarkError(f"{self.where}: cannot read {self.conf_path} ({r.stderr.strip()[:200] or 'missing'})",
+                                     "power-mode sweeps need a Jetson with nvpmodel; drop power_modes for this device")
+            self._modes = parse_nvpmodel_conf(r.stdout[:4 << 20])
+            if not self._modes.ids:
+                raise BenchmarkError(f"{self.where}: {self.conf_path} defines no POWER_MODEL", "check the board's L4T install")
+        return self._modes
+
+    def query(self) -> tuple[str | None, int | None]:
+        r = self.shell(["nvpmodel", "-q"], "")
+        if r.rc != 0:
+            raise BenchmarkError(f"{self.where}: `nvpmodel -q` failed ({r.stderr.strip()[:200]})",
+                                 "check that nvpmodel works on the device")
+        return parse_nvpmodel_query(r.stdout)
+
+    def switch(self, name: str, confirm_reboot: bool = False) -> Switch:
+        """``nvpmodel -m ID`` for ``name``; with ``confirm_reboot`` answers YES to nvpmodel's reboot prompt."""
+        mode_id = self.modes().id_of(name, self.where)
+        r = self.shell(self._priv(["nvpmodel", "-m", str(mode_id)]), "YES\n" if confirm_reboot else "")
+        text = (r.stdout + r.stderr)[-4000:]
+        needs_reboot = bool(_REBOOT.search(text))
+        if r.rc != 0 and not needs_reboot:
+            raise BenchmarkError(f"{self.where}: `nvpmodel -m {mode_id}` ({name}) failed: {text.strip()[-300:]}",
+                                 "check the sudoers rule (`harness provision` installs it) and the mode")
+        return Switch(name, mode_id, needs_reboot, text)
+
+    def verify(self, name: str) -> int:
+        """The id of the active mode when it is ``name``; BenchmarkError naming both when not."""
+        active, mode_id = self.query()
+        if active != name:
+            raise BenchmarkError(f"{self.where}: the active power mode is {active or '?'}, expected {name}",
+                                 "check `nvpmodel -q` on the device; another process may have changed it")
+        return mode_id if mode_id is not None else self.modes().id_of(name, self.where)
