@@ -132,6 +132,10 @@ class Deployment:
     def preflight(self) -> None:
         self._require("preflight", S.CONNECTED)
         facts, checks = run_preflight(self.conn, self.plan.profile)
+        if self.plan.suite.power_modes:  # a sweep sets every mode itself and returns to the profile's at the end
+            for c in checks:
+                if c.name == "nvpmodel" and not c.ok:
+                    c.ok, c.info, c.detail = True, True, c.detail + "; the sweep sets each mode, then returns to it"
         failed = [c for c in checks if not c.ok]
         self.progress("preflight", {"checks": checks})
         if failed:

@@ -129,4 +129,8 @@ def write_fake_jetson(root: Path, sysfs: Path | None = None, rail_ma: dict[int, 
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(text)
         p.chmod(mode)
+    if sysfs is not None:  # the board booted in its default mode: its clocks and power are that mode's
+        import subprocess
+
+        subprocess.run([str(root / "etc/fake-jetson/on-mode"), str(MODES[0][0])], check=True)
     return root

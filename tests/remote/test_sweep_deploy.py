@@ -1,0 +1,147 @@
+"""Power-mode sweeps through `harness deploy` on a loopback sshd board (runtime: host) with a fake L4T: nvpmodel
+and nvpmodel.conf, sysfs clocks and an INA3221 input rail that follow the mode, a mode that asks for a reboot."""
+
+import json
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from harness.config.suite import Suite
+from harness.errors import DeviceDataError, RemoteError
+from harness.remote.deploy import DeployPlan, Deployment, deploy
+from harness.testing.fakes import sysfs as fake_sysfs
+from harness.testing.fakes.jetson import write_fake_jetson
+from harness.testing.infra.sshd import make_device
+from tests.remote.test_deploy import profile as base_profile
+from tests.remote.test_deploy import with_board
+
+pytestmark = pytest.mark.slow
+
+RAIL_MA = {0: 2000, 1: 3000, 2: 4000, 3: 1200}  # 15W, 25W, MAXN_SUPER, 7W: 10, 15, 20, 6 W at 5 V
+
+
+def suite(modes, repeats=1):
+    return Suite.model_validate({"name": "sweep", "frames": 6, "warmup": 2, "imgsz": 160, "min_duration_s": 0.6,
+                                 "repeats": repeats, "power_modes": modes,
+                                 "experiments": [{"name": "baseline", "models": ["yolov8n"]}]})
+
+
+@pytest.fixture
+def board(tmp_path, harness_cache):
+    dev = make_device(tmp_path / "dev")
+    root = with_board(dev, tmp_path)
+    sysroot = tmp_path / "sys-root"
+    hwmon = fake_sysfs.ina3221_hwmon(sysroot, fake_sysfs.ORIN_NANO_RAILS)[0]
+    write_fake_jetson(root, sysfs=sysroot, rail_ma=RAIL_MA, rail_file=hwmon / "curr1_input", reboot_modes=(3,))
+    (root / "proc/sys/kernel/random").mkdir(parents=True)
+    (root / "proc/sys/kernel/random/boot_id").write_text(str(uuid.uuid4()) + "\n")
+    dev.start(path_dirs=(root / "usr/sbin", root / "usr/bin"),
+              env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache), "PYTHONDONTWRITEBYTECODE": "1",
+                   "FAKE_JETSON_ROOT": str(root), "HARNESS_SYSFS_ROOT": str(sysroot)})
+    dev.root_dir = root
+    yield dev
+    dev.kill_all()
+
+
+def jetson_profile(dev, tmp_path, mode="25W"):
+    prof = base_profile(dev, tmp_path, tmp_path / "wd")
+    return prof.model_copy(update={
+        "power_mode": prof.power_mode.model_copy(update={"nvpmodel": mode}),
+        "telemetry": prof.telemetry.model_copy(update={"prefer": ["sysfs_ina3221", "none"], "interval_ms": 20, "idle_s": 0.2}),
+    })
+
+
+def mode_now(dev):
+    state = dev.root_dir / "var/lib/fake-jetson/nvpmodel"
+    return int(state.read_text()) if state.exists() else 0  # never switched: the default mode (ID 0)
+
+
+def boot_id(dev):
+    return (dev.root_dir / "proc/sys/kernel/random/boot_id").read_text().strip()
+
+
+def test_a_sweep_over_three_modes_survives_a_reboot_and_ends_in_the_profile_mode(board, tmp_path, small_seq):
+    before = boot_id(board)
+    events = []
+    plan = DeployPlan(jetson_profile(board, tmp_path), suite(["15W", "MAXN_SUPER", "7W"]), small_seq, "sw",
+                      tmp_path / "results", poll_s=0.3)
+    store = deploy(plan, lambda e, d: events.append((e, d)))
+    recs = store.read_records()
+    assert [r["cell"]["power_mode"] for r in recs] == ["15W", "MAXN_SUPER", "7W"] and all(r["status"] == "ok" for r in recs)
+    facts = {r["cell"]["power_mode"]: r["power_mode"] for r in recs}
+    assert {m: f["id"] for m, f in facts.items()} == {"15W": 0, "MAXN_SUPER": 2, "7W": 3}
+    assert facts["7W"]["clocks"]["cpu_online"] == 4 and facts["MAXN_SUPER"]["clocks"]["gpu_max_hz"] == 1020000000
+    assert all(f["clocks_match"] for f in facts.values())
+    watts = {r["cell"]["power_mode"]: r["power"]["mean_w"] for r in recs}
+    assert watts == {"15W": pytest.approx(10.0), "MAXN_SUPER": pytest.approx(20.0), "7W": pytest.approx(6.0)}
+    energy = [r["power"]["energy_per_frame_mj"] for r in recs]
+    assert len({round(e) for e in energy}) == 3
+    # 7W asked for a reboot: the host confirmed it, saw a new boot id, took the lock for the new boot
+    assert ("rebooting", {"mode": "7W"}) in events and ("rebooted", {"mode": "7W"}) in events
+    assert boot_id(board) != before
+    # the board was in 15W already (the runner checks with nvpmodel -q): switches to MAXN_SUPER, 7W, back to 25W
+    assert [d["mode"] for e, d in events if e == "power_mode"] == ["MAXN_SUPER", "7W", "25W"]
+    assert mode_now(board) == 1  # the profile's 25W at the end
+    assert json.loads((store.root / "deploy.json").read_text())["boot_id"] == boot_id(board)
+    assert any("power mode back to 25W" in e for e in plan.events)
+
+
+def test_a_crash_mid_sweep_then_resume_finishes_without_rerunning_cells(board, tmp_path, small_seq, monkeypatch):
+    prof = jetson_profile(board, tmp_path, mode="15W")
+    plan = DeployPlan(prof, suite(["25W", "MAXN_SUPER"], repeats=2), small_seq, "cr", tmp_path / "results", poll_s=0.3)
+
+    class HostCrash(Exception):
+        pass
+
+    state = {"killed": False}
+    real_alive = Deployment.alive
+
+    def alive(self):  # the runner dies once after the first finished cell (the board stays in 25W)
+        if not state["killed"] and self.store.read_records():
+            subprocess.run(["kill", "-KILL", str(self.pid)], check=False)
+            time.sleep(0.3)
+            state["killed"] = True
+        return real_alive(self)
+
+    monkeypatch.setattr(Deployment, "alive", alive)
+
+    def progress(event, data):  # then the host itself goes away right after switching to MAXN_SUPER
+        if event == "power_mode" and data.get("mode") == "MAXN_SUPER":
+            raise HostCrash()
+
+    with pytest.raises(HostCrash):
+        deploy(plan, progress)
+    assert state["killed"] and mode_now(board) == 2  # left in MAXN_SUPER
+    monkeypatch.setattr(Deployment, "alive", real_alive)
+    local = tmp_path / "results" / "cr"
+    done_before = {(r["cell_id"], r.get("repeat", 1)): r["finished_at"]
+                   for r in map(json.loads, (local / "records.jsonl").read_text().splitlines())}
+    assert len(done_before) >= 1
+    store = deploy(DeployPlan(prof, plan.suite, small_seq, "cr", tmp_path / "results", poll_s=0.3), resume=True)
+    recs = store.read_records()
+    keys = [(r["cell_id"], r.get("repeat", 1)) for r in recs]
+    assert len(keys) == len(set(keys)) == 4 and all(r["status"] == "ok" for r in recs)
+    assert all(r["finished_at"] == done_before[k] for k, r in zip(keys, recs) if k in done_before)
+    assert [r["cell"]["power_mode"] for r in recs] == ["25W", "MAXN_SUPER", "MAXN_SUPER", "25W"]
+    assert mode_now(board) == 0  # the profile's 15W after the resumed deploy
+
+
+def test_an_unknown_mode_name_fails_the_deploy_and_lists_the_boards_modes(board, tmp_path, small_seq):
+    plan = DeployPlan(jetson_profile(board, tmp_path), suite(["15W", "10W"]), small_seq, "bad", tmp_path / "results")
+    with pytest.raises(RemoteError) as e:
+        deploy(plan)
+    assert "10W not defined" in e.value.message and "15W, 25W, MAXN_SUPER, 7W" in e.value.message
+    assert mode_now(board) == 0  # nothing was switched
+
+
+def test_a_device_asking_for_a_mode_outside_the_sweep_is_refused():
+    from harness.remote.modes import HostModes
+
+    class D:  # only what the check reads: it is made before any command reaches the device
+        plan = type("P", (), {"suite": suite(["15W", "7W"]), "profile": type("Q", (), {"probe_root": "/"})()})()
+        conn = type("C", (), {"where": "root@board"})()
+
+    with pytest.raises(DeviceDataError, match="does not sweep"):
+        HostModes(D()).set("MAXN_SUPER; reboot")
