@@ -33,26 +33,31 @@ _STAT = re.compile(r"(min|max|mean|median|percentile\((\d+)%\)) = ([\d.eE+-]+) m
 
 
 def engine_key(model_sha256: str, trt_version: str, device: str, precision: str, imgsz: int, batch: int = 1,
-               workspace_gb: float = 4.0, calibration_sha256: str | None = None) -> str:
-    """Content key of an engine; every argument that changes the built engine is in it."""
+               workspace_gb: float = 4.0, calibration_sha256: str | None = None, dla_core: int | None = None,
+               gpu_fallback: bool = True) -> str:
+    """Content key of an engine; every argument that changes the built engine is in it (GPU keys predate the DLA)."""
     parts = [model_sha256, f"trt={trt_version}", f"dev={device}", precision, f"imgsz={imgsz}", f"batch={batch}",
              f"ws={workspace_gb:g}", f"cal={calibration_sha256 if precision == 'int8' else '-'}"]
+    if dla_core is not None:
+        parts += [f"dla={dla_core}", f"fallback={int(gpu_fallback)}"]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
 ENGINES = "engines"
 
 
-def engine_path(stem: str, precision: str, imgsz: int, key: str) -> Path:
-    return ContentCache(ENGINES).root / f"{stem}-{precision}-{imgsz}-{key}.engine"
+def engine_path(stem: str, precision: str, imgsz: int, key: str, dla_core: int | None = None) -> Path:
+    target = "" if dla_core is None else f"-dla{dla_core}"
+    return ContentCache(ENGINES).root / f"{stem}-{precision}-{imgsz}{target}-{key}.engine"
 
 
-def build_cached(path: Path, builder: Callable[[Path], str]) -> dict:
+def build_cached(path: Path, builder: Callable[[Path], str], full_log: list | None = None) -> dict:
     """Build ``path`` (under the cache's ``engines/``) with ``builder(tmp_path) -> log`` unless it exists; atomic.
 
-    Returns the build facts: ``cache_hit``, ``build_s`` (0.0 on a hit), ``engine_bytes``, ``builder_log``.
+    Returns the build facts: ``cache_hit``, ``build_s`` (0.0 on a hit), ``engine_bytes``, ``builder_log`` (its end);
+    ``full_log`` (a list) receives the whole log of a build.
     """
-    logs: list[str] = []
+    logs: list[str] = full_log if full_log is not None else []
     entry = ContentCache(ENGINES).entry_at(path, path.stem.rsplit("-", 1)[-1], lambda tmp: logs.append(builder(tmp) or ""))
     return {"cache_hit": entry.hit, "build_s": entry.build_s, "engine_bytes": path.stat().st_size,
             "builder_log": logs[0][-4000:] if logs else None}
@@ -76,8 +81,20 @@ def calibration_dataset(images: list[Path], out: Path) -> Path:
     return data
 
 
-def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb: float, data: Path | None) -> Callable[[Path], str]:
-    """A builder that runs ultralytics' engine export on this device and moves the engine to the target."""
+def export_kwargs(precision: str, imgsz: int, workspace_gb: float, data: Path | None, dla_core: int | None = None) -> dict:
+    """ultralytics' ``export()`` arguments for an engine (``device="dla:N"`` targets a DLA core)."""
+    return {"format": "engine", "imgsz": imgsz, "half": precision == "fp16", "int8": precision == "int8",
+            "data": str(data) if data else None, "workspace": workspace_gb,
+            "device": 0 if dla_core is None else f"dla:{dla_core}", "verbose": False}
+
+
+def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb: float, data: Path | None,
+                        dla_core: int | None = None) -> Callable[[Path], str]:
+    """A builder that runs ultralytics' engine export on this device and moves the engine to the target.
+
+    The log is ultralytics' messages plus TensorRT's own (its C++ logger writes to fds 1/2, captured there):
+    the layer placement of a DLA build is read from it.
+    """
 
     def build(target: Path) -> str:
         import io
@@ -85,30 +102,62 @@ def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb:
 
         from ultralytics import YOLO
 
+        from harness.models.backends.dla import captured_fds
+
         log = io.StringIO()
-        ulog = logging.getLogger("ultralytics")  # the exporter logs TensorRT's builder messages here
+        ulog = logging.getLogger("ultralytics")  # the exporter logs its own messages here
         saved = (ulog.handlers[:], ulog.level)
         ulog.handlers, ulog.level = [logging.StreamHandler(log)], logging.INFO  # into the record, not the console
         try:
-            _export(YOLO, target)
+            with captured_fds() as trt_log:
+                _export(YOLO, target)
         finally:
             ulog.handlers, ulog.level = saved
-        return log.getvalue() or f"ultralytics {precision} engine export of {weights.name} at imgsz {imgsz}"
+        text = log.getvalue() + trt_log[0]
+        return text or f"ultralytics {precision} engine export of {weights.name} at imgsz {imgsz}"
 
     def _export(YOLO, target: Path) -> None:  # noqa: N803 - the class is passed in
         with tempfile.TemporaryDirectory() as tmp:
             src = Path(tmp) / weights.name
             shutil.copy2(weights, src)
             try:
-                got = YOLO(str(src)).export(format="engine", imgsz=imgsz, half=precision == "fp16",
-                                            int8=precision == "int8", data=str(data) if data else None,
-                                            workspace=workspace_gb, device=0, verbose=False)
+                got = YOLO(str(src)).export(**export_kwargs(precision, imgsz, workspace_gb, data, dla_core))
             except Exception as e:  # noqa: BLE001 - the builder's error becomes the cell's reason
                 raise BenchmarkError(f"TensorRT {precision} build failed: {type(e).__name__}: {e}",
                                      "see the builder log; check TensorRT/CUDA versions in the container") from e
             shutil.move(got, target)
 
     return build
+
+
+def dla_facts(cell, engine: Path, builder_log: str | None, weights: Path) -> dict:
+    """A DLA engine's placement (from the build log; kept beside the engine for cache hits), checked against
+    ``gpu_fallback: false``; BenchmarkError when a DLA-only engine has layers on the GPU."""
+    import json
+
+    from harness.models.backends.dla import parse_layer_placement, trtexec_equivalent
+
+    sidecar = engine.with_suffix(".placement.json")
+    if builder_log is not None:  # built now (else a cache hit: the placement recorded when it was built)
+        placement = parse_layer_placement(builder_log)
+        sidecar.write_text(json.dumps(placement))
+    else:
+        try:
+            placement = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            placement = None
+    facts = {"core": cell.dla_core, "gpu_fallback": cell.gpu_fallback, "placement": placement,
+             "trtexec_equivalent": trtexec_equivalent(weights.with_suffix(".onnx").name, engine.name, cell.precision,
+                                                      cell.dla_core, cell.gpu_fallback, TRT_WORKSPACE_GB)}
+    on_gpu = (placement or {}).get("gpu_layers") or (placement or {}).get("fell_back") or 0
+    if not cell.gpu_fallback and on_gpu:
+        first = ", ".join((placement or {}).get("gpu_first") or []) or "see the builder log"
+        raise BenchmarkError(f"gpu_fallback: false asks for a DLA-only engine, but {on_gpu} layer(s) need the GPU "
+                             f"(first: {first[:200]})", "set gpu_fallback: true (the GPU runs what the DLA cannot)")
+    if not cell.gpu_fallback and placement is None:
+        raise BenchmarkError("gpu_fallback: false: the builder log says nothing about layer placement, so a DLA-only "
+                             "engine cannot be confirmed", "set gpu_fallback: true, or check the TensorRT log level")
+    return facts
 
 
 def find_trtexec() -> str | None:
@@ -166,7 +215,12 @@ def run_trtexec(engine: Path, timeout_s: float = 300) -> dict | None:
 TRT_WORKSPACE_GB = 4.0
 
 
-def unsupported(cell, device) -> str | None:  # noqa: ARG001 - every precision builds where TensorRT runs
+def unsupported(cell, device) -> str | None:
+    """Why the cell cannot run here: no DLA for a dla_core cell, no TensorRT, no CUDA device."""
+    from harness.models.backends.dla import unsupported as no_dla
+
+    if (why := no_dla(cell)) is not None:
+        return why
     try:
         import tensorrt  # noqa: F401
     except ImportError:
@@ -193,10 +247,14 @@ def load(p: Prepared) -> LoadedVariant:
         cal = p.calibration()
         data = calibration_dataset(list(cal.paths), paths.cache_dir() / "calib" / cal.sha256[:16])
     key = engine_key(weights.sha256, trt.__version__, where, cell.precision, p.imgsz, 1, TRT_WORKSPACE_GB,
-                     cal.sha256 if cal else None)
-    engine = engine_path(weights.path.stem, cell.precision, p.imgsz, key)
-    build = build_cached(engine, ultralytics_builder(weights.path, cell.precision, p.imgsz, TRT_WORKSPACE_GB, data))
+                     cal.sha256 if cal else None, cell.dla_core, cell.gpu_fallback)
+    engine = engine_path(weights.path.stem, cell.precision, p.imgsz, key, cell.dla_core)
+    logs: list[str] = []
+    build = build_cached(engine, ultralytics_builder(weights.path, cell.precision, p.imgsz, TRT_WORKSPACE_GB, data,
+                                                     cell.dla_core), logs)
     build.update(cache_key=key, tensorrt=trt.__version__, device=where, workspace_gb=TRT_WORKSPACE_GB)
+    if cell.dla_core is not None:
+        build["dla"] = dla_facts(cell, engine, logs[0] if logs else None, weights.path)
     if cal is not None:
         build["calibration"] = {**cal.describe(), "sha256": cal.sha256}
     t0 = time.perf_counter()

@@ -1,0 +1,123 @@
+"""TensorRT on a Jetson's DLA cores: which boards have them, how a DLA engine is asked for, where its layers ran.
+
+DLA engines are built by the same ultralytics export as GPU engines, with ``device="dla:N"`` (INT8 calibration
+and the engine's metadata header, which makes the runtime pick the core, come with it). That export always
+sets TensorRT's GPU_FALLBACK; ``gpu_fallback: false`` asks for a DLA-only engine, so a build whose log shows
+layers on the GPU is refused with the count and the first of them (what TensorRT itself does without
+fallback). ``trtexec_equivalent`` is the command that builds the same engine by hand (recorded with the build).
+
+Layer placement comes from the builder's own log, which the harness captures at the file-descriptor level
+(TensorRT's logger writes to stdout/stderr from C++, not through Python's logging): TensorRT 8.x / 10.x print
+``---------- Layers Running on DLA ----------`` with one ``[DlaLayer]`` line per DLA subgraph
+(``{ForeignNode[...]}``) and ``[GpuLayer]`` lines for the rest; TensorRT 7 printed
+``--------------- Layers running on DLA:`` followed by ``{a,b}, {c,d}`` groups and a comma list for the GPU.
+Warnings like ``Layer 'x' (CONSTANT): Unsupported on DLA. Switching this layer's device type to GPU.`` count
+the layers that fell back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import re
+import tempfile
+from pathlib import Path
+
+_DLA_HEADER = re.compile(r"-{5,}\s*Layers Running on DLA", re.IGNORECASE)
+_GPU_HEADER = re.compile(r"-{5,}\s*Layers Running on GPU", re.IGNORECASE)
+# The prefix TensorRT's loggers put before a message: "[08/31/2023-07:07:49] [I] [TRT] ", "[TensorRT] INFO: ",
+# "INFO: [TRT]: ", "[12/30/2022-14:03:16] [TRT] [I] ".
+_PREFIX = re.compile(r"^\s*(?:\[[0-9/:\-. ]+\]\s*)?(?:(?:\[[IWEV]\]|\[TRT\]|\[TensorRT\]|INFO:|WARNING:|VERBOSE:)\s*:?\s*)+")
+_FELL_BACK = re.compile(r"Switching this layer's device type to GPU|falling back to GPU|Switching to GPU for layer",
+                        re.IGNORECASE)
+MAX_LOG_CHARS = 8 << 20
+
+
+def dla_cores(root: Path | None = None) -> int:
+    """How many DLA cores this board has (``nvdla0``/``nvdla1`` platform devices; 0 on Orin Nano and desktops)."""
+    root = root or Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
+    found = set()
+    for pattern in ("sys/devices/platform/*.nvdla[0-9]", "sys/devices/platform/*/*.nvdla[0-9]"):
+        found |= {p.rsplit("nvdla", 1)[-1] for p in glob.glob(str(root / pattern))}
+    return len(found)
+
+
+def unsupported(cell) -> str | None:
+    """Why a ``dla_core`` cell cannot run on this machine (None when it can, as far as the DLA goes)."""
+    if cell.dla_core is None:
+        return None
+    n = dla_cores()
+    if n == 0:
+        return ("this device has no DLA cores (Orin Nano and desktops have none; Xavier, Orin NX and AGX Orin have "
+                "them): the cell needs dla_core " + str(cell.dla_core))
+    if cell.dla_core >= n:
+        return f"this device has {n} DLA core{'s' if n > 1 else ''} (0..{n - 1}); the cell asks for dla_core {cell.dla_core}"
+    return None
+
+
+def trtexec_equivalent(onnx: str, engine: str, precision: str, dla_core: int, gpu_fallback: bool,
+                       workspace_gb: float, calib_cache: str | None = None) -> list[str]:
+    """The trtexec argv that builds the same DLA engine by hand (no shell; the DLA runs fp16 or int8)."""
+    argv = ["trtexec", f"--onnx={onnx}", f"--saveEngine={engine}", f"--useDLACore={dla_core}",
+            f"--memPoolSize=workspace:{int(workspace_gb * 1024)}"]
+    argv += ["--int8", "--fp16"] if precision == "int8" else ["--fp16"]  # fp16 where a layer has no int8 kernel
+    if precision == "int8" and calib_cache:
+        argv.append(f"--calib={calib_cache}")
+    if gpu_fallback:
+        argv.append("--allowGPUFallback")
+    return argv
+
+
+def _message(line: str) -> str:
+    return _PREFIX.sub("", line, count=1).strip()
+
+
+def parse_layer_placement(log: str) -> dict | None:
+    """Layers on the DLA vs the GPU from a TensorRT builder log; None when it says nothing about placement
+    (only fallback warnings: the counts are None, ``fell_back`` is set).
+
+    ``dla_layers`` counts DLA subgraphs (one ``[DlaLayer]`` / ``{...}`` group each: TensorRT fuses the layers it
+    gives the DLA), ``gpu_layers`` the GPU layers, ``fell_back`` the layers TensorRT moved off the DLA.
+    """
+    lines = log[:MAX_LOG_CHARS].splitlines()
+    fell_back = sum(bool(_FELL_BACK.search(x)) for x in lines)
+    if not any(_DLA_HEADER.search(x) for x in lines):
+        return {"dla_layers": None, "gpu_layers": None, "fell_back": fell_back} if fell_back else None
+    dla = [_message(x).split("[DlaLayer]", 1)[1].strip() for x in lines if "[DlaLayer]" in x]
+    gpu = [_message(x).split("[GpuLayer]", 1)[1].strip() for x in lines if "[GpuLayer]" in x]
+    if not dla and not gpu:  # TensorRT 7: groups / names on the lines after each header, wrapped lines unprefixed
+        text, section = {"dla": "", "gpu": ""}, None
+        for line in lines:
+            if _DLA_HEADER.search(line) or _GPU_HEADER.search(line):
+                section = "dla" if _DLA_HEADER.search(line) else "gpu"
+            elif section and not _PREFIX.match(line):
+                text[section] += line.strip()  # a wrapped line continues the message
+            elif section:
+                msg = _message(line)
+                if msg and (msg.startswith("{") or msg.endswith(",") or ", " in msg):
+                    text[section] += " " + msg
+                elif msg:
+                    section = None  # the next message: the section is over
+        dla = re.findall(r"\{[^{}]*\}", text["dla"])
+        gpu = [g.strip() for g in text["gpu"].split(",") if g.strip()]
+    return {"dla_layers": len(dla), "gpu_layers": len(gpu), "fell_back": fell_back,
+            "dla_first": [d[:160] for d in dla[:3]], "gpu_first": [g[:160] for g in gpu[:5]]}
+
+
+@contextlib.contextmanager
+def captured_fds():
+    """Everything written to fds 1 and 2 inside the block (TensorRT's C++ logger) -> ``box[0]`` afterwards."""
+    box = [""]
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            for fd in (1, 2):
+                os.dup2(tmp.fileno(), fd)
+            yield box
+        finally:
+            for fd, old in zip((1, 2), saved):
+                os.dup2(old, fd)
+                os.close(old)
+            tmp.seek(0)
+            box[0] = tmp.read(MAX_LOG_CHARS).decode(errors="replace")
