@@ -273,6 +273,14 @@ class ModeControl:
                                  "check the sudoers rule (`harness provision` installs it) and the mode")
         return Switch(name, mode_id, needs_reboot, text)
 
+    def lock_clocks(self) -> None:
+        """``jetson_clocks`` (clocks at the mode's maximum): a profile's ``jetson_clocks: true`` after each switch,
+        since nvpmodel resets them."""
+        r = self.shell(self._priv(["jetson_clocks"]), "")
+        if r.rc != 0:
+            raise BenchmarkError(f"{self.where}: `jetson_clocks` failed ({(r.stderr or r.stdout).strip()[-200:]})",
+                                 "check the sudoers rule (`harness provision`), or set power_mode.jetson_clocks: false")
+
     def verify(self, name: str) -> int:
         """The id of the active mode when it is ``name``; BenchmarkError naming both when not."""
         active, mode_id = self.query()

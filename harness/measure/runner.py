@@ -58,7 +58,8 @@ class Runner:
         if plan.suite.power_modes:
             from harness.measure.sweep import ModeKeeper
 
-            self.modes = ModeKeeper(store.root, plan.mode_control, plan.profile.power_mode.nvpmodel)
+            pm = plan.profile.power_mode
+            self.modes = ModeKeeper(store.root, plan.mode_control, pm.nvpmodel, pm.jetson_clocks)
 
     def calibration(self):
         """The INT8 calibration set (built on first use; frames never overlap the evaluated ones)."""

@@ -29,8 +29,9 @@ HOST_FILE = "power_mode.json"  # written by the host into the run directory, rea
 
 
 class ModeKeeper:
-    def __init__(self, run_dir: Path, mode_control: str, profile_mode: str | None) -> None:
+    def __init__(self, run_dir: Path, mode_control: str, profile_mode: str | None, lock_clocks: bool = False) -> None:
         self.run_dir = run_dir
+        self.lock_clocks = lock_clocks
         self.mode_control = mode_control
         self.profile_mode = profile_mode
         self.control = ModeControl.local()
@@ -87,6 +88,8 @@ class ModeKeeper:
                                  "run the sweep with `harness deploy` from another machine, or set the mode, reboot and "
                                  "run the suite without power_modes")
         self.control.verify(mode)
+        if self.lock_clocks:
+            self.control.lock_clocks()
 
     def restore(self) -> str | None:
         """Back to the profile's mode (else the one found at the start) after a local sweep; the mode, or None."""
@@ -97,6 +100,8 @@ class ModeKeeper:
             done = self.control.switch(target)
             if done.needs_reboot:
                 return None  # left pending: applied at the next boot (nvpmodel keeps it)
+            if self.lock_clocks:
+                self.control.lock_clocks()
         return target
 
     # --- the runner's steps -----------------------------------------------------------------------

@@ -65,6 +65,8 @@ class HostModes:
                                   "the device is misbehaving (its manifest was changed); check it, then deploy again")
         rebooted = self.switch(name)
         mode_id = self.control.verify(name)
+        if d.plan.profile.power_mode.jetson_clocks:
+            self.control.lock_clocks()  # nvpmodel resets the clocks: pin them again for this mode
         limits = self.control.modes().limits.get(name)
         statement = {"name": name, "id": mode_id, "limits": limits.as_dict() if limits else None, "boot_id": d.boot_id,
                      "set_at": time.time(), "rebooted": rebooted}
@@ -129,6 +131,8 @@ class HostModes:
             return None
         self.switch(target)
         self.control.verify(target)
+        if self.d.plan.profile.power_mode.jetson_clocks:
+            self.control.lock_clocks()
         self.d.plan.events.append(f"power mode back to {target}")
         self.d.progress("power_mode", {"mode": target, "restored": True})
         return target

@@ -7,8 +7,9 @@ the repeats) gain, all from recorded values:
 - against the baseline run (default the first; or a run / device name), the same cell there:
   ``speedup_vs_baseline`` = baseline p50 / p50 and ``energy_ratio_vs_baseline`` = energy per frame /
   baseline's, each with ``..._significant`` (its 95 % interval excludes 1);
-- ``pareto_f1_energy`` / ``pareto_f1_latency``: no other ok row at or above the accuracy floor has
-  F1 >= and energy (latency) <= with one of them strictly better; rows below the floor never count;
+- ``pareto_f1_energy`` / ``pareto_f1_latency``: no other ok row of the same device at or above the accuracy
+  floor has F1 >= and energy (latency) <= with one of them strictly better; rows below the floor never count.
+  Power modes and engine targets (GPU, DLA cores) are dimensions of a cell, so a board's front runs across them;
 - ``settings_note``: imgsz / frames / sequence that differ from the baseline run (not comparable).
 Rows are plain dicts (None where unknown) with snake_case keys and units in the names.
 """
@@ -134,10 +135,12 @@ def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
                        energy_ratio_vs_baseline=None if e is None else round(e, 4),
                        energy_vs_baseline_significant=None if same else significant(e_int))
         row["settings_note"] = _settings_note(_settings(row), ref_settings)
-    for i in pareto(rows, "energy_per_frame_mj"):
-        rows[i]["pareto_f1_energy"] = True
-    for i in pareto(rows, "latency_p50_ms"):
-        rows[i]["pareto_f1_latency"] = True
+    for device in dict.fromkeys(r["device"] for r in rows):  # a front per device: across its modes and targets
+        mine = [r for r in rows if r["device"] == device]
+        for i in pareto(mine, "energy_per_frame_mj"):
+            mine[i]["pareto_f1_energy"] = True
+        for i in pareto(mine, "latency_p50_ms"):
+            mine[i]["pareto_f1_latency"] = True
     return rows
 
 

@@ -24,12 +24,17 @@ RUN_COLUMNS = ["device", "device_kind", "run_dir", "variant"]
 COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]
 
 
-def variant_label(fmt, precision, prune_ratio, finetuned) -> str:
+def variant_label(fmt, precision, prune_ratio, finetuned, dla_core=None, gpu_fallback=True, power_mode=None) -> str:
+    """``tensorrt int8 p30% +ft dla0 @15W``: format, precision, pruning, fine-tune, DLA core, power mode."""
     v = f"{fmt} {precision}"
     if prune_ratio:
         v += f" p{round(prune_ratio * 100)}%"
     if finetuned:
         v += " +ft"
+    if dla_core is not None and dla_core == dla_core:  # not NaN (a DataFrame's missing value)
+        v += f" dla{int(dla_core)}" + ("" if gpu_fallback is not False else " only")
+    if power_mode:
+        v += f" @{power_mode}"
     return v
 
 
@@ -39,7 +44,8 @@ def run_frame(run: Run) -> pd.DataFrame:
         row = flatten(rec)
         row.update(run_id=run.run_id, device=run.device, device_kind=(run.manifest.get("profile") or {}).get("kind"),
                    run_dir=str(run.root), variant=variant_label(row["format"], row["precision"], row["prune_ratio"],
-                                                                row["finetuned"]))
+                                                                row["finetuned"], row["dla_core"], row["gpu_fallback"],
+                                                                row["power_mode"]))
         rows.append(row)
     return pd.DataFrame(rows, columns=COLUMNS)
 

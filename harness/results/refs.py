@@ -21,8 +21,10 @@ RANDOM_INIT_NOTE = "no accuracy floor: random-init weights make F1 meaningless"
 
 
 def _cell_of(row: dict) -> Cell:
+    dla = row.get("dla_core")
     return Cell(row["experiment"], row["model"], row["format"], row["precision"], row.get("prune_ratio") or 0.0,
-                bool(row.get("finetuned")))
+                bool(row.get("finetuned")), 1, row.get("power_mode") or None,
+                None if dla is None or dla != dla else int(dla), row.get("gpu_fallback") is not False)
 
 
 def _ci(row: dict, stem: str, unit: str):

@@ -14,7 +14,8 @@ ENV_COLUMNS = ("board_model", "l4t", "nvpmodel", "jetson_clocks", "gpu_name", "c
 SETTINGS_COLUMNS = ("imgsz", "conf", "iou", "nms_iou", "frames", "warmup", "sequence_name", "weights_policy")
 SUMMARY_COLUMNS = [
     "run_id", "cell_id", "device_profile", "host", "experiment", "model", "format", "precision",
-    "prune_ratio", "prune_method", "prune_channel_ratio", "finetuned", "status", "reason", "weights_provenance",
+    "prune_ratio", "prune_method", "prune_channel_ratio", "finetuned", "power_mode", "dla_core", "gpu_fallback",
+    "target", "mode_id", "cpu_online", "cpu_max_khz", "gpu_max_hz", "clocks_match", "dla_layers", "gpu_layers", "status", "reason", "weights_provenance",
     "weights_source", "runtime", "params", "gflops",
     "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
     "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
@@ -48,6 +49,13 @@ def flatten(rec: dict | Record) -> dict:
         "format": at(d, "cell", "format"), "precision": at(d, "cell", "precision"),
         "prune_ratio": at(d, "cell", "prune_ratio"), "prune_method": at(d, "model", "pruning", "method"),
         "prune_channel_ratio": at(d, "model", "pruning", "channel_ratio"), "finetuned": at(d, "cell", "finetuned"),
+        "power_mode": at(d, "cell", "power_mode"), "dla_core": at(d, "cell", "dla_core"),
+        "gpu_fallback": at(d, "cell", "gpu_fallback") if at(d, "cell", "dla_core") is not None else None,
+        "target": engine_target(at(d, "cell", "format"), at(d, "cell", "dla_core")), "mode_id": at(d, "power_mode", "id"),
+        "cpu_online": at(d, "power_mode", "clocks", "cpu_online"), "cpu_max_khz": at(d, "power_mode", "clocks", "cpu_max_khz"),
+        "gpu_max_hz": at(d, "power_mode", "clocks", "gpu_max_hz"), "clocks_match": at(d, "power_mode", "clocks_match"),
+        "dla_layers": at(d, "build", "dla", "placement", "dla_layers"),
+        "gpu_layers": at(d, "build", "dla", "placement", "gpu_layers"),
         "status": d.get("status"), "reason": d.get("reason"), "weights_provenance": at(d, "model", "weights_provenance"),
         "weights_source": at(d, "model", "weights_source"),
         "runtime": d.get("runtime"), "params": at(d, "model", "params"), "gflops": at(d, "model", "gflops"),
@@ -76,6 +84,13 @@ def flatten(rec: dict | Record) -> dict:
     row.update({f"env_{k}": at(d, "environment", k) for k in ENV_COLUMNS})
     row.update({f"settings_{k}": at(d, "settings", k) for k in SETTINGS_COLUMNS if k != "imgsz"})
     return {k: row.get(k) for k in SUMMARY_COLUMNS}
+
+
+def engine_target(fmt: str | None, dla_core: int | None) -> str | None:
+    """Where a TensorRT engine runs: ``gpu`` or ``dla0``/``dla1``; None for the other formats (the device's default)."""
+    if dla_core is not None:
+        return f"dla{dla_core}"
+    return "gpu" if fmt == "tensorrt" else None
 
 
 def csv_value(v) -> str:

@@ -1,7 +1,8 @@
 """``harness report``: PNG plots plus one self-contained HTML page (images embedded as data URIs).
 
 The page answers first: per device, the best variant by FPS/W and the fastest (``results.best``), and
-each board against each desktop. Then the charts that rank across devices (FPS/W, energy, the F1
+each board against each desktop; for power-mode sweeps and DLA cells, each board's configurations with their
+front and the best under the floor (``render/modes.py``). Then the charts that rank across devices (FPS/W, energy, the F1
 frontiers), one section per experiment (speed, F1, model size and its rows of the table), the
 per-frame distributions, power traces, sample frames and each run's environment.
 
@@ -19,7 +20,7 @@ from pathlib import Path
 from harness.results.best import best_per_device, board_vs_desktop
 from harness.results.compare import compare, device_labels, sort_rows
 from harness.results.load import Run
-from harness.results.render import plots, plots_runs
+from harness.results.render import modes, plots, plots_runs
 from harness.results.render.table import COLUMNS, REFERENCE_MEANING, is_empty, notes, reference_sources
 from harness.results.store import atomic_write_text
 
@@ -173,6 +174,7 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
                       "F1 against energy per frame (ringed: Pareto front)", "pareto_f1_energy"),
     ) if p is not None]
     pngs += ranking
+    configurations = modes.section(rows, out, pngs, _esc, _img)
     experiments = list(dict.fromkeys(r["experiment"] for r in rows if r["experiment"]))
     sections = "".join(_experiment(rows, exp, out, pngs) for exp in experiments)
     per_run = plots_runs.run_plots(runs, out)
@@ -189,6 +191,7 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
         f"<style>{CSS}</style></head><body><h1>edge-harness report</h1>"
         f"<p class='sub'>{len(runs)} run(s) on {len({r.device for r in runs})} device(s), {len(rows)} rows, generated "
         f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}</p>{warn}{_answer(rows)}"
+        f"{configurations}"
         f"<h2>Across devices</h2>{''.join(_img(p) for p in ranking) or '<p>No cell has a power figure or F1.</p>'}"
         f"<h2>Experiments</h2>{sections}<p class='legend'>{legend}</p>"
         f"<h2>Per-frame latency, power and samples</h2>"

@@ -84,3 +84,43 @@ def fleet(root: Path) -> list[Path]:
     ]
     return [make_run(root, "nano", "orin-nano", nano), make_run(root, "gpu", "desktop-gpu", gpu),
             make_run(root, "cpu", "desktop-cpu", cpu)]
+
+
+def sweep_fleet(root: Path) -> list[Path]:
+    """A hand-made Orin NX power-mode sweep (yolov8n, imgsz 640): four modes x PyTorch / TensorRT fp16 / int8 on the
+    GPU and int8 on DLA core 0, with mode facts and layer placement as a sweep records them; plus an Orin Nano
+    without DLA (its DLA cells skipped). The numbers are made up to exercise the rendering, not measured."""
+    modes = {"10W": (0, 4, 1190400, 510000000), "15W": (1, 4, 1497600, 714000000), "25W": (2, 8, 1497600, 918000000),
+             "MAXN_SUPER": (3, 8, 1984000, 1173000000)}
+    # (variant, dla, p50 ms and W per mode, F1)
+    table = [
+        ("pytorch", "fp32", None, {"10W": (95.0, 9.1), "15W": (68.0, 12.4), "25W": (52.0, 16.8), "MAXN_SUPER": (41.0, 22.5)}, 0.62),
+        ("tensorrt", "fp16", None, {"10W": (9.8, 8.6), "15W": (7.1, 11.5), "25W": (5.6, 15.2), "MAXN_SUPER": (4.4, 20.1)}, 0.62),
+        ("tensorrt", "int8", None, {"10W": (6.3, 8.1), "15W": (4.6, 10.8), "25W": (3.7, 14.0), "MAXN_SUPER": (3.0, 18.6)}, 0.615),
+        ("tensorrt", "int8", 0, {"10W": (8.9, 5.2), "15W": (7.4, 6.3), "25W": (6.6, 7.4), "MAXN_SUPER": (6.1, 8.6)}, 0.616),
+    ]
+    nx_env = {"board_model": "NVIDIA Jetson Orin NX Engine Board", "l4t": "36.4.3"}
+    recs = []
+    for mode, (mode_id, cores, cpu_khz, gpu_hz) in modes.items():
+        for fmt, prec, dla, per_mode, f1 in table:
+            p50, w = per_mode[mode]
+            cell = Cell("sweep", "yolov8n", fmt, prec, power_mode=mode, dla_core=dla)
+            r = record("nx-sweep", "orin-nx", cell, p50=p50, f1=f1, mean_w=w, energy_mj=w * p50, idle_w=w * 0.55, ci_pct=2,
+                       environment={**nx_env, "nvpmodel": mode})
+            r["power_mode"] = {"name": mode, "id": mode_id, "verified_by": "host", "clocks_match": True,
+                               "clocks": {"cpu_online": cores, "cpu_max_khz": cpu_khz, "gpu_max_hz": gpu_hz}}
+            if dla is not None:
+                r["build"] = {"dla": {"core": 0, "gpu_fallback": True,
+                                      "placement": {"dla_layers": 3, "gpu_layers": 41, "fell_back": 38}}}
+            recs.append(r)
+    nano_env = {"board_model": "NVIDIA Jetson Orin Nano Developer Kit", "l4t": "36.4.3", "nvpmodel": "15W"}
+    nano = [
+        record("nano-dla", "orin-nano", Cell("sweep", "yolov8n", "pytorch", "fp32"), p50=45.0, f1=0.62, mean_w=8.0,
+               energy_mj=360, idle_w=4.5, ci_pct=3, environment=nano_env),
+        record("nano-dla", "orin-nano", Cell("sweep", "yolov8n", "tensorrt", "int8"), p50=3.5, f1=0.616, mean_w=6.8,
+               energy_mj=23.8, idle_w=4.5, ci_pct=2, environment=nano_env),
+        record("nano-dla", "orin-nano", Cell("sweep", "yolov8n", "tensorrt", "int8", dla_core=0), status="skipped",
+               reason="this device has no DLA cores (Orin Nano and desktops have none; Xavier, Orin NX and AGX Orin have "
+                      "them): the cell needs dla_core 0"),
+    ]
+    return [make_run(root, "nx-sweep", "orin-nx", recs, "sweep"), make_run(root, "nano-dla", "orin-nano", nano, "sweep")]
