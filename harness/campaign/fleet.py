@@ -90,9 +90,17 @@ def inventory_profiles(inv: InventoryRef, base: Path) -> list[DeviceProfile]:
     return profiles
 
 
+def with_device_modes(suite: Suite, modes: dict[str, list[str]], device: str) -> Suite:
+    """The suite with this device's power modes from the campaign (names differ per board; ``[]`` drops the sweep)."""
+    if device not in modes:
+        return suite
+    return Suite.model_validate({**suite.model_dump(), "power_modes": modes[device] or None})
+
+
 def ordered_suite(suite: Suite, order: str, rep: int, seed: int, device: str) -> Suite:
-    """The suite with its cells reordered (cell ids unchanged): interleaved rotates by repetition, random shuffles."""
-    cells = suite.cells()
+    """The suite with its cells reordered (cell ids unchanged): interleaved rotates by repetition, random shuffles.
+    Power modes stay the outer loop (one switch per mode): the order applies within each mode."""
+    cells = [c for c in suite.cells() if c.power_mode == (suite.power_modes or [None])[0]]
     if order == "interleaved" and cells:
         k = rep % len(cells)
         cells = cells[k:] + cells[:k]
@@ -103,5 +111,6 @@ def ordered_suite(suite: Suite, order: str, rep: int, seed: int, device: str) ->
     refs = {e.name: e.reference for e in suite.experiments}
     exps = [Experiment(name=c.experiment, models=[c.model], reference=refs[c.experiment],
                        variants=[VariantSpec(format=c.format, precision=c.precision, prune_ratio=c.prune_ratio,
-                                             finetuned=c.finetuned)]) for c in cells]
+                                             finetuned=c.finetuned, dla_core=c.dla_core, gpu_fallback=c.gpu_fallback)])
+            for c in cells]
     return Suite.model_validate({**suite.model_dump(), "experiments": [e.model_dump() for e in exps]})

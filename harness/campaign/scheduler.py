@@ -22,7 +22,7 @@ from pathlib import Path
 import yaml
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_fixed
 
-from harness.campaign.fleet import Campaign, ordered_suite, resolve_ref
+from harness.campaign.fleet import Campaign, ordered_suite, resolve_ref, with_device_modes
 from harness.campaign.journal import Journal
 from harness.config.profiles import Cooldown, DeviceProfile
 from harness.config.suite import Suite, load_suite, with_overrides
@@ -83,7 +83,8 @@ def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequenc
             raise _Halt("budget", "time budget exhausted")
         resume = journal.run_state(run_id) is not None
         journal.set_run(run_id, dev, rep + 1, "running")
-        plan = DeployPlan(profile, ordered_suite(suite, spec.order, rep, spec.seed, dev), sequence, run_id,
+        plan = DeployPlan(profile, ordered_suite(with_device_modes(suite, spec.power_modes, dev), spec.order, rep, spec.seed,
+                                                 dev), sequence, run_id,
                           c.root / "runs", poll_s=spec.poll_s, reconnect_budget_s=spec.reconnect_budget_s)
         try:
             store = deploy(plan, lambda e, d: (log(dev, e, d), journal.event(dev, e, _short(d))), resume=resume)

@@ -8,7 +8,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from harness.config.profiles import Cooldown
+from pydantic import StringConstraints
+from typing_extensions import Annotated
+
+from harness.config.profiles import MODE_RE, Cooldown
 from harness.config.yamlio import load_model_yaml
 from harness.errors import ProfileError
 from harness.names import SafeName
@@ -47,6 +50,9 @@ class CampaignSpec(BaseModel):
     retry_backoff_s: float = Field(5.0, ge=0)
     reconnect_budget_s: float = Field(300.0, gt=0)
     poll_s: float = Field(2.0, gt=0)
+    power_modes: dict[SafeName, list[Annotated[str, StringConstraints(pattern=MODE_RE)]]] = Field(
+        default_factory=dict, description="per device (profile name): the power modes to sweep, overriding the "
+        "suite's (mode names differ per board); [] drops the sweep for that device")
 
 
 def load_campaign(path: str | Path) -> CampaignSpec:

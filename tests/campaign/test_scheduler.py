@@ -152,3 +152,23 @@ def test_an_alias_bomb_in_a_campaign_file_is_refused_before_anything_expands_it(
     # a cooldown block is a cooldown block: unknown keys are named, not carried into every profile
     bomb.write_text("name: night\ndevices: [local]\ncooldown: {max_start_temp: 50}\n")
     assert_user_error(run_harness("campaign", "run", bomb, "--out", tmp_path / "out"), "cooldown.max_start_temp: unknown key")
+
+
+def test_per_device_power_modes_and_orders_keep_modes_grouped_and_dla_variants():
+    from harness.campaign.fleet import with_device_modes
+    from harness.config.suite import Suite
+    from harness.config.campaign import CampaignSpec
+
+    suite = Suite.model_validate({"name": "s", "power_modes": ["15W", "25W"], "experiments": [
+        {"name": "q", "models": ["yolov8n", "yolo11n"], "variants": [
+            {"format": "tensorrt", "precision": "int8"}, {"format": "tensorrt", "precision": "int8", "dla_core": 0}]}]})
+    spec = CampaignSpec.model_validate({"name": "c", "devices": ["orin-nx", "desktop-gpu"],
+                                        "power_modes": {"orin-nx": ["10W", "MAXN_SUPER"], "desktop-gpu": []}})
+    nx = with_device_modes(suite, spec.power_modes, "orin-nx")
+    assert nx.power_modes == ["10W", "MAXN_SUPER"] and with_device_modes(suite, spec.power_modes, "desktop-gpu").power_modes is None
+    assert with_device_modes(suite, spec.power_modes, "agx-orin").power_modes == ["15W", "25W"]  # not listed: the suite's
+    for order in ("interleaved", "random"):
+        cells = ordered_suite(nx, order, 1, 3, "orin-nx").instances()
+        assert sorted(c.cell_id for c in cells) == sorted(c.cell_id for c in nx.instances())  # same cells, DLA kept
+        modes = [c.power_mode for c in cells]
+        assert modes == sorted(modes, key=["10W", "MAXN_SUPER"].index)  # one switch: the order is within a mode
