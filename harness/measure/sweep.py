@@ -155,4 +155,5 @@ class ModeKeeper:
         self.mismatch = why
         return PowerModeFacts(name=name, id=mode_id, verified_by=how, clocks=clocks,
                               limits=limits.as_dict() if limits else None,
-                              clocks_match=None if limits is None or all(v is None for v in clocks.values()) else why is None)
+                              clocks_match=None if limits is None or all(v is None for v in clocks.values()) else why is None,
+                              clocks_reason=why)

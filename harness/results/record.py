@@ -149,6 +149,7 @@ class PowerModeFacts(_Block):
     clocks: dict[str, int | None] | None = None  # cpu_online, cpu_cur_khz, cpu_max_khz, gpu_cur_hz, gpu_max_hz, emc_hz
     limits: dict[str, int | None] | None = None  # what nvpmodel.conf says the mode sets
     clocks_match: bool | None = None  # the clocks read agree with the mode's limits (None: nothing to compare)
+    clocks_reason: Text | None = None  # what disagrees, when clocks_match is false
 
 
 class Record(_Block):

@@ -89,3 +89,28 @@ def test_alias_bombs_binary_files_and_directories_are_refused(tmp_path):
     (tmp_path / "dir.yaml").mkdir()
     with pytest.raises(SuiteError, match="is a directory"):
         load_suite(str(tmp_path / "dir.yaml"))
+
+
+def test_power_modes_group_cells_by_mode_and_snake_across_repeats():
+    from harness.config.suite import Suite
+
+    s = Suite.model_validate({"name": "s", "repeats": 3, "power_modes": ["7W", "15W", "MAXN_SUPER"],
+                              "experiments": [{"name": "q", "models": ["yolov8n"], "variants": [
+                                  {"format": "pytorch"}, {"format": "onnx"}]}]})
+    modes = [c.power_mode for c in s.instances()]
+    assert modes == ["7W"] * 2 + ["15W"] * 2 + ["MAXN_SUPER"] * 4 + ["15W"] * 2 + ["7W"] * 4 + ["15W"] * 2 + ["MAXN_SUPER"] * 2
+    switches = sum(a != b for a, b in zip(modes, modes[1:]))
+    assert switches == 6  # (modes - 1) per repeat, none at a repeat boundary
+    assert s.instances()[0].cell_id == "q.yolov8n.pytorch-fp32+7W"
+    assert s.reference_of(s.instances()[3]).cell_id == "q.yolov8n.pytorch-fp32+15W"  # the reference in the same mode
+
+
+@pytest.mark.parametrize("modes, message", [(["15W", "15W"], "lists a mode twice"), (["15W; reboot"], "String should match"),
+                                            ([], "at least 1")])
+def test_power_modes_are_validated(modes, message):
+    from pydantic import ValidationError
+
+    from harness.config.suite import Suite
+
+    with pytest.raises(ValidationError, match=message):
+        Suite.model_validate({"name": "s", "power_modes": modes, "experiments": [{"name": "q", "models": ["yolov8n"]}]})
