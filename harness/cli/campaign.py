@@ -74,9 +74,12 @@ def _run(c) -> None:
                 r["state"] = "running" if data.get("state") != "complete" else "pulled"
             elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted", "preflight", "shipped"):
                 r["state"] = event
+            elif event in ("power_mode", "rebooting"):
+                r["state"] = f"{'rebooting' if event == 'rebooting' else 'mode'} {data.get('mode')}"
             if live is not None:
                 live.update(live_table(), refresh=True)
-            elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted") or (
+            elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted", "power_mode",
+                           "rebooting") or (
                     event == "poll" and data.get("state") == "complete"):
                 con.print(f"[{dev}] {event} " + (f"{data['done']}/{data['total']} cells done" if event == "poll" else str(data)))
 

@@ -117,3 +117,12 @@ class DeployProgress:
         elif event in ("reconnecting", "reconnected", "rebooted"):
             detail = ", ".join(f"{k} {v}" for k, v in data.items())
             con.print(f"[yellow]{event}[/] {detail}", highlight=False)
+        elif event == "power_mode":
+            what = "back in" if data.get("restored") else "set to"
+            extra = f" (id {data['id']}{', after a reboot' if data.get('rebooted') else ''})" if "id" in data else ""
+            con.print(f"power mode {what} {data['mode']}{extra}", highlight=False)
+        elif event == "rebooting":
+            con.print(f"[yellow]rebooting[/] the board: power mode {data['mode']} needs it (nvpmodel says so)", highlight=False)
+        elif event == "power_mode_not_restored":
+            con.print(f"[yellow]warning[/]: the board was not returned to power mode {data['mode']}: {data['error']}",
+                      highlight=False)
