@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from harness.results.best import eligible
-from harness.results.render import plots
+from harness.results.render import plots_modes
 
 
 def has_configurations(rows: list[dict]) -> bool:
@@ -52,11 +52,12 @@ def section(rows: list[dict], out: Path, pngs: list[Path], esc, img) -> str:
                    f"{esc(best['variant'])}</b> at {_n(best['energy_per_frame_mj'], '.1f')} mJ/frame "
                    f"({_n(best['fps_per_w'], '.2f')} FPS/W, {_n(best['fps'], '.1f')} FPS, F1 {_n(best['f1'], '.3f')}).</p>"
                    if best else f"<p><b>{esc(device)}</b>: no configuration has a valid power figure at or above the floor.</p>")
-        chart = plots.scatter(mine, "energy_per_frame_mj", "energy per frame (mJ)", out, f"modes_{device}",
-                              f"{device}: F1 against energy per frame across modes and targets (ringed: Pareto front)",
-                              "pareto_f1_energy")
-        if chart is not None:
-            pngs.append(chart)
+        charts = [c for c in (
+            plots_modes.mode_front(mine, out, f"modes_{device}", f"{device}: F1 against energy per frame across power "
+                                   "modes and engine targets (ringed: Pareto front)", best),
+            plots_modes.mode_energy(mine, out, f"modes_energy_{device}", f"{device}: energy per frame in each power mode "
+                                    "(hatched: below the accuracy floor)")) if c is not None]
+        pngs += charts
         head = ("<tr><th class='l'>configuration</th><th class='l'>mode</th><th class='l'>target</th><th>CPU cores</th>"
                 "<th>CPU MHz</th><th>GPU MHz</th><th>DLA/GPU layers</th><th>W</th><th>mJ/frame</th><th>FPS</th>"
                 "<th>FPS/W</th><th>F1</th><th>front</th><th class='l'>status</th></tr>")
@@ -76,6 +77,6 @@ def section(rows: list[dict], out: Path, pngs: list[Path], esc, img) -> str:
                 f"<td>{_n(r.get('mean_w'), '.2f')}</td><td>{_n(r.get('energy_per_frame_mj'), '.1f')}</td>"
                 f"<td>{_n(r.get('fps'), '.1f')}</td><td>{_n(r.get('fps_per_w'), '.2f')}</td><td>{_n(r.get('f1'), '.3f')}</td>"
                 f"<td>{mark}</td><td class='l note'>{esc(status[:200])}</td></tr>")
-        parts.append(f"{verdict}{img(chart) if chart is not None else ''}<div class='scroll'><table><thead>{head}</thead>"
+        parts.append(f"{verdict}{''.join(img(c) for c in charts)}<div class='scroll'><table><thead>{head}</thead>"
                      f"<tbody>{''.join(body)}</tbody></table></div>")
     return "".join(parts)

@@ -61,5 +61,7 @@ def test_the_report_answers_per_board_with_a_front_plot(tmp_path):
     assert "Power modes and engine targets" in page
     assert "<b>orin-nx</b>: best frames per joule is <b>yolov8n tensorrt int8 dla0 @10W</b>" in page
     assert "no DLA cores" in page  # the Orin Nano's DLA cell, skipped with its reason
-    png = tmp_path / "report" / "modes_orin-nx.png"
-    assert png in out["plots"] and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for name in ("modes_orin-nx.png", "modes_energy_orin-nx.png"):
+        png = tmp_path / "report" / name
+        assert png in out["plots"] and png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not (tmp_path / "report" / "modes_energy_orin-nano.png").exists()  # one mode there: no per-mode bars
