@@ -126,3 +126,32 @@ def test_off_a_jetson_the_sweep_cells_are_skipped_with_the_reason(tmp_path, smal
     assert p.returncode == 0, p.stdout + p.stderr
     rec = RunStore(tmp_path / "r" / "s").read_records()[0]
     assert rec["status"] == "skipped" and "no nvpmodel" in rec["reason"]
+
+
+def test_a_runner_without_nvpmodel_hands_each_mode_to_the_host_and_trusts_its_statement(tmp_path, small_seq):
+    """What a runner in a container does (no nvpmodel inside): stop at each mode boundary, resume on the host's word."""
+    import json
+
+    suite = tmp_path / "sweep.yaml"
+    suite.write_text(SWEEP.format(modes="15W, 7W"))
+    out = tmp_path / "r"
+    p = harness("run", "--suite", suite, "--sequence", small_seq, "--out", out, "--run-id", "h", "--mode-control", "host")
+    assert p.returncode == 0, p.stdout + p.stderr
+    store = RunStore(out / "h")
+    m = store.read_manifest()
+    assert (m["state"], m["wanted_mode"], m["mode_control"]) == ("awaiting_mode", "15W", "host")
+    assert "awaiting power mode 15W" in p.stdout and not store.read_records()
+    limits = {"cpu_online": 6, "cpu_max_khz": 1497600, "gpu_max_hz": 612000000}
+    (out / "h" / "power_mode.json").write_text(json.dumps({"name": "15W", "id": 0, "limits": limits}))
+    p = harness("run", "--resume", out / "h")
+    assert p.returncode == 0, p.stdout + p.stderr
+    m = store.read_manifest()
+    assert (m["state"], m["wanted_mode"]) == ("awaiting_mode", "7W")
+    [rec] = store.read_records()
+    assert rec["power_mode"]["name"] == "15W" and rec["power_mode"]["verified_by"] == "host"
+    assert rec["power_mode"]["limits"] == limits and rec["status"] == "ok"
+    (out / "h" / "power_mode.json").write_text(json.dumps({"name": "7W", "id": 3}))
+    p = harness("run", "--resume", out / "h")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert store.read_manifest()["state"] == "complete"
+    assert [r["power_mode"]["name"] for r in store.read_records()] == ["15W", "7W"]
