@@ -119,5 +119,6 @@ def captured_fds():
             for fd, old in zip((1, 2), saved):
                 os.dup2(old, fd)
                 os.close(old)
-            tmp.seek(0)
+            size = tmp.seek(0, 2)
+            tmp.seek(max(0, size - MAX_LOG_CHARS))  # the end: the placement is printed late in a build
             box[0] = tmp.read(MAX_LOG_CHARS).decode(errors="replace")

@@ -130,3 +130,12 @@ def test_the_preflight_counts_dla_cores(tmp_path):
     assert facts["dla_cores"] == "2"
     check = next(c for c in evaluate(DeviceProfile.model_validate({"name": "x", "kind": "jetson"}), facts) if c.name == "dla")
     assert check.info and check.detail == "2 DLA cores"
+
+
+def test_the_builder_log_is_captured_at_the_file_descriptor_level():
+    import os
+
+    with D.captured_fds() as box:
+        os.write(1, b"[I] [TRT] ---------- Layers Running on DLA ----------\n")  # as TensorRT's C++ logger writes
+        os.write(2, b"[I] [TRT] [DlaLayer] {ForeignNode[/model.0/conv/Conv...]}\n")
+    assert D.parse_layer_placement(box[0])["dla_layers"] == 1
