@@ -24,3 +24,8 @@ def models_dir() -> Path:
 def offline() -> bool:
     """True when ``HARNESS_OFFLINE`` is set to 1/true/yes: never try a download."""
     return os.environ.get("HARNESS_OFFLINE", "").lower() in ("1", "true", "yes")
+
+
+def sysfs_root() -> Path:
+    """``/`` normally; ``HARNESS_SYSFS_ROOT`` points every sysfs reader (telemetry, clocks, DLA cores) at a fake tree."""
+    return Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))

@@ -75,10 +75,9 @@ def l4t_version(release: str | None) -> str | None:
 
 def parse_nvpmodel_query(text: str | None) -> str | None:
     """The mode name from ``nvpmodel -q`` output (``NV Power Mode: 15W``); modes are names, ids differ per board."""
-    for line in (text or "").splitlines():
-        if line.startswith("NV Power Mode:"):
-            return line.split(":", 1)[1].strip() or None
-    return None
+    from harness.powermodes import parse_nvpmodel_query as name_and_id
+
+    return name_and_id(text)[0]
 
 
 def _nvpmodel_mode() -> str | None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from harness.errors import BenchmarkError
+from harness.paths import sysfs_root
 
 NVPMODEL_CONF = "/etc/nvpmodel.conf"
 _MODEL = re.compile(r"<\s*POWER_MODEL\s+ID=(\d{1,3})\s+NAME=([A-Za-z0-9][A-Za-z0-9_.+-]{0,63})\s*>")
@@ -120,10 +121,6 @@ def parse_nvpmodel_query(text: str | None) -> tuple[str | None, int | None]:
 
 # --- clocks (sysfs) ------------------------------------------------------------------------------
 
-def sysfs_root() -> Path:
-    return Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
-
-
 def _num(path: str) -> int | None:
     try:
         text = Path(path).read_text(errors="replace")[:64].strip()
@@ -145,7 +142,12 @@ def _online_count(text: str) -> int | None:
     return n
 
 
-GPU_DEVFREQ = ("*.gpu", "*gv11b*", "*ga10b*", "*gp10b*", "*gpu*")
+GPU_DEVFREQ_NAMES = ("gpu", "gv11b", "ga10b", "gp10b")  # Orin, Xavier, Orin (older kernels), TX2
+
+
+def is_gpu_devfreq(name: str) -> bool:
+    """A devfreq device that is the Jetson's GPU (``17000000.gpu``, ``17000000.gv11b``, ...)."""
+    return any(n in name for n in GPU_DEVFREQ_NAMES)
 
 
 def read_clocks(root: Path | None = None) -> dict:
@@ -162,11 +164,9 @@ def read_clocks(root: Path | None = None) -> dict:
     top = [v for c in cpus if (v := _num(f"{c}/scaling_max_freq")) is not None]
     out["cpu_cur_khz"] = max(cur) if cur else None
     out["cpu_max_khz"] = max(top) if top else None
-    for pattern in GPU_DEVFREQ:
-        dirs = sorted(glob.glob(str(root / "sys/class/devfreq" / pattern)))
-        if dirs:
-            out["gpu_cur_hz"], out["gpu_max_hz"] = _num(f"{dirs[0]}/cur_freq"), _num(f"{dirs[0]}/max_freq")
-            break
+    gpus = sorted(d for d in glob.glob(str(root / "sys/class/devfreq/*")) if is_gpu_devfreq(os.path.basename(d)))
+    if gpus:
+        out["gpu_cur_hz"], out["gpu_max_hz"] = _num(f"{gpus[0]}/cur_freq"), _num(f"{gpus[0]}/max_freq")
     out["emc_hz"] = _num(str(root / "sys/kernel/debug/bpmp/debug/clk/emc/rate"))
     return out
 

@@ -24,6 +24,8 @@ import re
 import tempfile
 from pathlib import Path
 
+from harness.paths import sysfs_root
+
 _DLA_HEADER = re.compile(r"-{5,}\s*Layers Running on DLA", re.IGNORECASE)
 _GPU_HEADER = re.compile(r"-{5,}\s*Layers Running on GPU", re.IGNORECASE)
 # The prefix TensorRT's loggers put before a message: "[08/31/2023-07:07:49] [I] [TRT] ", "[TensorRT] INFO: ",
@@ -36,7 +38,7 @@ MAX_LOG_CHARS = 8 << 20
 
 def dla_cores(root: Path | None = None) -> int:
     """How many DLA cores this board has (``nvdla0``/``nvdla1`` platform devices; 0 on Orin Nano and desktops)."""
-    root = root or Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
+    root = root or sysfs_root()
     found = set()
     for pattern in ("sys/devices/platform/*.nvdla[0-9]", "sys/devices/platform/*/*.nvdla[0-9]"):
         found |= {p.rsplit("nvdla", 1)[-1] for p in glob.glob(str(root / pattern))}

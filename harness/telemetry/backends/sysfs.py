@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness.paths import sysfs_root
+from harness.powermodes import is_gpu_devfreq
 from harness.telemetry.trace import clean_temps
 
 
 def sys_root() -> Path:
-    """``/`` normally; ``HARNESS_SYSFS_ROOT`` points the backends at a fake tree."""
-    return Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
+    """``/`` normally; ``HARNESS_SYSFS_ROOT`` points the backends at a fake tree (``paths.sysfs_root``)."""
+    return sysfs_root()
 
 
 def under_root(path: str) -> Path:
@@ -74,7 +76,7 @@ class Clocks:
         self.paths: dict[str, Path] = {}
         for dev in sorted(under_root("/sys/class/devfreq").glob("*")):
             cur = dev / "cur_freq"
-            if cur.exists() and ("gpu" in dev.name or "gv11b" in dev.name or "ga10b" in dev.name or "gp10b" in dev.name):
+            if cur.exists() and is_gpu_devfreq(dev.name):
                 self.paths["gpu"] = cur  # Hz
         cpu0 = under_root("/sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq")
         if cpu0.exists():
