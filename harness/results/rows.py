@@ -16,7 +16,7 @@ SUMMARY_COLUMNS = [
     "run_id", "cell_id", "device_profile", "host", "experiment", "model", "format", "precision",
     "prune_ratio", "prune_method", "prune_channel_ratio", "finetuned", "power_mode", "dla_core", "gpu_fallback",
     "target", "mode_id", "cpu_online", "cpu_max_khz", "gpu_max_hz", "clocks_match", "dla_layers", "gpu_layers", "status", "reason", "weights_provenance",
-    "weights_source", "runtime", "params", "gflops",
+    "weights_source", "weights_sha256", "runtime", "params", "gflops",
     "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
     "latency_p90_ms", "latency_p99_ms", "pre_mean_ms", "infer_mean_ms", "post_mean_ms", "fps",
     "tp", "fp", "fn", "precision_det", "recall", "f1", "ap50", "power_backend", "power_scope", "power_status",
@@ -25,7 +25,9 @@ SUMMARY_COLUMNS = [
     "throttled", "repeat", "eval_frames", "timed_frames", "passes", "window_s",
     "latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj",
     "ref_cell_id", "speedup_vs_ref", "speedup_vs_ref_significant", "energy_ratio_vs_ref", "energy_vs_ref_significant",
-    "f1_delta_vs_ref", "below_floor",
+    "f1_delta_vs_ref", "below_floor", "ci_kind", "latency_p50_window_lo_ms", "latency_p50_window_hi_ms",
+    "contended", "contended_reason", "other_cpu_share", "steal_share", "load_1m", "cpu_freq_ratio", "threads_torch",
+    "threads_interop", "threads_ort", "threads_over_idle",
     *(f"env_{k}" for k in ENV_COLUMNS), *(f"settings_{k}" for k in SETTINGS_COLUMNS if k != "imgsz"),
 ]
 
@@ -57,7 +59,7 @@ def flatten(rec: dict | Record) -> dict:
         "dla_layers": at(d, "build", "dla", "placement", "dla_layers"),
         "gpu_layers": at(d, "build", "dla", "placement", "gpu_layers"),
         "status": d.get("status"), "reason": d.get("reason"), "weights_provenance": at(d, "model", "weights_provenance"),
-        "weights_source": at(d, "model", "weights_source"),
+        "weights_source": at(d, "model", "weights_source"), "weights_sha256": at(d, "model", "weights_sha256"),
         "runtime": d.get("runtime"), "params": at(d, "model", "params"), "gflops": at(d, "model", "gflops"),
         "artifact_bytes": at(d, "model", "artifact_bytes"), "imgsz": at(d, "settings", "imgsz"), "n_frames": d.get("n_frames"),
         "latency_mean_ms": at(tot, "mean_ms"), "latency_std_ms": at(tot, "std_ms"), "latency_p50_ms": at(tot, "p50_ms"),
@@ -77,13 +79,33 @@ def flatten(rec: dict | Record) -> dict:
     for k in ("repeat", "eval_frames", "timed_frames", "passes", "window_s"):
         row[k] = d.get(k)
     row["repeat"] = row["repeat"] or 1
-    p50_ci, e_ci = at(d, "uncertainty", "latency_p50_ms") or [None, None], at(d, "power", "energy_per_frame_ci_mj") or [None, None]
-    row.update(latency_p50_ci_lo_ms=p50_ci[0], latency_p50_ci_hi_ms=p50_ci[1],
-               energy_per_frame_ci_lo_mj=e_ci[0], energy_per_frame_ci_hi_mj=e_ci[1])
+    row.update(interval_columns(d.get("uncertainty")))
+    hs, th = d.get("host_state") or {}, d.get("threads") or {}
+    row.update(contended=hs.get("contended"), contended_reason=hs.get("contended_reason"),
+               other_cpu_share=hs.get("other_cpu_share"), steal_share=hs.get("steal_share"), load_1m=hs.get("load_1m_max"),
+               cpu_freq_ratio=hs.get("cpu_freq_min_ratio"), threads_torch=th.get("torch_intra"),
+               threads_interop=th.get("torch_interop"), threads_ort=th.get("ort_intra"), threads_over_idle=th.get("over_idle"))
     row.update(reference_columns(d.get("reference")))
     row.update({f"env_{k}": at(d, "environment", k) for k in ENV_COLUMNS})
     row.update({f"settings_{k}": at(d, "settings", k) for k in SETTINGS_COLUMNS if k != "imgsz"})
     return {k: row.get(k) for k in SUMMARY_COLUMNS}
+
+
+def interval_columns(unc: dict | None) -> dict:
+    """The flat interval columns of an ``uncertainty`` block (``results.stats``).
+
+    ``latency_p50_ci_*`` / ``energy_per_frame_ci_*`` are the rerun intervals (from interleaved repeats): None for a
+    cell measured once, whose within-window spread goes to ``latency_p50_window_*`` only. Records written before
+    rerun intervals existed (no ``kind``) held a within-window bootstrap as their headline: it is read as that.
+    """
+    u = unc if isinstance(unc, dict) else {}
+    win = u.get("within_window") if isinstance(u.get("within_window"), dict) else (u if "kind" not in u else {})
+    rerun = u if u.get("kind") == "rerun" else {}
+    pair = lambda v: v if isinstance(v, (list, tuple)) and len(v) == 2 else [None, None]  # noqa: E731
+    p50, e, w = pair(rerun.get("latency_p50_ms")), pair(rerun.get("energy_per_frame_mj")), pair(win.get("latency_p50_ms"))
+    return {"latency_p50_ci_lo_ms": p50[0], "latency_p50_ci_hi_ms": p50[1], "energy_per_frame_ci_lo_mj": e[0],
+            "energy_per_frame_ci_hi_mj": e[1], "latency_p50_window_lo_ms": w[0], "latency_p50_window_hi_ms": w[1],
+            "ci_kind": u.get("kind") or ("window" if win else None)}
 
 
 def engine_target(fmt: str | None, dla_core: int | None) -> str | None:
