@@ -25,6 +25,7 @@ from harness.fsutil import STORAGE_ERRNOS, storage_error
 from harness.measure.watchdog import CellWatchdog
 from harness.results.record import Latency, LatencyStats, Power, Record, record_key
 from harness.results.refs import annotate_references
+from harness.results.rerun import with_rerun_intervals
 from harness.results.rows import at
 from harness.results.stats import latency_uncertainty
 from harness.results.store import RunStore
@@ -137,7 +138,8 @@ class Runner:
         self.power.close()
         if self.modes is not None:
             self.modes.restore_into(manifest, self.store)
-        self.store.put_records(annotate_references(self.store.read_records(), self.plan.suite))
+        records = with_rerun_intervals(self.store.read_records())  # the cell's repeats give every record its rerun interval
+        self.store.put_records(annotate_references(records, self.plan.suite))
         manifest["state"] = "complete"
         manifest["finished_at"] = _now()
         self.store.write_manifest(manifest)

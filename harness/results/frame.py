@@ -7,7 +7,7 @@
 The columns are ``results.rows.SUMMARY_COLUMNS`` (what summary.csv holds) plus the run's own:
 ``device`` (its profile's name), ``device_kind`` (jetson, desktop-gpu, ...), ``run_dir`` and ``variant``
 (a readable label).
-``aggregate_repeats`` folds the repeats of a cell into one row with intervals from the repeats.
+``aggregate_repeats`` folds the repeats of a cell into one row with the rerun intervals of its repeats.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import pandas as pd
 
 from harness.results.load import Run, load_runs
 from harness.results.rows import SUMMARY_COLUMNS, flatten
-from harness.results.stats import LEVEL, t_interval
+from harness.results.stats import LEVEL, rerun_interval
 
 RUN_COLUMNS = ["device", "device_kind", "run_dir", "variant"]
 COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]
@@ -62,38 +62,56 @@ def load_frame(paths: list[str | Path]) -> pd.DataFrame:
     return runs_frame(load_runs([Path(p) for p in paths]))
 
 
-# the numbers a repeat contributes to its cell's aggregate, and the interval columns they fill
-_INTERVALS = {"latency_p50_ms": ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms"),
-              "energy_per_frame_mj": ("energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj")}
+# the numbers a repeat contributes to its cell's aggregate: the rerun interval columns and the within-window
+# columns that floor them (``stats.rerun_interval``)
+_INTERVALS = {"latency_p50_ms": ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "latency_p50_window_lo_ms",
+                                 "latency_p50_window_hi_ms"),
+              "energy_per_frame_mj": ("energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj",
+                                      "energy_per_frame_window_lo_mj", "energy_per_frame_window_hi_mj")}
 _MEANS = ("latency_mean_ms", "latency_p90_ms", "latency_p99_ms", "fps", "f1", "ap50", "mean_w", "idle_w",
-          "dynamic_energy_per_frame_mj", "fps_per_w", "precision_det", "recall")
+          "dynamic_energy_per_frame_mj", "fps_per_w", "precision_det", "recall", "other_cpu_share", "steal_share")
+
+
+def _num(v) -> bool:
+    return v is not None and v == v
 
 
 def aggregate_repeats(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (run, cell): a cell measured ``repeats`` times gets the mean of its ok repeats, and the
-    headline intervals (p50 latency, energy per frame) from Student's t over the repeats; a cell measured
-    once keeps its own (block-bootstrap) intervals. ``repeats`` and ``ci_method`` say which."""
+    """One row per (run, cell). A cell with two or more ok repeats gets, for p50 latency and energy per frame, the
+    geometric mean of its repeats and the interval where a rerun's would land (``stats.rerun_interval``), and the
+    mean of the other numbers; ``contended`` if any repeat was. A cell measured once keeps its own values, with no
+    rerun interval (``n=1``). ``repeats`` and ``ci_method`` say which."""
     if df.empty:
         return df.assign(repeats=pd.Series(dtype=int), ci_method=pd.Series(dtype=object))
     out = []
     for _, g in df.groupby(["run_id", "cell_id"], sort=False):
         first = g.iloc[0].to_dict()
         ok = g[g.status == "ok"]
-        if len(g) == 1 or len(ok) < 2:
+        if len(ok) < 2:
             row = (ok.iloc[0] if len(ok) else g.iloc[0]).to_dict()
-            row.update(repeats=len(g), ci_method="block bootstrap" if row.get("latency_p50_ci_lo_ms") is not None else None)
+            # its record's own block: a run's single window has no rerun interval (``ci_kind`` window, n=1)
+            rerun = row.get("ci_kind") == "rerun"
+            row.update(repeats=len(ok), ci_method=("rerun interval (from the record)" if rerun else
+                                                   "n=1: one window, no rerun interval") if len(ok) else None)
             out.append(row)
             continue
         row = ok.iloc[0].to_dict()
-        for col, (lo, hi) in _INTERVALS.items():
-            vals = [v for v in ok[col].tolist() if v is not None and v == v]
-            row[col] = float(sum(vals) / len(vals)) if vals else None
-            ci = t_interval(vals, LEVEL) if len(vals) >= 2 else None
-            row[lo], row[hi] = (ci if ci else (None, None))
+        for col, (lo, hi, wlo, whi) in _INTERVALS.items():
+            vals = ok[col].tolist()
+            within = [(a, b) if _num(a) and _num(b) else None for a, b in zip(ok[wlo].tolist(), ok[whi].tolist())]
+            got = rerun_interval(vals, within, LEVEL) if all(_num(v) for v in vals) else None
+            row[col] = float(got[0]) if got else None
+            row[lo], row[hi] = got[1] if got else (None, None)
+            row[wlo], row[whi] = None, None  # a window's spread belongs to its repeat, not to the aggregate
         for col in _MEANS:
-            vals = [v for v in ok[col].tolist() if v is not None and v == v]
+            vals = [v for v in ok[col].tolist() if _num(v)]
             row[col] = float(sum(vals) / len(vals)) if vals else None
-        row.update(repeats=len(g), repeat=None, ci_method=f"t over {len(ok)} repeats", status=first["status"]
-                   if (g.status == first["status"]).all() else "ok")
+        flags = [v for v in ok["contended"].tolist() if v is not None and v == v]
+        row["contended"] = any(bool(v) for v in flags) if flags else None
+        reasons = [v for v in ok["contended_reason"].tolist() if isinstance(v, str) and v]
+        row["contended_reason"] = (f"{sum(bool(v) for v in flags)} of {len(ok)} repeats: {reasons[0]}"
+                                   if row["contended"] and reasons else None)
+        row.update(repeats=len(ok), repeat=None, ci_kind="rerun", ci_method=f"rerun interval over {len(ok)} repeats",
+                   status=first["status"] if (g.status == first["status"]).all() else "ok")
         out.append(row)
     return pd.DataFrame(out)

@@ -26,6 +26,7 @@ SUMMARY_COLUMNS = [
     "latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj",
     "ref_cell_id", "speedup_vs_ref", "speedup_vs_ref_significant", "energy_ratio_vs_ref", "energy_vs_ref_significant",
     "f1_delta_vs_ref", "below_floor", "ci_kind", "latency_p50_window_lo_ms", "latency_p50_window_hi_ms",
+    "energy_per_frame_window_lo_mj", "energy_per_frame_window_hi_mj",
     "contended", "contended_reason", "other_cpu_share", "steal_share", "load_1m", "cpu_freq_ratio", "threads_torch",
     "threads_interop", "threads_ort", "threads_over_idle",
     *(f"env_{k}" for k in ENV_COLUMNS), *(f"settings_{k}" for k in SETTINGS_COLUMNS if k != "imgsz"),
@@ -102,9 +103,11 @@ def interval_columns(unc: dict | None) -> dict:
     win = u.get("within_window") if isinstance(u.get("within_window"), dict) else (u if "kind" not in u else {})
     rerun = u if u.get("kind") == "rerun" else {}
     pair = lambda v: v if isinstance(v, (list, tuple)) and len(v) == 2 else [None, None]  # noqa: E731
-    p50, e, w = pair(rerun.get("latency_p50_ms")), pair(rerun.get("energy_per_frame_mj")), pair(win.get("latency_p50_ms"))
+    p50, e = pair(rerun.get("latency_p50_ms")), pair(rerun.get("energy_per_frame_mj"))
+    w, we = pair(win.get("latency_p50_ms")), pair(win.get("energy_per_frame_mj"))
     return {"latency_p50_ci_lo_ms": p50[0], "latency_p50_ci_hi_ms": p50[1], "energy_per_frame_ci_lo_mj": e[0],
             "energy_per_frame_ci_hi_mj": e[1], "latency_p50_window_lo_ms": w[0], "latency_p50_window_hi_ms": w[1],
+            "energy_per_frame_window_lo_mj": we[0], "energy_per_frame_window_hi_mj": we[1],
             "ci_kind": u.get("kind") or ("window" if win else None)}
 
 

@@ -10,6 +10,18 @@ plain percentile interval covered 80-87 % on short, strongly correlated series i
 Energy per frame is a ratio (energy / frames): its blocks are time slices of the window, each
 several sensor update periods long, resampled whole. Across ``repeats`` of a cell the interval is
 Student's t over the repeat values. ``tests/results/test_stats.py`` checks the coverage.
+
+Those are *within-window* spreads: where the statistic of this one window would land if its frames were drawn
+again. What a reader of "p50 12.3 ms [11.9, 12.8]" wants is where a *rerun* of the cell lands, and on a busy or
+drifting host the variance between windows (minutes apart: other processes, clocks, thermal state, the
+allocator) dominates. The headline interval (``rerun_interval``) therefore comes from the interleaved repeats of
+a cell: on the log scale (latency and energy are positive; a spread is relative), the geometric mean of the k
+repeat values and the 95 % prediction interval of a rerun's geometric mean of k repeats,
+``exp(m +- t(k-1) sqrt(2 v / k))``, where ``v`` is the variance of one window's log value: the repeats' sample
+variance, floored by the mean within-window variance (a window varies at least as much as its frames make it)
+and by ``MIN_REL_SD`` (a host never repeats itself better than that; measured by
+``benchmarks/bench_rerun_coverage.py``). A cell measured once has no rerun interval: its within-window spread is
+kept under that name and nothing is called significant.
 """
 
 from __future__ import annotations
@@ -55,7 +67,15 @@ def bootstrap_interval(values, stat: Callable[[np.ndarray], np.ndarray], block: 
     rng = np.random.default_rng(SEED)
     draws = stat(a[_circular_blocks(n, b, rng, resamples)])
     est = float(stat(a[None, :])[0])
-    half = t_quantile(max(1, n // b - 1), level) * float(draws.std(ddof=1))
+    return _spread(est, draws, t_quantile(max(1, n // b - 1), level))
+
+
+def _spread(est: float, draws: np.ndarray, t: float) -> tuple[float, float]:
+    """est x/ exp(t sd(log draws)) for a positive statistic (never below zero); est +- t sd(draws) otherwise."""
+    if est > 0 and draws.size and float(draws.min()) > 0:
+        half = t * float(np.log(draws).std(ddof=1))
+        return est * math.exp(-half), est * math.exp(half)
+    half = t * float(draws.std(ddof=1))
     return est - half, est + half
 
 
@@ -84,8 +104,7 @@ def ratio_interval(num, den, resamples: int = RESAMPLES, level: float = LEVEL) -
     ok = d > 0
     draws = num[idx].sum(axis=1)[ok] / d[ok]
     est = float(num.sum() / den.sum())
-    half = t_quantile(max(1, k // b - 1), level) * float(draws.std(ddof=1))
-    return est - half, est + half
+    return _spread(est, draws, t_quantile(max(1, k // b - 1), level))
 
 
 # Student's t 97.5 % quantiles for 1..30 degrees of freedom (two-sided 95 %).
@@ -135,18 +154,72 @@ def significant(ci) -> bool | None:
     return not (ci[0] <= 1.0 <= ci[1])
 
 
+# The smallest relative sd of one window's value that a rerun interval assumes (see the module docstring).
+MIN_REL_SD = 0.02
+
+
+def _z(level: float) -> float:
+    from statistics import NormalDist
+
+    return NormalDist().inv_cdf((1 + level) / 2)
+
+
+def _log_var_of(ci, level: float = LEVEL) -> float | None:
+    """The variance on the log scale that a (positive) 95 % interval stands for."""
+    if not ci or ci[0] is None or ci[1] is None or not (0 < ci[0] <= ci[1]) or not math.isfinite(ci[1]):
+        return None
+    return (math.log(ci[1] / ci[0]) / (2 * _z(level))) ** 2
+
+
+def rerun_interval(values, within=None, level: float = LEVEL) -> tuple[float, tuple[float, float]] | None:
+    """(geometric mean, 95 % interval of a rerun's geometric mean) of k >= 2 positive repeat values.
+
+    ``within``: each repeat's within-window interval (or None); their mean log variance floors the repeats'
+    sample variance, as does ``MIN_REL_SD``. Returns None with fewer than two usable values.
+    """
+    a = np.asarray([v for v in values if v is not None and math.isfinite(v) and v > 0], dtype=np.float64)
+    k = a.size
+    if k < 2:
+        return None
+    logs = np.log(a)
+    m = float(logs.mean())
+    var = float(logs.var(ddof=1))
+    floors = [v for v in (_log_var_of(ci, level) for ci in (within or [])) if v is not None]
+    if floors:
+        var = max(var, sum(floors) / len(floors))
+    var = max(var, math.log1p(MIN_REL_SD) ** 2)
+    half = t_quantile(k - 1, level) * math.sqrt(2 * var / k)
+    return math.exp(m), (math.exp(m - half), math.exp(m + half))
+
+
+def round_ci(ci):
+    return None if ci is None else [round(float(ci[0]), 4), round(float(ci[1]), 4)]
+
+
+WINDOW_METHOD = "circular block bootstrap over frames (log scale), estimate x/ exp(t(k-1) sd)"
+RERUN_METHOD = ("prediction interval of a rerun's geometric mean over {k} interleaved repeats: "
+                "exp(m +- t(k-1) sqrt(2v/k)), v = max(repeats' log variance, mean within-window variance, "
+                "log(1+MIN_REL_SD)^2)")
+
+
 def latency_uncertainty(total_ms, power=None) -> dict | None:
-    """A record's ``uncertainty`` block from one measurement: block-bootstrap intervals of p50 and mean latency,
-    and the power block's energy-per-frame interval (time slices), with how they were obtained."""
+    """A record's ``uncertainty`` block from one measurement, before the run knows its repeats: the within-window
+    spread only (``kind: window``); ``rerun_uncertainty`` replaces the headline once the repeats are in."""
     a = np.asarray(total_ms, dtype=np.float64)
     if a.size < 8:
         return None
     b = block_length(a)
-    p50 = bootstrap_interval(a, median_rows, b)
-    mean = bootstrap_interval(a, mean_rows, b)
-    r = lambda ci: None if ci is None else [round(ci[0], 4), round(ci[1], 4)]  # noqa: E731
-    return {"level": LEVEL, "method": "circular block bootstrap over frames, estimate +- t(k-1) sd",
-            "block_frames": b, "resamples": RESAMPLES, "latency_p50_ms": r(p50), "latency_mean_ms": r(mean),
-            "energy_per_frame_mj": getattr(power, "energy_per_frame_ci_mj", None),
-            "energy_method": "circular block bootstrap over time slices of one sensor period" if power is not None
-            and getattr(power, "energy_per_frame_ci_mj", None) else None}
+    e_ci = getattr(power, "energy_per_frame_ci_mj", None)
+    within = {"method": WINDOW_METHOD, "block_frames": b, "resamples": RESAMPLES,
+              "latency_p50_ms": round_ci(bootstrap_interval(a, median_rows, b)),
+              "latency_mean_ms": round_ci(bootstrap_interval(a, mean_rows, b)),
+              "energy_per_frame_mj": e_ci,
+              "energy_method": "circular block bootstrap over time slices of one sensor period" if e_ci else None}
+    return window_only(within)
+
+
+def window_only(within: dict | None, repeats: int = 1) -> dict:
+    """The ``uncertainty`` block of a cell without a rerun interval (measured once, or too few ok repeats)."""
+    return {"level": LEVEL, "kind": "window", "repeats": repeats,
+            "method": f"n={repeats}: one window, no rerun interval (set the suite's repeats)",
+            "latency_p50_ms": None, "latency_mean_ms": None, "energy_per_frame_mj": None, "within_window": within}

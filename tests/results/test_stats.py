@@ -58,3 +58,53 @@ def test_ratios_and_their_significance():
     assert S.significant(ci) is False  # within noise
     assert S.ratio_of(None, None, 1.0, None) == (None, None) and S.significant(None) is None
     assert S.block_length(np.zeros(10)) >= 1 and S.bootstrap_interval([1.0, 2.0], S.mean_rows) is None
+
+
+@pytest.mark.parametrize("k, between_sd, within_sd", [(5, 0.15, 0.02), (3, 0.12, 0.03), (8, 0.05, 0.03)])
+def test_rerun_interval_covers_a_rerun_with_a_shift_per_window(k, between_sd, within_sd):
+    """Each window of a cell lands somewhere else (host load, clocks: a random shift per window, on the log scale)
+    on top of its own frame-to-frame noise. The interval from one run's k repeats must hold the geometric mean of
+    a second, independent run's k repeats 90-98 % of the time; the within-window spread alone covers far less."""
+    rng = np.random.default_rng(29)
+    z = 1.959964
+
+    def run():
+        true = 50.0 * np.exp(rng.normal(0, between_sd, k))  # where each window's median really is
+        got = true * np.exp(rng.normal(0, within_sd, k))  # what the window measured
+        within = [(g * np.exp(-z * within_sd), g * np.exp(z * within_sd)) for g in got]
+        return got, within
+
+    hits = window_hits = 0
+    for _ in range(SIMS * 2):
+        a, a_within = run()
+        b, _ = run()
+        centre, (lo, hi) = S.rerun_interval(a, a_within)
+        rerun = float(np.exp(np.log(b).mean()))
+        hits += lo <= rerun <= hi
+        window_hits += a_within[0][0] <= b[0] <= a_within[0][1]
+        assert lo > 0 and lo <= centre <= hi
+    assert 0.90 <= hits / (SIMS * 2) <= 0.98, f"coverage {hits / (SIMS * 2):.3f}"
+    if between_sd > 2 * within_sd:
+        assert window_hits / (SIMS * 2) < 0.7  # what a single window's spread would have promised
+
+
+def test_rerun_interval_floors_and_refusals():
+    # two repeats that agree by chance: the within-window spread (and MIN_REL_SD) keep the interval honest
+    centre, (lo, hi) = S.rerun_interval([100.0, 100.0], [(90.0, 110.0), (90.0, 110.0)])
+    assert centre == pytest.approx(100.0) and hi / lo > 1.2
+    centre, (lo, hi) = S.rerun_interval([100.0, 100.0, 100.0])
+    assert hi / centre >= 1 + S.MIN_REL_SD  # never a zero-width interval
+    assert S.rerun_interval([100.0]) is None and S.rerun_interval([100.0, None]) is None
+    assert S.rerun_interval([100.0, float("nan"), -3.0]) is None  # non-finite / non-positive values are not repeats
+
+
+def test_window_intervals_never_go_below_zero():
+    """A heavy-tailed window (a few frames 20x slower: another process took the cores) on a positive scale."""
+    rng = np.random.default_rng(7)
+    a = rng.lognormal(np.log(40.0), 0.2, 60)
+    a[::9] *= 20
+    for stat in (S.mean_rows, S.median_rows):
+        lo, hi = S.bootstrap_interval(a, stat)
+        assert 0 < lo < hi
+    lo, hi = S.ratio_interval(a * 3.0, np.ones_like(a))
+    assert 0 < lo < hi
