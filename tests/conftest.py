@@ -11,6 +11,8 @@ import pytest
 os.environ["HARNESS_OFFLINE"] = "1"
 os.environ["YOLO_OFFLINE"] = "true"
 os.environ.setdefault("YOLO_VERBOSE", "False")
+# Suites without their own ``repeats`` measure each cell once in tests (speed); tests of repeats set them.
+os.environ["HARNESS_REPEATS"] = "1"
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -40,6 +40,11 @@ class RunProgress:
                 self.con.print(f"  {data['stage']}", highlight=False)
         elif event == "cell_done":
             self._done(data["record"])
+        elif event == "host":
+            for why in (data.get("contended_reason"), data.get("threads_warning")):
+                if why:
+                    self.con.print(f"[yellow]host not quiet[/]: {why}; its cells will be marked contended",
+                                   highlight=False, markup=True)
 
     def _start(self, data: dict) -> None:
         self.con.print(f"{data['todo']} of {data['total']} cells to run -> {data['run_dir']}", highlight=False)
@@ -56,8 +61,10 @@ class RunProgress:
 
         if r["status"] == "ok":
             f1 = at(r, "quality", "f1")
+            busy = at(r, "host_state", "contended_reason")
             line = (f"[green]ok[/] {r['cell_id']}: p50 {at(r, 'latency', 'total', 'p50_ms'):.1f} ms"
-                    + (f", F1 {f1:.3f}" if f1 is not None else "") + f" ({r['duration_s']:.0f} s)")
+                    + (f", F1 {f1:.3f}" if f1 is not None else "") + f" ({r['duration_s']:.0f} s)"
+                    + (f" [yellow]contended[/]: {busy}" if busy else ""))
         else:
             style = "yellow" if r["status"] == "skipped" else "red"
             line = f"[{style}]{r['status']}[/] {r['cell_id']}: {r['reason']}"

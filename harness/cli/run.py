@@ -24,6 +24,7 @@ def run_command(
     imgsz: int = opts.IMGSZ,
     out: Path = opts.OUT,
     weights: str = typer.Option(None, "--weights", help="auto (pretrained, else random-init) | pretrained | random; overrides the suite."),
+    repeats: int = typer.Option(None, "--repeats", help="Measure every cell this often, interleaved (the rerun interval needs >= 2); overrides the suite."),
     resume: Path = typer.Option(None, "--resume", help="Continue an interrupted run directory."),
     run_id: str = opts.RUN_ID,
     compare_with: list[Path] = typer.Option(None, "--compare-with", help="Reference run dir(s) for the closing table (repeatable); the first is the baseline."),
@@ -48,7 +49,7 @@ def run_command(
         plan = RunPlan.from_manifest(store.read_manifest())
         con.print(f"resuming {store.root}", highlight=False)
     else:
-        s = with_overrides(load_suite(suite), frames, imgsz, weights)
+        s = with_overrides(load_suite(suite), frames, imgsz, weights, repeats)
         prof = load_profile(profile)
         seq = sequence if sequence is not None else demo_sequence(s.frames, con.print)
         rid = run_id or new_run_id(prof.name, s.name)

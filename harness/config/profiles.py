@@ -133,6 +133,11 @@ class Measure(_Strict):
 
     min_duration_s: float = Field(0.0, ge=0, description="the timed loop cycles the decoded frames at least this long")
     min_frames: int = Field(0, ge=0, description="... and at least this many timed frames")
+    max_other_cpu_share: float = Field(0.10, ge=0, le=1.0, description="a cell is contended when other processes used "
+                                       "more than this share of the CPUs during its timed window")
+    max_steal_share: float = Field(0.05, ge=0, le=1.0, description="... or CPU steal (VM neighbours) exceeded this share")
+    threads: int | Literal["auto"] = Field("auto", description="torch intra-op and ONNX Runtime threads; auto: the CPUs "
+                                           "this process may use (sched_getaffinity); a suite's own value wins")
 
 
 class PowerMode(_Strict):

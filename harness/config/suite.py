@@ -21,6 +21,23 @@ from harness.config.yamlio import load_model_yaml
 
 SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
 
+# Repeats of a suite that does not set them: interleaved windows are what a rerun interval is made of. Chosen with
+# benchmarks/bench_rerun_coverage.py (README, "What the intervals cover"); HARNESS_REPEATS overrides it.
+DEFAULT_REPEATS = 5
+
+
+def default_repeats() -> int:
+    """``HARNESS_REPEATS`` when set (1-100), else DEFAULT_REPEATS."""
+    import os
+
+    raw = os.environ.get("HARNESS_REPEATS", "").strip()
+    if not raw:
+        return DEFAULT_REPEATS
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise SuiteError(f"HARNESS_REPEATS={raw[:20]!r}: not a whole number from 1 to 100",
+                         "unset it, or set e.g. HARNESS_REPEATS=5")
+    return int(raw)
+
 
 class VariantSpec(BaseModel):
     """How a model is compiled/compressed for one cell."""
@@ -129,7 +146,10 @@ class Suite(BaseModel):
     min_duration_s: float | None = Field(None, ge=0, description="timed window at least this long (s): the decoded "
                                          "frames are cycled; default: the profile's measure.min_duration_s")
     min_frames: int | None = Field(None, ge=1, description="at least this many timed frames (default: the profile's)")
-    repeats: int = Field(1, ge=1, le=100, description="measure every cell this often, interleaved with the others")
+    repeats: int = Field(default_factory=default_repeats, ge=1, le=100, description="measure every cell this often, interleaved with the "
+                         "others: the repeats give the interval where a rerun lands (1: no interval, n=1)")
+    threads: int | Literal["auto"] | None = Field(None, description="torch / ONNX Runtime threads (default: the "
+                                                  "profile's measure.threads)")
     accuracy_floor: AccuracyFloor = Field(default_factory=AccuracyFloor)
     calibration: Calibration = Field(default_factory=Calibration)
     finetune: Finetune = Field(default_factory=Finetune)
@@ -238,13 +258,15 @@ def cell_key(cell_id: str, repeat: int = 1) -> str:
     return cell_id if repeat == 1 else f"{cell_id}.r{repeat}"
 
 
-def with_overrides(suite: Suite, frames: int | None = None, imgsz: int | None = None, weights: str | None = None) -> Suite:
-    """The suite with command-line values over its own (``--frames``, ``--imgsz``, ``--weights``), validated."""
+def with_overrides(suite: Suite, frames: int | None = None, imgsz: int | None = None, weights: str | None = None,
+                   repeats: int | None = None) -> Suite:
+    """The suite with command-line values over its own (``--frames``, ``--imgsz``, ``--weights``, ``--repeats``), validated."""
     from pydantic import ValidationError
 
     from harness.config.yamlio import describe_validation_error
 
-    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz), ("weights", weights)) if v is not None}
+    update = {k: v for k, v in (("frames", frames), ("imgsz", imgsz), ("weights", weights), ("repeats", repeats))
+              if v is not None}
     if not update:
         return suite
     try:
@@ -253,7 +275,8 @@ def with_overrides(suite: Suite, frames: int | None = None, imgsz: int | None = 
         flags = " ".join(f"--{k} {v}" for k, v in update.items())
         raise SuiteError(
             f"{flags}: {describe_validation_error(e, Suite)}",
-            "pick values the suite accepts (imgsz a multiple of 32, frames > warmup, weights auto|pretrained|random)",
+            "pick values the suite accepts (imgsz a multiple of 32, frames > warmup, weights auto|pretrained|random, "
+            "repeats 1-100)",
         ) from e
 
 

@@ -53,6 +53,11 @@ class Runner:
         from harness.measure.power import PowerMeter
 
         self.power = PowerMeter(plan.profile)
+        from harness.measure.host import HostMonitor, Thresholds
+
+        m = plan.profile.measure
+        self.host = HostMonitor(Thresholds(m.max_other_cpu_share, m.max_steal_share))
+        self.threads: dict | None = None
         self._calibration = None
         self._manifest: dict = {}
         self.modes = None
@@ -110,6 +115,8 @@ class Runner:
         if self.modes is not None:
             self.modes.start()
         manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
+        if todo:
+            self._check_host(manifest)
         self.store.write_manifest(manifest)
         self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
         try:
@@ -144,6 +151,21 @@ class Runner:
         manifest["finished_at"] = _now()
         self.store.write_manifest(manifest)
         return self.store.read_records()
+
+    def _check_host(self, manifest: dict) -> None:
+        """Threads applied; the machine looked at for half a second before the first cell: a busy host or more
+        threads than free cores is said now (progress ``host``) and kept in the manifest (``host_at_start``)."""
+        from harness.measure.host import quiet_check
+        from harness.measure.threads import apply_threads, over_idle
+
+        requested = self.plan.suite.threads if self.plan.suite.threads is not None else self.plan.profile.measure.threads
+        self.threads = apply_threads(requested)
+        state = quiet_check(0.5, self.host.limits)
+        warn = over_idle(self.threads["torch_intra"], state)
+        manifest["host_at_start"] = {**state, "threads": self.threads, "threads_warning": warn}
+        if state.get("contended") or warn:
+            self.progress("host", {"contended_reason": state.get("contended_reason"), "threads_warning": warn})
+            self.store.log(f"{_now()} host not quiet at start: {state.get('contended_reason') or ''} {warn or ''}".rstrip())
 
     def _set_state(self, manifest: dict, key: str, state: str) -> None:
         for c in manifest["cells"]:
@@ -231,10 +253,13 @@ class Runner:
         self.power.begin()
         if self.power.active:
             self._stage(f"timing (at least {min_s:g} s)" if min_s else "timing")
+        self.host.begin()
         try:
             m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark, min_frames, min_s)
         finally:
+            rec.host_state = self.host.end()
             trace = self.power.end()
+        rec.threads = self._threads_of(rec)
         t = m.timings
         total = t.total_ms
         rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(t.pre_ms),
@@ -267,6 +292,18 @@ class Runner:
         if self.power.active:
             files["telemetry"] = self._cell_file("telemetry", key, ".csv", trace.to_csv())
         rec.files = files
+
+    def _threads_of(self, rec: Record) -> dict:
+        """The record's ``threads`` block: the run's choice, ONNX Runtime's session, and the over-free-cores check."""
+        from harness.measure.threads import over_idle
+
+        facts = dict(self.threads or {})
+        ort = (rec.build or {}).get("ort_threads") or {}
+        facts.update(ort_intra=ort.get("intra_op"), ort_inter=ort.get("inter_op"))
+        used = ort.get("intra_op") if rec.cell.format == "onnx" else facts.get("torch_intra")
+        warning = over_idle(used, rec.host_state)
+        facts.update(over_idle=warning is not None, warning=warning)
+        return facts
 
     def _cell_file(self, sub: str, cell_id: str, suffix: str, text: str) -> str:
         return str(self.store.write_cell_file(sub, cell_id, suffix, text).relative_to(self.store.root))

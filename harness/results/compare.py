@@ -4,20 +4,27 @@ The rows (``results.frame``: the records flattened, repeats folded into one row 
 the repeats) gain, all from recorded values:
 - against the experiment's own reference cell (``results.refs``): ``speedup_vs_ref``,
   ``energy_ratio_vs_ref``, ``f1_delta_vs_ref``, whether each ratio is significant, ``below_floor``;
-- against the baseline run (default the first; or a run / device name), the same cell there:
-  ``speedup_vs_baseline`` = baseline p50 / p50 and ``energy_ratio_vs_baseline`` = energy per frame /
-  baseline's, each with ``..._significant`` (its 95 % interval excludes 1);
-- ``pareto_f1_energy`` / ``pareto_f1_latency``: no other ok row of the same device at or above the accuracy
-  floor has F1 >= and energy (latency) <= with one of them strictly better; rows below the floor never count.
+- against the baseline run (default the first; or a run / device name), the same configuration there
+  (``config_key``: model and weights, format, precision, pruning, fine-tune, imgsz, power mode, engine target --
+  not the experiment's name): ``speedup_vs_baseline`` = baseline p50 / p50 and ``energy_ratio_vs_baseline`` =
+  energy per frame / baseline's, each with ``..._significant`` (its 95 % interval excludes 1);
+- ``pareto_f1_energy`` / ``pareto_f1_latency``: no other ok row of the same device that may hold a front has
+  F1 >= and energy (latency) <= with one of them strictly better. Rows below the accuracy floor, with random-init
+  weights (F1 means nothing) or measured on a busy host (``contended``, unless ``include_contended``) never count.
   Power modes and engine targets (GPU, DLA cores) are dimensions of a cell, so a board's front runs across them;
 - ``settings_note``: imgsz / frames / sequence that differ from the baseline run (not comparable).
-Rows are plain dicts (None where unknown) with snake_case keys and units in the names.
+Rows are plain dicts (None where unknown) with snake_case keys and units in the names; ``compare`` returns them
+as a list whose ``notes`` say what holds for the comparison as a whole (``comparison_notes``).
 """
 
 from __future__ import annotations
 
 import operator
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from pathlib import Path
 
 from harness.config.suite import Experiment, Suite
 from harness.errors import ResultsError
@@ -86,10 +93,83 @@ def _resolve(p: str):
         return None
 
 
-def pareto(rows: list[dict], better_low: str) -> set[int]:
-    """Indices of rows not dominated on (F1 high, ``better_low`` low); rows below the accuracy floor never count."""
+# --- what a cell is: matching across runs ---------------------------------------------------------
+
+
+def _int(v) -> int | None:
+    return None if v is None or v != v else int(v)  # None or NaN (a DataFrame's gap) -> None
+
+
+def config_key(row: dict) -> tuple:
+    """What a row measured, whatever its experiment is called: the model (its file's stem), format, precision,
+    prune ratio, fine-tune, imgsz, power mode and engine target (DLA core with its GPU fallback).
+
+    The weights hash is not in the key because it is compared only where both rows have one (``same_weights``);
+    ``match_config`` applies both.
+    """
+    dla = _int(row.get("dla_core"))
+    model = row.get("model")
+    return (Path(model).stem if model else None, row.get("format"), row.get("precision"),
+            round(float(row.get("prune_ratio") or 0.0), 4), bool(row.get("finetuned")), _int(row.get("imgsz")),
+            row.get("power_mode") or None, dla, None if dla is None else row.get("gpu_fallback") is not False)
+
+
+def same_weights(a: dict, b: dict) -> bool:
+    """The two rows ran the same weights as far as is known: their ``weights_sha256`` agree, or one lacks it."""
+    ha, hb = a.get("weights_sha256"), b.get("weights_sha256")
+    return not ha or not hb or ha == hb
+
+
+def by_config(rows: list[dict]) -> dict[tuple, list[dict]]:
+    """Rows by ``config_key``, in their order (what ``match_config`` looks in)."""
+    out: dict[tuple, list[dict]] = {}
+    for r in rows:
+        out.setdefault(config_key(r), []).append(r)
+    return out
+
+
+def match_config(row: dict, index: dict[tuple, list[dict]]) -> dict | None:
+    """The row of ``index`` (``by_config``) with ``row``'s configuration and weights: the one of the same experiment
+    name when that configuration was measured in several experiments, else the first; None when there is none."""
+    found = [c for c in index.get(config_key(row), ()) if same_weights(row, c)]
+    return next((c for c in found if c.get("experiment") == row.get("experiment")), found[0] if found else None)
+
+
+# --- rows a front or a pick may use --------------------------------------------------------------
+
+_INCLUDE_CONTENDED: ContextVar[bool] = ContextVar("include_contended", default=False)
+
+
+@contextmanager
+def contended_counted(include: bool = True) -> Iterator[None]:
+    """Inside the block, a function whose ``include_contended`` is left at None counts contended rows (``include``).
+
+    How ``--include-contended`` reaches every pick a command renders (the table, the report, its modes section)
+    without threading the flag through each renderer.
+    """
+    token = _INCLUDE_CONTENDED.set(include)
+    try:
+        yield
+    finally:
+        _INCLUDE_CONTENDED.reset(token)
+
+
+def counting_contended(include_contended: bool | None) -> bool:
+    """The flag as given, or the enclosing ``contended_counted`` block's (default: contended rows are left out)."""
+    return _INCLUDE_CONTENDED.get() if include_contended is None else include_contended
+
+
+def counts(row: dict, include_contended: bool | None = None) -> bool:
+    """The row may enter a pick or a front as far as the host goes: not measured on a busy host, or asked for."""
+    return row.get("contended") is not True or counting_contended(include_contended)
+
+
+def pareto(rows: list[dict], better_low: str, include_contended: bool | None = None) -> set[int]:
+    """Indices of rows not dominated on (F1 high, ``better_low`` low) among the rows that may hold a front: ok,
+    at or above the accuracy floor, real weights (random-init F1 means nothing), not contended unless included."""
     pts = [(i, r["f1"], r[better_low]) for i, r in enumerate(rows)
-           if r["status"] == "ok" and r["f1"] is not None and r[better_low] is not None and r.get("below_floor") is not True]
+           if r["status"] == "ok" and r["f1"] is not None and r[better_low] is not None and r.get("below_floor") is not True
+           and r.get("weights_provenance") != "random-init" and counts(r, include_contended)]
     front = set()
     for i, f1, cost in pts:
         dominated = any(f2 >= f1 and c2 <= cost and (f2 > f1 or c2 < cost) for j, f2, c2 in pts if j != i)
@@ -112,19 +192,31 @@ def _ci(row: dict, lo: str, hi: str):
     return (row[lo], row[hi]) if row.get(lo) is not None and row.get(hi) is not None else None
 
 
-def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
-    """All rows of all runs (repeats folded) with reference and baseline ratios, Pareto marks and notes."""
+class Comparison(list):
+    """``compare``'s rows (a list of dicts) and its ``notes``: what holds for the comparison as a whole."""
+
+    def __init__(self, rows: list[dict], notes: list[str]):
+        super().__init__(rows)
+        self.notes = notes
+
+
+def compare(runs: list[Run], baseline: str | None = None, include_contended: bool | None = None) -> Comparison:
+    """All rows of all runs (repeats folded) with reference and baseline ratios, Pareto marks and notes.
+
+    A row's baseline is the baseline run's row of the same configuration (``match_config``). Contended rows stay
+    off the Pareto fronts unless ``include_contended`` (None: as ``contended_counted`` says, default off).
+    """
     base = pick_baseline(runs, baseline)
     rows: list[dict] = []
     for run in runs:
         own = _plain(aggregate_repeats(runs_frame([run])))
         for row in reference_rows(own, suite_of(run, own)):
             rows.append({**row, **reference_columns(row.pop("reference")), **DERIVED})
-    base_rows = {r["cell_id"]: r for r in rows if r["run_id"] == base.run_id and r["status"] == "ok"}
+    base_rows = by_config([r for r in rows if r["run_id"] == base.run_id and r["status"] == "ok"])
     ref_settings = next((_settings(r) for r in rows if r["run_id"] == base.run_id), {})
     p50_ci, e_ci = ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms"), ("energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj")
     for row in rows:
-        b = base_rows.get(row["cell_id"])
+        b = match_config(row, base_rows)
         if b is not None and row["status"] == "ok":
             row["baseline"] = f"{base.device}/{base.run_id}"
             s, s_ci = ratio_of(b["latency_p50_ms"], _ci(b, *p50_ci), row["latency_p50_ms"], _ci(row, *p50_ci))
@@ -137,11 +229,57 @@ def compare(runs: list[Run], baseline: str | None = None) -> list[dict]:
         row["settings_note"] = _settings_note(_settings(row), ref_settings)
     for device in dict.fromkeys(r["device"] for r in rows):  # a front per device: across its modes and targets
         mine = [r for r in rows if r["device"] == device]
-        for i in pareto(mine, "energy_per_frame_mj"):
+        for i in pareto(mine, "energy_per_frame_mj", include_contended):
             mine[i]["pareto_f1_energy"] = True
-        for i in pareto(mine, "latency_p50_ms"):
+        for i in pareto(mine, "latency_p50_ms", include_contended):
             mine[i]["pareto_f1_latency"] = True
-    return rows
+    return Comparison(rows, comparison_notes(rows, include_contended))
+
+
+MATCHED_BY = "model and weights, format, precision, pruning, fine-tune, imgsz, power mode and engine target"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def contended_why(rows: list[dict]) -> str:
+    """The recorded reasons of contended rows, each once and short (a device wrote them: bounded here)."""
+    reasons = list(dict.fromkeys(str(r["contended_reason"])[:160] for r in rows if r.get("contended_reason")))
+    if not reasons:
+        return "no reason recorded"
+    return "; ".join(reasons[:3]) + (f"; +{len(reasons) - 3} more" if len(reasons) > 3 else "")
+
+
+def comparison_notes(rows: list[dict], include_contended: bool | None = None) -> list[str]:
+    """What a reader must know about the comparison as a whole, from its rows alone (any order, unfiltered):
+    runs that share no configuration with the baseline (so no ``x base``), and contended rows left out of (or,
+    asked for, counted in) the fronts and picks."""
+    notes = []
+    runs = {r["run_id"]: r["device"] for r in rows}
+    if len(runs) > 1:
+        # a baseline row matches itself, so the baseline run is the one whose rows name their own run
+        base = next((r["run_id"] for r in rows if r.get("baseline") == f"{r['device']}/{r['run_id']}"), None)
+        if base is None and any(r["status"] == "ok" for r in rows):
+            notes.append(f"the baseline run has no cell that ran: no x base / E/base (cells are matched by {MATCHED_BY})")
+        elif base is not None:
+            label = f"{runs[base]}/{base}"
+            ran = {r["run_id"] for r in rows if r["status"] == "ok" and r["run_id"] != base}
+            matched = {r["run_id"] for r in rows if r.get("baseline") and r["run_id"] != base}
+            if ran and not matched:
+                notes.append(f"these runs have no configuration in common with the baseline {label}: no x base / E/base "
+                             f"(cells are matched by {MATCHED_BY}, not by experiment name)")
+            else:
+                notes += [f"{runs[run]}/{run} has no configuration in common with the baseline {label}: "
+                          "no x base / E/base for its rows" for run in runs if run in ran - matched]
+    busy = [r for r in rows if r["status"] == "ok" and r.get("contended") is True]
+    if busy:
+        n, why = _plural(len(busy), "contended row"), contended_why(busy)
+        notes.append(f"{n} counted in the Pareto fronts and best picks (--include-contended): the host was busy "
+                     f"during the timed window ({why})" if counting_contended(include_contended) else
+                     f"{n} left out of the Pareto fronts and every best pick: the host was busy during the timed "
+                     f"window ({why}); --include-contended counts {'it' if len(busy) == 1 else 'them'}")
+    return notes
 
 
 def device_labels(rows: list[dict]) -> list[str]:

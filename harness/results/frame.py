@@ -111,6 +111,8 @@ def aggregate_repeats(df: pd.DataFrame) -> pd.DataFrame:
         reasons = [v for v in ok["contended_reason"].tolist() if isinstance(v, str) and v]
         row["contended_reason"] = (f"{sum(bool(v) for v in flags)} of {len(ok)} repeats: {reasons[0]}"
                                    if row["contended"] and reasons else None)
+        over = [v for v in ok["threads_over_idle"].tolist() if v is not None and v == v]
+        row["threads_over_idle"] = any(bool(v) for v in over) if over else None
         row.update(repeats=len(ok), repeat=None, ci_kind="rerun", ci_method=f"rerun interval over {len(ok)} repeats",
                    status=first["status"] if (g.status == first["status"]).all() else "ok")
         out.append(row)

@@ -189,6 +189,8 @@ class Record(_Block):
     uncertainty: dict[str, Any] | None = None  # 95 % intervals and how they were obtained
     reference: dict[str, Any] | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
     power_mode: PowerModeFacts | None = None  # set for cells of a power-mode sweep
+    host_state: dict[str, Any] | None = None  # what else the machine did in the timed window (measure.host); contended
+    threads: dict[str, Any] | None = None  # torch / ONNX Runtime threads and whether they outnumbered the free cores
 
     @classmethod
     def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:

@@ -62,6 +62,7 @@ def load(p: Prepared) -> LoadedVariant:
     t0 = time.perf_counter()
     backend = _autobackend()(str(onnx_path), device=p.device, fp16=False, verbose=False)
     build["ort_session_config"] = dict(ORT_SESSION_CONFIG)
+    build["ort_threads"] = {"intra_op": _session_threads(backend), "inter_op": 1}
     build["load_s"] = round(time.perf_counter() - t0, 3)
     p.facts["artifact_bytes"] = onnx_path.stat().st_size
     # The fp16 ONNX graph takes fp32 inputs only if exported so; feed what it declares.
@@ -77,9 +78,13 @@ def _autobackend():
     from ultralytics.nn.autobackend import AutoBackend
     from ultralytics.nn.backends.onnx import ONNXBackend
 
+    import torch
+
     opts = onnxruntime.SessionOptions()
     for k, v in ORT_SESSION_CONFIG.items():
         opts.add_session_config_entry(k, v)
+    opts.intra_op_num_threads = torch.get_num_threads()  # the run's thread choice (measure.threads), as for torch
+    opts.inter_op_num_threads = 1  # the sequential executor runs one node at a time
 
     class _Backend(AutoBackend):
         _BACKEND_MAP = {**AutoBackend._BACKEND_MAP, "onnx": functools.partial(ONNXBackend, session_options=opts)}
@@ -90,6 +95,15 @@ def _autobackend():
 def _session(backend):
     inner = getattr(backend, "backend", None)
     return getattr(inner, "session", None) or getattr(backend, "session", None)
+
+
+def _session_threads(backend) -> int | None:
+    """The intra-op threads the session was created with (its options), None if not readable."""
+    sess = _session(backend)
+    try:
+        return int(sess.get_session_options().intra_op_num_threads) if sess is not None else None
+    except Exception:  # noqa: BLE001 - an older onnxruntime without get_session_options
+        return None
 
 
 def _provider(backend) -> str:

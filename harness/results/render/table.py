@@ -31,12 +31,18 @@ def _n(v, fmt: str) -> str:
 
 
 def with_interval(v, lo, hi, fmt: str) -> str:
-    """``value ±half-width`` (the half-width of the 95 % interval), or the value alone."""
+    """``value ±half-width`` (the half-width of the 95 % rerun interval), or the value alone."""
     if v is None:
         return "—"
     if lo is None or hi is None:
         return format(v, fmt)
     return f"{format(v, fmt)} ±{format((hi - lo) / 2, fmt)}"
+
+
+def _repeats(r: dict) -> str:
+    """How many windows the row's numbers come from (``1``: no rerun interval)."""
+    n = r.get("repeats")
+    return "—" if n is None or n != n or r["status"] != "ok" else str(int(n))
 
 
 def ratio_text(v, sig) -> str:
@@ -47,7 +53,9 @@ def ratio_text(v, sig) -> str:
 def _status(r: dict) -> Text:
     t = Text(r["status"] or "?", style=STATUS_STYLE.get(r["status"], ""))
     for flag, on, style in ((" <floor", r.get("below_floor"), "bold red"), (" thr", r.get("throttled"), "red"),
-                            (" !", r.get("settings_note"), "bold yellow"), (" ~T", r.get("not_steady"), "yellow")):
+                            (" !", r.get("settings_note"), "bold yellow"), (" ~T", r.get("not_steady"), "yellow"),
+                            (" busy", r.get("contended") is True, "bold yellow"),
+                            (" thr>", r.get("threads_over_idle") is True, "yellow")):
         if on:
             t.append(flag, style=style)
     return t
@@ -76,6 +84,7 @@ COLUMNS = [
     Col("model", _model, 0, "left"),
     Col("variant", lambda r: r["variant"], 0, "left"),
     Col("p50 ms", lambda r: with_interval(r["latency_p50_ms"], r["latency_p50_ci_lo_ms"], r["latency_p50_ci_hi_ms"], ".1f"), 0),
+    Col("n", _repeats, 0),
     Col("status", _status, 0, "left"),
     Col("x ref", lambda r: ratio_text(r["speedup_vs_ref"], r["speedup_vs_ref_significant"]), 1),
     Col("F1", lambda r: _n(r["f1"], ".3f"), 1),
@@ -175,16 +184,23 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
             out[f"{where}: power insufficient: {r['power_reason']}"] = "dim"
         if r.get("settings_note"):
             out[f"{device}: ! not comparable with the baseline ({r['settings_note']})"] = "yellow"
+        if r.get("contended") is True:
+            out[f"{where}: busy: {r.get('contended_reason') or 'the host was busy during the timed window'}"] = "yellow"
     no_power = sorted({r["power_reason"] for r in rows if r["status"] == "ok" and r.get("power_backend") == "none"
                        and r.get("power_reason")})
     for why in no_power:
         out[f"no power figures: {why}"] = "dim"
-    legend = ["±: half-width of the 95 % interval"]
+    legend = ["±: half-width of the 95 % interval where a rerun of the cell lands (from its n interleaved repeats); "
+              "n=1: one window, no interval, no significance"]
     if shown & {"x ref", "E/ref", "ΔF1"}:
         legend.append("x ref / E/ref / ΔF1: against the experiment's reference cell (unpruned fp32 unless the suite says)")
     if shown & {"x base", "E/base"}:
         legend.append("x base / E/base: the same cell in the baseline run")
     legend.append("~: within noise (the ratio's interval contains 1)")
+    if any(r.get("contended") is True for r in rows):
+        legend.append("busy: other processes used the CPUs during the timed window (contended: never best)")
+    if any(r.get("threads_over_idle") is True for r in rows):
+        legend.append("thr>: more inference threads than free cores (set threads: in the suite or profile)")
     if any(r.get("below_floor") for r in rows):
         legend.append("<floor: below the accuracy floor (never Pareto, never best)")
     if "pareto" in shown:
