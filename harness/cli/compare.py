@@ -19,13 +19,22 @@ def compare_command(
     as_json: bool = opts.JSON,
     csv_path: Path = typer.Option(None, "--csv", help="Also write the rows as CSV (summary.csv's columns, then the comparison's)."),
     parquet_path: Path = typer.Option(None, "--parquet", help="Also write the rows as Parquet (the same columns)."),
+    include_contended: bool = typer.Option(False, "--include-contended", metavar="",
+                                           help="Let cells measured on a busy host into the Pareto fronts and the winners."),
 ) -> None:
-    """Compare runs: latency with 95 % intervals, F1/AP50, power, energy per frame, FPS/W; ratios vs references and a baseline."""
-    from harness.results.compare import compare, filter_rows, rows_frame, sort_key, sort_rows
+    """Compare runs: latency with 95 % intervals, F1/AP50, power, energy per frame, FPS/W; ratios vs references and a baseline.
+
+    Cells are matched across runs by configuration (model and weights, format, precision, pruning, fine-tune, imgsz,
+    power mode, engine target), not by experiment name.
+    """
+    from rich.text import Text
+
+    from harness.results.compare import compare, contended_counted, filter_rows, rows_frame, sort_key, sort_rows
     from harness.results.load import load_runs
     from harness.results.store import atomic_write_text
 
-    rows = compare(load_runs(runs), baseline)
+    rows = compare(load_runs(runs), baseline, include_contended)
+    notes = rows.notes  # of the whole comparison, before --filter
     if filter_expr:
         rows = filter_rows(rows, filter_expr)
     used = sort_key(rows, sort)
@@ -42,8 +51,13 @@ def compare_command(
         atomic_write_bytes(parquet_path, buf.getvalue())
     if as_json:
         print_json(rows)
+        for note in notes:  # stdout stays one JSON document
+            console(stderr=True).print(Text(note, style="yellow"))
         return
     why = f"sorted by {used}" + (f" ({sort} has no values in these runs)" if used != sort else "")
-    print_results(rows, f"{len(rows)} rows from {len(runs)} run(s), {why}", wide)
+    with contended_counted(include_contended):  # the winners' table below the rows counts them as the fronts do
+        print_results(rows, f"{len(rows)} rows from {len(runs)} run(s), {why}", wide)
     if not rows:
         console().print("no rows (check --filter)")
+    for note in notes:
+        console().print(Text(note, style="yellow"))

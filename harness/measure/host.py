@@ -227,3 +227,32 @@ def quiet_check(seconds: float = 1.0, limits: Thresholds | None = None) -> dict:
     mon.begin()
     time.sleep(seconds)
     return mon.end()
+
+
+def quiet_verdict(other_share: float | None, steal_share: float | None, load_1m: float | None, cpus: int,
+                  limits: Thresholds) -> tuple[bool | None, str]:
+    """(quiet?, one line) for ``harness doctor``: other processes' CPU share and steal against the thresholds."""
+    if other_share is None:
+        return None, "could not read /proc/stat: contention is not measured here"
+    busy = []
+    if other_share > limits.max_other_cpu_share:
+        busy.append(f"other processes use {other_share:.0%} of {cpus} CPUs (> {limits.max_other_cpu_share:.0%})")
+    if steal_share is not None and steal_share > limits.max_steal_share:
+        busy.append(f"CPU steal {steal_share:.0%} (> {limits.max_steal_share:.0%}: VM neighbours)")
+    load = f", load {load_1m:.2f}" if load_1m is not None else ""
+    if busy:
+        return False, "; ".join(busy) + f"{load}: cells measured now will be marked contended (stop the other work first)"
+    return True, f"quiet: other processes {other_share:.0%} of {cpus} CPUs{load}"
+
+
+def share_between(first: str, second: str) -> tuple[float | None, float | None]:
+    """(busy share of all CPUs, steal share) between two ``/proc/stat`` texts read a moment apart by an idle
+    reader: what other processes used."""
+    a, b = parse_proc_stat(first), parse_proc_stat(second)
+    if a is None or b is None:
+        return None, None
+    busy, idle, steal = b[0] - a[0], b[1] - a[1], b[3] - a[3]
+    total = busy + idle + steal
+    if total <= 0:
+        return None, None
+    return round(max(0.0, busy) / total, 3), round(max(0, steal) / total, 4)

@@ -13,6 +13,7 @@ from harness.image.versions import LABEL
 from harness.errors import printable
 from harness.platform import parse_l4t, parse_nvpmodel_query
 from harness.config.profiles import DeviceProfile
+from harness.measure.host import Thresholds, quiet_verdict, share_between
 from harness.remote.checks import Check
 from harness.remote.runtimes import runtime_for
 
@@ -38,6 +39,11 @@ printf 'jetson_clocks=%s\n' "$(command -v jetson_clocks 2>/dev/null)"
 printf 'trtexec=%s\n' "$(command -v trtexec 2>/dev/null || ls /usr/src/tensorrt/bin/trtexec 2>/dev/null)"
 printf 'arch=%s\n' "$(uname -m)"
 printf 'jtop_version=%s\n' "$(python3 -c 'import jtop; print(jtop.__version__)' 2>/dev/null)"
+printf 'cpu_stat_a=%s\n' "$(head -n1 /proc/stat 2>/dev/null)"
+sleep 1
+printf 'cpu_stat_b=%s\n' "$(head -n1 /proc/stat 2>/dev/null)"
+printf 'loadavg=%s\n' "$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)"
+printf 'nproc=%s\n' "$(nproc 2>/dev/null)"
 if [ -n "$HARNESS_ENGINE" ] && command -v "$HARNESS_ENGINE" >/dev/null 2>&1; then
   printf 'image_versions=%s\n' "$("$HARNESS_ENGINE" image inspect --format "$HARNESS_IMAGE_FORMAT" "$HARNESS_IMAGE" 2>/dev/null | tr -d '\n')"
 fi
@@ -105,7 +111,22 @@ def evaluate(profile: DeviceProfile, facts: dict[str, str]) -> list[Check]:
         "" if dla != "0" else " (TensorRT dla_core cells are skipped here)"), info=True))
     checks.append(Check("trtexec", True, facts.get("trtexec") or "not found (engine timing by trtexec skipped)",
                         info=not facts.get("trtexec")))
+    checks.append(quiet_check_line(profile, facts))
     return checks
+
+
+def quiet_check_line(profile: DeviceProfile, facts: dict[str, str]) -> Check:
+    """Is the board quiet (one second of /proc/stat while the probe sleeps)? Reported, never a deploy stopper: its
+    cells would be marked contended."""
+    other, steal = share_between(facts.get("cpu_stat_a") or "", facts.get("cpu_stat_b") or "")
+    try:
+        load = float(facts.get("loadavg") or "")
+    except ValueError:
+        load = None
+    cpus = int(facts["nproc"]) if (facts.get("nproc") or "").isdigit() else 1
+    m = profile.measure
+    quiet, line = quiet_verdict(other, steal, load, cpus, Thresholds(m.max_other_cpu_share, m.max_steal_share))
+    return Check("quiet", True, line, info=quiet is not True)
 
 
 def run_preflight(conn, profile: DeviceProfile) -> tuple[dict[str, str], list[Check]]:

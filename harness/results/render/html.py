@@ -57,18 +57,28 @@ def _img(path: Path) -> str:
 
 
 def _variant(r: dict | None) -> str:
+    """A winner's name; a random-init one is a speed-only pick and says so."""
     if r is None:
         return "—"
-    star = ' <span class="note">(random weights)</span>' if r.get("weights_provenance") == "random-init" else ""
+    star = (' <span class="note">(random weights: speed only)</span>' if r.get("weights_provenance") == "random-init"
+            else "")
     return f"{_esc(r['model'])} {_esc(r['variant'])}{star}"
 
 
-def _answer(rows: list[dict]) -> str:
-    """Best per device and board vs desktop, as two small tables."""
-    best = best_per_device(rows)
+def _f1(r: dict | None) -> str:
+    """The winner's F1; none for random-init weights (the number would mean nothing)."""
+    return "—" if r is None or r.get("weights_provenance") == "random-init" else _num(r["f1"], ".3f")
+
+
+def _answer(rows: list[dict], include_contended: bool | None = None) -> str:
+    """Best per device and board vs desktop, as two small tables, with the comparison's notes under the first."""
+    from harness.results.compare import comparison_notes
+
+    best = best_per_device(rows, include_contended)
     out = ["<h2>Which variant wins</h2>",
-           "<p>Among cells that ran, are at or above their experiment's accuracy floor and (for FPS/W) have a "
-           "valid power figure.</p>",
+           "<p>Among cells that ran, are at or above their experiment's accuracy floor, have real weights (random-init "
+           "F1 means nothing: such a variant is named only as a speed-only fact, or as the fastest when nothing else "
+           "ran), were not measured on a busy host and (for FPS/W) have a valid power figure.</p>",
            "<table class='answer'><thead><tr><th class='l'>device</th><th class='l'>best FPS/W</th><th>FPS/W</th>"
            "<th>mJ/frame</th><th class='l'>fastest</th><th>p50 ms</th><th>FPS</th><th>F1</th><th class='l'>note</th>"
            "</tr></thead><tbody>"]
@@ -78,14 +88,18 @@ def _answer(rows: list[dict]) -> str:
             f"<tr><td class='l big'>{_esc(b['device'])}</td><td class='l big'>{_variant(e)}</td>"
             f"<td class='big'>{_num(e and e['fps_per_w'], '.2f')}</td><td>{_num(e and e['energy_per_frame_mj'], '.1f')}</td>"
             f"<td class='l big'>{_variant(l_)}</td><td class='big'>{_num(l_ and l_['latency_p50_ms'], '.1f')}</td>"
-            f"<td>{_num(l_ and l_['fps'], '.1f')}</td><td>{_num(l_ and l_['f1'], '.3f')}</td>"
+            f"<td>{_num(l_ and l_['fps'], '.1f')}</td><td>{_f1(l_)}</td>"
             f"<td class='l note'>{_esc(b['note'] or '')}</td></tr>")
     out.append("</tbody></table>")
-    pairs = board_vs_desktop(rows)
+    out += [f"<p class='note'>{_esc(n)}</p>" for n in comparison_notes(rows, include_contended)]
+    pairs = board_vs_desktop(rows, include_contended)
     if pairs:
-        out.append("<h3>Boards against desktops</h3><p>Latency and energy ratios: the median over the cells both ran "
-                   "(board / desktop; below 1 the board is faster or spends less energy per frame). Best FPS/W: the "
-                   "board's best against the desktop's best (above 1 the board does more work per joule).</p>"
+        out.append("<h3>Boards against desktops</h3><p>A board is a run that recorded an L4T release or a board model; "
+                   "any other host is a desktop. Latency and energy ratios: the median over the configurations both "
+                   "ran (the same model and weights, format, precision, pruning, fine-tune, imgsz, power mode and "
+                   "engine target, whatever the experiment is called; board / desktop; below 1 the board is faster or "
+                   "spends less energy per frame). Best FPS/W: the board's best against the desktop's best (above 1 "
+                   "the board does more work per joule).</p>"
                    "<table class='answer'><thead><tr><th class='l'>board</th><th class='l'>desktop</th><th>cells</th>"
                    "<th>latency board/desktop</th><th>energy board/desktop</th><th>best FPS/W board/desktop</th>"
                    "</tr></thead><tbody>")

@@ -220,19 +220,20 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
     return caption
 
 
-def best_table(rows: list[dict], width: int = 10_000) -> Table | None:
-    """Per device: the best variant by FPS/W and the fastest, among cells at or above the accuracy floor.
+def best_table(rows: list[dict], width: int = 10_000, include_contended: bool | None = None) -> Table | None:
+    """Per device: the best variant by FPS/W and the fastest (``results.best``: at or above the accuracy floor, real
+    weights, not contended unless included); a random-init pick is marked speed only.
 
     Numbers are dropped (F1, then p50, then FPS/W) until the table fits ``width``; names never wrap.
     """
-    best = best_per_device(rows)
+    best = best_per_device(rows, include_contended)
     if not any(b["best_latency"] for b in best):
         return None
     cols = [("device", "left", lambda b: b["device"]), ("best FPS/W", "left", lambda b: _pick(b["best_fps_per_w"])),
             ("FPS/W", "right", lambda b: _n(b["best_fps_per_w"] and b["best_fps_per_w"]["fps_per_w"], ".2f")),
             ("fastest", "left", lambda b: _pick(b["best_latency"])),
             ("p50 ms", "right", lambda b: _n(b["best_latency"] and b["best_latency"]["latency_p50_ms"], ".1f")),
-            ("F1", "right", lambda b: _n(b["best_latency"] and b["best_latency"]["f1"], ".3f"))]
+            ("F1", "right", lambda b: _pick_f1(b["best_latency"]))]
     console = Console(width=10_000)
     for drop in ((), ("F1",), ("F1", "p50 ms"), ("F1", "p50 ms", "FPS/W")):
         t = Table(title="Which variant wins", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
@@ -245,15 +246,26 @@ def best_table(rows: list[dict], width: int = 10_000) -> Table | None:
         if Measurement.get(console, console.options, t).maximum <= width:
             break
     foot = [f"{b['device']}: {b['note']}" for b in best if b["note"]]
-    if foot:
-        t.caption, t.caption_justify, t.caption_style = "\n".join(foot), "left", "dim"
+    if any(b["unverified"] for b in best):
+        foot.append(SPEED_ONLY)
+    if foot:  # a Text: names and reasons come from records, never read as markup
+        t.caption, t.caption_justify, t.caption_style = Text("\n".join(foot)), "left", "dim"
     return t
 
 
+SPEED_ONLY = "* speed only: random-init weights (nothing else ran there): the latency is real, the F1 means nothing"
+
+
 def _pick(r: dict | None) -> Text:
+    """A winner's name; a random-init one is a speed-only pick and says so."""
     if r is None:
         return Text("—")
     t = Text(f"{r['model']} {r['variant']}")
     if r.get("weights_provenance") == "random-init":
-        t.append("*", style="bold red")
+        t.append("* speed only", style="bold red")
     return t
+
+
+def _pick_f1(r: dict | None) -> str:
+    """The winner's F1; none for random-init weights (the number would mean nothing)."""
+    return "—" if r is None or r.get("weights_provenance") == "random-init" else _n(r["f1"], ".3f")
