@@ -29,8 +29,20 @@ def test_one_row_per_run_cell_and_repeat_with_env_and_settings(tmp_path):
     assert df.loc[df.variant.str.contains("p30"), "prune_ratio"].item() == pytest.approx(0.3)  # a ratio, not a percent
     folded = aggregate_repeats(df)
     row = folded[folded.cell_id == PT.cell_id].iloc[0]
-    assert len(folded) == 2 and row.latency_p50_ms == pytest.approx(42)
-    assert row.latency_p50_ci_lo_ms < 42 < row.latency_p50_ci_hi_ms  # an interval from the three repeats
+    assert len(folded) == 2 and row.latency_p50_ms == pytest.approx((40 * 42 * 44) ** (1 / 3))  # geometric mean
+    assert row.latency_p50_ci_lo_ms < 40 and 44 < row.latency_p50_ci_hi_ms  # where a rerun of three repeats lands
+    assert row.repeats == 3 and row.ci_kind == "rerun"
+    single = folded[folded.cell_id == PRUNED.cell_id].iloc[0]
+    assert single.repeats == 1 and single.ci_method.startswith("n=1")  # one window: no rerun interval
+
+
+def test_contention_folds_over_repeats(tmp_path):
+    recs = [record("r", "orin-nano", PT, p50=p, f1=0.5) for p in (40, 42, 80)]
+    for i, rec in enumerate(recs):
+        rec["repeat"] = i + 1
+        rec["host_state"] = {"contended": i == 2, "contended_reason": "other processes used 1.00 of 2 CPUs" if i == 2 else None}
+    row = aggregate_repeats(hr.load_frame([make_run(tmp_path, "r", "orin-nano", recs)])).iloc[0]
+    assert row.contended == True and row.contended_reason.startswith("1 of 3 repeats: other processes")  # noqa: E712
 
 
 def test_summary_csv_has_the_frame_schema(tmp_path):
