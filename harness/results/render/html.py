@@ -31,6 +31,7 @@ table{border-collapse:collapse;font-size:11px;margin:12px 0}
 th,td{border:1px solid #ddd;padding:2px 5px;text-align:right;white-space:nowrap}th{background:#f3f3f3}
 td.l,th.l{text-align:left}tr.skipped td{color:#a80}tr.failed td{color:#c00}tr.pareto td{background:#eefbea}
 tr.floor td{background:#fdecec}
+tr.busy td{background:#fff7e0}
 .answer td{font-size:14px;padding:6px 10px}.answer td.big{font-weight:600}
 .answer td.note{font-size:12px;white-space:normal;min-width:16em;max-width:32em}
 img{max-width:100%;border:1px solid #eee;margin:8px 0}figure{margin:0}figcaption{color:#888;font-size:11px}
@@ -134,6 +135,8 @@ def _table(rows: list[dict]) -> str:
             cls.append("pareto")
         if r.get("below_floor"):
             cls.append("floor")
+        if r.get("contended") is True:
+            cls.append("busy")
         cells = [f"<td class='l'>{_esc(device)}</td>"] if several else []
         for c in columns:
             val = c.cell(r)
@@ -197,6 +200,12 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
     warn = ("<p class='warn'><b>Random-init weights</b> in some rows: their latency and energy are valid, their "
             "F1/AP50 are meaningless. Use real weights or the reference detector (<code>harness models reference</code>)."
             "</p>" if random_init else "")
+    busy = [r for r in rows if r.get("contended") is True]
+    if busy:
+        warn += (f"<p class='warn'><b>Busy host</b>: {len(busy)} of {len(rows)} rows were measured while other processes "
+                 f"used the CPUs (marked <code>busy</code>; e.g. {_esc(busy[0]['cell_id'])}: "
+                 f"{_esc(busy[0].get('contended_reason') or '')}). They are left out of every best pick and front; "
+                 "rerun them on a quiet host (<code>harness doctor</code> says when it is).</p>")
     warn += "".join(f"<p class='info'><b>Reference detector</b> (model <code>reference</code>): {_esc(src)}. "
                     f"{_esc(REFERENCE_MEANING)}.</p>" for src in reference_sources(rows))
     legend = _esc(notes(rows, {c.name for c in COLUMNS}).plain)
