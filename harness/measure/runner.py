@@ -22,6 +22,7 @@ from harness.mot.sequence import load_sequence
 from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError
 from harness.cache import stage_reporter
 from harness.fsutil import STORAGE_ERRNOS, storage_error
+from harness.measure.threads import cell_threads
 from harness.measure.watchdog import CellWatchdog
 from harness.results.record import Latency, LatencyStats, Power, Record, record_key
 from harness.results.refs import annotate_references
@@ -153,19 +154,15 @@ class Runner:
         return self.store.read_records()
 
     def _check_host(self, manifest: dict) -> None:
-        """Threads applied; the machine looked at for half a second before the first cell: a busy host or more
-        threads than free cores is said now (progress ``host``) and kept in the manifest (``host_at_start``)."""
-        from harness.measure.host import quiet_check
-        from harness.measure.threads import apply_threads, over_idle
+        """Threads applied and the host looked at before the first cell (``threads.start_of_run``)."""
+        from harness.measure.threads import start_of_run
 
-        requested = self.plan.suite.threads if self.plan.suite.threads is not None else self.plan.profile.measure.threads
-        self.threads = apply_threads(requested)
-        state = quiet_check(0.5, self.host.limits)
-        warn = over_idle(self.threads["torch_intra"], state)
-        manifest["host_at_start"] = {**state, "threads": self.threads, "threads_warning": warn}
-        if state.get("contended") or warn:
-            self.progress("host", {"contended_reason": state.get("contended_reason"), "threads_warning": warn})
-            self.store.log(f"{_now()} host not quiet at start: {state.get('contended_reason') or ''} {warn or ''}".rstrip())
+        s, m = self.plan.suite, self.plan.profile.measure
+        self.threads, manifest["host_at_start"], warn = start_of_run(s.threads if s.threads is not None else m.threads,
+                                                                     self.host.limits)
+        if warn:
+            self.progress("host", warn)
+            self.store.log(f"{_now()} host not quiet at start: {'; '.join(v for v in warn.values() if v)}")
 
     def _set_state(self, manifest: dict, key: str, state: str) -> None:
         for c in manifest["cells"]:
@@ -259,7 +256,7 @@ class Runner:
         finally:
             rec.host_state = self.host.end()
             trace = self.power.end()
-        rec.threads = self._threads_of(rec)
+        rec.threads = cell_threads(self.threads, rec.build, rec.cell.format, rec.host_state)
         t = m.timings
         total = t.total_ms
         rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(t.pre_ms),
@@ -292,18 +289,6 @@ class Runner:
         if self.power.active:
             files["telemetry"] = self._cell_file("telemetry", key, ".csv", trace.to_csv())
         rec.files = files
-
-    def _threads_of(self, rec: Record) -> dict:
-        """The record's ``threads`` block: the run's choice, ONNX Runtime's session, and the over-free-cores check."""
-        from harness.measure.threads import over_idle
-
-        facts = dict(self.threads or {})
-        ort = (rec.build or {}).get("ort_threads") or {}
-        facts.update(ort_intra=ort.get("intra_op"), ort_inter=ort.get("inter_op"))
-        used = ort.get("intra_op") if rec.cell.format == "onnx" else facts.get("torch_intra")
-        warning = over_idle(used, rec.host_state)
-        facts.update(over_idle=warning is not None, warning=warning)
-        return facts
 
     def _cell_file(self, sub: str, cell_id: str, suffix: str, text: str) -> str:
         return str(self.store.write_cell_file(sub, cell_id, suffix, text).relative_to(self.store.root))

@@ -11,7 +11,7 @@ intra/inter-op counts, ONNX Runtime's (intra = the same number, inter-op 1: its 
 
 from __future__ import annotations
 
-from harness.measure.host import cpus_available
+from harness.measure.host import Thresholds, cpus_available, quiet_check
 
 
 def choose_threads(requested: int | str | None) -> int:
@@ -41,3 +41,24 @@ def over_idle(threads: int | None, host_state: dict | None) -> str | None:
         return (f"{threads} threads on {free:.1f} free cores (other processes used {host_state.get('other_cpu_cores', 0):.1f}): "
                 "the threads wait for each other; set threads: to the free cores or quiet the host")
     return None
+
+
+def start_of_run(requested: int | str | None, limits: Thresholds) -> tuple[dict, dict, dict | None]:
+    """Apply the threads, look at the host for half a second: (threads facts, the manifest's ``host_at_start``,
+    a warning dict -- ``contended_reason`` / ``threads_warning`` -- or None when the host is quiet)."""
+    threads = apply_threads(requested)
+    state = quiet_check(0.5, limits)
+    warn = over_idle(threads["torch_intra"], state)
+    at_start = {**state, "threads": threads, "threads_warning": warn}
+    busy = state.get("contended") or warn
+    return threads, at_start, ({"contended_reason": state.get("contended_reason"), "threads_warning": warn} if busy else None)
+
+
+def cell_threads(run_threads: dict | None, build: dict | None, fmt: str, host_state: dict | None) -> dict:
+    """A record's ``threads`` block: the run's choice, ONNX Runtime's session, and the over-free-cores check."""
+    facts = dict(run_threads or {})
+    ort = (build or {}).get("ort_threads") or {}
+    facts.update(ort_intra=ort.get("intra_op"), ort_inter=ort.get("inter_op"))
+    warning = over_idle(ort.get("intra_op") if fmt == "onnx" else facts.get("torch_intra"), host_state)
+    facts.update(over_idle=warning is not None, warning=warning)
+    return facts
