@@ -6,7 +6,7 @@ settings (imgsz 320, 30 frames, 5 warm-up, a 1 s window) and ``--repeats`` inter
 ordered pair of runs (i, j) of a condition and every cell, does run j land inside run i's interval?
 
 - new: run i's rerun interval (``uncertainty.latency_p50_ms``, kind rerun) against run j's geometric mean of
-  its repeats (what run j's table shows);
+  its repeats (what run j's table shows); and the same from the first 3 repeats only (is 3 enough?);
 - old, one window: run i's within-window block bootstrap of its first repeat (what a suite without repeats showed
   as the 95 % interval before) against run j's first-repeat p50;
 - old, t over repeats: Student's t interval of the mean of run i's repeats (the previous aggregate) against run
@@ -69,7 +69,8 @@ def one_run(work: Path, suite: Path, run_id: str, repeats: int) -> list[dict]:
 
 def per_cell(records: list[dict]) -> dict[str, dict]:
     """cell -> what each method needs from one run."""
-    from harness.results.stats import t_interval
+    from harness.results.rerun import within_of
+    from harness.results.stats import rerun_interval, t_interval
 
     out: dict[str, dict] = {}
     for cell in dict.fromkeys(r["cell_id"] for r in records):
@@ -78,7 +79,9 @@ def per_cell(records: list[dict]) -> dict[str, dict]:
             continue
         p50s = [r["latency"]["total"]["p50_ms"] for r in reps]
         unc = reps[0]["uncertainty"]
-        out[cell] = {"new_ci": unc.get("latency_p50_ms"), "new_value": (unc.get("geomean") or {}).get("latency_p50_ms"),
+        few = rerun_interval(p50s[:3], [(within_of(r) or {}).get("latency_p50_ms") for r in reps[:3]])
+        out[cell] = {"k3_ci": few[1] if few else None, "k3_value": few[0] if few else None,
+                     "new_ci": unc.get("latency_p50_ms"), "new_value": (unc.get("geomean") or {}).get("latency_p50_ms"),
                      "old_ci": (unc.get("within_window") or {}).get("latency_p50_ms"), "old_value": p50s[0],
                      "t_ci": t_interval(p50s), "t_value": statistics.fmean(p50s),
                      "contended": sum(bool((r.get("host_state") or {}).get("contended")) for r in reps) / len(reps)}
@@ -127,7 +130,8 @@ def main() -> None:
             finally:
                 stop(procs)
             busy = statistics.fmean(c["contended"] for r in runs for c in r.values())
-            for label, ci, val in (("new: rerun interval", "new_ci", "new_value"),
+            for label, ci, val in ((f"new: rerun interval, k={args.repeats}", "new_ci", "new_value"),
+                                   ("new: rerun interval, k=3", "k3_ci", "k3_value"),
                                    ("old: one window's bootstrap", "old_ci", "old_value"),
                                    ("old: t over repeats (mean)", "t_ci", "t_value")):
                 cov, width, pairs = coverage(runs, ci, val)
