@@ -144,3 +144,139 @@ def test_compare_cli_json_csv_and_errors(run_harness, runs, tmp_path):
     assert p.returncode == 0 and "desktop-gpu" in p.stdout and "INT8 needs calibration data" in " ".join(p.stdout.split())
     assert_user_error(run_harness("compare", jet, tmp_path / "nope"), "not a run directory")
     assert_user_error(run_harness("compare", jet, "--sort", "speed"), "--sort 'speed': unknown")
+
+
+# --- matching by configuration ---------------------------------------------------------------------
+
+
+def _row(**over):
+    row = {"experiment": "q", "model": "yolov8n", "format": "onnx", "precision": "fp16", "prune_ratio": 0.0,
+           "finetuned": False, "imgsz": 640, "power_mode": None, "dla_core": None, "gpu_fallback": None,
+           "weights_sha256": None}
+    return {**row, **over}
+
+
+def test_config_key_is_what_a_cell_is_not_what_its_experiment_is_called():
+    from harness.results.compare import config_key
+
+    base = config_key(_row())
+    # the experiment name, the model's path and a missing prune ratio do not change the configuration
+    assert config_key(_row(experiment="a", model="/models/yolov8n.pt", prune_ratio=None, finetuned=None)) == base
+    for change in ({"model": "yolo11n"}, {"format": "tensorrt"}, {"precision": "fp32"}, {"prune_ratio": 0.3},
+                   {"finetuned": True}, {"imgsz": 320}, {"power_mode": "15W"}, {"dla_core": 0}):
+        assert config_key(_row(**change)) != base, change
+    assert config_key(_row(dla_core=0, gpu_fallback=True)) != config_key(_row(dla_core=0, gpu_fallback=False))
+    assert config_key(_row(dla_core=0.0, gpu_fallback=None)) == config_key(_row(dla_core=0, gpu_fallback=True))
+
+
+def test_the_same_configuration_in_differently_named_experiments_gets_its_x_base(tmp_path):
+    board = make_run(tmp_path, "b", "orin-nano", [
+        record("b", "orin-nano", Cell("q", "yolov8n", "tensorrt", "fp16"), p50=8, f1=0.6, mean_w=7, energy_mj=56)])
+    desk = make_run(tmp_path, "d", "desktop-gpu", [
+        record("d", "desktop-gpu", Cell("a", "yolov8n", "tensorrt", "fp16"), p50=2, f1=0.6, mean_w=150, energy_mj=300)])
+    rows = compare(load_runs([board, desk]))
+    d = next(r for r in rows if r["run_id"] == "d")
+    assert d["baseline"] == "orin-nano/b" and d["speedup_vs_baseline"] == pytest.approx(8 / 2)
+    assert d["energy_ratio_vs_baseline"] == pytest.approx(300 / 56, rel=1e-4)
+    assert rows.notes == []
+
+
+def test_a_configuration_measured_twice_prefers_the_same_experiment_else_the_first(tmp_path):
+    c = lambda exp: Cell(exp, "yolov8n", "onnx", "fp16")  # noqa: E731
+    base = make_run(tmp_path, "base", "orin-nano", [record("base", "orin-nano", c("a"), p50=20, f1=0.5),
+                                                    record("base", "orin-nano", c("b"), p50=10, f1=0.5)])
+    other = make_run(tmp_path, "o", "desktop-gpu", [record("o", "desktop-gpu", c("b"), p50=5, f1=0.5),
+                                                    record("o", "desktop-gpu", c("c"), p50=4, f1=0.5)])
+    rows = compare(load_runs([base, other]))
+    x = {(r["run_id"], r["experiment"]): r["speedup_vs_baseline"] for r in rows}
+    assert x == {("base", "a"): 1.0, ("base", "b"): 1.0, ("o", "b"): pytest.approx(10 / 5), ("o", "c"): pytest.approx(20 / 4)}
+
+
+def test_weights_hashes_must_agree_where_both_runs_have_one(tmp_path):
+    def rec(run, device, sha, p50):
+        r = record(run, device, PT, p50=p50, f1=0.5)
+        r["model"]["weights_sha256"] = sha
+        return r
+
+    base = make_run(tmp_path, "base", "orin-nano", [rec("base", "orin-nano", "a" * 64, 40)])
+    same = make_run(tmp_path, "same", "desktop-gpu", [rec("same", "desktop-gpu", "a" * 64, 10)])
+    other = make_run(tmp_path, "other", "desktop-cpu", [rec("other", "desktop-cpu", "b" * 64, 80)])
+    unknown = make_run(tmp_path, "unknown", "desktop-gpu-2", [rec("unknown", "desktop-gpu-2", None, 20)])
+    rows = compare(load_runs([base, same, other, unknown]))
+    x = {r["run_id"]: r["speedup_vs_baseline"] for r in rows}
+    assert x == {"base": 1.0, "same": pytest.approx(4.0), "other": None, "unknown": pytest.approx(2.0)}
+    assert rows.notes == ["desktop-cpu/other has no configuration in common with the baseline orin-nano/base: "
+                          "no x base / E/base for its rows"]
+
+
+def test_runs_with_no_common_configuration_say_so(run_harness, tmp_path):
+    from harness.results.compare import comparison_notes
+
+    board = make_run(tmp_path, "b", "orin-nano", [record("b", "orin-nano", INT8, p50=4, f1=0.6)])
+    desk = make_run(tmp_path, "d", "desktop-gpu", [record("d", "desktop-gpu", PT, p50=10, f1=0.6),
+                                                   record("d", "desktop-gpu", Cell("q", "yolov8n", "tensorrt", "int8"),
+                                                          p50=1, f1=0.6, imgsz=320)], imgsz=320)
+    rows = compare(load_runs([board, desk]))
+    assert all(r["speedup_vs_baseline"] is None for r in rows if r["run_id"] == "d")
+    (note,) = rows.notes
+    assert note.startswith("these runs have no configuration in common with the baseline orin-nano/b")
+    assert "imgsz" in note and "power mode" in note
+    assert comparison_notes(sort_rows(rows, "latency")) == rows.notes  # the same notes from the rows alone
+    p = run_harness("compare", board, desk, env={"COLUMNS": "160"})
+    assert p.returncode == 0, p.stderr
+    assert "no configuration in common with the baseline orin-nano/b" in " ".join(p.stdout.split())
+
+
+# --- what a front may hold -------------------------------------------------------------------------
+
+
+def _contended(rec, reason="other processes used 62 % of the CPU (over 25 %)"):
+    rec["host_state"] = {"contended": True, "contended_reason": reason}
+    return rec
+
+
+@pytest.fixture
+def mixed(tmp_path):
+    """A random-init model that is fastest and cheapest, the reference detector, and a contended reference cell
+    that would dominate the uncontended one."""
+    ri = record("m", "local", Cell("e", "yolov8n", "pytorch", "fp32"), p50=5, f1=0.0, mean_w=10, energy_mj=50,
+                provenance="random-init")
+    ref = record("m", "local", Cell("e", "reference", "pytorch", "fp32"), p50=20, f1=0.8, mean_w=10, energy_mj=200,
+                 provenance="reference")
+    busy = _contended(record("m", "local", Cell("e", "reference", "onnx", "fp16"), p50=10, f1=0.8, mean_w=10,
+                             energy_mj=100, provenance="reference"))
+    return make_run(tmp_path, "m", "local", [ri, ref, busy])
+
+
+def test_fronts_leave_out_random_init_and_contended_rows(mixed):
+    rows = compare(load_runs([mixed]))
+    energy = {r["model"] + " " + r["variant"] for r in rows if r["pareto_f1_energy"]}
+    latency = {r["model"] + " " + r["variant"] for r in rows if r["pareto_f1_latency"]}
+    assert energy == latency == {"reference pytorch fp32"}
+    (note,) = rows.notes
+    assert note.startswith("1 contended row left out of the Pareto fronts and every best pick")
+    assert "other processes used 62 % of the CPU" in note and "--include-contended" in note
+
+
+def test_include_contended_counts_them(mixed):
+    from harness.results.compare import contended_counted
+
+    rows = compare(load_runs([mixed]), include_contended=True)
+    assert {r["variant"] for r in rows if r["pareto_f1_energy"]} == {"onnx fp16"}
+    assert rows.notes[0].startswith("1 contended row counted in the Pareto fronts and best picks (--include-contended)")
+    with contended_counted():  # what `harness report --include-contended` sets around the report
+        assert {r["variant"] for r in compare(load_runs([mixed])) if r["pareto_f1_latency"]} == {"onnx fp16"}
+    assert {r["variant"] for r in compare(load_runs([mixed])) if r["pareto_f1_latency"]} == {"pytorch fp32"}
+
+
+def test_compare_cli_include_contended(run_harness, mixed):
+    p = run_harness("compare", mixed, "--json")
+    assert p.returncode == 0, p.stderr
+    assert [r["variant"] for r in json.loads(p.stdout) if r["pareto_f1_energy"]] == ["pytorch fp32"]
+    assert "1 contended row left out" in p.stderr  # the notes go to stderr: stdout stays one JSON document
+    p = run_harness("compare", mixed, "--json", "--include-contended")
+    assert [r["variant"] for r in json.loads(p.stdout) if r["pareto_f1_energy"]] == ["onnx fp16"]
+    p = run_harness("compare", mixed, env={"COLUMNS": "160"})
+    text = " ".join(p.stdout.split())
+    assert "1 contended row left out of the Pareto fronts" in text
+    assert "1 contended cell left out" in text  # the winners' table says it too

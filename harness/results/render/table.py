@@ -227,8 +227,8 @@ def best_table(rows: list[dict], width: int = 10_000, include_contended: bool | 
     Numbers are dropped (F1, then p50, then FPS/W) until the table fits ``width``; names never wrap.
     """
     best = best_per_device(rows, include_contended)
-    if not any(b["best_latency"] for b in best):
-        return None
+    if not any(b["best_latency"] or b["contended_left_out"] for b in best):
+        return None  # nothing ran; but cells left out for a busy host are said, even when that leaves no pick
     cols = [("device", "left", lambda b: b["device"]), ("best FPS/W", "left", lambda b: _pick(b["best_fps_per_w"])),
             ("FPS/W", "right", lambda b: _n(b["best_fps_per_w"] and b["best_fps_per_w"]["fps_per_w"], ".2f")),
             ("fastest", "left", lambda b: _pick(b["best_latency"])),

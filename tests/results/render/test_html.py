@@ -118,3 +118,45 @@ def test_every_value_from_a_record_or_manifest_is_escaped(tmp_path):
     page = build_report(load_runs([root]), tmp_path / "out")["html"].read_text()
     assert "<script" not in page and "<img src=x" not in page  # no element of the crafted markup survives
     assert page.count("&lt;script&gt;") >= 8  # shown, as text
+
+
+def test_the_answer_never_names_a_random_init_model_when_the_reference_ran(tmp_path):
+    from harness.results.compare import compare
+    from harness.results.render.html import _answer
+
+    pc = {"cpu_model": "AMD Ryzen 7 5800X"}
+    recs = [record("demo", "local", Cell("quick", "yolov8n", "pytorch", "fp32"), p50=12.0, f1=0.0, mean_w=40,
+                   energy_mj=480, provenance="random-init", environment=pc),
+            record("demo", "local", Cell("quick", "reference", "onnx", "fp16"), p50=30.0, f1=0.81, mean_w=44,
+                   energy_mj=1320, provenance="reference", environment=pc)]
+    only_ri = [record("ri", "desktop-cpu", Cell("quick", "yolov8n", "pytorch", "fp32"), p50=15.0, f1=0.0,
+                      provenance="random-init", environment=pc)]
+    rows = compare(load_runs([make_run(tmp_path, "demo", "local", recs), make_run(tmp_path, "ri", "desktop-cpu", only_ri)]))
+    page = _answer(rows)
+    local = page[page.index("<td class='l big'>local</td>"):]
+    local = local[:local.index("</tr>")]
+    assert local.count("reference onnx fp16") == 2 and "yolov8n pytorch fp32 is faster" in local
+    cpu = page[page.index("<td class='l big'>desktop-cpu</td>"):]
+    cpu = cpu[:cpu.index("</tr>")]
+    assert "yolov8n pytorch fp32 <span class=\"note\">(random weights: speed only)</span>" in cpu
+    assert "0.000" not in cpu
+
+
+def test_report_include_contended(tmp_path):
+    rec = lambda cell, p50: record("c", "orin-nano", cell, p50=p50, f1=0.6, mean_w=7, energy_mj=7 * p50)  # noqa: E731
+    fast = rec(Cell("q", "yolov8n", "tensorrt", "fp16"), 5)
+    fast["host_state"] = {"contended": True, "contended_reason": "other processes used 70 % of the CPU"}
+    root = make_run(tmp_path / "runs", "c", "orin-nano", [fast, rec(Cell("q", "yolov8n", "pytorch", "fp32"), 40)])
+
+    def answer(*flags):
+        p = harness("report", root, "--out", tmp_path / "r", *flags)
+        assert p.returncode == 0, p.stdout + p.stderr
+        page = (tmp_path / "r" / "report.html").read_text()
+        return page[page.index("Which variant wins"):page.index("<h2>Across devices")]
+
+    head = answer()
+    assert "yolov8n tensorrt fp16" not in head.split("</tr>")[1]  # the header row, then orin-nano's
+    assert "1 contended row left out of the Pareto fronts and every best pick" in head
+    assert "other processes used 70 % of the CPU" in head
+    head = answer("--include-contended")
+    assert "yolov8n tensorrt fp16" in head.split("</tr>")[1] and "1 contended row counted" in head

