@@ -53,7 +53,11 @@ def test_a_long_enough_window_gives_energy_per_frame_within_one_percent(tmp_path
     (rec,), store = run_stand_in(tmp_path, small_seq, monkeypatch, nano, min_duration_s=5.0)
     p = rec["power"]
     assert rec["status"] == "ok" and p["status"] == "ok", p
-    assert rec["window_s"] >= 5.0 and rec["timed_frames"] > 1000 and rec["eval_frames"] == 10 and rec["passes"] > 100
+    assert rec["window_s"] >= 5.0 and rec["eval_frames"] == 10
+    # the window is frames back to back, the 10 evaluated ones cycled: how many fit follows from this machine's
+    # frame time (the 3 ms spin plus the pipeline; ~1600 on a quiet machine, a third of that on a busy one)
+    assert rec["timed_frames"] * frame_mean_s(store, rec) == pytest.approx(rec["window_s"], rel=0.05)
+    assert rec["timed_frames"] > 100 and rec["passes"] == pytest.approx(rec["timed_frames"] / 10, abs=1e-3)
     analytic_mj = POWER_W * 1000 * frame_mean_s(store, rec)
     assert p["energy_per_frame_mj"] == pytest.approx(analytic_mj, rel=0.01)
     assert p["sample_count"] >= 90 and p["effective_interval_ms"] == pytest.approx(50, rel=0.3)
