@@ -41,11 +41,15 @@ def print_comparison(run_dir: Path, references: list[Path], title: str, wide: bo
     from harness.results.compare import compare
     from harness.results.load import load_runs
 
+    from rich.text import Text
+
     runs = load_runs([*references, run_dir])
     rows = compare(runs)
     if references:
         title += f" — against {runs[0].device}/{runs[0].run_id}"
     print_results(rows, title, wide)
+    for note in rows.notes:
+        console().print(Text(note, style="yellow"))
     return rows
 
 

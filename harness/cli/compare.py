@@ -29,7 +29,8 @@ def compare_command(
     """
     from rich.text import Text
 
-    from harness.results.compare import compare, contended_counted, filter_rows, rows_frame, sort_key, sort_rows
+    from harness.results.compare import compare, contended_counted
+    from harness.results.select import filter_rows, rows_frame, sort_key, sort_rows
     from harness.results.load import load_runs
     from harness.results.store import atomic_write_text
 

@@ -5,7 +5,8 @@ import json
 import pytest
 
 from harness.errors import ResultsError
-from harness.results.compare import compare, filter_rows, sort_key, sort_rows
+from harness.results.compare import compare
+from harness.results.select import filter_rows, sort_key, sort_rows
 from harness.results.load import load_run, load_runs
 from harness.config.suite import Cell
 from harness.testing.fakes.runs import make_run, record

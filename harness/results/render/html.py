@@ -18,7 +18,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from harness.results.best import best_per_device, board_vs_desktop
-from harness.results.compare import compare, device_labels, sort_rows
+from harness.results.compare import compare, counting_contended, device_labels
+from harness.results.select import sort_rows
 from harness.results.load import Run
 from harness.results.render import modes, plots, plots_runs
 from harness.results.render.table import COLUMNS, REFERENCE_MEANING, is_empty, notes, reference_sources
@@ -201,7 +202,11 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
             "F1/AP50 are meaningless. Use real weights or the reference detector (<code>harness models reference</code>)."
             "</p>" if random_init else "")
     busy = [r for r in rows if r.get("contended") is True]
-    if busy:
+    if busy and counting_contended(None):
+        warn += (f"<p class='warn'><b>Busy host</b>: {len(busy)} of {len(rows)} rows were measured while other processes "
+                 "used the CPUs (marked <code>busy</code>); they are counted in the picks and fronts below, as asked "
+                 "(<code>--include-contended</code>).</p>")
+    elif busy:
         warn += (f"<p class='warn'><b>Busy host</b>: {len(busy)} of {len(rows)} rows were measured while other processes "
                  f"used the CPUs (marked <code>busy</code>; e.g. {_esc(busy[0]['cell_id'])}: "
                  f"{_esc(busy[0].get('contended_reason') or '')}). They are left out of every best pick and front; "

@@ -195,7 +195,7 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
     if shown & {"x ref", "E/ref", "ΔF1"}:
         legend.append("x ref / E/ref / ΔF1: against the experiment's reference cell (unpruned fp32 unless the suite says)")
     if shown & {"x base", "E/base"}:
-        legend.append("x base / E/base: the same cell in the baseline run")
+        legend.append("x base / E/base: the same configuration (model, weights, format, precision, pruning, imgsz, mode, target) in the baseline run")
     legend.append("~: within noise (the ratio's interval contains 1)")
     if any(r.get("contended") is True for r in rows):
         legend.append("busy: other processes used the CPUs during the timed window (contended: never best)")
