@@ -236,11 +236,22 @@ def _plural(n: int, word: str) -> str:
 
 
 def contended_why(rows: list[dict]) -> str:
-    """The recorded reasons of contended rows, each once and short (a device wrote them: bounded here)."""
-    reasons = list(dict.fromkeys(str(r["contended_reason"])[:160] for r in rows if r.get("contended_reason")))
-    if not reasons:
-        return "no reason recorded"
-    return "; ".join(reasons[:3]) + (f"; +{len(reasons) - 3} more" if len(reasons) > 3 else "")
+    """What made rows contended, in one short line: the range of other processes' CPU share, steal where it was the
+    cause, else the first recorded reason (bounded: a device wrote it)."""
+    busy = [r for r in rows if r.get("contended") is True]
+    shares = [float(r["other_cpu_share"]) for r in busy if isinstance(r.get("other_cpu_share"), (int, float))
+              and r["other_cpu_share"] == r["other_cpu_share"]]
+    parts = []
+    if shares:
+        lo, hi = min(shares), max(shares)
+        parts.append(f"other processes used {lo:.0%} of the CPUs" if hi - lo < 0.005 else
+                     f"other processes used {lo:.0%}-{hi:.0%} of the CPUs")
+    if any("steal" in str(r.get("contended_reason") or "") for r in busy):
+        parts.append("CPU steal (VM neighbours)")
+    if not parts:
+        first = next((str(r["contended_reason"])[:160] for r in busy if r.get("contended_reason")), None)
+        parts.append(first or "no reason recorded")
+    return "; ".join(parts)
 
 
 def comparison_notes(rows: list[dict], include_contended: bool | None = None) -> list[str]:
