@@ -32,7 +32,9 @@ def fleet(tmp_path, harness_cache):
             d.start(env={"HARNESS_OFFLINE": "1", "HARNESS_CACHE_DIR": str(harness_cache)})
             prof = {"name": f"dev{i}", "kind": "local", "runtime": "host", "compute": "cpu",
                     "connection": {"host": "127.0.0.1", "user": "root", "port": d.port, "key_file": str(d.client_key),
-                                   "known_hosts": str(d.known_hosts), "connect_timeout_s": 2},
+                                   # not 2 s: a handshake with 8 runners on a few busy cores may take longer;
+                                   # the dead board is refused at once either way
+                                   "known_hosts": str(d.known_hosts), "connect_timeout_s": 10},
                     "host_runtime": {"python": sys.executable, "venv": False, "workdir": str(tmp_path / f"wd{i}")}}
             (tmp_path / f"dev{i}.yaml").write_text(yaml.safe_dump(prof))
             devices.append(d)
