@@ -12,8 +12,9 @@ ordered pair of runs (i, j) of a condition and every cell, does run j land insid
 - old, t over repeats: Student's t interval of the mean of run i's repeats (the previous aggregate) against run
   j's mean of repeats.
 
-Printed per condition: the share of pairs covered by each, the median relative half-width of each interval,
-and the share of cells marked contended. The cells are yolov8n PyTorch fp32 and ONNX fp32 (random weights: speed
+Printed per condition: the share of pairs covered by each (all pairs; ``alike``: pairs whose two runs were both
+contended or both not), the median relative half-width of each interval, and the share of cells marked
+contended. ``--reanalyse DIR`` recomputes the table from kept run directories with this harness's method. The cells are yolov8n PyTorch fp32 and ONNX fp32 (random weights: speed
 only; the quick suite's baseline experiment) -- the reference detector's cells need ``harness models reference``
 first and behave the same for timing.
 
@@ -78,8 +79,11 @@ def per_cell(records: list[dict]) -> dict[str, dict]:
         if not reps:
             continue
         p50s = [r["latency"]["total"]["p50_ms"] for r in reps]
-        unc = reps[0]["uncertainty"]
-        few = rerun_interval(p50s[:3], [(within_of(r) or {}).get("latency_p50_ms") for r in reps[:3]])
+        from harness.results.rerun import cell_uncertainty
+
+        unc = {**cell_uncertainty(reps), "within_window": within_of(reps[0])}  # with this harness's method
+        shares = [(r.get("host_state") or {}).get("other_cpu_share") for r in reps]
+        few = rerun_interval(p50s[:3], [(within_of(r) or {}).get("latency_p50_ms") for r in reps[:3]], shares=shares[:3])
         out[cell] = {"k3_ci": few[1] if few else None, "k3_value": few[0] if few else None,
                      "new_ci": unc.get("latency_p50_ms"), "new_value": (unc.get("geomean") or {}).get("latency_p50_ms"),
                      "old_ci": (unc.get("within_window") or {}).get("latency_p50_ms"), "old_value": p50s[0],
@@ -88,14 +92,19 @@ def per_cell(records: list[dict]) -> dict[str, dict]:
     return out
 
 
-def coverage(runs: list[dict[str, dict]], ci_key: str, value_key: str) -> tuple[float, float, int]:
-    """(share of ordered pairs covered, median relative half-width, pairs)."""
+def coverage(runs: list[dict[str, dict]], ci_key: str, value_key: str,
+             alike: bool = False) -> tuple[float, float, int]:
+    """(share of ordered pairs covered, median relative half-width, pairs); ``alike``: only pairs whose runs were
+    both uncontended or both contended (a quiet run cannot promise what a busy one measures: that is what the
+    contended mark says)."""
     hits = total = 0
     widths = []
     for a, b in itertools.permutations(runs, 2):
         for cell in a.keys() & b.keys():
             ci, v = a[cell][ci_key], b[cell][value_key]
             if not ci or v is None:
+                continue
+            if alike and (a[cell]["contended"] > 0) != (b[cell]["contended"] > 0):
                 continue
             total += 1
             hits += ci[0] <= v <= ci[1]
@@ -110,7 +119,17 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--conditions", default="quiet,hog1,hog2")
     ap.add_argument("--keep", type=Path, default=None, help="write the run directories here (default: a temp dir)")
+    ap.add_argument("--reanalyse", type=Path, default=None,
+                    help="no new runs: recompute the table from the run directories of an earlier --keep")
     args = ap.parse_args()
+    if args.reanalyse:
+        header()
+        for name in args.conditions.split(","):
+            dirs = sorted(args.reanalyse.glob(f"{name}-[0-9]*"))
+            runs = [per_cell([json.loads(x) for x in (d / "records.jsonl").read_text().splitlines() if x.strip()])
+                    for d in dirs if (d / "records.jsonl").exists()]
+            report(name, runs, args.repeats)
+        return
     hogs = {"quiet": 0, "hog1": 1, "hog2": 2}
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
@@ -120,7 +139,7 @@ def main() -> None:
         one_run(work, suite, "warm", 1)  # builds the ONNX export and the caches once, outside the measured runs
         print(f"{args.runs} runs x {args.repeats} repeats per condition, cells: yolov8n pytorch fp32, onnx fp32 "
               f"(imgsz 320, 1 s windows); {os.cpu_count()} CPUs", flush=True)
-        print(f"{'condition':<10} {'method':<28} {'coverage':>9} {'median ±':>9} {'pairs':>6} {'contended':>10}")
+        header()
         for name in args.conditions.split(","):
             procs = start_hogs(hogs[name])
             t0 = time.monotonic()
@@ -129,14 +148,23 @@ def main() -> None:
                 runs = [per_cell(one_run(work, suite, f"{name}-{i}", args.repeats)) for i in range(args.runs)]
             finally:
                 stop(procs)
-            busy = statistics.fmean(c["contended"] for r in runs for c in r.values())
-            for label, ci, val in ((f"new: rerun interval, k={args.repeats}", "new_ci", "new_value"),
-                                   ("new: rerun interval, k=3", "k3_ci", "k3_value"),
-                                   ("old: one window's bootstrap", "old_ci", "old_value"),
-                                   ("old: t over repeats (mean)", "t_ci", "t_value")):
-                cov, width, pairs = coverage(runs, ci, val)
-                print(f"{name:<10} {label:<28} {cov:>8.0%} {width:>8.1%} {pairs:>6} {busy:>9.0%}", flush=True)
+            report(name, runs, args.repeats)
             print(f"{name:<10} ({time.monotonic() - t0:.0f} s)", flush=True)
+
+
+def header() -> None:
+    print(f"{'condition':<10} {'method':<30} {'coverage':>9} {'alike':>6} {'median ±':>9} {'pairs':>6} {'contended':>10}")
+
+
+def report(name: str, runs: list[dict], repeats: int) -> None:
+    busy = statistics.fmean(c["contended"] for r in runs for c in r.values())
+    for label, ci, val in ((f"new: rerun interval, k={repeats}", "new_ci", "new_value"),
+                           ("new: rerun interval, k=3", "k3_ci", "k3_value"),
+                           ("old: one window's bootstrap", "old_ci", "old_value"),
+                           ("old: t over repeats (mean)", "t_ci", "t_value")):
+        cov, width, pairs = coverage(runs, ci, val)
+        alike = coverage(runs, ci, val, alike=True)[0]
+        print(f"{name:<10} {label:<30} {cov:>8.0%} {alike:>6.0%} {width:>8.1%} {pairs:>6} {busy:>9.0%}", flush=True)
 
 
 if __name__ == "__main__":

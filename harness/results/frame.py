@@ -99,7 +99,7 @@ def aggregate_repeats(df: pd.DataFrame) -> pd.DataFrame:
         for col, (lo, hi, wlo, whi) in _INTERVALS.items():
             vals = ok[col].tolist()
             within = [(a, b) if _num(a) and _num(b) else None for a, b in zip(ok[wlo].tolist(), ok[whi].tolist())]
-            got = rerun_interval(vals, within, LEVEL) if all(_num(v) for v in vals) else None
+            got = rerun_interval(vals, within, LEVEL, ok["other_cpu_share"].tolist()) if all(_num(v) for v in vals) else None
             row[col] = float(got[0]) if got else None
             row[lo], row[hi] = got[1] if got else (None, None)
             row[wlo], row[whi] = None, None  # a window's spread belongs to its repeat, not to the aggregate

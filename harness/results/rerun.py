@@ -51,9 +51,11 @@ def cell_uncertainty(repeats: list[dict], level: float = LEVEL) -> dict:
     win = [within_of(r) or {} for r in ok]
     block: dict = {"level": level, "kind": "rerun", "repeats": len(ok), "method": RERUN_METHOD.format(k=len(ok)),
                    "min_rel_sd": MIN_REL_SD, "geomean": {}}
+    shares = [(r.get("host_state") or {}).get("other_cpu_share") for r in ok]
+    block["max_other_cpu_share"] = max((x for x in shares if isinstance(x, (int, float))), default=None)
     for key, read in HEADLINES.items():
         vals = [read(r) for r in ok]
-        got = rerun_interval(vals, [w.get(key) for w in win], level) if all(v is not None for v in vals) else None
+        got = rerun_interval(vals, [w.get(key) for w in win], level, shares) if all(v is not None for v in vals) else None
         block[key] = round_ci(got[1]) if got else None
         block["geomean"][key] = round(got[0], 4) if got else None
     return block

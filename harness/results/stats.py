@@ -156,6 +156,11 @@ def significant(ci) -> bool | None:
 
 # The smallest relative sd of one window's value that a rerun interval assumes (see the module docstring).
 MIN_REL_SD = 0.02
+# On a contended host a window's value jumps between scheduling regimes (the same ONNX cell beside a one-core hog:
+# 37 or 60 ms, whole windows at a time), and five repeats can all land in one regime by chance: the floor grows
+# with the measured contention, 0.7 log-sd per unit of other processes' CPU share (calibrated with
+# benchmarks/bench_rerun_coverage.py: one-core hog on 2 CPUs, share ~0.37 -> sd >= 0.28).
+CONTENDED_SD_PER_SHARE = 0.7
 
 
 def _z(level: float) -> float:
@@ -171,11 +176,19 @@ def _log_var_of(ci, level: float = LEVEL) -> float | None:
     return (math.log(ci[1] / ci[0]) / (2 * _z(level))) ** 2
 
 
-def rerun_interval(values, within=None, level: float = LEVEL) -> tuple[float, tuple[float, float]] | None:
+def contention_floor(shares) -> float:
+    """The smallest log sd of one window on a host whose other processes used ``shares`` of the CPUs (the largest
+    counts): ``MIN_REL_SD`` quiet, growing by ``CONTENDED_SD_PER_SHARE`` per unit of share."""
+    got = [float(x) for x in (shares or []) if x is not None and x == x and 0 <= x <= 1]
+    return math.log1p(MIN_REL_SD) + CONTENDED_SD_PER_SHARE * (max(got) if got else 0.0)
+
+
+def rerun_interval(values, within=None, level: float = LEVEL, shares=None) -> tuple[float, tuple[float, float]] | None:
     """(geometric mean, 95 % interval of a rerun's geometric mean) of k >= 2 positive repeat values.
 
     ``within``: each repeat's within-window interval (or None); their mean log variance floors the repeats'
-    sample variance, as does ``MIN_REL_SD``. Returns None with fewer than two usable values.
+    sample variance, as does ``contention_floor(shares)`` (``shares``: each repeat's other-process CPU share).
+    Returns None with fewer than two usable values.
     """
     a = np.asarray([v for v in values if v is not None and math.isfinite(v) and v > 0], dtype=np.float64)
     k = a.size
@@ -187,7 +200,7 @@ def rerun_interval(values, within=None, level: float = LEVEL) -> tuple[float, tu
     floors = [v for v in (_log_var_of(ci, level) for ci in (within or [])) if v is not None]
     if floors:
         var = max(var, sum(floors) / len(floors))
-    var = max(var, math.log1p(MIN_REL_SD) ** 2)
+    var = max(var, contention_floor(shares) ** 2)
     half = t_quantile(k - 1, level) * math.sqrt(2 * var / k)
     return math.exp(m), (math.exp(m - half), math.exp(m + half))
 
@@ -199,7 +212,7 @@ def round_ci(ci):
 WINDOW_METHOD = "circular block bootstrap over frames (log scale), estimate x/ exp(t(k-1) sd)"
 RERUN_METHOD = ("prediction interval of a rerun's geometric mean over {k} interleaved repeats: "
                 "exp(m +- t(k-1) sqrt(2v/k)), v = max(repeats' log variance, mean within-window variance, "
-                "log(1+MIN_REL_SD)^2)")
+                "(log(1+MIN_REL_SD) + CONTENDED_SD_PER_SHARE x max other-process CPU share)^2)")
 
 
 def latency_uncertainty(total_ms, power=None) -> dict | None:

@@ -108,3 +108,12 @@ def test_window_intervals_never_go_below_zero():
         assert 0 < lo < hi
     lo, hi = S.ratio_interval(a * 3.0, np.ones_like(a))
     assert 0 < lo < hi
+
+
+def test_a_contended_host_widens_the_floor_with_its_share():
+    """Five repeats that agree by chance on a busy host (one scheduling regime) must not promise a narrow rerun."""
+    vals = [37.5, 38.0, 37.0, 37.8, 37.2]
+    _, (qlo, qhi) = S.rerun_interval(vals, shares=[0.0] * 5)
+    _, (blo, bhi) = S.rerun_interval(vals, shares=[0.37] * 5)
+    assert qhi / qlo < 1.1 and bhi > 55 and blo < 26  # the other regime (60 ms) is inside
+    assert S.contention_floor([None, 2.0, float("nan")]) == pytest.approx(np.log1p(S.MIN_REL_SD))  # bad shares ignored
