@@ -44,7 +44,10 @@ def suite_file(tmp_path, frames=6, models="yolov8n, yolo26n", min_s=0):
 def quick_run(tmp_path_factory, small_seq):
     """The shipped quick suite, shortened: every cell of it, one real run."""
     out = tmp_path_factory.mktemp("results")
-    p = harness("run", "--sequence", small_seq, "--frames", "8", "--imgsz", "160", "--out", out, "--run-id", "q")
+    # a guard against a hang, not a speed limit: on the session's fresh cache this run also trains the reference
+    # detector (minutes here, more on a slower or busier machine), which the 10-minute default did not leave room for
+    p = harness("run", "--sequence", small_seq, "--frames", "8", "--imgsz", "160", "--out", out, "--run-id", "q",
+                timeout=3600)
     assert p.returncode == 0, p.stdout + p.stderr
     return out / "q", p
 
