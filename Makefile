@@ -38,6 +38,7 @@ bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_power_window.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_campaign.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_image.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_rerun_coverage.py
 
 venv: $(STAMP)
 
