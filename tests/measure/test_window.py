@@ -63,8 +63,10 @@ def test_a_long_enough_window_gives_energy_per_frame_within_one_percent(tmp_path
     assert p["sample_count"] >= 90 and p["effective_interval_ms"] == pytest.approx(50, rel=0.3)
     lo, hi = p["energy_per_frame_ci_mj"]
     assert lo <= p["energy_per_frame_mj"] <= hi
-    u = rec["uncertainty"]
-    assert u["latency_p50_ms"][0] <= rec["latency"]["total"]["p50_ms"] <= u["latency_p50_ms"][1]
+    u = rec["uncertainty"]  # one window: no rerun interval (n=1), its own spread kept under its name
+    assert u["kind"] == "window" and u["repeats"] == 1 and u["latency_p50_ms"] is None
+    w = u["within_window"]["latency_p50_ms"]
+    assert 0 < w[0] <= rec["latency"]["total"]["p50_ms"] <= w[1]
     assert p["start_temp_c"] == 45.0 and p["temp_slope_c_per_min"] == 0.0 and p["not_steady"] is False
 
 
@@ -101,6 +103,7 @@ def test_repeats_are_interleaved_and_folded_into_one_row_with_an_interval(tmp_pa
     assert [r["repeat"] for r in recs] == [1, 2, 3] and {r["cell_id"] for r in recs} == {"b.yolov8n.pytorch-fp32"}
     assert len({r["files"]["frames"] for r in recs}) == 3  # one frames file per repeat
     (row,) = compare([load_run(store.root)])
-    assert row["repeats"] == 3 and row["ci_method"] == "t over 3 repeats"
+    assert row["repeats"] == 3 and row["ci_method"] == "rerun interval over 3 repeats" and row["ci_kind"] == "rerun"
+    assert all(r["uncertainty"]["kind"] == "rerun" and r["uncertainty"]["repeats"] == 3 for r in recs)
     assert row["latency_p50_ci_lo_ms"] <= row["latency_p50_ms"] <= row["latency_p50_ci_hi_ms"]
     assert row["energy_per_frame_ci_lo_mj"] < row["energy_per_frame_mj"] < row["energy_per_frame_ci_hi_mj"]
