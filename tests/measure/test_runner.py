@@ -100,7 +100,8 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     # every variant is set against its experiment's unpruned fp32 cell
     by_id = {r["cell_id"]: r for r in records}
     pruned = by_id["pruning.reference.pytorch-fp32-p30"]["reference"]
-    assert pruned["cell_id"] == "pruning.reference.pytorch-fp32" and pruned["speedup"] > 0 and pruned["speedup_ci"]
+    assert pruned["cell_id"] == "pruning.reference.pytorch-fp32" and pruned["speedup"] > 0
+    assert pruned["speedup_ci"] is None and pruned["speedup_significant"] is None  # n=1 here: no rerun interval
     assert by_id["pruning.reference.pytorch-fp32"]["reference"]["is_reference"] is True
     speedups = [r["reference"]["speedup"] for r in records if r["status"] == "ok" and not r["reference"]["is_reference"]]
     assert speedups and any(abs(x - 1.0) > 0.05 for x in speedups)  # not every ratio is 1.00
@@ -367,7 +368,9 @@ def cell_budget_s(tmp_path_factory, small_seq) -> int:
         took = [r["duration_s"] for r in RunStore(tmp / "out" / "cal").read_records() if r["status"] == "ok"]
         assert len(took) == 3, took
         _HEALTHY_CELL_S.append(max(took))
-    budget = math.ceil(3 * _HEALTHY_CELL_S[0] + 2)
+    # at least 30 s: a first cell in a fresh process (on a device: over ssh, imports cold) can take several times
+    # what the warmed measurement took (2.3 s measured, a healthy device cell then ran past 9 s beside a hog)
+    budget = max(30, math.ceil(4 * _HEALTHY_CELL_S[0] + 5))
     print(f"slowest healthy cell {_HEALTHY_CELL_S[0]:.1f} s here: timeouts.cell_s {budget} s")
     return budget
 
