@@ -41,16 +41,21 @@ def print_comparison(run_dir: Path, references: list[Path], title: str, wide: bo
     from harness.results.compare import compare
     from harness.results.load import load_runs
 
-    from rich.text import Text
-
     runs = load_runs([*references, run_dir])
     rows = compare(runs)
     if references:
         title += f" — against {runs[0].device}/{runs[0].run_id}"
     print_results(rows, title, wide)
-    for note in rows.notes:
-        console().print(Text(note, style="yellow"))
+    print_notes(rows.notes)
     return rows
+
+
+def print_notes(notes: list[str], stderr: bool = False) -> None:
+    """What holds for a comparison as a whole (``compare``'s notes), one yellow line each, printed literally."""
+    from rich.text import Text
+
+    for note in notes:
+        console(stderr=stderr).print(Text(note, style="yellow"))
 
 
 def print_document(data: dict, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json, print_results
+from harness.cli._console import console, print_json, print_notes, print_results
 
 
 def compare_command(
@@ -27,7 +27,6 @@ def compare_command(
     Cells are matched across runs by configuration (model and weights, format, precision, pruning, fine-tune, imgsz,
     power mode, engine target), not by experiment name.
     """
-    from rich.text import Text
 
     from harness.results.compare import compare, contended_counted
     from harness.results.select import filter_rows, rows_frame, sort_key, sort_rows
@@ -52,13 +51,11 @@ def compare_command(
         atomic_write_bytes(parquet_path, buf.getvalue())
     if as_json:
         print_json(rows)
-        for note in notes:  # stdout stays one JSON document
-            console(stderr=True).print(Text(note, style="yellow"))
+        print_notes(notes, stderr=True)  # stdout stays one JSON document
         return
     why = f"sorted by {used}" + (f" ({sort} has no values in these runs)" if used != sort else "")
     with contended_counted(include_contended):  # the winners' table below the rows counts them as the fronts do
         print_results(rows, f"{len(rows)} rows from {len(runs)} run(s), {why}", wide)
     if not rows:
         console().print("no rows (check --filter)")
-    for note in notes:
-        console().print(Text(note, style="yellow"))
+    print_notes(notes)

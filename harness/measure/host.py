@@ -145,8 +145,15 @@ def throttle_count() -> int | None:
 
 @dataclass(frozen=True)
 class Thresholds:
+    """When a host counts as busy (the profile's ``measure.max_other_cpu_share`` / ``max_steal_share``)."""
+
     max_other_cpu_share: float = 0.10
     max_steal_share: float = 0.05
+
+    def breached(self, other_share: float | None, steal_share: float | None) -> tuple[bool, bool]:
+        """(other processes' CPU share over its limit, steal over its limit): the one rule for a window and for doctor."""
+        return (other_share is not None and other_share > self.max_other_cpu_share,
+                steal_share is not None and steal_share > self.max_steal_share)
 
 
 def summarise(start: CpuTimes | None, end: CpuTimes | None, cpus: int, samples: list[dict],
@@ -167,10 +174,11 @@ def summarise(start: CpuTimes | None, end: CpuTimes | None, cpus: int, samples: 
                      other_cpu_cores=round(other_cores, 3), other_cpu_share=round(min(1.0, other_cores / max(cpus, 1)), 3),
                      free_cores=round(max(0.0, cpus - other_cores), 3),  # what other processes left this one
                      steal_share=round(steal / total, 4), iowait_share=round((end.iowait - start.iowait) / total, 4))
-        if block["other_cpu_share"] > limits.max_other_cpu_share:
+        over_share, over_steal = limits.breached(block["other_cpu_share"], block["steal_share"])
+        if over_share:
             reasons.append(f"other processes used {other_cores:.2f} of {cpus} CPUs "
                            f"({block['other_cpu_share']:.0%} > {limits.max_other_cpu_share:.0%})")
-        if block["steal_share"] > limits.max_steal_share:
+        if over_steal:
             reasons.append(f"CPU steal {block['steal_share']:.0%} > {limits.max_steal_share:.0%} (VM neighbours)")
     else:
         block["unavailable"] = "no /proc/stat here: contention not measured"
@@ -235,9 +243,10 @@ def quiet_verdict(other_share: float | None, steal_share: float | None, load_1m:
     if other_share is None:
         return None, "could not read /proc/stat: contention is not measured here"
     busy = []
-    if other_share > limits.max_other_cpu_share:
+    over_share, over_steal = limits.breached(other_share, steal_share)
+    if over_share:
         busy.append(f"other processes use {other_share:.0%} of {cpus} CPUs (> {limits.max_other_cpu_share:.0%})")
-    if steal_share is not None and steal_share > limits.max_steal_share:
+    if over_steal:
         busy.append(f"CPU steal {steal_share:.0%} (> {limits.max_steal_share:.0%}: VM neighbours)")
     load = f", load {load_1m:.2f}" if load_1m is not None else ""
     if busy:

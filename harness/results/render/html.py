@@ -202,15 +202,14 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
             "F1/AP50 are meaningless. Use real weights or the reference detector (<code>harness models reference</code>)."
             "</p>" if random_init else "")
     busy = [r for r in rows if r.get("contended") is True]
-    if busy and counting_contended(None):
-        warn += (f"<p class='warn'><b>Busy host</b>: {len(busy)} of {len(rows)} rows were measured while other processes "
-                 "used the CPUs (marked <code>busy</code>); they are counted in the picks and fronts below, as asked "
-                 "(<code>--include-contended</code>).</p>")
-    elif busy:
-        warn += (f"<p class='warn'><b>Busy host</b>: {len(busy)} of {len(rows)} rows were measured while other processes "
-                 f"used the CPUs (marked <code>busy</code>; e.g. {_esc(busy[0]['cell_id'])}: "
-                 f"{_esc(busy[0].get('contended_reason') or '')}). They are left out of every best pick and front; "
-                 "rerun them on a quiet host (<code>harness doctor</code> says when it is).</p>")
+    if busy:
+        head = (f"<p class='warn'><b>Busy host</b>: {len(busy)} of {len(rows)} rows were measured while other processes "
+                "used the CPUs (marked <code>busy</code>")
+        warn += head + ("); they are counted in the picks and fronts below, as asked (<code>--include-contended</code>).</p>"
+                        if counting_contended(None) else
+                        f"; e.g. {_esc(busy[0]['cell_id'])}: {_esc(busy[0].get('contended_reason') or '')}). They are left "
+                        "out of every best pick and front; rerun them on a quiet host (<code>harness doctor</code> says "
+                        "when it is).</p>")
     warn += "".join(f"<p class='info'><b>Reference detector</b> (model <code>reference</code>): {_esc(src)}. "
                     f"{_esc(REFERENCE_MEANING)}.</p>" for src in reference_sources(rows))
     legend = _esc(notes(rows, {c.name for c in COLUMNS}).plain)
