@@ -10,24 +10,17 @@ mean latency and energy per frame (and the geometric means they are centred on),
 
 from __future__ import annotations
 
+from harness.results.rows import at
 from harness.results.stats import LEVEL, MIN_REL_SD, RERUN_METHOD, rerun_interval, round_ci, window_only
 
 
-def _p50(r: dict):
-    return ((r.get("latency") or {}).get("total") or {}).get("p50_ms")
-
-
-def _mean(r: dict):
-    return ((r.get("latency") or {}).get("total") or {}).get("mean_ms")
-
-
 def _energy(r: dict):
-    p = r.get("power") or {}
-    return p.get("energy_per_frame_mj") if p.get("status") in (None, "ok") else None
+    return at(r, "power", "energy_per_frame_mj") if at(r, "power", "status") in (None, "ok") else None
 
 
 # the headline values of a record that get a rerun interval: uncertainty key -> how to read it from a record
-HEADLINES = {"latency_p50_ms": _p50, "latency_mean_ms": _mean, "energy_per_frame_mj": _energy}
+HEADLINES = {"latency_p50_ms": lambda r: at(r, "latency", "total", "p50_ms"),
+             "latency_mean_ms": lambda r: at(r, "latency", "total", "mean_ms"), "energy_per_frame_mj": _energy}
 
 
 def within_of(rec: dict) -> dict | None:
