@@ -254,9 +254,9 @@ class Runner:
         try:
             m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark, min_frames, min_s)
         finally:
-            rec.host_state = self.host.end()
+            rec.host_state = state = self.host.end()  # the record validates it into its typed block; keep the dict
             trace = self.power.end()
-        rec.threads = cell_threads(self.threads, rec.build, rec.cell.format, rec.host_state)
+        rec.threads = cell_threads(self.threads, rec.build, rec.cell.format, state)
         t = m.timings
         total = t.total_ms
         rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(t.pre_ms),

@@ -152,6 +152,37 @@ class PowerModeFacts(_Block):
     clocks_reason: Text | None = None  # what disagrees, when clocks_match is false
 
 
+Share = Annotated[float, Field(ge=0.0, le=1.0, strict=True, allow_inf_nan=False)]
+Count = Annotated[float, Field(ge=0.0, le=1e6, strict=True, allow_inf_nan=False)]
+Threads = Annotated[int, Field(ge=0, le=4096, strict=True)]
+Flag = Annotated[bool, Field(strict=True)]
+
+
+class HostState(_Block):
+    """What else the machine did in the timed window (``measure.host``); the fields the host reads are typed."""
+
+    cpus: Threads | None = None
+    other_cpu_cores: Count | None = None
+    other_cpu_share: Share | None = None
+    free_cores: Count | None = None
+    steal_share: Share | None = None
+    load_1m_max: Count | None = None
+    cpu_freq_min_ratio: Annotated[float, Field(ge=0.0, le=100.0, strict=True, allow_inf_nan=False)] | None = None
+    contended: Flag | None = None
+    contended_reason: Text | None = None
+
+
+class ThreadFacts(_Block):
+    """The inference threads of a cell (``measure.threads``)."""
+
+    torch_intra: Threads | None = None
+    torch_interop: Threads | None = None
+    ort_intra: Threads | None = None
+    ort_inter: Threads | None = None
+    over_idle: Flag | None = None
+    warning: Text | None = None
+
+
 class Record(_Block):
     """One cell's record. ``status`` is None only while a runner is filling it in."""
 
@@ -189,8 +220,8 @@ class Record(_Block):
     uncertainty: dict[str, Any] | None = None  # 95 % intervals and how they were obtained
     reference: dict[str, Any] | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
     power_mode: PowerModeFacts | None = None  # set for cells of a power-mode sweep
-    host_state: dict[str, Any] | None = None  # what else the machine did in the timed window (measure.host); contended
-    threads: dict[str, Any] | None = None  # torch / ONNX Runtime threads and whether they outnumbered the free cores
+    host_state: HostState | None = None  # what else the machine did in the timed window (measure.host); contended
+    threads: ThreadFacts | None = None  # torch / ONNX Runtime threads and whether they outnumbered the free cores
 
     @classmethod
     def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:

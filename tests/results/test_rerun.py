@@ -49,3 +49,30 @@ def test_failed_repeats_do_not_count_and_old_records_read_as_windows():
     old["uncertainty"] = {"level": 0.95, "method": "circular block bootstrap", "latency_p50_ms": [48.0, 52.0]}
     row = flatten(old)  # before rerun intervals the headline was a window's spread: shown as that, not as a rerun's
     assert row["latency_p50_ci_lo_ms"] is None and row["latency_p50_window_lo_ms"] == 48.0 and row["ci_kind"] == "window"
+
+
+@pytest.mark.parametrize("host_state, threads, field", [
+    ({"other_cpu_share": ["x"]}, None, "host_state.other_cpu_share"),
+    ({"other_cpu_share": 1e308}, None, "host_state.other_cpu_share"),
+    ({"other_cpu_share": float("nan")}, None, "host_state.other_cpu_share"),
+    ({"contended": "yes"}, None, "host_state.contended"),
+    ({"contended_reason": "A" * 50_000}, None, "host_state.contended_reason"),
+    (None, {"torch_intra": -5}, "threads.torch_intra"),
+    (None, {"over_idle": "maybe"}, "threads.over_idle"),
+])
+def test_a_crafted_host_state_or_threads_block_is_refused_on_read(tmp_path, host_state, threads, field):
+    """Records from elsewhere (a board, a mailed run directory): the blocks compare and the rerun interval read are
+    typed; a crafted one is one clear error naming the field, never a TypeError deep in the statistics."""
+    from harness.errors import ResultsError
+    from harness.results.load import load_run
+    from harness.testing.fakes.runs import make_run
+
+    recs = [measured(PT, 100, 1), measured(PT, 104, 2)]
+    recs[1]["host_state"], recs[1]["threads"] = host_state, threads
+    run = make_run(tmp_path, "r", "local", recs[:1])
+    with open(run / "records.jsonl", "a") as f:  # written as a device would, past the harness's own checks
+        import json
+
+        f.write(json.dumps(recs[1]) + "\n")
+    with pytest.raises(ResultsError, match=field.replace(".", r"\.")):
+        load_run(run)
