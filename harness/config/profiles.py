@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -128,6 +128,9 @@ class Telemetry(_Strict):
                                                                           "window marks the cell not_steady")
 
 
+ThreadCount = Annotated[int, Field(ge=1, le=4096)]  # inference threads: a whole number, or "auto"
+
+
 class Measure(_Strict):
     """A board's default timed window (a suite's own values win): long enough for power to mean something."""
 
@@ -136,7 +139,7 @@ class Measure(_Strict):
     max_other_cpu_share: float = Field(0.10, ge=0, le=1.0, description="a cell is contended when other processes used "
                                        "more than this share of the CPUs during its timed window")
     max_steal_share: float = Field(0.05, ge=0, le=1.0, description="... or CPU steal (VM neighbours) exceeded this share")
-    threads: int | Literal["auto"] = Field("auto", description="torch intra-op and ONNX Runtime threads; auto: the CPUs "
+    threads: ThreadCount | Literal["auto"] = Field("auto", description="torch intra-op and ONNX Runtime threads; auto: the CPUs "
                                            "this process may use (sched_getaffinity); a suite's own value wins")
 
 

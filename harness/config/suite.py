@@ -16,7 +16,7 @@ from typing_extensions import Annotated
 
 from harness.errors import SuiteError
 from harness.names import SafeName, is_safe_name
-from harness.config.profiles import MODE_RE
+from harness.config.profiles import MODE_RE, ThreadCount
 from harness.config.yamlio import load_model_yaml
 
 SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
@@ -148,7 +148,7 @@ class Suite(BaseModel):
     min_frames: int | None = Field(None, ge=1, description="at least this many timed frames (default: the profile's)")
     repeats: int = Field(default_factory=default_repeats, ge=1, le=100, description="measure every cell this often, interleaved with the "
                          "others: the repeats give the interval where a rerun lands (1: no interval, n=1)")
-    threads: int | Literal["auto"] | None = Field(None, description="torch / ONNX Runtime threads (default: the "
+    threads: ThreadCount | Literal["auto"] | None = Field(None, description="torch / ONNX Runtime threads (default: the "
                                                   "profile's measure.threads)")
     accuracy_floor: AccuracyFloor = Field(default_factory=AccuracyFloor)
     calibration: Calibration = Field(default_factory=Calibration)

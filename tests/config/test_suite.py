@@ -114,3 +114,23 @@ def test_power_modes_are_validated(modes, message):
 
     with pytest.raises(ValidationError, match=message):
         Suite.model_validate({"name": "s", "power_modes": modes, "experiments": [{"name": "q", "models": ["yolov8n"]}]})
+
+
+@pytest.mark.parametrize("threads", ["-3", "0", "5000", "many"])
+def test_threads_are_a_whole_number_or_auto(tmp_path, threads):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"name: t\nthreads: {threads}\nexperiments:\n  - name: a\n    models: [yolov8n]\n")
+    with pytest.raises(SuiteError, match="threads"):
+        load_suite(str(f))
+    f.write_text("name: t\nthreads: auto\nrepeats: 3\nexperiments:\n  - name: a\n    models: [yolov8n]\n")
+    assert load_suite(str(f)).threads == "auto" and load_suite(str(f)).repeats == 3
+
+
+def test_repeats_default_and_its_override(monkeypatch):
+    monkeypatch.delenv("HARNESS_REPEATS", raising=False)
+    assert load_suite("quick").repeats == 5
+    monkeypatch.setenv("HARNESS_REPEATS", "2")
+    assert load_suite("quick").repeats == 2 and load_suite("orin-nx-energy").repeats == 3  # a suite's own value wins
+    monkeypatch.setenv("HARNESS_REPEATS", "abc")
+    with pytest.raises(SuiteError, match="HARNESS_REPEATS"):
+        load_suite("quick")
