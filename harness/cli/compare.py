@@ -40,7 +40,9 @@ def compare_command(
     used = sort_key(rows, sort)
     rows = sort_rows(rows, used)
     if csv_path is not None:
-        atomic_write_text(csv_path, rows_frame(rows).to_csv(index=False))
+        from harness.results.rows import csv_text
+
+        atomic_write_text(csv_path, csv_text(rows_frame(rows)))
     if parquet_path is not None:
         import io
 

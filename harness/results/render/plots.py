@@ -21,7 +21,10 @@ def plt_():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    plt.rcParams.update({"figure.dpi": DPI, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False})
+    # text.parse_math off: every label is shown literally -- model, profile and cell names come from records, and a
+    # ``$...$`` in one would otherwise be parsed as mathtext (a crafted one fails the parse or recurses without end)
+    plt.rcParams.update({"figure.dpi": DPI, "font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                         "text.parse_math": False})
     return plt
 
 
