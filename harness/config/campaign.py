@@ -11,7 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import StringConstraints
 from typing_extensions import Annotated
 
+from harness.config.bounds import DAY_S, HOUR_S, MINUTE_S, bounded
 from harness.config.profiles import MODE_RE, Cooldown
+from harness.config.compression import ImageSize
+from harness.config.suite import MAX_FRAMES
 from harness.config.yamlio import load_model_yaml
 from harness.errors import ProfileError
 from harness.names import SafeName
@@ -38,18 +41,22 @@ class CampaignSpec(BaseModel):
     suites: list[str] = Field(default_factory=list, description="several suites (overrides suite); each is its own run")
     cooldown: Cooldown | None = Field(None, description="overrides every device profile's cooldown block")
     sequence: str | None = None
-    frames: int | None = None
-    imgsz: int | None = None
-    repetitions: int = Field(1, ge=1)
+    # Bounds (limit values are input, DESIGN.md 6b): frames and imgsz as a suite's; a campaign runs for a month at
+    # most; retries, waits and polls in minutes to a day (a board silent for a day is gone); polling an SSH link
+    # faster than 10 Hz only loads the board; a seed is a 63-bit number.
+    frames: bounded(int, ge=2, le=MAX_FRAMES) | None = Field(None, description="overrides every suite's frames")
+    imgsz: ImageSize | None = Field(None, description="overrides every suite's imgsz")
+    repetitions: bounded(int, ge=1, le=1000) = 1
     order: Literal["suite", "interleaved", "random"] = "suite"
-    seed: int = 0
-    time_budget_s: float | None = Field(None, gt=0)
-    workers: int = Field(8, ge=1, le=64)
-    max_attempts: int = Field(3, ge=1, description="tries per run before the device is quarantined")
-    quarantine_after: int = Field(2, ge=1, description="consecutive failed attempts that quarantine a device")
-    retry_backoff_s: float = Field(5.0, ge=0)
-    reconnect_budget_s: float = Field(300.0, gt=0)
-    poll_s: float = Field(2.0, gt=0)
+    seed: bounded(int, ge=0, le=2**63 - 1) = 0
+    time_budget_s: bounded(float, gt=0, le=30 * DAY_S, unit="s") | None = None
+    workers: bounded(int, ge=1, le=64) = 8
+    max_attempts: bounded(int, ge=1, le=100) = Field(3, description="tries per run before the device is quarantined")
+    quarantine_after: bounded(int, ge=1, le=100) = Field(
+        2, description="consecutive failed attempts that quarantine a device")
+    retry_backoff_s: bounded(float, ge=0, le=HOUR_S, unit="s") = 5.0
+    reconnect_budget_s: bounded(float, gt=0, le=DAY_S, unit="s") = 300.0
+    poll_s: bounded(float, ge=0.1, le=10 * MINUTE_S, unit="s") = 2.0
     power_modes: dict[SafeName, list[Annotated[str, StringConstraints(pattern=MODE_RE)]]] = Field(
         default_factory=dict, description="per device (profile name): the power modes to sweep, overriding the "
         "suite's (mode names differ per board); [] drops the sweep for that device")

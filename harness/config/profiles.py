@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from harness.errors import ProfileError
 from harness.names import SafeName
+from harness.config.bounds import DAY_S, GIB_IN_MIB, HOUR_S, MINUTE_S, TIB_IN_MIB, Threads, bounded
 from harness.config.yamlio import load_model_yaml
 
 PROFILE_FIX = "see `harness profiles show local` for a valid profile"
@@ -66,10 +67,11 @@ class Connection(_Strict):
 
     host: str = Field(pattern=HOST_RE, description="DNS name or IP address")
     user: str = Field("root", pattern=USER_RE)
-    port: int = Field(22, ge=1, le=65535)
+    port: bounded(int, ge=1, le=65535) = 22
     key_file: str | None = None
     known_hosts: str | None = None
-    connect_timeout_s: float = Field(15.0, gt=0)
+    # a TCP connect and SSH handshake that takes longer than 10 minutes is a dead link
+    connect_timeout_s: bounded(float, gt=0, le=10 * MINUTE_S, unit="s") = 15.0
     load_ssh_config: bool = False
     forward_agent: bool = False
 
@@ -83,7 +85,7 @@ class Expect(_Strict):
     """What the device must be; a mismatch stops a deploy."""
 
     board_contains: str | None = None  # substring of /proc/device-tree/model
-    l4t_major: int | None = None  # 35 = JetPack 5, 36 = JetPack 6
+    l4t_major: bounded(int, ge=1, le=99) | None = None  # 35 = JetPack 5, 36 = JetPack 6 (releases are two digits)
 
 
 class Container(_Strict):
@@ -118,28 +120,39 @@ class Telemetry(_Strict):
     prefer: list[Literal["sysfs_ina3221", "jtop", "tegrastats", "nvml", "rapl", "none"]] = Field(
         default_factory=lambda: ["none"]
     )
-    interval_ms: int = Field(50, ge=10, description="sampling period (jtop: at least 500)")
-    idle_s: float = Field(2.0, ge=0, description="idle power is sampled this long before each timed window")
-    temp_limit_c: float | None = Field(None, description="a zone at or above this in the window marks the cell throttled")
+    # Bounds: the power monitors update every few ms (INA3221) to 1 s (jtop's floor is 0.5 s): 10 ms to 10 s covers
+    # every backend; an idle window of an hour before every cell is already absurd; Celsius limits within what a
+    # sensor reads (Jetson modules shut down near 105 C); sample counts and periods far beyond a day-long window.
+    interval_ms: bounded(int, ge=10, le=10_000, unit="ms") = Field(50, description="sampling period (jtop: at least 500)")
+    idle_s: bounded(float, ge=0, le=HOUR_S, unit="s") = Field(
+        2.0, description="idle power is sampled this long before each timed window")
+    temp_limit_c: bounded(float, ge=0, le=150, unit="C") | None = Field(
+        None, description="a zone at or above this in the window marks the cell throttled")
     required: bool = Field(False, description="fail cells instead of recording null power when no backend works")
-    min_samples: int = Field(20, ge=2, description="a power figure needs at least this many samples in the window")
-    min_sensor_periods: float = Field(10.0, gt=0, description="... and a window of at least this many sensor update periods")
-    max_temp_slope_c_per_min: float | None = Field(2.0, gt=0, description="hotter or cooler than this per minute over the "
-                                                                          "window marks the cell not_steady")
+    min_samples: bounded(int, ge=2, le=1_000_000) = Field(
+        20, description="a power figure needs at least this many samples in the window")
+    min_sensor_periods: bounded(float, gt=0, le=100_000) = Field(
+        10.0, description="... and a window of at least this many sensor update periods")
+    max_temp_slope_c_per_min: bounded(float, gt=0, le=100, unit="C/min") | None = Field(
+        2.0, description="hotter or cooler than this per minute over the window marks the cell not_steady")
 
 
-ThreadCount = Annotated[int, Field(ge=1, le=4096)]  # inference threads: a whole number, or "auto"
+# The timed window of a cell: a day at most (the cycled frames are timed, not stored; min_duration_s * 1e9 stays an
+# exact integer of nanoseconds), a million timed frames at most (each one is a row of the cell's frames CSV).
+WindowSeconds = bounded(float, ge=0, le=DAY_S, unit="s")
+MAX_TIMED_FRAMES = 1_000_000
+Share = bounded(float, ge=0, le=1)
 
 
 class Measure(_Strict):
     """A board's default timed window (a suite's own values win): long enough for power to mean something."""
 
-    min_duration_s: float = Field(0.0, ge=0, description="the timed loop cycles the decoded frames at least this long")
-    min_frames: int = Field(0, ge=0, description="... and at least this many timed frames")
-    max_other_cpu_share: float = Field(0.10, ge=0, le=1.0, description="a cell is contended when other processes used "
+    min_duration_s: WindowSeconds = Field(0.0, description="the timed loop cycles the decoded frames at least this long")
+    min_frames: bounded(int, ge=0, le=MAX_TIMED_FRAMES) = Field(0, description="... and at least this many timed frames")
+    max_other_cpu_share: Share = Field(0.10, description="a cell is contended when other processes used "
                                        "more than this share of the CPUs during its timed window")
-    max_steal_share: float = Field(0.05, ge=0, le=1.0, description="... or CPU steal (VM neighbours) exceeded this share")
-    threads: ThreadCount | Literal["auto"] = Field("auto", description="torch intra-op and ONNX Runtime threads; auto: the CPUs "
+    max_steal_share: Share = Field(0.05, description="... or CPU steal (VM neighbours) exceeded this share")
+    threads: Threads = Field("auto", description="torch intra-op and ONNX Runtime threads; auto: the CPUs "
                                            "this process may use (sched_getaffinity); a suite's own value wins")
 
 
@@ -152,27 +165,43 @@ class PowerMode(_Strict):
 
 
 class Cooldown(_Strict):
-    max_start_temp_c: float | None = None
-    wait_s: float = Field(0.0, ge=0)
-    timeout_s: float = Field(300.0, ge=0)
+    """Before each cell: wait ``wait_s``, then until the hottest zone is under ``max_start_temp_c`` (at most
+    ``timeout_s``)."""
+
+    max_start_temp_c: bounded(float, ge=0, le=150, unit="C") | None = None
+    wait_s: bounded(float, ge=0, le=HOUR_S, unit="s") = 0.0  # a fixed pause per cell; an hour is already a lot
+    timeout_s: bounded(float, ge=0, le=DAY_S, unit="s") = 300.0
 
 
 class Timeouts(_Strict):
-    command_s: float = Field(120.0, gt=0, description="one remote command")
-    reboot_s: float = Field(900.0, gt=0, description="how long a board may take to come back after a power-mode reboot")
-    cell_s: float = Field(3600.0, gt=0, description="one cell (build + measure); past it the cell is stopped and failed")
-    cell_grace_s: float = Field(30.0, gt=0, description="past cell_s, how long a cell that ignores the stop gets "
-                                                         "before the runner restarts itself with --resume")
+    """Time limits. A day bounds one step, a week one cell (an INT8 TensorRT build of a large model on a small board
+    takes hours, not days); both are far below what timers hold (``setitimer`` / ``Event.wait`` fail near 9.2e9 s)."""
+
+    command_s: bounded(float, gt=0, le=DAY_S, unit="s") = Field(120.0, description="one remote command")
+    reboot_s: bounded(float, gt=0, le=DAY_S, unit="s") = Field(
+        900.0, description="how long a board may take to come back after a power-mode reboot")
+    cell_s: bounded(float, gt=0, le=7 * DAY_S, unit="s") = Field(
+        3600.0, description="one cell (build + measure); past it the cell is stopped and failed")
+    cell_grace_s: bounded(float, gt=0, le=DAY_S, unit="s") = Field(
+        30.0, description="past cell_s, how long a cell that ignores the stop gets before the runner restarts itself "
+                          "with --resume")
 
 
 class Limits(_Strict):
     """What the host accepts from the device (DESIGN.md 6b): a device can fail its own run, nothing more."""
 
-    max_file_mib: float = Field(256.0, gt=0, description="largest single file pulled from the device")
-    max_run_mib: float = Field(4096.0, gt=0, description="all files of one run pulled from the device")
-    max_json_mib: float = Field(64.0, gt=0, description="largest manifest.json / records.jsonl / lock file")
-    read_timeout_s: float = Field(120.0, gt=0, description="longest time one file may take to arrive")
-    max_runner_restarts: int = Field(3, ge=0, description="runner restarts without a newly finished cell before the run fails")
+    # Bounds: a file of 4 TiB, a run of 16 TiB (a disk's worth); JSON is read into memory whole, so 4 GiB; a day for
+    # one file (256 MiB at 10 kB/s is 7 hours); a thousand restarts without progress is a loop, not a run.
+    max_file_mib: bounded(float, gt=0, le=4 * TIB_IN_MIB, unit="MiB") = Field(
+        256.0, description="largest single file pulled from the device")
+    max_run_mib: bounded(float, gt=0, le=16 * TIB_IN_MIB, unit="MiB") = Field(
+        4096.0, description="all files of one run pulled from the device")
+    max_json_mib: bounded(float, gt=0, le=4 * GIB_IN_MIB, unit="MiB") = Field(
+        64.0, description="largest manifest.json / records.jsonl / lock file")
+    read_timeout_s: bounded(float, gt=0, le=DAY_S, unit="s") = Field(
+        120.0, description="longest time one file may take to arrive")
+    max_runner_restarts: bounded(int, ge=0, le=1000) = Field(
+        3, description="runner restarts without a newly finished cell before the run fails")
 
 
 class HostRuntime(_Strict):

@@ -16,7 +16,11 @@ from typing_extensions import Annotated
 
 from harness.errors import SuiteError
 from harness.names import SafeName, is_safe_name
-from harness.config.profiles import MODE_RE, ThreadCount
+from harness.config.bounds import Threads, bounded
+from harness.config.compression import (  # noqa: F401 - VariantSpec, Pruning ... are imported from here too
+    AccuracyFloor, Calibration, Finetune, Fraction, ImageSize, Pruning,
+    VariantSpec)
+from harness.config.profiles import MAX_TIMED_FRAMES, MODE_RE, Share, WindowSeconds
 from harness.config.yamlio import load_model_yaml
 
 SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
@@ -24,6 +28,11 @@ SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
 # Repeats of a suite that does not set them: interleaved windows are what a rerun interval is made of. Chosen with
 # benchmarks/bench_rerun_coverage.py (README, "What the intervals cover"); HARNESS_REPEATS overrides it.
 DEFAULT_REPEATS = 5
+MAX_REPEATS = 100
+
+# Bounds (DESIGN.md 6b: limit values are input too). Frames are decoded into memory before timing, and the longest
+# MOT17 sequence has 1050: 100 000 frames per cell is far past any sequence.
+MAX_FRAMES = 100_000
 
 
 def default_repeats() -> int:
@@ -33,36 +42,10 @@ def default_repeats() -> int:
     raw = os.environ.get("HARNESS_REPEATS", "").strip()
     if not raw:
         return DEFAULT_REPEATS
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise SuiteError(f"HARNESS_REPEATS={raw[:20]!r}: not a whole number from 1 to 100",
+    if not raw.isdigit() or len(raw) > 3 or not 1 <= int(raw) <= MAX_REPEATS:
+        raise SuiteError(f"HARNESS_REPEATS={raw[:20]!r}: not a whole number from 1 to {MAX_REPEATS}",
                          "unset it, or set e.g. HARNESS_REPEATS=5")
     return int(raw)
-
-
-class VariantSpec(BaseModel):
-    """How a model is compiled/compressed for one cell."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    format: Literal["pytorch", "onnx", "tensorrt"] = "pytorch"
-    precision: Literal["fp32", "fp16", "int8"] = "fp32"
-    prune_ratio: float = Field(0.0, ge=0.0, lt=1.0)
-    finetuned: bool = False
-    dla_core: Literal[0, 1] | None = Field(None, description="TensorRT only: build for this DLA core (Xavier, Orin NX, "
-                                           "AGX Orin); fp16 or int8; boards without DLA skip the cell")
-    gpu_fallback: bool = Field(True, description="with dla_core: layers the DLA cannot run go to the GPU; false: "
-                               "the build fails unless every layer runs on the DLA")
-
-    @model_validator(mode="after")
-    def _dla_needs_tensorrt(self) -> VariantSpec:
-        if self.dla_core is not None:
-            if self.format != "tensorrt":
-                raise ValueError(f"dla_core needs format: tensorrt (got {self.format})")
-            if self.precision == "fp32":
-                raise ValueError("the DLA runs fp16 or int8 only: set precision fp16 or int8 with dla_core")
-        elif not self.gpu_fallback:
-            raise ValueError("gpu_fallback: false only means something with dla_core: 0|1")
-        return self
 
 
 class Experiment(BaseModel):
@@ -84,49 +67,6 @@ class Experiment(BaseModel):
         return models
 
 
-class Calibration(BaseModel):
-    """Where INT8 calibration frames come from (never the evaluated frames)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    sequence: str | None = Field(None, description="another MOT sequence; default: frames after the evaluated window")
-    frames: int = Field(300, ge=1, description="how many calibration images")
-
-
-class Pruning(BaseModel):
-    """How ``prune_ratio`` variants are pruned (recorded in every pruned record)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    method: Literal["l1", "l2_group", "bn_scale"] = Field(
-        "l1", description="l1: L1 magnitude per layer (the seeds'); l2_group: group L2 norm with torch-pruning's "
-        "GroupNormPruner (its YOLOv8 example); bn_scale: BatchNorm scale |gamma| (network slimming)")
-    round_to: int | None = Field(8, ge=1, description="keep channel counts multiples of this (8: tensor-core "
-                                 "friendly; it removes more than asked at small ratios; null: exactly the ratio)")
-    iterative_steps: int = Field(1, ge=1, le=64, description="prune in this many steps, importance re-measured "
-                                 "between them")
-
-
-class Finetune(BaseModel):
-    """Fine-tuning for ``finetuned: true`` variants (after pruning, if any)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    data: str | None = Field(None, description="data.yaml from `harness data to-yolo` (other sequences than the evaluated one)")
-    epochs: int = Field(10, ge=1)
-    imgsz: int | None = Field(None, ge=32, multiple_of=32, description="default: the suite's imgsz")
-    batch: int = Field(16, ge=1)
-
-
-class AccuracyFloor(BaseModel):
-    """MLPerf-style: a variant must keep ``relative`` x its reference's F1 (and/or reach ``absolute``) to count."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    relative: float | None = Field(0.99, gt=0, le=1.0)
-    absolute: float | None = Field(None, ge=0, le=1.0)
-
-
 class Suite(BaseModel):
     """A named set of experiments with common measurement settings."""
 
@@ -134,22 +74,24 @@ class Suite(BaseModel):
 
     name: SafeName
     description: str = ""
-    frames: int = Field(200, ge=2, description="frames per cell, warm-up included")
-    warmup: int = Field(10, ge=0)
-    imgsz: int = Field(640, ge=32, multiple_of=32)
-    conf: float = Field(0.25, ge=0.0, le=1.0)
-    iou: float = Field(0.5, gt=0.0, le=1.0, description="IoU threshold for TP matching")
-    nms_iou: float = Field(0.7, gt=0.0, le=1.0, description="IoU threshold of NMS (ultralytics default)")
+    frames: bounded(int, ge=2, le=MAX_FRAMES) = Field(200, description="frames per cell, warm-up included")
+    warmup: bounded(int, ge=0, le=MAX_FRAMES) = 10
+    imgsz: ImageSize = 640
+    conf: Share = 0.25
+    iou: Fraction = Field(0.5, description="IoU threshold for TP matching")
+    nms_iou: Fraction = Field(0.7, description="IoU threshold of NMS (ultralytics default)")
     weights: Literal["auto", "pretrained", "random"] = Field(
         "auto", description="auto: pretrained, else random-init (recorded); pretrained: no fallback; random: always random-init"
     )
-    min_duration_s: float | None = Field(None, ge=0, description="timed window at least this long (s): the decoded "
+    min_duration_s: WindowSeconds | None = Field(None, description="timed window at least this long (s): the decoded "
                                          "frames are cycled; default: the profile's measure.min_duration_s")
-    min_frames: int | None = Field(None, ge=1, description="at least this many timed frames (default: the profile's)")
-    repeats: int = Field(default_factory=default_repeats, ge=1, le=100, description="measure every cell this often, interleaved with the "
-                         "others: the repeats give the interval where a rerun lands (1: no interval, n=1)")
-    threads: ThreadCount | Literal["auto"] | None = Field(None, description="torch / ONNX Runtime threads (default: the "
-                                                  "profile's measure.threads)")
+    min_frames: bounded(int, ge=1, le=MAX_TIMED_FRAMES) | None = Field(
+        None, description="at least this many timed frames (default: the profile's)")
+    repeats: bounded(int, ge=1, le=MAX_REPEATS) = Field(
+        default_factory=default_repeats, description="measure every cell this often, interleaved with the others: the "
+        "repeats give the interval where a rerun lands (1: no interval, n=1)")
+    threads: Threads | None = Field(None, description="torch / ONNX Runtime threads (default: the profile's "
+                                    "measure.threads)")
     accuracy_floor: AccuracyFloor = Field(default_factory=AccuracyFloor)
     calibration: Calibration = Field(default_factory=Calibration)
     finetune: Finetune = Field(default_factory=Finetune)

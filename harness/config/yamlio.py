@@ -52,6 +52,8 @@ def read_yaml(path: Path, error: type[HarnessError], what: str, fix: str):
         raise error(f"{path}{line}: not valid YAML ({getattr(e, 'problem', e)})", fix) from e
     except RecursionError:
         raise error(f"{path}: nested too deeply", fix) from None
+    except (ValueError, OverflowError) as e:  # a scalar YAML cannot build: a 5000-digit integer, 2024-02-30
+        raise error(f"{path}: a value cannot be read ({str(e)[:120]})", fix) from None
     if expands_beyond(data):
         raise error(f"{path}: expands to more than {MAX_YAML_NODES} values through its aliases (an alias bomb?)", fix)
     return data

@@ -42,7 +42,7 @@ def test_user_suite_file(tmp_path):
     ("name: s\nexperiments: []\n", "experiments: List should have at least 1 item"),
     ("name: s\nframes: 5\nwarmup: 5\nexperiments:\n  - {name: b, models: [m]}\n", "warmup (5) must be smaller than frames (5)"),
     ("name: s\nexperiments:\n  - {name: b, models: [m], variants: [{format: tflite}]}\n", "experiments[0].variants[0].format"),
-    ("name: s\nimgsz: 300\nexperiments:\n  - {name: b, models: [m]}\n", "imgsz: Input should be a multiple of 32"),
+    ("name: s\nimgsz: 300\nexperiments:\n  - {name: b, models: [m]}\n", "imgsz: 300 is not allowed: use a multiple of 32 from 32 to 8192 px"),
     ("name: s\nexperiments:\n  - {name: b, modles: [m]}\n", "experiments[0].modles: unknown key"),
     # names become directory and file names: a suite name with ../ used to put the run outside --out
     ("name: ../../escaped\nexperiments:\n  - {name: b, models: [m]}\n", "name: String should match pattern"),
@@ -132,5 +132,72 @@ def test_repeats_default_and_its_override(monkeypatch):
     monkeypatch.setenv("HARNESS_REPEATS", "2")
     assert load_suite("quick").repeats == 2 and load_suite("orin-nx-energy").repeats == 3  # a suite's own value wins
     monkeypatch.setenv("HARNESS_REPEATS", "abc")
+    with pytest.raises(SuiteError, match="HARNESS_REPEATS"):
+        load_suite("quick")
+
+
+# --- limit values are user input (issue 22): every numeric setting is finite and bounded where it is defined ---
+
+from harness.config.suite import Suite  # noqa: E402
+from tests.config.numbers import ATTACK_IDS, ATTACKS, dotted, numeric_fields, with_value, write  # noqa: E402
+
+SUITE = {"name": "s", "experiments": [{"name": "b", "models": ["m"]}]}
+SUITE_NUMBERS = numeric_fields(Suite)
+
+
+def test_the_walk_finds_every_numeric_setting():
+    found = {dotted(p) for p, _ in SUITE_NUMBERS}
+    assert {"frames", "min_duration_s", "finetune.epochs", "experiments[0].variants[0].prune_ratio",
+            "experiments[0].reference.dla_core", "threads", "calibration.frames"} <= found
+    assert len(found) == 22, sorted(found)
+
+
+@pytest.mark.parametrize("value", ATTACKS, ids=ATTACK_IDS)
+@pytest.mark.parametrize("path", [p for p, _ in SUITE_NUMBERS], ids=[dotted(p) for p, _ in SUITE_NUMBERS])
+def test_out_of_range_numbers_are_one_line_naming_file_field_and_range(tmp_path, path, value):
+    f = write(tmp_path, with_value(SUITE, path, value))
+    with pytest.raises(SuiteError) as e:
+        load_suite(str(f))
+    msg = e.value.message
+    assert msg.startswith(f"{f}: {dotted(path)}: ") and " is not allowed: use " in msg, msg
+    assert "\n" not in str(e.value) and len(msg) < 300, msg
+
+
+@pytest.mark.parametrize("text, message", [
+    ("min_duration_s: 1e300\n", "min_duration_s: '1e300' is not allowed: use a number from 0 to 86400 s (1 day)"),
+    ("min_frames: 10000001\n", "min_frames: 10000001 is not allowed: use a whole number from 1 to 1000000"),
+    ("imgsz: 100000\n", "imgsz: 100000 is not allowed: use a multiple of 32 from 32 to 8192 px"),
+    ("frames: .nan\n", "frames: nan is not allowed: use a whole number from 2 to 100000"),
+    ("conf: -0.1\n", "conf: -0.1 is not allowed: use a number from 0 to 1"),
+    ("iou: 0\n", "iou: 0 is not allowed: use a number above 0 and at most 1"),
+    ("repeats: 101\n", "repeats: 101 is not allowed: use a whole number from 1 to 100"),
+])
+def test_suite_numbers_say_the_range(tmp_path, text, message):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: s\n" + text + "experiments:\n  - {name: b, models: [m]}\n")
+    with pytest.raises(SuiteError) as e:
+        load_suite(str(f))
+    assert message in e.value.message and str(f) in e.value.message
+
+
+def test_command_line_overrides_are_bounded_too():
+    from harness.config.suite import with_overrides
+
+    with pytest.raises(SuiteError, match=r"--frames 1000000000: frames: 1000000000 is not allowed"):
+        with_overrides(load_suite("quick"), frames=10**9)
+    with pytest.raises(SuiteError, match="--imgsz 65536: imgsz: 65536 is not allowed"):
+        with_overrides(load_suite("quick"), imgsz=65536)
+
+
+def test_the_range_ends_are_allowed():
+    s = Suite.model_validate({**SUITE, "frames": 100_000, "warmup": 0, "imgsz": 8192, "min_duration_s": 86400,
+                              "min_frames": 1_000_000, "conf": 0, "iou": 1, "threads": 4096,
+                              "experiments": [{"name": "b", "models": ["m"], "variants": [
+                                  {"prune_ratio": 0.99}, {"format": "tensorrt", "precision": "fp16", "dla_core": 1}]}]})
+    assert s.frames == 100_000 and s.cells()[1].dla_core == 1
+
+
+def test_harness_repeats_is_bounded_without_reading_a_huge_number(monkeypatch):
+    monkeypatch.setenv("HARNESS_REPEATS", "9" * 5000)
     with pytest.raises(SuiteError, match="HARNESS_REPEATS"):
         load_suite("quick")
