@@ -186,8 +186,12 @@ class DirLock:
             os.close(fd)
             raise StorageError(f"{self.path.parent}: in use by {holder}",
                                "wait for it to finish (or stop it); two writers would mix their measurements") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{self.what} (pid {os.getpid()} on {socket.gethostname()})".encode(), 0)
+        try:  # the holder's name, for the next one refused (a full disk fails here first: ENOSPC names no file)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{self.what} (pid {os.getpid()} on {socket.gethostname()})".encode(), 0)
+        except OSError as e:
+            os.close(fd)
+            raise storage_error(e, self.path) from e
         self._fd = fd
         return self
 
@@ -227,7 +231,13 @@ def nearly_full(directory: Path, min_free_bytes: int = 1 << 20) -> bool:
 
 
 def storage_error(e: OSError, path: Path | str | None = None) -> StorageError:
-    """An OSError as a one-line StorageError naming the path and the fix (finished results are kept)."""
-    where = path or e.filename or "?"
+    """An OSError as a one-line StorageError naming the path and the fix (finished results are kept).
+
+    Callers pass the path they were writing: a failed ``write`` (ENOSPC, EDQUOT) carries no file name.
+    """
+    where = path or e.filename
     what = e.strerror or type(e).__name__
-    return StorageError(f"{where}: {what}", STORAGE_FIXES.get(e.errno, "check the path, free space and permissions"))
+    fix = STORAGE_FIXES.get(e.errno, "check the path, free space and permissions")
+    if not where:
+        return StorageError(f"{what} (the system did not say which file was being written)", fix)
+    return StorageError(f"{where}: {what}", fix)

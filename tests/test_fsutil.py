@@ -71,3 +71,49 @@ def test_a_second_writer_is_refused_with_the_holder_and_a_dead_holder_frees_the_
 def test_os_errors_become_one_line_with_the_path_and_fix(code, fix):
     e = storage_error(OSError(code, os.strerror(code), "/data/results/x.csv"))
     assert e.message == f"/data/results/x.csv: {os.strerror(code)}" and fix in e.hint
+
+
+@pytest.fixture
+def full_tmpfs(tmp_path):
+    """A 1 MiB tmpfs with no space left (root only; skipped elsewhere)."""
+    mnt = tmp_path / "full"
+    mnt.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mnt)], capture_output=True, text=True)
+    if r.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
+    try:
+        with open(mnt / "filler", "wb") as f:
+            while True:
+                f.write(b"\0" * 65536)
+                f.flush()
+    except OSError:
+        pass
+    yield mnt
+    subprocess.run(["umount", "-l", str(mnt)], check=False)
+
+
+def test_an_os_error_without_a_file_name_never_reads_question_mark():
+    e = storage_error(OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)))  # what a failed write() raises
+    assert not e.message.startswith("?") and "No space left on device" in e.message and "free space" in e.hint
+    assert "did not say which file" in e.message
+
+
+def test_the_lock_on_a_full_disk_names_its_path(tmp_path, monkeypatch):
+    def full(*_):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))  # no file name, as the kernel reports a write
+
+    monkeypatch.setattr(os, "pwrite", full)
+    with pytest.raises(StorageError) as e:
+        DirLock(tmp_path / "run", "harness run").acquire()
+    assert e.value.message == f"{tmp_path / 'run' / '.lock'}: No space left on device" and "free space" in e.value.hint
+
+
+def test_a_full_output_directory_names_the_file_being_written(full_tmpfs):
+    """The attack pass saw `error: ?: No space left on device` from `harness run --out <full disk>`."""
+    with pytest.raises(StorageError) as e:
+        DirLock(full_tmpfs / "run", "harness run").acquire()
+    assert e.value.message == f"{full_tmpfs / 'run' / '.lock'}: No space left on device"
+    with pytest.raises(StorageError) as e:
+        atomic_write_text(full_tmpfs / "run" / "manifest.json", "{}" * 10000)
+    assert e.value.message == f"{full_tmpfs / 'run' / 'manifest.json'}: No space left on device"
+    assert sorted(p.name for p in (full_tmpfs / "run").iterdir()) == [".lock"]  # no temp file left behind

@@ -7,9 +7,12 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from harness.config.campaign import CampaignSpec, InventoryRef
 from harness.config.profiles import DeviceProfile, load_profile
 from harness.config.suite import Experiment, Suite, VariantSpec
+from harness.config.yamlio import describe_validation_error
 from harness.errors import ProfileError
 
 
@@ -34,6 +37,11 @@ class Campaign:
         names = [p.name for p in profs]
         if len(set(names)) != len(names):
             raise ProfileError(f"campaign {self.spec.name}: device names repeat ({names})", "give every device its own profile name")
+        unknown = [d for d in self.spec.power_modes if d not in names]
+        if unknown:  # a typo would silently run that board in the suite's modes (or none)
+            raise ProfileError(f"campaign {self.spec.name}: power_modes names {', '.join(map(repr, unknown))}, not a device "
+                               f"of this campaign (its devices: {', '.join(names)})",
+                               "key power_modes by the profile name of a device (inventory: the host name)")
         return profs
 
     def absolute_spec(self) -> CampaignSpec:
@@ -73,7 +81,7 @@ def inventory_profiles(inv: InventoryRef, base: Path) -> list[DeviceProfile]:
         prof = load_profile(str(hv.get("harness_profile", "local"))).model_dump()
         conn = dict(prof.get("connection") or {})
         conn.update(host=hv.get("ansible_host", host), user=hv.get("ansible_user", conn.get("user", "root")),
-                    port=int(hv.get("ansible_port", conn.get("port", 22))))
+                    port=hv.get("ansible_port", conn.get("port", 22)))  # validated with the profile below
         if hv.get("ansible_ssh_private_key_file"):
             conn["key_file"] = hv["ansible_ssh_private_key_file"]
         if hv.get("harness_known_hosts"):
@@ -81,11 +89,18 @@ def inventory_profiles(inv: InventoryRef, base: Path) -> list[DeviceProfile]:
         overrides = hv.get("harness_overrides") or {}
         if not isinstance(overrides, dict):
             raise ProfileError(f"{path}: host {host}: harness_overrides must be a mapping", "set profile fields under it")
-        prof.update(name=host, connection=conn, **overrides)
+        overrides = dict(overrides)
+        if isinstance(overrides.get("connection"), dict):  # on top of the ansible_* values, key by key
+            conn.update(overrides.pop("connection"))
+        if "name" in overrides:  # (a TypeError here before) the host name is the device's name in the campaign
+            raise ProfileError(f"{path}: host {host}: harness_overrides may not set name",
+                               "the inventory host name is the device's name (power_modes, results)")
+        prof.update(overrides)
+        prof.update(name=host, connection=conn)
         try:
             profiles.append(DeviceProfile.model_validate(prof))
-        except ValueError as e:
-            raise ProfileError(f"{path}: host {host}: {str(e).splitlines()[0]} ({str(e).splitlines()[1:2]})",
+        except ValidationError as e:
+            raise ProfileError(f"{path}: host {host}: {describe_validation_error(e, DeviceProfile)}",
                                "fix the host's variables in the inventory") from None
     return profiles
 

@@ -8,11 +8,16 @@ One connection per call and WAL, so worker threads and a ``campaign status`` rea
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from harness.errors import StorageError
+from harness.fsutil import STORAGE_FIXES
 from harness.results.record import record_key
 
 SCHEMA = """
@@ -31,7 +36,7 @@ class Journal:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
-        with self._db() as db:
+        with self._file_errors(), self._db() as db:
             db.executescript(SCHEMA)
 
     def _db(self) -> sqlite3.Connection:
@@ -39,8 +44,21 @@ class Journal:
         db.execute("pragma journal_mode=wal")
         return db
 
+    @contextlib.contextmanager
+    def _file_errors(self) -> Iterator[None]:
+        """SQLite's words for a full disk, an unwritable directory or a corrupt file as a StorageError naming the
+        journal (SQLite names no file); a constraint or SQL error is a bug and stays as it is."""
+        try:
+            yield
+        except sqlite3.DatabaseError as e:
+            if type(e) not in (sqlite3.OperationalError, sqlite3.DatabaseError):
+                raise
+            fix = STORAGE_FIXES[errno.ENOSPC] if "full" in str(e) else \
+                "check the campaign directory's permissions (or restore the journal), then resume"
+            raise StorageError(f"{self.path}: {e}", fix) from e
+
     def exec(self, sql: str, *args) -> list[tuple]:
-        with self._lock, self._db() as db:
+        with self._lock, self._file_errors(), self._db() as db:
             return db.execute(sql, args).fetchall()
 
     def event(self, device: str, event: str, detail: str = "") -> None:

@@ -27,6 +27,7 @@ from harness.campaign.journal import Journal
 from harness.config.profiles import Cooldown, DeviceProfile
 from harness.config.suite import Suite, load_suite, with_overrides
 from harness.errors import HarnessError
+from harness.fsutil import atomic_write_text, storage_error
 
 
 @dataclass(frozen=True)
@@ -139,16 +140,20 @@ def run_campaign(c: Campaign, log=None) -> dict[str, DeviceResult | BaseExceptio
     """Run (or resume) every device; returns device -> DeviceResult (or the exception a worker died of)."""
     from harness.mot.synth import demo_sequence
 
-    c.root.mkdir(parents=True, exist_ok=True)
-    # the saved copy has absolute paths, so `campaign resume DIR` works from anywhere
-    (c.root / "campaign.yaml").write_text(yaml.safe_dump(c.absolute_spec().model_dump(exclude_unset=True)))
-    (c.root / "logs").mkdir(exist_ok=True)
-    c.stop_flag.unlink(missing_ok=True)
-    journal = Journal(c.journal_path)
+    # everything the campaign file names is checked before anything is written
+    profiles = c.profiles()
     suites = [with_overrides(load_suite(resolve_ref(ref, c.base)), c.spec.frames, c.spec.imgsz, None)
               for ref in (c.spec.suites or [c.spec.suite])]
+    try:
+        c.root.mkdir(parents=True, exist_ok=True)
+        (c.root / "logs").mkdir(exist_ok=True)
+        c.stop_flag.unlink(missing_ok=True)
+    except OSError as e:
+        raise storage_error(e, c.root) from e
+    # the saved copy has absolute paths, so `campaign resume DIR` works from anywhere
+    atomic_write_text(c.root / "campaign.yaml", yaml.safe_dump(c.absolute_spec().model_dump(exclude_unset=True)))
+    journal = Journal(c.journal_path)
     sequence = Path(c.spec.sequence) if c.spec.sequence else demo_sequence(max(s.frames for s in suites))
-    profiles = c.profiles()
     if c.spec.cooldown:
         given = c.spec.cooldown.model_dump(exclude_unset=True)
         profiles = [p.model_copy(update={"cooldown": Cooldown.model_validate({**p.cooldown.model_dump(), **given})})
@@ -158,8 +163,12 @@ def run_campaign(c: Campaign, log=None) -> dict[str, DeviceResult | BaseExceptio
 
     def logger(dev: str, event: str, data: dict) -> None:
         line = f"{time.strftime('%H:%M:%S')} {event} {_short(data)}"
-        with lock, open(c.root / "logs" / f"{dev}.log", "a") as f:
-            f.write(line + "\n")
+        path = c.root / "logs" / f"{dev}.log"
+        try:
+            with lock, open(path, "a") as f:
+                f.write(line + "\n")
+        except OSError as e:
+            raise storage_error(e, path) from e
         if log:
             log(dev, event, data)
 

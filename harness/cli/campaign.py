@@ -120,8 +120,14 @@ def run_cmd(file: Path = typer.Argument(..., help="Campaign YAML."), out: Path =
     """Run a campaign: every device in parallel, results and journal under <out>/<name>/."""
     c = _campaign(file, out)
     if detach:
-        c.root.mkdir(parents=True, exist_ok=True)
-        log = open(c.root / "campaign.log", "ab")
+        from harness.fsutil import storage_error
+
+        c.profiles()  # a bad device or power_modes key is refused here, not in the background log
+        try:
+            c.root.mkdir(parents=True, exist_ok=True)
+            log = open(c.root / "campaign.log", "ab")
+        except OSError as e:
+            raise storage_error(e, c.root / "campaign.log") from e
         p = subprocess.Popen([sys.executable, "-m", "harness", "campaign", "run", str(file.resolve()), "--out", str(out.resolve())],
                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                              env=os.environ.copy())
@@ -159,6 +165,8 @@ def status_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/
 @app.command("stop")
 def stop_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<name>).")) -> None:
     """Ask a running campaign to stop starting work (running device runs finish their current attempt)."""
+    from harness.fsutil import atomic_write_text
+
     c = _from_dir(root)
-    c.stop_flag.write_text("stop\n")
+    atomic_write_text(c.stop_flag, "stop\n")
     console().print(f"stop requested for {c.spec.name}; `harness campaign resume {c.root}` continues later")
