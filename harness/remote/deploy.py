@@ -35,7 +35,7 @@ from harness.remote.follow import follow
 from harness.remote.preflight import run_preflight
 from harness.remote.pull import pull_run
 from harness.remote.runtimes import runtime_for
-from harness.remote.session import DeployPlan, Session
+from harness.remote.session import DeployPlan, PendingReboot, Session
 from harness.remote.ship import Shipped, ship_inputs
 from harness.results.store import RunStore
 
@@ -79,6 +79,8 @@ class Deployment:
         self.store = RunStore(plan.out / plan.run_id)
         self.modes = None  # HostModes when the suite sweeps power modes (remote/modes.py)
         self.mode_at_start: str | None = None
+        self.reboot_pending: PendingReboot | None = None  # a mode switched with a reboot not seen yet (deploy.json keeps it)
+        self.mode_told = False  # the runner was started with the host's power_mode.json in place
 
     # --- states ---------------------------------------------------------------------
     def _require(self, method: str, *states: State) -> None:
@@ -150,6 +152,8 @@ class Deployment:
             found = self.modes.resolve()
             session = Session.read(self.store.root)  # a resumed sweep returns where the first deploy found the board
             self.mode_at_start = session.mode_at_start if session is not None and session.mode_at_start else found
+            self.reboot_pending = session.reboot_pending if session is not None else None
+            self.modes.settle_pending(self.boot_id)  # a mode whose reboot never came is refused before a runner starts
         self._enter(S.CHECKED)
 
     def lock(self) -> None:
@@ -184,6 +188,7 @@ class Deployment:
         self._require("start", S.SHIPPED, S.RUNNING)
         if self.modes is not None and not awaited:  # a (re)started runner asks for its mode again: never a stale word
             self.conn.run(["rm", "-f", f"{self.remote_run_dir}/power_mode.json"])
+        self.mode_told = awaited
         self.pid, self.log = self.runtime.start(self.conn, self.workdir, self.plan.run_id, self.runner_argv(resume))
         self.save_session()
         self.progress("started", {"pid": self.pid, "resume": resume})
@@ -207,7 +212,7 @@ class Deployment:
         Session(run_id=self.plan.run_id, profile=self.plan.profile.model_dump(), suite=self.plan.suite.model_dump(),
                 sequence=self.plan.host_sequence, device_sequence=self.plan.device_sequence, workdir=self.workdir,
                 remote_run_dir=self.remote_run_dir, pid=self.pid, log=self.log, boot_id=self.boot_id,
-                mode_at_start=self.mode_at_start).write(self.store.root)
+                mode_at_start=self.mode_at_start, reboot_pending=self.reboot_pending).write(self.store.root)
 
     @classmethod
     def attach(cls, plan: DeployPlan, workdir: str, pid=None, log: str = "", boot_id: str = "", progress=None) -> Deployment:
@@ -235,14 +240,14 @@ class Deployment:
         self._require("pull", S.RUNNING, S.COMPLETE, S.ATTACHED)
         return pull_run(self.conn, self.plan, self.remote_run_dir, self.store)
 
-    def set_mode(self, wanted) -> None:
-        """The runner waits for a power mode: set it (remote/modes.py) and start the runner again."""
+    def set_mode(self, wanted, progress: int = 0) -> dict:
+        """The runner waits for a power mode: set it (remote/modes.py; refused when the sweep's plan cannot explain
+        it) and return the statement written for the runner; the caller starts the runner again (``awaited``)."""
         self._require("set_mode", S.RUNNING)
         if self.modes is None or not isinstance(wanted, str):
             raise DeviceDataError(f"{self.conn.where}: the runner waits for a power mode ({str(wanted)[:64]!r}) but this "
                                   "run sweeps none", "the device is misbehaving (its manifest was changed); check it")
-        self.modes.set(wanted)
-        self.start(resume=True, awaited=True)
+        return self.modes.set(wanted, progress)
 
     def restore_mode(self) -> None:
         """After a sweep: the board back in the profile's mode (else the one found); a failure is an event, not a failed run."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from harness.config.profiles import DeviceProfile
 from harness.config.suite import Suite
@@ -39,6 +39,16 @@ class DeployPlan:
         return None if self.device_sequence else str(self.sequence.resolve())
 
 
+class PendingReboot(BaseModel):
+    """A power mode whose reboot was asked for: it counts only once the board has a boot id other than ``boot_id``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    mode: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+    boot_id: str = Field(max_length=64)  # the boot the reboot was asked in
+    asked_at: float  # epoch s
+
+
 class Session(BaseModel):
     """``deploy.json``: written by the host only (a pull can never name it), validated when read back."""
 
@@ -55,6 +65,7 @@ class Session(BaseModel):
     log: str
     boot_id: str
     mode_at_start: str | None = None  # a sweep's board returns here when the profile names no power mode
+    reboot_pending: PendingReboot | None = None  # a power mode switched with a reboot not yet seen
 
     def write(self, run_dir: Path) -> None:
         Path(run_dir).mkdir(parents=True, exist_ok=True)

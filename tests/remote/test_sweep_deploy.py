@@ -3,14 +3,16 @@ and nvpmodel.conf, sysfs clocks and an INA3221 input rail that follow the mode, 
 
 import json
 import subprocess
+import sys
 import time
 import uuid
 
 import pytest
 
 from harness.config.suite import Suite
-from harness.errors import DeviceDataError, RemoteError
+from harness.errors import BenchmarkError, DeviceDataError, RemoteError
 from harness.remote.deploy import DeployPlan, Deployment, deploy
+from harness.results.store import RunStore
 from harness.testing.fakes import sysfs as fake_sysfs
 from harness.testing.fakes.jetson import write_fake_jetson
 from harness.testing.infra.sshd import make_device
@@ -145,3 +147,62 @@ def test_a_device_asking_for_a_mode_outside_the_sweep_is_refused():
 
     with pytest.raises(DeviceDataError, match="does not sweep"):
         HostModes(D()).set("MAXN_SUPER; reboot")
+
+
+def test_a_runner_that_keeps_asking_for_modes_is_refused_at_the_second_switch(board, tmp_path, small_seq):
+    """The attack (issue 22): a runner that asked for 25W, MAXN_SUPER, 25W, ... without finishing a cell made the
+    host switch forever (39 switches in 150 s), each request resetting the restart budget."""
+    looping = tmp_path / "looping-python"  # the runtime's interpreter: the real runner first, then it only asks
+    looping.write_text(f"""#!{sys.executable}
+import json, os, subprocess, sys
+args = sys.argv[1:]
+if "--resume" not in args:
+    os.execv(sys.executable, [sys.executable, *args])
+path = os.path.join(args[args.index("--resume") + 1], "manifest.json")
+m = json.load(open(path))
+active = subprocess.run(["nvpmodel", "-q"], capture_output=True, text=True).stdout.splitlines()[0].split(": ")[1]
+m["state"], m["wanted_mode"] = "awaiting_mode", next(x for x in m["suite"]["power_modes"] if x != active)
+json.dump(m, open(path + ".tmp", "w"))
+os.replace(path + ".tmp", path)
+""")
+    looping.chmod(0o755)
+    prof = jetson_profile(board, tmp_path)
+    prof = prof.model_copy(update={"host_runtime": prof.host_runtime.model_copy(update={"python": str(looping)})})
+    plan = DeployPlan(prof, suite(["25W", "MAXN_SUPER"], repeats=3), small_seq, "loop", tmp_path / "results", poll_s=0.3)
+    events = []
+    t0 = time.monotonic()
+    with pytest.raises(DeviceDataError) as e:
+        deploy(plan, lambda ev, d: events.append((ev, d)))
+    assert time.monotonic() - t0 < 120
+    assert "the runner asked for power mode MAXN_SUPER without finishing a cell since the switch to 25W" in e.value.message
+    assert e.value.message.startswith(f"root@127.0.0.1:{board.port}: ")
+    # one switch (15W -> 25W), then the board stays in the profile's 25W; the lock is free again
+    assert [d["mode"] for ev, d in events if ev == "power_mode"] == ["25W", "25W"]
+    assert mode_now(board) == 1 and not (tmp_path / "wd" / "lock.json").exists()
+
+
+def test_a_reboot_that_never_comes_fails_the_switch_and_a_resume_does_not_take_the_mode(board, tmp_path, small_seq):
+    """nvpmodel asked for a reboot, YES was confirmed, the board stayed up in the same boot: the host used to call it a
+    lost link, retry, find `nvpmodel -q` naming 7W and measure 7W cells with ``rebooted: false``."""
+    (board.root_dir / "etc/fake-jetson/no_reboot").write_text("")
+    prof = jetson_profile(board, tmp_path)
+    prof = prof.model_copy(update={"timeouts": prof.timeouts.model_copy(update={"reboot_s": 2.0})})
+    before = boot_id(board)
+    plan = DeployPlan(prof, suite(["7W"]), small_seq, "nr", tmp_path / "results", poll_s=0.3)
+    events = []
+    with pytest.raises(BenchmarkError, match="power mode 7W needs a reboot; nvpmodel's was confirmed but the board is "
+                                             "still up in the same boot"):
+        deploy(plan, lambda ev, d: events.append((ev, d)))
+    assert ("rebooting", {"mode": "7W"}) in events and not any(ev == "rebooted" for ev, _ in events)
+    local = tmp_path / "results" / "nr"
+    assert not (local / "records.jsonl").exists() or not RunStore(local).read_records()
+    session = json.loads((local / "deploy.json").read_text())
+    assert session["reboot_pending"]["mode"] == "7W" and session["reboot_pending"]["boot_id"] == before == boot_id(board)
+    assert mode_now(board) == 1 and not (tmp_path / "wd" / "lock.json").exists()  # back in 25W, the board is free
+    # the board is left naming 7W in the same boot (say the restore had failed): a resume refuses before a runner starts
+    (board.root_dir / "var/lib/fake-jetson/nvpmodel").write_text("3\n")
+    events.clear()
+    with pytest.raises(BenchmarkError, match="names power mode 7W, which needs a reboot that never came"):
+        deploy(DeployPlan(prof, plan.suite, small_seq, "nr", tmp_path / "results", poll_s=0.3),
+               lambda ev, d: events.append((ev, d)), resume=True)
+    assert not any(ev == "started" for ev, _ in events) and not (tmp_path / "wd" / "lock.json").exists()

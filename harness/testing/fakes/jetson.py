@@ -37,7 +37,8 @@ NVPMODEL_CONF = _conf()
 NVPMODEL = r"""#!/bin/sh
 # Fake nvpmodel (edge-harness tests): -q prints the mode as L4T's does, -m ID sets it. A mode listed in
 # etc/fake-jetson/reboot_modes asks for a reboot as L4T's does: answered YES it "reboots" (the mode applies and
-# proc/sys/kernel/random/boot_id under the fake root changes), else the mode waits for the next boot.
+# proc/sys/kernel/random/boot_id under the fake root changes), else the mode waits for the next boot. With
+# etc/fake-jetson/no_reboot present the YES is taken and the mode applied, but the reboot never happens (same boot id).
 # etc/fake-jetson/on-mode ID, when present, applies a mode's clocks and power to a fake sysfs tree.
 root=${FAKE_JETSON_ROOT:-}
 conf=$root/etc/nvpmodel.conf
@@ -57,7 +58,9 @@ case "$1" in
         read answer || answer=
         case "$answer" in
           YES|yes) apply "$2"; mkdir -p "$root/proc/sys/kernel/random"
-                   cat /proc/sys/kernel/random/uuid > "$root/proc/sys/kernel/random/boot_id"; echo "rebooting" ;;
+                   [ -e "$root/etc/fake-jetson/no_reboot" ] ||
+                     cat /proc/sys/kernel/random/uuid > "$root/proc/sys/kernel/random/boot_id"
+                   echo "rebooting" ;;
           *) echo "$2" > "$state.pending"; echo "NVPM WARN: power mode $2 applies after the next reboot" ;;
         esac
         exit 0
@@ -112,11 +115,12 @@ def on_mode_hook(sysfs: Path, rail_ma: dict[int, int], rail_file: Path | None = 
 
 
 def write_fake_jetson(root: Path, sysfs: Path | None = None, rail_ma: dict[int, int] | None = None,
-                      rail_file: Path | None = None, reboot_modes: tuple[int, ...] = ()) -> Path:
+                      rail_file: Path | None = None, reboot_modes: tuple[int, ...] = (), reboot_never_happens: bool = False) -> Path:
     """Write the fake tools under ``root`` (mirroring ``/``); returns ``root``.
 
     With ``sysfs``, ``nvpmodel -m`` also sets that tree's clocks per mode (and ``rail_ma[id]`` into ``rail_file``,
-    an INA3221 ``currN_input``); ``reboot_modes`` are the ids that ask for a reboot.
+    an INA3221 ``currN_input``); ``reboot_modes`` are the ids that ask for a reboot; with ``reboot_never_happens``
+    a confirmed reboot applies the mode but the board stays in the same boot (a reboot that is accepted, then lost).
     """
     files = {"etc/nvpmodel.conf": (NVPMODEL_CONF, 0o644), "usr/sbin/nvpmodel": (NVPMODEL, 0o755),
              "usr/bin/jetson_clocks": (JETSON_CLOCKS, 0o755)}
@@ -124,6 +128,8 @@ def write_fake_jetson(root: Path, sysfs: Path | None = None, rail_ma: dict[int, 
         files["etc/fake-jetson/on-mode"] = (on_mode_hook(sysfs, rail_ma or {}, rail_file), 0o755)
     if reboot_modes:
         files["etc/fake-jetson/reboot_modes"] = ("".join(f"{i}\n" for i in reboot_modes), 0o644)
+    if reboot_never_happens:
+        files["etc/fake-jetson/no_reboot"] = ("the reboot nvpmodel asks for never happens\n", 0o644)
     for rel, (text, mode) in files.items():
         p = root / rel
         p.parent.mkdir(parents=True, exist_ok=True)
