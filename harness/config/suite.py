@@ -7,6 +7,7 @@ their own file). A Cell is one measured unit: experiment, model, variant.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -141,8 +142,23 @@ class Suite(BaseModel):
 
     def reference_of(self, cell: Cell) -> Cell:
         """The cell this one is compared with: its experiment's reference variant, same model, same power mode."""
-        exp = next(e for e in self.experiments if e.name == cell.experiment)
-        return Cell.of(cell.experiment, cell.model, exp.reference, cell.power_mode)
+        return reference_cell(cell, self.references())
+
+    def references(self) -> dict[str, VariantSpec]:
+        """Each experiment's reference variant by experiment name (for ``reference_cell`` over many cells)."""
+        return {e.name: e.reference for e in self.experiments}
+
+
+@lru_cache(maxsize=4096)
+def model_stem(model: str) -> str:
+    """A model's name: its file's stem (``/models/yolov8n.pt`` -> ``yolov8n``); cached, a comparison asks per row."""
+    return Path(model).stem
+
+
+def reference_cell(cell: Cell, references: dict[str, VariantSpec]) -> Cell:
+    """``cell``'s reference: its experiment's reference variant (``Suite.references``; KeyError for an experiment
+    not there), same model, same power mode."""
+    return Cell.of(cell.experiment, cell.model, references[cell.experiment], cell.power_mode)
 
 
 @dataclass(frozen=True)
@@ -172,7 +188,7 @@ class Cell:
 
     @property
     def model_stem(self) -> str:
-        return Path(self.model).stem
+        return model_stem(self.model)
 
     @property
     def cell_id(self) -> str:

@@ -9,14 +9,15 @@ variant is faster than the pick, the entry keeps it as ``speed_only`` and its no
 Board vs desktop: a device is a board when its rows recorded an L4T release or a device-tree board model, a
 desktop when they recorded a host without them (a PC, whatever its profile is called), else as its profile's kind
 says. For every (board, desktop) pair: the best FPS/W on each side set against each other, and the medians of the
-latency and energy ratios over the configurations both ran (``compare.config_key``, not the experiment's name).
+latency and energy ratios over the configurations both ran (``match.config_key``, not the experiment's name).
 """
 
 from __future__ import annotations
 
 from statistics import median
 
-from harness.results.compare import by_config, config_key, contended_why, counting_contended, counts, match_config
+from harness.results.compare import contended_why, counting_contended, counts
+from harness.results.match import by_config, config_key, match_config
 
 RANDOM_INIT = "random-init"
 

@@ -19,6 +19,8 @@ as a list whose ``notes`` say what holds for the comparison as a whole (``compar
 
 from __future__ import annotations
 
+import math
+
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -26,8 +28,9 @@ from pathlib import Path
 
 from harness.config.suite import Experiment, Suite
 from harness.errors import ResultsError
-from harness.results.frame import aggregate_repeats, runs_frame
+from harness.results.frame import fold_repeats, run_rows
 from harness.results.load import Run
+from harness.results.match import by_config, match_config
 from harness.results.refs import reference_rows
 from harness.results.rows import reference_columns
 from harness.results.stats import ratio_of, significant
@@ -66,9 +69,9 @@ def _nameable(model: str) -> bool:
     return True
 
 
-def _plain(df) -> list[dict]:
-    """DataFrame rows as dicts with None for missing values."""
-    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()} for r in df.to_dict("records")]
+def _plain(rows: list[dict]) -> list[dict]:
+    """Rows with None for every missing or non-finite number (what a row's reader may rely on)."""
+    return [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in r.items()} for r in rows]
 
 
 def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
@@ -93,48 +96,6 @@ def _resolve(p: str):
         return Path(p).resolve()
     except OSError:
         return None
-
-
-# --- what a cell is: matching across runs ---------------------------------------------------------
-
-
-def _int(v) -> int | None:
-    return None if v is None or v != v else int(v)  # None or NaN (a DataFrame's gap) -> None
-
-
-def config_key(row: dict) -> tuple:
-    """What a row measured, whatever its experiment is called: the model (its file's stem), format, precision,
-    prune ratio, fine-tune, imgsz, power mode and engine target (DLA core with its GPU fallback).
-
-    The weights hash is not in the key because it is compared only where both rows have one (``same_weights``);
-    ``match_config`` applies both.
-    """
-    dla = _int(row.get("dla_core"))
-    model = row.get("model")
-    return (Path(model).stem if model else None, row.get("format"), row.get("precision"),
-            round(float(row.get("prune_ratio") or 0.0), 4), bool(row.get("finetuned")), _int(row.get("imgsz")),
-            row.get("power_mode") or None, dla, None if dla is None else row.get("gpu_fallback") is not False)
-
-
-def same_weights(a: dict, b: dict) -> bool:
-    """The two rows ran the same weights as far as is known: their ``weights_sha256`` agree, or one lacks it."""
-    ha, hb = a.get("weights_sha256"), b.get("weights_sha256")
-    return not ha or not hb or ha == hb
-
-
-def by_config(rows: list[dict]) -> dict[tuple, list[dict]]:
-    """Rows by ``config_key``, in their order (what ``match_config`` looks in)."""
-    out: dict[tuple, list[dict]] = {}
-    for r in rows:
-        out.setdefault(config_key(r), []).append(r)
-    return out
-
-
-def match_config(row: dict, index: dict[tuple, list[dict]]) -> dict | None:
-    """The row of ``index`` (``by_config``) with ``row``'s configuration and weights: the one of the same experiment
-    name when that configuration was measured in several experiments, else the first; None when there is none."""
-    found = [c for c in index.get(config_key(row), ()) if same_weights(row, c)]
-    return next((c for c in found if c.get("experiment") == row.get("experiment")), found[0] if found else None)
 
 
 # --- rows a front or a pick may use --------------------------------------------------------------
@@ -168,15 +129,26 @@ def counts(row: dict, include_contended: bool | None = None) -> bool:
 
 def pareto(rows: list[dict], better_low: str, include_contended: bool | None = None) -> set[int]:
     """Indices of rows not dominated on (F1 high, ``better_low`` low) among the rows that may hold a front: ok,
-    at or above the accuracy floor, real weights (random-init F1 means nothing), not contended unless included."""
-    pts = [(i, r["f1"], r[better_low]) for i, r in enumerate(rows)
-           if r["status"] == "ok" and r["f1"] is not None and r[better_low] is not None and r.get("below_floor") is not True
-           and r.get("weights_provenance") != "random-init" and counts(r, include_contended)]
-    front = set()
-    for i, f1, cost in pts:
-        dominated = any(f2 >= f1 and c2 <= cost and (f2 > f1 or c2 < cost) for j, f2, c2 in pts if j != i)
-        if not dominated:
-            front.add(i)
+    at or above the accuracy floor, real weights (random-init F1 means nothing), not contended unless included.
+
+    One sort and one sweep (n log n): by F1 descending, then cost ascending, a row is on the front when its cost
+    is below every cost seen at a higher F1, or equals the lowest one at its own F1 (ties are all kept)."""
+    pts = sorted(((r["f1"], r[better_low], i) for i, r in enumerate(rows)
+                  if r["status"] == "ok" and r["f1"] is not None and r[better_low] is not None
+                  and r.get("below_floor") is not True and r.get("weights_provenance") != "random-init"
+                  and counts(r, include_contended)), key=lambda p: (-p[0], p[1]))
+    front: set[int] = set()
+    best_above = float("inf")  # lowest cost among rows of strictly higher F1
+    k = 0
+    while k < len(pts):
+        f1, j = pts[k][0], k
+        while j < len(pts) and pts[j][0] == f1:
+            j += 1
+        lowest = pts[k][1]  # the group is sorted by cost: its first is its lowest
+        if lowest < best_above:
+            front.update(i for f, c, i in pts[k:j] if c == lowest)
+        best_above = min(best_above, lowest)
+        k = j
     return front
 
 
@@ -211,7 +183,7 @@ def compare(runs: list[Run], baseline: str | None = None, include_contended: boo
     base = pick_baseline(runs, baseline)
     rows: list[dict] = []
     for run in runs:
-        own = _plain(aggregate_repeats(runs_frame([run])))
+        own = _plain(fold_repeats(run_rows(run)))
         for row in reference_rows(own, suite_of(run, own)):
             rows.append({**row, **reference_columns(row.pop("reference")), **DERIVED})
     base_rows = by_config([r for r in rows if r["run_id"] == base.run_id and r["status"] == "ok"])
@@ -229,8 +201,10 @@ def compare(runs: list[Run], baseline: str | None = None, include_contended: boo
                        energy_ratio_vs_baseline=None if e is None else round(e, 4),
                        energy_vs_baseline_significant=None if same else significant(e_int))
         row["settings_note"] = _settings_note(_settings(row), ref_settings)
-    for device in dict.fromkeys(r["device"] for r in rows):  # a front per device: across its modes and targets
-        mine = [r for r in rows if r["device"] == device]
+    per_device: dict[str, list[dict]] = {}
+    for r in rows:
+        per_device.setdefault(r["device"], []).append(r)
+    for mine in per_device.values():  # a front per device: across its modes and targets
         for i in pareto(mine, "energy_per_frame_mj", include_contended):
             mine[i]["pareto_f1_energy"] = True
         for i in pareto(mine, "latency_p50_ms", include_contended):

@@ -38,16 +38,21 @@ def variant_label(fmt, precision, prune_ratio, finetuned, dla_core=None, gpu_fal
     return v
 
 
-def run_frame(run: Run) -> pd.DataFrame:
+def run_rows(run: Run) -> list[dict]:
+    """The rows of one run as plain dicts (None where unknown): ``COLUMNS``, one per record."""
     rows = []
+    kind = (run.manifest.get("profile") or {}).get("kind")
     for rec in run.records:
         row = flatten(rec)
-        row.update(run_id=run.run_id, device=run.device, device_kind=(run.manifest.get("profile") or {}).get("kind"),
-                   run_dir=str(run.root), variant=variant_label(row["format"], row["precision"], row["prune_ratio"],
-                                                                row["finetuned"], row["dla_core"], row["gpu_fallback"],
-                                                                row["power_mode"]))
+        row.update(run_id=run.run_id, device=run.device, device_kind=kind, run_dir=str(run.root),
+                   variant=variant_label(row["format"], row["precision"], row["prune_ratio"], row["finetuned"],
+                                         row["dla_core"], row["gpu_fallback"], row["power_mode"]))
         rows.append(row)
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return rows
+
+
+def run_frame(run: Run) -> pd.DataFrame:
+    return pd.DataFrame(run_rows(run), columns=COLUMNS)
 
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
@@ -77,43 +82,53 @@ def _num(v) -> bool:
 
 
 def aggregate_repeats(df: pd.DataFrame) -> pd.DataFrame:
-    """One row per (run, cell). A cell with two or more ok repeats gets, for p50 latency and energy per frame, the
-    geometric mean of its repeats and the interval where a rerun's would land (``stats.rerun_interval``), and the
-    mean of the other numbers; ``contended`` if any repeat was. A cell measured once keeps its own values, with no
-    rerun interval (``n=1``). ``repeats`` and ``ci_method`` say which."""
+    """``fold_repeats`` on a DataFrame of ``runs_frame`` rows."""
     if df.empty:
         return df.assign(repeats=pd.Series(dtype=int), ci_method=pd.Series(dtype=object))
-    out = []
-    for _, g in df.groupby(["run_id", "cell_id"], sort=False):
-        first = g.iloc[0].to_dict()
-        ok = g[g.status == "ok"]
-        if len(ok) < 2:
-            row = (ok.iloc[0] if len(ok) else g.iloc[0]).to_dict()
-            # its record's own block: a run's single window has no rerun interval (``ci_kind`` window, n=1)
-            rerun = row.get("ci_kind") == "rerun"
-            row.update(repeats=len(ok), ci_method=("rerun interval (from the record)" if rerun else
-                                                   "n=1: one window, no rerun interval") if len(ok) else None)
-            out.append(row)
-            continue
-        row = ok.iloc[0].to_dict()
-        for col, (lo, hi, wlo, whi) in _INTERVALS.items():
-            vals = ok[col].tolist()
-            within = [(a, b) if _num(a) and _num(b) else None for a, b in zip(ok[wlo].tolist(), ok[whi].tolist())]
-            got = rerun_interval(vals, within, LEVEL, ok["other_cpu_share"].tolist()) if all(_num(v) for v in vals) else None
-            row[col] = float(got[0]) if got else None
-            row[lo], row[hi] = got[1] if got else (None, None)
-            row[wlo], row[whi] = None, None  # a window's spread belongs to its repeat, not to the aggregate
-        for col in _MEANS:
-            vals = [v for v in ok[col].tolist() if _num(v)]
-            row[col] = float(sum(vals) / len(vals)) if vals else None
-        flags = [v for v in ok["contended"].tolist() if v is not None and v == v]
-        row["contended"] = any(bool(v) for v in flags) if flags else None
-        reasons = [v for v in ok["contended_reason"].tolist() if isinstance(v, str) and v]
-        row["contended_reason"] = (f"{sum(bool(v) for v in flags)} of {len(ok)} repeats: {reasons[0]}"
-                                   if row["contended"] and reasons else None)
-        over = [v for v in ok["threads_over_idle"].tolist() if v is not None and v == v]
-        row["threads_over_idle"] = any(bool(v) for v in over) if over else None
-        row.update(repeats=len(ok), repeat=None, ci_kind="rerun", ci_method=f"rerun interval over {len(ok)} repeats",
-                   status=first["status"] if (g.status == first["status"]).all() else "ok")
-        out.append(row)
-    return pd.DataFrame(out)
+    return pd.DataFrame(fold_repeats(df.to_dict("records")))
+
+
+def fold_repeats(rows: list[dict]) -> list[dict]:
+    """One row per (run, cell), in order of first appearance. A cell with two or more ok repeats gets, for p50
+    latency and energy per frame, the geometric mean of its repeats and the interval where a rerun's would land
+    (``stats.rerun_interval``), and the mean of the other numbers; ``contended`` if any repeat was. A cell measured
+    once keeps its own values, with no rerun interval (``n=1``). ``repeats`` and ``ci_method`` say which.
+    Linear in the rows (plain dicts: a missing value is None or NaN)."""
+    groups: dict[tuple, list[dict]] = {}
+    for r in rows:
+        groups.setdefault((r["run_id"], r["cell_id"]), []).append(r)
+    return [_fold(g) for g in groups.values()]
+
+
+def _fold(g: list[dict]) -> dict:
+    ok = [r for r in g if r["status"] == "ok"]
+    if len(ok) < 2:
+        row = dict(ok[0] if ok else g[0])
+        # its record's own block: a run's single window has no rerun interval (``ci_kind`` window, n=1)
+        rerun = row.get("ci_kind") == "rerun"
+        row.update(repeats=len(ok), ci_method=("rerun interval (from the record)" if rerun else
+                                               "n=1: one window, no rerun interval") if ok else None)
+        return row
+    row = dict(ok[0])
+    shares = [r.get("other_cpu_share") for r in ok]
+    for col, (lo, hi, wlo, whi) in _INTERVALS.items():
+        vals = [r.get(col) for r in ok]
+        within = [(r[wlo], r[whi]) if _num(r.get(wlo)) and _num(r.get(whi)) else None for r in ok]
+        got = rerun_interval(vals, within, LEVEL, shares) if all(_num(v) for v in vals) else None
+        row[col] = float(got[0]) if got else None
+        row[lo], row[hi] = got[1] if got else (None, None)
+        row[wlo], row[whi] = None, None  # a window's spread belongs to its repeat, not to the aggregate
+    for col in _MEANS:
+        vals = [v for v in (r.get(col) for r in ok) if _num(v)]
+        row[col] = float(sum(vals) / len(vals)) if vals else None
+    flags = [v for v in (r.get("contended") for r in ok) if _num(v)]
+    row["contended"] = any(bool(v) for v in flags) if flags else None
+    reasons = [v for v in (r.get("contended_reason") for r in ok) if isinstance(v, str) and v]
+    row["contended_reason"] = (f"{sum(bool(v) for v in flags)} of {len(ok)} repeats: {reasons[0]}"
+                               if row["contended"] and reasons else None)
+    over = [v for v in (r.get("threads_over_idle") for r in ok) if _num(v)]
+    row["threads_over_idle"] = any(bool(v) for v in over) if over else None
+    first = g[0]["status"]
+    row.update(repeats=len(ok), repeat=None, ci_kind="rerun", ci_method=f"rerun interval over {len(ok)} repeats",
+               status=first if all(r["status"] == first for r in g) else "ok")
+    return row

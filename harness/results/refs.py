@@ -13,7 +13,7 @@ Random-init weights have no meaningful F1, so no floor applies to them, and the 
 
 from __future__ import annotations
 
-from harness.config.suite import Cell, Suite, cell_key
+from harness.config.suite import Cell, Suite, cell_key, reference_cell
 from harness.results.rows import flatten
 from harness.results.stats import ratio_of, significant
 
@@ -32,9 +32,10 @@ def _ci(row: dict, stem: str, unit: str):
     return (lo, hi) if lo is not None and hi is not None else None
 
 
-def compare_to_reference(row: dict, ref: dict | None, suite: Suite) -> dict:
-    """The ``reference`` block of a flat row (``results.rows``) against its reference cell's row (or None)."""
-    ref_cell = suite.reference_of(_cell_of(row))
+def compare_to_reference(row: dict, ref: dict | None, suite: Suite, ref_cell: Cell | None = None) -> dict:
+    """The ``reference`` block of a flat row (``results.rows``) against its reference cell's row (or None);
+    ``ref_cell``: the row's reference cell when the caller has it (``Suite.reference_of``)."""
+    ref_cell = ref_cell or suite.reference_of(_cell_of(row))
     block: dict = {"cell_id": ref_cell.cell_id, "is_reference": ref_cell.cell_id == row["cell_id"]}
     if ref is None or ref.get("status") != "ok" or row.get("status") != "ok":
         block["note"] = "the reference cell did not run in this run" if ref is None else f"the reference cell is {ref.get('status')}"
@@ -78,15 +79,16 @@ def floor_verdict(row: dict, ref_f1: float | None, suite: Suite) -> dict:
 def reference_rows(rows: list[dict], suite: Suite) -> list[dict]:
     """Each row of one run with its ``reference`` block (rows matched by cell id and repeat)."""
     by_key = {cell_key(r["cell_id"], r.get("repeat") or 1): r for r in rows}
+    references = suite.references()
     out = []
     for row in rows:
         try:
-            ref_cell = suite.reference_of(_cell_of(row))
+            ref_cell = reference_cell(_cell_of(row), references)
         except (StopIteration, KeyError, TypeError):
             out.append({**row, "reference": None})  # an experiment this suite does not have: nothing to compare with
             continue
         ref = by_key.get(cell_key(ref_cell.cell_id, row.get("repeat") or 1)) or by_key.get(ref_cell.cell_id)
-        out.append({**row, "reference": compare_to_reference(row, ref, suite)})
+        out.append({**row, "reference": compare_to_reference(row, ref, suite, ref_cell)})
     return out
 
 

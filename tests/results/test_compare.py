@@ -158,7 +158,7 @@ def _row(**over):
 
 
 def test_config_key_is_what_a_cell_is_not_what_its_experiment_is_called():
-    from harness.results.compare import config_key
+    from harness.results.match import config_key
 
     base = config_key(_row())
     # the experiment name, the model's path and a missing prune ratio do not change the configuration
