@@ -18,16 +18,20 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
-from pathlib import Path
 
 import harness
+from harness import devtext
+
+
+MAX_FACT_FILE_BYTES = 1 << 20  # 1 MiB: /proc/cpuinfo of a 256-core host is ~300 KiB, a release or model line < 1 KiB
+_L4T = re.compile(r"#\s{0,8}R(\d{1,4})\b")  # bounded: "# R" + a million digits is not a release (int() would raise)
+_REVISION = re.compile(r"REVISION:\s{0,8}([0-9][0-9.]{0,31})")
 
 
 def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text(errors="replace").strip("\x00\n ") or None
-    except OSError:
-        return None
+    """A fact file's text (at most ``MAX_FACT_FILE_BYTES`` of a regular file; a FIFO is None, never a blocked read)."""
+    text = devtext.read_small_or_none(path, MAX_FACT_FILE_BYTES)
+    return (text.strip("\x00\n ") or None) if text is not None else None
 
 
 def _version(dist: str) -> str | None:
@@ -39,9 +43,9 @@ def _version(dist: str) -> str | None:
 
 def _cpu_model() -> str | None:
     text = _read("/proc/cpuinfo") or ""
-    for line in text.splitlines():
+    for line in devtext.lines(text):
         if line.lower().startswith(("model name", "hardware")):
-            return line.split(":", 1)[1].strip()
+            return line.partition(":")[2].strip()[:200] or None
     return platform.processor() or None
 
 
@@ -58,12 +62,13 @@ class L4TRelease:
 
 
 def parse_l4t(release: str | None) -> L4TRelease | None:
-    """``# R36 (release), REVISION: 4.0, GCID: ...`` -> L4TRelease(36, "4.0"); None for anything else."""
-    first = (release or "").strip().splitlines()[0] if (release or "").strip() else ""
-    m = re.match(r"^#\s*R(\d+)\b", first)
+    """``# R36 (release), REVISION: 4.0, GCID: ...`` -> L4TRelease(36, "4.0"); None for anything else (the first
+    non-blank line is read, and only when it is shorter than ``devtext.MAX_LINE_CHARS``)."""
+    first = devtext.first_line((release or "").lstrip())
+    m = _L4T.match(first)
     if not m:
         return None
-    rev = re.search(r"REVISION:\s*([0-9][0-9.]*)", first)
+    rev = _REVISION.search(first)
     return L4TRelease(int(m.group(1)), rev.group(1).rstrip(".") if rev else None)
 
 
@@ -97,9 +102,10 @@ def image_info() -> dict | None:
     path = os.environ.get("HARNESS_IMAGE_INFO")
     if not path:
         return None
+    text = devtext.read_small_or_none(path, MAX_FACT_FILE_BYTES)
     try:
-        info = json.loads(Path(path).read_text())
-    except (OSError, ValueError):
+        info = json.loads(text) if text is not None else None
+    except (ValueError, RecursionError):
         return None
     return info if isinstance(info, dict) else None
 

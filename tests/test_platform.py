@@ -3,7 +3,10 @@ import os
 import socket
 from importlib import metadata
 
+import pytest
+
 from harness import platform as E
+from harness.testing.attacks import attacks, timed, unblocked
 
 
 def test_l4t_release_parsing_is_the_one_parser_everyone_uses():
@@ -70,3 +73,25 @@ def test_cpu_inference_is_not_pinned_to_one_thread_by_import_order():
     env["OMP_NUM_THREADS"] = "1"  # the user's choice wins
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout
     assert int(out) == 1
+
+
+# --- release files and fact files are the device's: linear parsing, bounded reads that never block -----------------
+
+L4T_ATTACKS = attacks("# R", "# R36 ", "REVISION: ", "REVISION: 1.", "# R36 (release), REVISION: 4.0, ")
+L4T_ATTACKS["a release number of 5 000 digits"] = "# R" + "3" * 5000 + " (release)"
+L4T_ATTACKS["a revision of 4 MiB"] = "# R36 (release), REVISION: " + "4." * (2 << 20)
+L4T_ATTACKS["4 MiB of blank lines, then a release"] = "\n" * (4 << 20) + "# R36 (release), REVISION: 4.0"
+
+
+@pytest.mark.parametrize("name", sorted(L4T_ATTACKS))
+def test_the_l4t_parser_is_linear_on_hostile_release_files(name):
+    rel = timed(E.parse_l4t, L4T_ATTACKS[name])
+    assert rel is None or (rel.major == 36 and (rel.revision is None or len(rel.revision) <= 32))
+
+
+def test_fact_files_are_bounded_and_a_fifo_is_no_fact(tmp_path):
+    os.mkfifo(tmp_path / "model")  # a plain read waits for a writer forever
+    assert unblocked(E._read, str(tmp_path / "model")) is None
+    (tmp_path / "release").write_text("# R36 (release), REVISION: 4.0" + " " * (8 << 20))
+    text = timed(E._read, str(tmp_path / "release"))
+    assert text == "# R36 (release), REVISION: 4.0" and E.l4t_version(text) == "36.4.0"

@@ -15,6 +15,7 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+from harness import devtext
 from harness.platform import l4t_version
 
 LABEL = "io.edge-harness.versions"
@@ -52,20 +53,22 @@ def _tensorrt_module() -> str | None:
         return None
 
 
+MAX_VERSION_FILE_BYTES = 1 << 20  # 1 MiB: nv_tegra_release is one line, CUDA's version.json a few KiB
+
+
 def _l4t(root: Path) -> str | None:
-    try:
-        return l4t_version((root / "etc/nv_tegra_release").read_text(errors="replace"))
-    except OSError:
-        return None
+    return l4t_version(devtext.read_small_or_none(root / "etc/nv_tegra_release", MAX_VERSION_FILE_BYTES))
 
 
 def _cuda(root: Path) -> str | None:
     """The CUDA toolkit in the image (/usr/local/cuda/version.json), else the one torch was built with."""
+    text = devtext.read_small_or_none(root / "usr/local/cuda/version.json", MAX_VERSION_FILE_BYTES)
     try:
-        data = json.loads((root / "usr/local/cuda/version.json").read_text())
-        return data["cuda"]["version"]
-    except (OSError, ValueError, KeyError):
-        pass
+        version = json.loads(text)["cuda"]["version"] if text is not None else None
+    except (ValueError, RecursionError, KeyError, TypeError):
+        version = None
+    if isinstance(version, str) and 0 < len(version) <= 64:
+        return version
     try:
         import torch
 
@@ -88,7 +91,7 @@ def image_labels(run, engine: str, image: str) -> dict[str, str]:
     code, out = run([engine, "image", "inspect", "--format", "{{json .Config.Labels}}", image])
     try:
         labels = json.loads(out) if code == 0 else None
-    except ValueError:
+    except (ValueError, RecursionError):
         return {}
     return labels if isinstance(labels, dict) else {}
 

@@ -3,7 +3,9 @@
 Both are comma-separated numeric tables. Ground truth rows are
 ``frame,id,x,y,w,h,flag,class,visibility``; detection rows are
 ``frame,id,x,y,w,h,conf[,x,y,z]``. Parsing is vectorised on the happy path
-and falls back to a line-by-line pass only to name the first bad line.
+and falls back to a line-by-line pass only to name the first bad line; a line
+longer than ``devtext.MAX_LINE_CHARS`` is refused before either (linear, and
+in milliseconds, on any file).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from harness import devtext
 from harness.errors import DataError
 from harness.fsutil import read_bounded_text
 
@@ -79,9 +82,12 @@ def _read_text(path: Path, fix: str) -> str:
 def _read_table(path: Path, min_fields: int, kind: str, fix: str) -> np.ndarray:
     """Read a numeric CSV into a 2-D float array, naming the first bad line (blank lines are skipped)."""
     text = _read_text(path, fix)
-    numbered = [(no, ln) for no, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    numbered = [(no, ln) for no, ln in enumerate(text.splitlines(), start=1) if ln and not ln.isspace()]
     if not numbered:
         return np.zeros((0, min_fields))
+    if long := next(((no, ln) for no, ln in numbered if len(ln) > devtext.MAX_LINE_CHARS), None):
+        raise DataError(f"{path}:{long[0]}: the line is {len(long[1])} characters long, over the "
+                        f"{devtext.MAX_LINE_CHARS >> 10} KiB a {kind} line can be", fix)
     try:  # fast path: numpy's C parser
         arr = np.loadtxt(io.StringIO("\n".join(ln for _, ln in numbered)), delimiter=",", ndmin=2, dtype=np.float64,
                          comments=None)

@@ -10,12 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from harness import devtext
 from harness.errors import ProvisionError
 from harness.subproc import stream
 
 INSTALL_FIX = "pip install ansible-core (into the environment harness runs from)"
 
-_RECAP_LINE = re.compile(r"^(?P<host>\S+)\s*:\s*(?P<counts>(?:\w+=\d+\s*)+)$")
+_COUNT = re.compile(r"([a-z_]{1,32})=(\d{1,9})")  # one "ok=40" of a recap line (bounded: linear on any line)
 
 
 @dataclass(frozen=True)
@@ -43,13 +44,31 @@ def parse_recap(text: str) -> dict[str, HostRecap]:
         return {}
     fields = set(HostRecap.__dataclass_fields__) - {"host"}
     out = {}
-    for line in text[at:].splitlines()[1:]:
-        m = _RECAP_LINE.match(line.strip())
-        if not m:
+    for line in devtext.lines(text[at:].partition("\n")[2]):  # the lines after the header
+        if (parsed := _recap_line(line)) is None:
             continue
-        counts = {k: int(v) for k, v in (kv.split("=") for kv in m["counts"].split()) if k in fields}
-        out[m["host"]] = HostRecap(m["host"], **counts)
+        host, counts = parsed
+        out[host] = HostRecap(host, **{k: v for k, v in counts.items() if k in fields})
     return out
+
+
+def _recap_line(line: str) -> tuple[str, dict[str, int]] | None:
+    """``host : ok=40 changed=12 ...`` -> (host, counts); None for any other line.
+
+    By ``str`` methods and one bounded pattern per count: ``^(\\S+)\\s*:\\s*((?:\\w+=\\d+\\s*)+)$`` was
+    quadratic on a long run of digits (``\\w`` matches them too) and took ``ok=1changed=2`` as counts, which then
+    raised ValueError.
+    """
+    host, sep, rest = line.rpartition(":")  # counts have no colon; a host (an IPv6 address) may
+    host, tokens = host.strip(), rest.split()
+    if not sep or not host or any(c.isspace() for c in host) or not tokens:
+        return None
+    counts = {}
+    for token in tokens:
+        if not (m := _COUNT.fullmatch(token)):
+            return None
+        counts[m.group(1)] = int(m.group(2))
+    return host, counts
 
 
 def ansible_exe(name: str) -> str:

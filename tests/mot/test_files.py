@@ -5,6 +5,7 @@ import pytest
 
 from harness.mot.files import format_det, read_det, read_gt
 from harness.errors import DataError
+from harness.testing.attacks import attacks, timed
 
 
 def write(tmp_path, text, name="gt.txt"):
@@ -128,3 +129,26 @@ def test_devices_fifos_directories_and_oversized_files_are_not_read(tmp_path, mo
     (tmp_path / "bin.txt").write_bytes(b"\x89PNG\r\n\x1a\n\xff\xfe")
     with pytest.raises(DataError, match="not UTF-8 text"):
         read_det(tmp_path / "bin.txt")
+
+
+# --- a dataset's text files are untrusted too: linear parsing, a clean refusal naming the line ---------------------
+
+GT_LINE = "1,1,10,20,30,40,1,1,1.0"
+MOT_ATTACKS = attacks("1,", "1.", "1e", "-", ",,,,,,,,", GT_LINE + ",", "nan,")
+MOT_ATTACKS["a good line, then 4 MiB of fields"] = GT_LINE + "\n" + "1," * (2 << 20) + "1"
+MOT_ATTACKS["good lines, then a 4 MiB number"] = (GT_LINE + "\n") * 100 + "1," * 8 + "1" * (4 << 20)
+
+
+@pytest.mark.parametrize("name", sorted(MOT_ATTACKS))
+def test_the_table_parser_is_linear_on_hostile_files(tmp_path, name):
+    p = write(tmp_path, MOT_ATTACKS[name])
+    got = timed(read_gt, p)
+    assert isinstance(got, DataError) or got.positives.frame.size == 0, got
+    if isinstance(got, DataError):
+        assert str(p) in got.message and len(got.message) < 400
+
+
+def test_a_line_past_the_cap_is_refused_with_its_number(tmp_path):
+    p = write(tmp_path, GT_LINE + "\n\n" + "1," * (2 << 20) + "1\n")
+    with pytest.raises(DataError, match=r"gt.txt:3: the line is 4194305 characters long, over the 64 KiB"):
+        read_gt(p)

@@ -8,6 +8,7 @@ import pytest
 from harness.errors import ProvisionError
 from harness.provision import parse_recap, provision
 from harness.provision.playbook import ansible_playbook_exe, playbook_argv, run_streaming
+from harness.testing.attacks import attacks, timed
 
 OUTPUT = """\
 PLAY [Provision edge-harness devices] ******************************************
@@ -33,6 +34,25 @@ def test_recap_is_parsed_per_host():
     assert parse_recap("ERROR! the playbook could not be found") == {}
     # two plays, two recaps: the last one counts
     assert parse_recap(OUTPUT.replace("changed=12", "changed=9") + OUTPUT)["nano-1"].changed == 12
+
+
+# A device's words reach the output (a task's stdout; a failed play has no recap of its own after them).
+RECAP_ATTACKS = {name: "PLAY RECAP ***\n" + text for name, text in attacks(
+    "h : ", "h : a=1", "a=1", "h : ok=1 ", "=1", ":").items()}
+RECAP_ATTACKS["a count of 4 MiB of digits, then not a digit"] = "PLAY RECAP\nh : a=" + "1" * (4 << 20) + "x"
+
+
+@pytest.mark.parametrize("name", sorted(RECAP_ATTACKS))
+def test_the_recap_parser_is_linear_on_hostile_output(name):
+    recap = timed(parse_recap, RECAP_ATTACKS[name])
+    assert isinstance(recap, dict) and all(r.ok >= 0 for r in recap.values())
+
+
+def test_recap_lines_that_are_not_counts_are_skipped_not_raised():
+    text = ("PLAY RECAP\nh1 : ok=1changed=2\nfe80::1 : ok=2 failed=0\nh2 : ok=1 note=x\nh3 :\n"
+            "h4 : ok=" + "9" * 5000 + "\n")
+    recap = timed(parse_recap, text)
+    assert list(recap) == ["fe80::1"] and recap["fe80::1"].ok == 2
 
 
 def test_missing_ansible_playbook_names_the_fix(tmp_path, monkeypatch):

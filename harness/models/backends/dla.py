@@ -24,13 +24,14 @@ import re
 import tempfile
 from pathlib import Path
 
+from harness import devtext
 from harness.paths import sysfs_root
 
-_DLA_HEADER = re.compile(r"-{5,}\s*Layers Running on DLA", re.IGNORECASE)
-_GPU_HEADER = re.compile(r"-{5,}\s*Layers Running on GPU", re.IGNORECASE)
 # The prefix TensorRT's loggers put before a message: "[08/31/2023-07:07:49] [I] [TRT] ", "[TensorRT] INFO: ",
-# "INFO: [TRT]: ", "[12/30/2022-14:03:16] [TRT] [I] ".
-_PREFIX = re.compile(r"^\s*(?:\[[0-9/:\-. ]+\]\s*)?(?:(?:\[[IWEV]\]|\[TRT\]|\[TensorRT\]|INFO:|WARNING:|VERBOSE:)\s*:?\s*)+")
+# "INFO: [TRT]: ", "[12/30/2022-14:03:16] [TRT] [I] ". Every quantifier is bounded and it is only ever matched at
+# the start of a line, so it looks at a few hundred characters at most, however long the line.
+_PREFIX = re.compile(r"\s{0,16}(?:\[[0-9/:\-. ]{1,40}\]\s{0,8})?"
+                     r"(?:(?:\[[IWEV]\]|\[TRT\]|\[TensorRT\]|INFO:|WARNING:|VERBOSE:)\s{0,8}:?\s{0,8}){1,4}")
 _FELL_BACK = re.compile(r"Switching this layer's device type to GPU|falling back to GPU|Switching to GPU for layer",
                         re.IGNORECASE)
 MAX_LOG_CHARS = 8 << 20
@@ -71,8 +72,26 @@ def trtexec_equivalent(onnx: str, engine: str, precision: str, dla_core: int, gp
     return argv
 
 
+def _header(line: str) -> str | None:
+    """``"dla"`` / ``"gpu"`` for a ``----- Layers Running on DLA|GPU`` header line (five or more dashes, then
+    optional blanks, any case), else None.
+
+    Found with ``str`` methods: the regex ``-{5,}\\s*Layers Running on DLA`` searched at every offset of a line of
+    dashes is quadratic (20 000 dashes took 21 s).
+    """
+    low = line.lower()
+    at = low.find("layers running on ")
+    if at < 0:
+        return None
+    target = low[at + len("layers running on "):at + len("layers running on ") + 3]
+    if target not in ("dla", "gpu") or not low[:at].rstrip().endswith("-----"):
+        return None
+    return target
+
+
 def _message(line: str) -> str:
-    return _PREFIX.sub("", line, count=1).strip()
+    m = _PREFIX.match(line)
+    return (line[m.end():] if m else line).strip()
 
 
 def parse_layer_placement(log: str) -> dict | None:
@@ -80,29 +99,32 @@ def parse_layer_placement(log: str) -> dict | None:
     (only fallback warnings: the counts are None, ``fell_back`` is set).
 
     ``dla_layers`` counts DLA subgraphs (one ``[DlaLayer]`` / ``{...}`` group each: TensorRT fuses the layers it
-    gives the DLA), ``gpu_layers`` the GPU layers, ``fell_back`` the layers TensorRT moved off the DLA.
+    gives the DLA), ``gpu_layers`` the GPU layers, ``fell_back`` the layers TensorRT moved off the DLA. Linear in
+    the log: lines longer than ``devtext.MAX_LINE_CHARS`` are skipped, the log is cut at ``MAX_LOG_CHARS``.
     """
-    lines = log[:MAX_LOG_CHARS].splitlines()
+    lines = [x for x in devtext.lines(log[:MAX_LOG_CHARS]) if x and not x.isspace()]
     fell_back = sum(bool(_FELL_BACK.search(x)) for x in lines)
-    if not any(_DLA_HEADER.search(x) for x in lines):
+    headers = [_header(x) for x in lines]
+    if "dla" not in headers:
         return {"dla_layers": None, "gpu_layers": None, "fell_back": fell_back} if fell_back else None
-    dla = [_message(x).split("[DlaLayer]", 1)[1].strip() for x in lines if "[DlaLayer]" in x]
-    gpu = [_message(x).split("[GpuLayer]", 1)[1].strip() for x in lines if "[GpuLayer]" in x]
+    dla = [x.partition("[DlaLayer]")[2].strip() for x in lines if "[DlaLayer]" in x]
+    gpu = [x.partition("[GpuLayer]")[2].strip() for x in lines if "[GpuLayer]" in x]
     if not dla and not gpu:  # TensorRT 7: groups / names on the lines after each header, wrapped lines unprefixed
-        text, section = {"dla": "", "gpu": ""}, None
-        for line in lines:
-            if _DLA_HEADER.search(line) or _GPU_HEADER.search(line):
-                section = "dla" if _DLA_HEADER.search(line) else "gpu"
+        text: dict[str, list[str]] = {"dla": [], "gpu": []}  # pieces joined once (+= on a str is quadratic here)
+        section = None
+        for line, header in zip(lines, headers):
+            if header:
+                section = header
             elif section and not _PREFIX.match(line):
-                text[section] += line.strip()  # a wrapped line continues the message
+                text[section].append(line.strip())  # a wrapped line continues the message
             elif section:
                 msg = _message(line)
                 if msg and (msg.startswith("{") or msg.endswith(",") or ", " in msg):
-                    text[section] += " " + msg
+                    text[section].append(" " + msg)
                 elif msg:
                     section = None  # the next message: the section is over
-        dla = re.findall(r"\{[^{}]*\}", text["dla"])
-        gpu = [g.strip() for g in text["gpu"].split(",") if g.strip()]
+        dla = re.findall(r"\{[^{}]*\}", "".join(text["dla"]))
+        gpu = [g.strip() for g in "".join(text["gpu"]).split(",") if g.strip()]
     return {"dla_layers": len(dla), "gpu_layers": len(gpu), "fell_back": fell_back,
             "dla_first": [d[:160] for d in dla[:3]], "gpu_first": [g[:160] for g in gpu[:5]]}
 

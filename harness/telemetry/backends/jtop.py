@@ -11,6 +11,7 @@ matches the host's service.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
@@ -33,16 +34,28 @@ def _fix_for(message: str) -> str:
     return f"jtop service not reachable ({message.strip()}); run `sudo systemctl restart jtop.service`"
 
 
+def _number(value) -> float | None:
+    """A finite int or float from the service (never a string, a bool or a container); None otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        value = float(value)
+    except OverflowError:  # an int past a float's range
+        return None
+    return value if math.isfinite(value) else None
+
+
 def rails_from_power(power: dict) -> tuple[dict[str, float], float | None, str | None]:
-    """jtop's ``power`` dict -> (rails mW, total mW, scope), from instantaneous fields only."""
-    rails = {name: float(v["power"]) for name, v in (power.get("rail") or {}).items()
-             if isinstance(v, dict) and v.get("power") is not None and name.upper() != "NC"}
+    """jtop's ``power`` dict -> (rails mW, total mW, scope), from instantaneous fields only (a value that is not
+    a finite number is left out)."""
+    rails = {name: mw for name, v in (power.get("rail") or {}).items()
+             if isinstance(v, dict) and str(name).upper() != "NC" and (mw := _number(v.get("power"))) is not None}
     for name in INPUT_RAILS:
         if name in rails:
             return rails, rails[name], "module_input"
     tot = power.get("tot") or {}
-    if tot.get("power") is not None:
-        return rails, float(tot["power"]), "module_rail_sum"
+    if isinstance(tot, dict) and (mw := _number(tot.get("power"))) is not None:
+        return rails, mw, "module_rail_sum"
     return rails, (sum(rails.values()) if rails else None), ("module_rail_sum" if rails else None)
 
 
@@ -50,10 +63,10 @@ def temps_from(temperature: dict) -> dict[str, float]:
     out = {}
     for name, v in (temperature or {}).items():
         if isinstance(v, dict):
-            if v.get("online", True) and v.get("temp") is not None:
-                out[name] = float(v["temp"])
-        elif v is not None:
-            out[name] = float(v)
+            if v.get("online", True) and (c := _number(v.get("temp"))) is not None:
+                out[name] = c
+        elif (c := _number(v)) is not None:
+            out[name] = c
     return clean_temps(out)
 
 

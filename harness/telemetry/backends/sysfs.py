@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from harness import devtext
 from harness.paths import sysfs_root
 from harness.powermodes import is_gpu_devfreq
 from harness.telemetry.trace import clean_temps
@@ -20,8 +21,9 @@ def under_root(path: str) -> Path:
 
 
 def read_text(path: Path) -> str:
-    with open(path) as f:
-        return f.read().strip()
+    """A sysfs attribute's text, stripped: at most one page (``devtext.SMALL_FILE_BYTES``) of a regular file;
+    OSError for anything else (a FIFO is refused without waiting for a writer)."""
+    return devtext.read_small(path).strip()
 
 
 _FDS: dict[Path, int] = {}
@@ -32,11 +34,12 @@ def read_float(path: Path) -> float:
 
     ``pread`` at offset 0 on a held fd re-reads a sysfs attribute without an
     open/close per sample, which keeps a 20 Hz sampler's cost (and its time
-    holding the GIL) small. A vanished file raises OSError as usual.
+    holding the GIL) small. A vanished file raises OSError as usual; only the
+    first 64 bytes are read.
     """
     fd = _FDS.get(path)
     if fd is None:
-        fd = _FDS[path] = os.open(path, os.O_RDONLY)
+        fd = _FDS[path] = devtext.open_regular(path)  # a FIFO or device is an OSError, never a blocked open
     try:
         return float(os.pread(fd, 64, 0))
     except OSError:

@@ -26,17 +26,27 @@ def _skip(label: str) -> bool:
     return label.strip().upper() == "NC" or "sum of shunt" in label.lower()
 
 
+def _label(path: Path) -> str | None:
+    """A channel's label (bounded, ``sysfs.read_text``); None when it cannot be read or is not a regular file."""
+    try:
+        return read_text(path)
+    except OSError:
+        return None
+
+
 def discover_rails() -> dict[str, tuple[Path, ...]]:
     """Rail name -> files to read: (mV, mA) on hwmon, (mW,) on IIO."""
     rails: dict[str, tuple[Path, ...]] = {}
     for label in sorted(under_root("/sys/bus/i2c/drivers/ina3221").glob("*/hwmon/hwmon*/in*_label")):
-        name = read_text(label)
+        if (name := _label(label)) is None:
+            continue
         n = label.name[2:-len("_label")]
         volt, curr = label.parent / f"in{n}_input", label.parent / f"curr{n}_input"
         if not _skip(name) and volt.exists() and curr.exists():
             rails[name] = (volt, curr)
     for rail in sorted(under_root("/sys/bus/i2c/drivers/ina3221x").glob("*/iio:device*/rail_name_*")):
-        name = read_text(rail)
+        if (name := _label(rail)) is None:
+            continue
         n = rail.name.rsplit("_", 1)[1]
         power = rail.parent / f"in_power{n}_input"
         if not _skip(name) and power.exists():

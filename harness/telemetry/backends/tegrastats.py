@@ -17,22 +17,39 @@ import subprocess
 import threading
 import time
 
+from harness import devtext
 from harness.errors import TelemetryError
 from harness.telemetry.sampler import SamplerBase
 from harness.telemetry.trace import Availability, Sample, Trace, clean_temps
 from harness.telemetry.backends.sysfs_ina3221 import total_of
 
-_NUM = r"-?\d+(?:\.\d+)?"
-RAIL_RE = re.compile(r"(?<![\w@])([A-Z][A-Z0-9_]*) (\d+)(?:mW)?/(\d+)(?:mW)?(?:/(\d+)(?:mW)?)?(?=\s|$)")
-TEMP_RE = re.compile(rf"(?<![\w%])([A-Za-z][\w]*)@({_NUM})(?:C/{_NUM}C|/{_NUM}C|C)(?=\s|$)")
-GR3D_RE = re.compile(r"GR3D_FREQ (\d+)%(?:@\[?([\d,]+)\]?)?")
-EMC_RE = re.compile(r"EMC_FREQ (\d+)%(?:@(\d+))?")
-CPU_RE = re.compile(r"CPU \[([^\]]*)\]")
+# Every quantifier is bounded (names 64, numbers 9 digits) and every pattern starts at a word start or a keyword,
+# so each is tried at most a few dozen characters from each position: linear in the line, whatever the device wrote.
+_NUM = r"-?\d{1,6}(?:\.\d{1,6})?"
+RAIL_RE = re.compile(r"(?<![\w@])([A-Z][A-Z0-9_]{0,63}) (\d{1,9})(?:mW)?/(\d{1,9})(?:mW)?(?:/(\d{1,9})(?:mW)?)?(?=\s|$)")
+TEMP_RE = re.compile(rf"(?<![\w%])([A-Za-z]\w{{0,63}})@({_NUM})(?:C/{_NUM}C|/{_NUM}C|C)(?=\s|$)")
+GR3D_RE = re.compile(r"GR3D_FREQ (\d{1,3})%(?:@\[?([\d,]{1,64})\]?)?")
+EMC_RE = re.compile(r"EMC_FREQ (\d{1,3})%(?:@(\d{1,9}))?")
+CPU_CORE_RE = re.compile(r"\d{1,3}%@(\d{1,9})")
+MAX_CPU_LIST_CHARS = 4096  # "CPU [...]" of a 256-core board is ~3 KiB
 NOT_RAILS = {"RAM", "SWAP", "IRAM", "LFB"}
 
 
+def _cpu_list(line: str) -> str | None:
+    """What ``CPU [`` ... ``]`` holds (the first such list), by ``str.find``: the regex ``CPU \\[([^\\]]*)\\]``
+    rescanned the rest of the line from every ``CPU [`` (quadratic on repeated fragments)."""
+    start = line.find("CPU [")
+    if start < 0:
+        return None
+    end = line.find("]", start + 5, start + 5 + MAX_CPU_LIST_CHARS + 1)
+    return line[start + 5:end] if end >= 0 else None
+
+
 def parse_line(line: str) -> dict | None:
-    """One tegrastats line -> {total_mw, scope, rails_mw, temps_c, clocks_mhz, gpu_util_pct}; None if no data."""
+    """One tegrastats line -> {total_mw, scope, rails_mw, temps_c, clocks_mhz, gpu_util_pct}; None if no data
+    (or longer than ``devtext.MAX_LINE_CHARS``: no tegrastats line is)."""
+    if len(line) > devtext.MAX_LINE_CHARS:
+        return None
     rails = {m.group(1): float(m.group(2)) for m in RAIL_RE.finditer(line)
              if m.group(1) not in NOT_RAILS and m.group(1) != "NC"}
     temps = clean_temps({m.group(1): float(m.group(2)) for m in TEMP_RE.finditer(line)})
@@ -40,12 +57,12 @@ def parse_line(line: str) -> dict | None:
     gpu_util = None
     if m := GR3D_RE.search(line):
         gpu_util = float(m.group(1))
-        if m.group(2):
-            clocks["gpu"] = max(float(f) for f in m.group(2).split(",") if f)
+        if freqs := [float(f) for f in (m.group(2) or "").split(",") if f]:
+            clocks["gpu"] = max(freqs)
     if (m := EMC_RE.search(line)) and m.group(2):
         clocks["emc"] = float(m.group(2))
-    if m := CPU_RE.search(line):
-        freqs = [float(c.split("@")[1]) for c in m.group(1).split(",") if "@" in c]
+    if cores := _cpu_list(line):
+        freqs = [float(m.group(1)) for c in cores.split(",") if (m := CPU_CORE_RE.fullmatch(c.strip()))]
         if freqs:
             clocks["cpu_max"] = max(freqs)
     if not rails and not temps and gpu_util is None:
@@ -56,8 +73,8 @@ def parse_line(line: str) -> dict | None:
 
 
 def parse_text(text: str) -> list[dict]:
-    """Every line of a saved tegrastats log that carries data."""
-    return [p for p in (parse_line(ln) for ln in text.splitlines() if ln.strip()) if p is not None]
+    """Every line of a saved tegrastats log that carries data (lines past ``devtext.MAX_LINE_CHARS`` skipped)."""
+    return [p for p in (parse_line(ln) for ln in devtext.lines(text) if ln and not ln.isspace()) if p is not None]
 
 
 class TegrastatsSampler(SamplerBase):
@@ -91,7 +108,7 @@ class TegrastatsSampler(SamplerBase):
         self._thread.start()
 
     def _read(self) -> None:
-        for line in self._proc.stdout:
+        for line in devtext.stream_lines(self._proc.stdout):  # a line without end is dropped, never held whole
             t = time.perf_counter()
             p = parse_line(line)
             if p is None:

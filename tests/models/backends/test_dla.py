@@ -11,6 +11,7 @@ from harness.config.suite import Cell, Suite, VariantSpec
 from harness.errors import BenchmarkError
 from harness.models.backends import dla as D
 from harness.models.backends import tensorrt as T
+from harness.testing.attacks import attacks, timed
 
 LOGS = Path(__file__).resolve().parents[1] / "fixtures" / "trt_logs"
 
@@ -139,3 +140,39 @@ def test_the_builder_log_is_captured_at_the_file_descriptor_level():
         os.write(1, b"[I] [TRT] ---------- Layers Running on DLA ----------\n")  # as TensorRT's C++ logger writes
         os.write(2, b"[I] [TRT] [DlaLayer] {ForeignNode[/model.0/conv/Conv...]}\n")
     assert D.parse_layer_placement(box[0])["dla_layers"] == 1
+
+
+# --- a device's log is untrusted: the placement parser is linear on anything (DESIGN.md 7.17) ----------------------
+
+LAYER_WARNING = ("[W] [TRT] Layer '" + "-" * 100_000 + "' (CONSTANT): Unsupported on DLA. Switching this layer's "
+                 "device type to GPU.\n")
+PLACEMENT_ATTACKS = attacks("-----", "----- Layers Running on DLA", "[I] [TRT] ", "[I]", "[DlaLayer] {",
+                            "{a,", "Switching this layer's device type to GPU", LAYER_WARNING)
+PLACEMENT_ATTACKS["200 000 dashes, then a header"] = "-" * 200_000 + " Layers Running on DLA\n"
+PLACEMENT_ATTACKS["100 000-dash layer names in warnings"] = LAYER_WARNING * 40
+TRT7_GROUPS = 50_000  # += on a str joined them in quadratic time: 6 GB copied
+PLACEMENT_ATTACKS["a TensorRT 7 section of 50 000 groups"] = (
+    "--------------- Layers running on DLA:\n" + "{a},\n" * TRT7_GROUPS)
+
+
+@pytest.mark.parametrize("name", sorted(PLACEMENT_ATTACKS))
+def test_the_placement_parser_is_linear_on_hostile_logs(name):
+    got = timed(D.parse_layer_placement, PLACEMENT_ATTACKS[name])
+    assert got is None or set(got) >= {"dla_layers", "gpu_layers", "fell_back"}
+
+
+def test_a_header_after_tens_of_thousands_of_dashes_is_still_a_header():
+    log = "-" * 30_000 + " Layers Running on DLA " + "-" * 30_000 + "\n[I] [TRT] [DlaLayer] {ForeignNode[a]}\n"
+    got = timed(D.parse_layer_placement, log)
+    assert (got["dla_layers"], got["gpu_layers"], got["dla_first"]) == (1, 0, ["{ForeignNode[a]}"])
+    assert timed(D.parse_layer_placement, "-" * 4 + " Layers Running on DLA\n") is None  # four dashes: no header
+
+
+def test_a_huge_tensorrt7_section_is_counted_in_linear_time():
+    got = timed(D.parse_layer_placement, PLACEMENT_ATTACKS["a TensorRT 7 section of 50 000 groups"])
+    assert got["dla_layers"] == TRT7_GROUPS and got["dla_first"] == ["{a}", "{a}", "{a}"]
+
+
+def test_lines_past_the_cap_are_skipped_not_scanned():
+    log = LAYER_WARNING + "[W] [TRT] Layer 'x' (CONSTANT): Unsupported on DLA. Switching this layer's device type to GPU.\n"
+    assert timed(D.parse_layer_placement, log) == {"dla_layers": None, "gpu_layers": None, "fell_back": 1}

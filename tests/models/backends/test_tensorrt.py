@@ -1,9 +1,12 @@
 """TensorRT plumbing that needs no GPU: cache keys, the engine cache, trtexec commands and output."""
 
+import math
+
 import pytest
 
 from harness.models.backends import tensorrt as T
 from harness.errors import BenchmarkError
+from harness.testing.attacks import LINES_ATTACK_CHARS, attacks, timed
 
 # Real trtexec summaries from public sources: TensorRT 8.4-era (timestamps, p99 only) ...
 TRTEXEC_84 = """[07/25/2022-19:02:56] [I] === Performance summary ===
@@ -161,3 +164,30 @@ def test_ultralytics_builder_moves_the_engine_and_keeps_the_log(monkeypatch, tmp
     assert facts["cache_hit"] is False and facts["engine_bytes"] == 4
     assert "building FP16 engine" in facts["builder_log"]
     assert seen["format"] == "engine" and seen["half"] is True and seen["int8"] is False and seen["device"] == 0
+
+
+# --- trtexec's output is a tool's log: its parser is linear on anything (DESIGN.md 7.17) ---------------------------
+
+TRTEXEC_ATTACKS = attacks("min = ", "median = 1", "percentile(", "Throughput: ", "GPU Compute Time: min = ",
+                          "Latency: min = ", "Performance summary")
+TRTEXEC_ATTACKS["blank lines before a wrapped median"] = " \n" * (LINES_ATTACK_CHARS // 2) + "median = 1 ms"
+TRTEXEC_ATTACKS["a summary, then a flood of blank lines"] = TRTEXEC_86 + "\n" * LINES_ATTACK_CHARS + "max"
+
+
+@pytest.mark.parametrize("name", sorted(TRTEXEC_ATTACKS))
+def test_the_trtexec_parser_is_linear_on_hostile_output(name):
+    got = timed(T.parse_trtexec, TRTEXEC_ATTACKS[name])
+    if not isinstance(got, BenchmarkError):  # a summary-shaped flood: whatever numbers it has, finite
+        assert all(math.isfinite(v) for v in got["gpu_compute"].values())
+
+
+def test_hostile_numbers_in_a_summary_are_dropped_not_raised():
+    text = ("GPU Compute Time: min = 1.2.3 ms, max = 1e999 ms, mean = " + "9" * 5000 + " ms, median = 2.5 ms\n"
+            "Throughput: nan qps\n")
+    assert timed(T.parse_trtexec, text) == {"gpu_compute": {"p50_ms": 2.5}}
+
+
+def test_wrapped_summary_lines_are_joined():
+    text = "GPU Compute Time: min = 1 ms, max = 3 ms, mean = 2 ms,\n   \n  median = 2 ms, percentile(99%) = 3 ms\n"
+    assert T.parse_trtexec(text)["gpu_compute"] == {"min_ms": 1.0, "max_ms": 3.0, "mean_ms": 2.0, "p50_ms": 2.0,
+                                                     "p99_ms": 3.0}

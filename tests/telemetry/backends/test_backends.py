@@ -1,5 +1,6 @@
 """sysfs INA3221 (fake Orin Nano / AGX Orin / Nano trees), RAPL, NVML and jtop with fakes."""
 
+import os
 import sys
 import time
 
@@ -10,6 +11,7 @@ from harness.telemetry.backends import rapl as rapl_mod
 from harness.telemetry.energy import window_energy_mj
 from harness.telemetry.select import select_sampler
 from harness.telemetry.backends.sysfs_ina3221 import SysfsIna3221Sampler, discover_rails
+from harness.testing.attacks import timed, unblocked
 from harness.testing.fakes import sysfs as fake_sysfs
 from harness.testing.fakes.jtop import FakeJtopModule
 from harness.testing.fakes.nvml import FakeNvml
@@ -182,3 +184,44 @@ def test_selection_follows_the_order(root):
     assert sampler.name == "none" and probes == []
     with pytest.raises(TelemetryError, match="no telemetry backend available"):
         select_sampler(["sysfs_ina3221"], required=True)
+
+
+# --- sysfs and jtop are the device's word: reads are bounded and never block (DESIGN.md 6b, 7.17) ------------------
+
+def test_a_fifo_or_a_huge_file_in_sysfs_neither_blocks_nor_is_read_whole(root):
+    (hw,) = fake_sysfs.ina3221_hwmon(root, fake_sysfs.ORIN_NANO_RAILS)
+    fake_sysfs.thermal_zones(root, {"cpu-thermal": 48.5, "gpu-thermal": 40.0})
+    label = next(p for p in hw.glob("in*_label") if p.read_text().strip() == "VDD_SOC")
+    label.unlink()
+    os.mkfifo(label)  # nobody ever writes: a plain open() waits forever
+    (root / "sys/class/thermal/thermal_zone1/temp").unlink()
+    os.mkfifo(root / "sys/class/thermal/thermal_zone1/temp")
+    (root / "sys/class/thermal/thermal_zone0/type").write_text("cpu-thermal" + "x" * (4 << 20))
+    s = SysfsIna3221Sampler()
+    assert unblocked(lambda: s.available().ok)
+    assert set(s.rails) == {"VDD_IN", "VDD_CPU_GPU_CV"}  # the FIFO label is not a rail
+    x = unblocked(s.read, 0.0)
+    assert x.total_mw == pytest.approx(5000.0) and all(len(k) <= 4096 for k in x.temps_c)
+    assert "gpu-thermal" not in x.temps_c  # its temp is a FIFO
+
+
+def test_a_fifo_as_a_kept_open_sysfs_attribute_is_an_oserror(root):
+    from harness.telemetry.backends.sysfs import read_float, read_text
+
+    os.mkfifo(root / "temp")
+    assert isinstance(unblocked(read_float, root / "temp"), OSError)
+    assert isinstance(unblocked(read_text, root / "temp"), OSError)
+    (root / "big").write_text("7" * (4 << 20))
+    assert timed(read_float, root / "big") == float("7" * 64) and len(timed(read_text, root / "big")) == 4096
+
+
+def test_jtop_values_that_are_not_finite_numbers_are_dropped():
+    from harness.telemetry.backends.jtop import rails_from_power, temps_from
+
+    power = {"rail": {"VDD_IN": {"power": "1" * (4 << 20)}, "VDD_SOC": {"power": float("nan")},
+                      "VDD_GPU": {"power": [1]}, "VDD_CPU": {"power": True}, "VDD_CV": {"power": 1200}},
+             "tot": {"power": float("inf")}}
+    assert timed(rails_from_power, power) == ({"VDD_CV": 1200.0}, 1200.0, "module_rail_sum")
+    temps = {"cpu": {"temp": "x" * (4 << 20), "online": True}, "gpu": {"temp": 41.5}, "soc": "1" * (4 << 20),
+             "tj": float("inf"), "cv": 40}
+    assert timed(temps_from, temps) == {"gpu": 41.5, "cv": 40.0}

@@ -8,6 +8,7 @@ import time
 import pytest
 
 from harness.telemetry.backends.tegrastats import TegrastatsSampler, parse_line, parse_text
+from harness.testing.attacks import attacks, timed
 
 # Jetson Nano, JetPack 4, run as root (no units; POM_5V_IN is the module input).
 NANO_JP4 = ("RAM 1655/3956MB (lfb 311x4MB) SWAP 0/1978MB (cached 0MB) IRAM 0/252kB(lfb 252kB) "
@@ -118,3 +119,49 @@ def test_missing_tegrastats(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     a = TegrastatsSampler().available()
     assert not a.ok and "tegrastats not on PATH" in a.reason
+
+
+# --- tegrastats' text is the device's: the parser is linear on anything (DESIGN.md 7.17) ---------------------------
+
+TEGRASTATS_ATTACKS = attacks("GR3D_FREQ ", "GR3D_FREQ 1%@[", "GR3D_FREQ 1%@1,", "EMC_FREQ 1%@", "CPU [", "CPU [1%@",
+                             "VDD_IN ", "VDD_IN 1/", "VDD_IN 1mW/1", "a@", "a@1", "a@1/", "a@1C/", "RAM 1/1MB ",
+                             ORIN_NANO_JP6 + " ")
+TEGRASTATS_ATTACKS["a real line, then 4 MiB of digits"] = ORIN_NANO_JP6 + " " + "1" * (4 << 20)
+
+
+@pytest.mark.parametrize("name", sorted(TEGRASTATS_ATTACKS))
+def test_the_parser_is_linear_on_hostile_lines(name):
+    text = TEGRASTATS_ATTACKS[name]
+    rows = timed(parse_text, text)
+    assert isinstance(rows, list) and all(r["total_mw"] is None or r["total_mw"] >= 0 for r in rows)
+    one = timed(parse_line, text)
+    assert one is None or isinstance(one, dict)
+
+
+def test_a_line_past_the_cap_is_not_data():
+    assert parse_line(ORIN_NANO_JP6 + " " + "VDD_IN 1/1 " * 10_000) is None
+    assert parse_text("\n".join([ORIN_NANO_JP6, "GR3D_FREQ 5% " * 10_000, NANO_JP4]))[1]["total_mw"] == 2132.0
+
+
+def test_hostile_cpu_and_gpu_clocks_are_dropped_not_raised():
+    p = timed(parse_line, "CPU [1%@abc,2%@,off,3%@1190,x@y@z] GR3D_FREQ 5%@[,,] VDD_IN 100/100")
+    assert p["clocks_mhz"] == {"cpu_max": 1190.0} and p["gpu_util_pct"] == 5.0 and p["total_mw"] == 100.0
+
+
+@pytest.fixture
+def hostile_tegrastats(tmp_path, monkeypatch):
+    """A tegrastats that first writes 8 MiB without a newline, then real lines."""
+    exe = tmp_path / "tegrastats"
+    exe.write_text(f"#!{sys.executable}\nimport sys, time\nsys.stdout.write('@' * (8 << 20))\nwhile True:\n"
+                   f"    print({ORIN_NANO_JP6!r}, flush=True)\n    time.sleep(0.02)\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    return exe
+
+
+def test_the_sampler_drops_an_endless_line_and_keeps_reading(hostile_tegrastats):
+    s = TegrastatsSampler(interval_ms=20)
+    s.start()
+    time.sleep(1.0)
+    tr = s.stop()
+    assert len(tr.samples) >= 3 and {x.total_mw for x in tr.samples} == {3913.0}
