@@ -4,7 +4,9 @@ switching (``nvpmodel -m ID``, a reboot where nvpmodel asks for one) and the clo
 One ``ModeControl`` serves both sides: the runner on a board runs the commands itself (``local_shell``),
 the host runs them over SSH (a ``DeviceConnection``'s ``run``). Users write names (``15W``, ``MAXN_SUPER``);
 ids differ per board and are looked up in the board's own file, never taken from a suite. What a board
-prints is parsed defensively: bounded, numbers checked, a name must be one the file defines.
+prints is parsed defensively: bounded, numbers checked, a name must be one the file defines; the conf is
+read only when it is a regular file, and never by a read that can block. The module is long because the
+conf's parser, the clocks a mode promises and the control that switches serve one concept on both sides.
 """
 
 from __future__ import annotations
@@ -18,10 +20,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from harness import devtext
 from harness.errors import BenchmarkError
 from harness.paths import sysfs_root
 
 NVPMODEL_CONF = "/etc/nvpmodel.conf"
+MAX_CONF_BYTES = 1 << 20  # 1 MiB: L4T's nvpmodel.conf files are 10-60 KiB
+CONF_READ_TIMEOUT_S = 10  # the device-side read of the conf gives up after this (a FIFO swapped in mid-read)
+MAX_QUERY_CHARS = 64 << 10  # 64 KiB of `nvpmodel -q` looked at (it prints two short lines)
+# The conf read on the board (or here) never blocks: a FIFO or directory is refused (exit 4) before it is opened,
+# at most $2 bytes are read, under `timeout` where the board has it.
+_READ_CONF = ('[ -e "$1" ] || { echo "no such file" >&2; exit 3; }; [ -f "$1" ] || exit 4; command -v timeout '
+              '>/dev/null 2>&1 && exec timeout "$3" head -c "$2" -- "$1"; exec head -c "$2" -- "$1"')
+CONF_FIX = ("restore the board's nvpmodel.conf (on L4T a symlink to a regular file under /etc/nvpmodel/), "
+            "or drop power_modes for this device")
 _MODEL = re.compile(r"<\s*POWER_MODEL\s+ID=(\d{1,3})\s+NAME=([A-Za-z0-9][A-Za-z0-9_.+-]{0,63})\s*>")
 _DEFAULT = re.compile(r"<\s*PM_CONFIG\s+DEFAULT=(\d{1,3})\s*>")
 _REBOOT = re.compile(r"reboot", re.IGNORECASE)
@@ -71,7 +83,7 @@ def parse_nvpmodel_conf(text: str) -> BoardModes:
             limits[current] = ModeLimits(acc.get("online") if acc.get("seen_online") else None,
                                          acc.get("cpu"), acc.get("gpu"))
 
-    for raw in text.splitlines()[:20000]:
+    for raw in devtext.lines(text)[:20000]:  # a line past devtext.MAX_LINE_CHARS is no conf line
         line = raw.strip()
         if m := _MODEL.match(line):
             close()
@@ -107,7 +119,7 @@ def parse_nvpmodel_conf(text: str) -> BoardModes:
 def parse_nvpmodel_query(text: str | None) -> tuple[str | None, int | None]:
     """(name, id) from ``nvpmodel -q``: ``NV Power Mode: 15W`` then the id on its own line."""
     name, mode_id = None, None
-    lines = (text or "").splitlines()[:50]
+    lines = (text or "")[:MAX_QUERY_CHARS].splitlines()[:50]
     for i, line in enumerate(lines):
         if line.startswith("NV Power Mode:"):
             name = line.split(":", 1)[1].strip() or None
@@ -122,24 +134,23 @@ def parse_nvpmodel_query(text: str | None) -> tuple[str | None, int | None]:
 # --- clocks (sysfs) ------------------------------------------------------------------------------
 
 def _num(path: str) -> int | None:
-    try:
-        text = Path(path).read_text(errors="replace")[:64].strip()
-    except OSError:
-        return None
+    """A sysfs number: 64 bytes of a regular file at most (a FIFO is None, never a blocked read)."""
+    text = (devtext.read_small_or_none(path, 64) or "").strip()
     return int(text) if re.fullmatch(r"\d{1,15}", text) else None
 
 
+MAX_CPUS = 4096  # the kernel's largest NR_CPUS on arm64
+
+
 def _online_count(text: str) -> int | None:
-    """``0-3,5`` -> 5."""
+    """``0-3,5`` -> 5; None for anything else (a range backwards or past ``MAX_CPUS`` too)."""
     n = 0
     for part in text.strip().split(","):
-        if m := re.fullmatch(r"(\d+)-(\d+)", part):
-            n += int(m.group(2)) - int(m.group(1)) + 1
-        elif re.fullmatch(r"\d+", part):
-            n += 1
-        else:
+        m = re.fullmatch(r"(\d{1,4})(?:-(\d{1,4}))?", part)
+        if not m or int(m.group(2) or m.group(1)) < int(m.group(1)):
             return None
-    return n
+        n += int(m.group(2) or m.group(1)) - int(m.group(1)) + 1
+    return n if n <= MAX_CPUS else None
 
 
 GPU_DEVFREQ_NAMES = ("gpu", "gv11b", "ga10b", "gp10b")  # Orin, Xavier, Orin (older kernels), TX2
@@ -155,10 +166,8 @@ def read_clocks(root: Path | None = None) -> dict:
     root = root or sysfs_root()
     out: dict = {"cpu_online": None, "cpu_cur_khz": None, "cpu_max_khz": None, "gpu_cur_hz": None, "gpu_max_hz": None,
                  "emc_hz": None}
-    try:
-        out["cpu_online"] = _online_count((root / "sys/devices/system/cpu/online").read_text()[:256])
-    except OSError:
-        pass
+    online = devtext.read_small_or_none(root / "sys/devices/system/cpu/online", 256)
+    out["cpu_online"] = _online_count(online) if online is not None else None
     cpus = sorted(glob.glob(str(root / "sys/devices/system/cpu/cpu[0-9]*/cpufreq")))[:256]
     cur = [v for c in cpus if (v := _num(f"{c}/scaling_cur_freq")) is not None]
     top = [v for c in cpus if (v := _num(f"{c}/scaling_max_freq")) is not None]
@@ -197,13 +206,16 @@ class Result:
 Shell = Callable[[list[str], str], Result]  # argv, stdin text -> Result
 
 
+LOCAL_OUTPUT_CHARS = 4 << 20  # the start of a local command's stdout kept, as DeviceConnection.run keeps
+
+
 def local_shell(argv: list[str], stdin: str = "") -> Result:
     """Run on this machine (the runner on a board)."""
     try:
         p = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120)
     except (OSError, subprocess.SubprocessError) as e:
         return Result(127, "", str(e))
-    return Result(p.returncode, p.stdout[-65536:], p.stderr[-65536:])
+    return Result(p.returncode, p.stdout[:LOCAL_OUTPUT_CHARS], p.stderr[-65536:])
 
 
 @dataclass
@@ -245,12 +257,21 @@ class ModeControl:
         return self.shell(["sh", "-c", "command -v nvpmodel"], "").rc == 0
 
     def modes(self) -> BoardModes:
+        """The board's modes from its conf, read once: a regular file of at most ``MAX_CONF_BYTES``, else a
+        one-line BenchmarkError naming the file (a FIFO or directory is refused before anything reads it)."""
         if self._modes is None:
-            r = self.shell(["cat", self.conf_path], "")
+            conf = self.conf_path
+            r = self.shell(["sh", "-c", _READ_CONF, "sh", conf, str(MAX_CONF_BYTES + 1), str(CONF_READ_TIMEOUT_S)], "")
+            refused = {4: "is not a regular file (a FIFO, device or directory); power modes are read only from one",
+                       124: f"took longer than {CONF_READ_TIMEOUT_S} s to read"}.get(r.rc)
+            if r.rc == 0 and len(r.stdout) > MAX_CONF_BYTES:
+                refused = f"is over the {MAX_CONF_BYTES >> 20} MiB an nvpmodel.conf can be (L4T's are tens of KiB)"
+            if refused:
+                raise BenchmarkError(f"{self.where}: {conf} {refused}", CONF_FIX)
             if r.rc != 0:
-                raise BenchmarkError(f"{self.where}: cannot read {self.conf_path} ({r.stderr.strip()[:200] or 'missing'})",
+                raise BenchmarkError(f"{self.where}: cannot read {conf} ({r.stderr.strip()[:200] or 'missing'})",
                                      "power-mode sweeps need a Jetson with nvpmodel; drop power_modes for this device")
-            self._modes = parse_nvpmodel_conf(r.stdout[:4 << 20])
+            self._modes = parse_nvpmodel_conf(r.stdout)
             if not self._modes.ids:
                 raise BenchmarkError(f"{self.where}: {self.conf_path} defines no POWER_MODEL", "check the board's L4T install")
         return self._modes

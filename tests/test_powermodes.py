@@ -8,6 +8,7 @@ import pytest
 from harness.errors import BenchmarkError
 from harness.powermodes import (ModeControl, ModeLimits, clocks_mismatch, local_shell, parse_nvpmodel_conf,
                                 parse_nvpmodel_query, read_clocks)
+from harness.testing.attacks import attacks, repeated, timed, unblocked
 from harness.testing.fakes import sysfs as fake_sysfs
 from harness.testing.fakes.jetson import NVPMODEL_CONF, write_fake_jetson
 
@@ -111,7 +112,7 @@ def test_without_root_the_commands_go_through_sudo_n():
     def shell(argv, stdin=""):
         seen.append(argv)
         from harness.powermodes import Result
-        if argv[:1] == ["cat"]:
+        if argv[:2] == ["sh", "-c"] and "/etc/nvpmodel.conf" in argv:  # the bounded read of the conf
             return Result(0, ORIN_NX_STYLE, "")
         return Result(0, "", "") if argv[:2] != ["id", "-u"] else Result(0, "1000\n", "")
 
@@ -123,3 +124,65 @@ def test_no_nvpmodel_means_no_local_control(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert ModeControl.local() is None
     assert local_shell(["definitely-not-a-command"]).rc == 127
+
+
+# --- a board's nvpmodel text and files are untrusted: linear parsers, bounded reads that never block ---------------
+
+CONF_ATTACKS = attacks("< POWER_MODEL ID=1 NAME=", "<", "< ", "CPU_ONLINE CORE_0 1", "GPU MAX_FREQ 1", "CPU MAX_FREQ ",
+                       "< PM_CONFIG DEFAULT=", "#")
+CONF_ATTACKS["a real conf, then 4 MiB of one mode's lines"] = ORIN_NX_STYLE + repeated("CPU_ONLINE CORE_0 1 ")
+
+
+@pytest.mark.parametrize("name", sorted(CONF_ATTACKS))
+def test_the_conf_parser_is_linear_on_hostile_files(name):
+    modes = timed(parse_nvpmodel_conf, CONF_ATTACKS[name])
+    assert all(0 <= i <= 999 for i in modes.ids.values()) and all(len(n) <= 64 for n in modes.ids)
+
+
+@pytest.mark.parametrize("name", sorted(QUERY_ATTACKS := attacks("NV Power Mode: ", "NV Power Mode: 15W\n0\n")))
+def test_the_query_parser_is_linear_on_hostile_answers(name):
+    mode, mode_id = timed(parse_nvpmodel_query, QUERY_ATTACKS[name])
+    assert mode in (None, "15W") and mode_id in (None, 0)
+
+
+def test_hostile_sysfs_clocks_are_bounded_and_never_block(tmp_path):
+    cpu = tmp_path / "sys/devices/system/cpu"
+    (cpu / "cpu0/cpufreq").mkdir(parents=True)
+    (cpu / "online").write_text("0-99999999999999\n")  # no board has that many cores
+    (cpu / "cpu0/cpufreq/scaling_max_freq").write_text("1" * (4 << 20))
+    os.mkfifo(cpu / "cpu0/cpufreq/scaling_cur_freq")  # a plain read waits for a writer forever
+    gpu = tmp_path / "sys/class/devfreq/17000000.gpu"
+    gpu.mkdir(parents=True)
+    (gpu / "max_freq").write_text("918000000\n")
+    os.mkfifo(gpu / "cur_freq")
+    clocks = unblocked(read_clocks, tmp_path)
+    assert clocks == {"cpu_online": None, "cpu_cur_khz": None, "cpu_max_khz": None, "gpu_cur_hz": None,
+                      "gpu_max_hz": 918000000, "emc_hz": None}
+
+
+def _local_control(conf) -> ModeControl:
+    return ModeControl(local_shell, "jetson@nx", conf_path=str(conf), as_root=True)
+
+
+def test_a_fifo_at_the_conf_is_refused_at_once_naming_the_file(tmp_path):
+    conf = tmp_path / "nvpmodel.conf"
+    os.mkfifo(conf)  # `cat` would block on the board until the host gives up, and stay blocked there
+    err = unblocked(_local_control(conf).modes, limit_s=5.0)
+    assert isinstance(err, BenchmarkError) and "\n" not in str(err)
+    assert f"{conf} is not a regular file" in err.message and "nvpmodel.conf" in err.hint
+
+
+def test_a_huge_conf_is_refused_naming_the_file_and_its_limit(tmp_path):
+    conf = tmp_path / "nvpmodel.conf"
+    conf.write_text(ORIN_NX_STYLE + "#" * (8 << 20))
+    err = timed(_local_control(conf).modes, limit_s=5.0)
+    assert isinstance(err, BenchmarkError) and f"{conf} is over the 1 MiB" in err.message
+
+
+def test_a_conf_behind_a_symlink_is_read_and_a_missing_one_named(tmp_path):
+    real = tmp_path / "nvpmodel_p3767_0000.conf"
+    real.write_text(ORIN_NX_STYLE)
+    (tmp_path / "nvpmodel.conf").symlink_to(real)  # as on L4T
+    assert _local_control(tmp_path / "nvpmodel.conf").modes().ids == {"MAXN": 0, "10W": 1}
+    with pytest.raises(BenchmarkError, match=r"cannot read .*/absent.conf \(no such file\)"):
+        _local_control(tmp_path / "absent.conf").modes()
