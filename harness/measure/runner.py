@@ -110,7 +110,11 @@ class Runner:
         if sorted(listed) != sorted(c.key for c in cells):
             raise ResultsError(f"{self.store.manifest_path}: its cells do not match its suite's",
                                "the manifest was changed; start a new run")
-        todo = [c for c in cells if done.get(c.key) not in ("ok", "skipped") and c.key not in timed_out]
+        # A start after the host switched the power mode (``awaiting_mode``) continues the sweep: a cell that failed
+        # earlier in it is not retried there (its mode is behind; asking for it again would send the host back, and
+        # the host bounds its switches). ``--resume`` by a person retries failed cells, as in any run.
+        settled = ("ok", "skipped", "failed") if manifest.get("state") == "awaiting_mode" else ("ok", "skipped")
+        todo = [c for c in cells if done.get(c.key) not in settled and c.key not in timed_out]
         manifest["state"] = "running"
         manifest.pop("wanted_mode", None)
         if self.modes is not None:

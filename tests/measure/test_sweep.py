@@ -155,3 +155,30 @@ def test_a_runner_without_nvpmodel_hands_each_mode_to_the_host_and_trusts_its_st
     assert p.returncode == 0, p.stdout + p.stderr
     assert store.read_manifest()["state"] == "complete"
     assert [r["power_mode"]["name"] for r in store.read_records()] == ["15W", "7W"]
+
+
+def test_a_cell_that_failed_earlier_in_a_host_sweep_is_not_retried_after_the_next_switch(tmp_path, small_seq):
+    """Retrying it there would ask the host for a mode behind it (the host bounds its switches and fails such a
+    run): the sweep goes on; a person's --resume retries the failed cell afterwards, in its own mode."""
+    import json
+
+    suite = tmp_path / "sweep.yaml"
+    suite.write_text(SWEEP.format(modes="15W, 7W"))
+    out = tmp_path / "r"
+    assert harness("run", "--suite", suite, "--sequence", small_seq, "--out", out, "--run-id", "f",
+                   "--mode-control", "host").returncode == 0
+    store = RunStore(out / "f")
+    (out / "f" / "power_mode.json").write_text(json.dumps({"name": "15W", "id": 0}))
+    assert harness("run", "--resume", out / "f").returncode == 0
+    [rec] = store.read_records()
+    rec.update(status="failed", reason="a crash in 15W")
+    store.put_record(rec)
+    (out / "f" / "power_mode.json").write_text(json.dumps({"name": "7W", "id": 3}))
+    p = harness("run", "--resume", out / "f")
+    assert p.returncode in (0, 1), p.stdout + p.stderr
+    m = store.read_manifest()
+    assert m["state"] == "complete" and "wanted_mode" not in m, m.get("wanted_mode")
+    assert {r["power_mode"]["name"]: r["status"] for r in store.read_records()} == {"15W": "failed", "7W": "ok"}
+    harness("run", "--resume", out / "f")  # a person's resume: the failed cell again, so its mode first
+    m = store.read_manifest()
+    assert (m["state"], m.get("wanted_mode")) == ("awaiting_mode", "15W")

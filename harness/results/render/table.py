@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
@@ -22,6 +23,7 @@ from rich.text import Text
 
 from harness.results.best import best_per_device
 from harness.results.compare import device_labels
+from harness.results.render.plain_table import STYLED_ROWS, PlainTable, plain_results
 
 STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "red"}
 
@@ -118,19 +120,22 @@ def _grouped(rows: list[dict]) -> list[dict]:
     return sorted(rows, key=lambda r: (exp[r["experiment"] or ""], dev[r["device"] or ""]))
 
 
-def _build(rows: list[dict], cols: list[Col], lead: list[tuple[str, list[str]]], title: str | None) -> Table:
-    """The table; each experiment is a section headed by a row carrying its name (no column spent on it)."""
+def _build(rows: list[dict], cols: list[Col], lead: list[tuple[str, list[str]]], title: str | None,
+           cells: dict[str, list] | None = None) -> Table:
+    """The table; each experiment is a section headed by a row carrying its name (no column spent on it).
+    ``cells``: each column's cells, when already computed (``results_table``)."""
     t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
     for name, _ in lead:
         t.add_column(name, no_wrap=True)
     for c in cols:
         t.add_column(c.name, justify=c.justify, no_wrap=True)
     width = len(lead) + len(cols)
+    values = [cells[c.name] if cells and c.name in cells else [c.cell(r) for r in rows] for c in cols]
     for i, r in enumerate(rows):
         if i == 0 or rows[i - 1]["experiment"] != r["experiment"]:
             t.add_row(Text(r["experiment"] or "", style="bold underline"), *[""] * (width - 1))
         last = i + 1 == len(rows) or rows[i + 1]["experiment"] != r["experiment"]
-        t.add_row(*(vals[i] for _, vals in lead), *(c.cell(r) for c in cols), end_section=last)
+        t.add_row(*(vals[i] for _, vals in lead), *(v[i] for v in values), end_section=last)
     return t
 
 
@@ -139,27 +144,45 @@ def is_empty(c: Col, rows: list[dict]) -> bool:
     return all(str(c.cell(r)) in ("—", "") for r in rows)
 
 
-def results_table(rows: list[dict], width: int, title: str | None = None, wide: bool = False) -> Table:
-    """The table for ``width`` columns of terminal (every column with ``wide``), with its notes as the caption."""
+def _widest(values: list) -> str | Text:
+    """The cell of a column that needs the most width (what the column's natural width is)."""
+    return max(values, key=lambda v: v.cell_len if isinstance(v, Text) else cell_len(v), default="")
+
+
+def results_table(rows: list[dict], width: int, title: str | None = None, wide: bool = False) -> Table | PlainTable:
+    """The table for ``width`` columns of terminal (every column with ``wide``), with its notes as the caption.
+
+    Each column's cells are computed once; which columns fit is measured on a one-row probe holding each column's
+    widest cell (a table's natural width is its columns' widest cells plus padding), so the cost is linear in rows.
+    Beyond ``STYLED_ROWS`` rows it is laid out as plain text (``render.plain_table``), the same lines unstyled.
+    """
     rows = _grouped(rows)
     lead = []
     devices = device_labels(rows)
     if len(set(devices)) > 1:
         lead.append(("device", devices))
     several_runs = len({r["run_id"] for r in rows}) > 1
-    wanted = [c for c in COLUMNS if (several_runs or c.name not in ("x base", "E/base"))
-              and (wide or c.priority == 0 or not is_empty(c, rows))]
+    cells = {c.name: [c.cell(r) for r in rows] for c in COLUMNS
+             if several_runs or c.name not in ("x base", "E/base")}
+    wanted = [c for c in COLUMNS if c.name in cells
+              and (wide or c.priority == 0 or not all(str(v) in ("—", "") for v in cells[c.name]))]
     # against another run, that run is the comparison the user asked for: its ratio comes right after FPS/W
     wanted.sort(key=lambda c: 2.5 if several_runs and c.name == "x base" else c.priority)
+    experiments = [Text(e or "", style="bold underline") for e in dict.fromkeys(r["experiment"] for r in rows)]
+    probe_lead = [(name, [_widest(vals)]) for name, vals in lead]
+    probe_rows = [{"experiment": _widest(experiments).plain if experiments else ""}]
     console = Console(width=10_000)
     chosen: list[Col] = []
     for c in wanted:
-        trial = chosen + [c]
-        t = _build(rows, sorted(trial, key=COLUMNS.index), lead, None)
-        if wide or c.priority == 0 or Measurement.get(console, console.options, t).maximum <= width:
-            chosen = trial  # the essentials stay even on a very narrow terminal
-    table = _build(rows, sorted(chosen, key=COLUMNS.index), lead, title)
+        trial = sorted(chosen + [c], key=COLUMNS.index)
+        probe = _build(probe_rows, trial, probe_lead, None, {k.name: [_widest(cells[k.name])] for k in trial})
+        if wide or c.priority == 0 or Measurement.get(console, console.options, probe).maximum <= width:
+            chosen = chosen + [c]  # the essentials stay even on a very narrow terminal
     caption = notes(rows, {c.name for c in chosen})
+    cols = sorted(chosen, key=COLUMNS.index)
+    if len(rows) > STYLED_ROWS:
+        return plain_results(rows, lead, [(c.name, c.justify, cells[c.name]) for c in cols], title, caption)
+    table = _build(rows, cols, lead, title, cells)
     if caption.plain:
         table.caption, table.caption_justify = caption, "left"
     return table

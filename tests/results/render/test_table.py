@@ -151,3 +151,42 @@ def test_best_table_says_so_when_every_cell_was_contended(tmp_path):
     text = " ".join(_best_text(rows).split())
     assert "Which variant wins" in text and "1 contended cell left out (other processes used 1.96 of 2 CPUs)" in text
     assert "onnx fp32" in _best_text(rows, include_contended=True)
+
+
+@pytest.mark.parametrize("width", [80, 120])
+def test_a_large_table_is_laid_out_as_plain_text_with_the_same_lines(fleet_rows, width, monkeypatch):
+    """Beyond STYLED_ROWS rows the table skips rich's per-cell layout: the text is rich's, line for line."""
+    import harness.results.render.table as table
+
+    styled = render(fleet_rows, width)
+    monkeypatch.setattr(table, "STYLED_ROWS", 0)
+    assert type(results_table(fleet_rows, width)).__name__ == "PlainTable"
+    plain = render(fleet_rows, width)
+    strip = lambda t: [ln.rstrip() for ln in t.splitlines()]  # noqa: E731
+    assert strip(plain) == strip(styled)
+
+
+def test_compare_and_its_table_are_linear_in_rows(tmp_path, monkeypatch):
+    """1 500 and 6 000 records of one run: the cost grows about 4x (it was quadratic: Pareto, matching, fitting)."""
+    import time
+
+    import harness.results.render.table as table
+
+    monkeypatch.setattr(table, "STYLED_ROWS", 1000)  # both sizes laid out the same way
+    from harness.results.select import sort_rows
+    from harness.results.store import RunStore
+
+    def cost(n: int) -> float:
+        recs = [record(f"r{n}", "orin-nano", Cell(f"e{i // 40:04d}", ["yolov8n", "yolov8s"][i % 2],
+                                                   ["onnx", "pytorch"][i // 2 % 2], "fp32", (i // 4 % 10) / 20),
+                       p50=5.0 + i % 97, f1=0.5 + (i % 7) / 100, mean_w=7.0, energy_mj=30.0 + i % 13) for i in range(n)]
+        root = make_run(tmp_path, f"r{n}", "orin-nano", [])
+        RunStore(root).put_records(recs)  # one write (make_run adds records one by one)
+        runs = load_runs([root])
+        t0 = time.process_time()
+        rows = sort_rows(compare(runs), "latency")
+        Console(width=120, file=open("/dev/null", "w")).print(results_table(rows, 120))
+        return time.process_time() - t0
+
+    small, big = cost(1500), cost(6000)
+    assert big / small < 8, (small, big)  # linear: ~4x; quadratic would be ~16x
