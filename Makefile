@@ -39,6 +39,7 @@ bench: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_campaign.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_image.py
 	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_rerun_coverage.py
+	HARNESS_OFFLINE=1 $(BIN)/python benchmarks/bench_results_scale.py
 
 venv: $(STAMP)
 

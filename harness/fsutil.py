@@ -45,25 +45,33 @@ def read_bounded_text(path: Path, limit_bytes: int, error: type, what: str, fix:
     """A regular file of at most ``limit_bytes`` as UTF-8 text; ``error`` (a HarnessError class) names the file
     (and ``what`` it should have been, when given).
 
-    A directory, device, FIFO or socket is refused before it is opened (``/dev/zero`` is never read);
-    a file that grows past the limit while it is read is refused too.
+    A directory, device, FIFO or socket is refused unread (``/dev/zero`` is never read): the file is opened
+    non-blocking (a FIFO without a writer cannot stall the open) and its descriptor's own type is checked, so a
+    file swapped after a check is never read either; a file that grows past the limit while read is refused too.
     """
     import stat
 
     path = Path(path)
     try:
-        st = path.stat()
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise error(f"{path}: {what + ' ' if what else ''}file not found", fix) from None
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror})", fix) from e
+    try:
+        st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             kind = "is a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device, FIFO or socket)"
             raise error(f"{path}: {kind}" + (f", not a {what} file" if what else ""), fix)
         if st.st_size > limit_bytes:
             raise error(f"{path}: {st.st_size / (1 << 20):.1f} MiB, over the {limit_bytes / (1 << 20):g} MiB limit", limit_fix)
-        with open(path, "rb") as f:
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as f:
             raw = f.read(limit_bytes + 1)
-    except FileNotFoundError:
-        raise error(f"{path}: {what + ' ' if what else ''}file not found", fix) from None
     except OSError as e:
         raise error(f"{path}: cannot read ({e.strerror})", fix) from e
+    finally:
+        os.close(fd)
     if len(raw) > limit_bytes:
         raise error(f"{path}: grew past the {limit_bytes / (1 << 20):g} MiB limit while it was read", limit_fix)
     try:

@@ -146,15 +146,30 @@ def _table(rows: list[dict]) -> str:
     return (f"<div class='scroll'><table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table></div>")
 
 
-def _experiment(rows: list[dict], exp: str, out: Path, pngs: list[Path]) -> str:
-    mine = [r for r in rows if r["experiment"] == exp]
-    charts = [p for p in (plots.speed_bars(rows, exp, out), plots.f1_bars(rows, exp, out),
-                          plots.params_bars(rows, exp, out),
+PLOTTED_EXPERIMENTS = 8  # experiments drawn (four plots each, ~2 s); the others get their table
+
+
+def _experiment(mine: list[dict], exp: str, out: Path, pngs: list[Path], plotted: bool) -> str:
+    charts = [p for p in (plots.speed_bars(mine, exp, out), plots.f1_bars(mine, exp, out),
+                          plots.params_bars(mine, exp, out),
                           plots.scatter(mine, "latency_p50_ms", "latency p50 (ms / frame)", out, f"tradeoff_{exp}",
                                         f"{exp}: speed against accuracy (ringed: Pareto front over all rows)",
-                                        "pareto_f1_latency")) if p is not None]
+                                        "pareto_f1_latency")) if p is not None] if plotted else []
     pngs += charts
     return f"<h3>{_esc(exp)}</h3>{''.join(_img(p) for p in charts)}{_table(mine)}"
+
+
+def _experiments(rows: list[dict], out: Path, pngs: list[Path]) -> str:
+    """A section per experiment: its plots (the first ``PLOTTED_EXPERIMENTS``) and its table."""
+    by_exp: dict[str, list[dict]] = {}
+    for r in rows:
+        if r["experiment"]:
+            by_exp.setdefault(r["experiment"], []).append(r)
+    note = (f"<p class='info'>{len(by_exp)} experiments: the first {PLOTTED_EXPERIMENTS} are plotted, every one has "
+            "its table (<code>harness compare --filter experiment=NAME</code> for one).</p>"
+            if len(by_exp) > PLOTTED_EXPERIMENTS else "")
+    return note + "".join(_experiment(mine, exp, out, pngs, i < PLOTTED_EXPERIMENTS)
+                          for i, (exp, mine) in enumerate(by_exp.items()))
 
 
 def _env_value(v) -> str:
@@ -193,8 +208,7 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
     ) if p is not None]
     pngs += ranking
     configurations = modes.section(rows, out, pngs, _esc, _img)
-    experiments = list(dict.fromkeys(r["experiment"] for r in rows if r["experiment"]))
-    sections = "".join(_experiment(rows, exp, out, pngs) for exp in experiments)
+    sections = _experiments(rows, out, pngs)
     per_run = plots_runs.run_plots(runs, out)
     pngs += per_run
     random_init = any(r["weights_provenance"] == "random-init" for r in rows)

@@ -57,8 +57,18 @@ def _log_if_wide(ax, values, axis: str = "x") -> None:
     target.set_minor_formatter(NullFormatter())
 
 
+def short(text: str, limit: int = 48) -> str:
+    """``text`` for a tick label or a panel title: at most ``limit`` characters (a record's names are free text)."""
+    text = str(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _label(r: dict) -> str:
     return f"{r['model']} {r['variant']}"
+
+
+MAX_BARS = 40  # bars in one panel of a ranking (the best ones): more would make a PNG taller than a screen
+NUMBERED_POINTS = 40  # points of a scatter numbered with a legend; beyond, plain markers (labels would overlap)
 
 
 def distinct(rows: list[dict]) -> list[dict]:
@@ -119,11 +129,11 @@ def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
                 ax.annotate(f"{s:.2f}x{mark}", (r["latency_p50_ms"] + hi, y), xytext=(5, 0), textcoords="offset points",
                             va="center", fontsize=7)
         _log_if_wide(ax, vals)
-        ax.set_title(dev, fontsize=9)
+        ax.set_title(short(dev), fontsize=9)
         ax.set_xlabel("latency p50 (ms / frame)")
         ax.margins(x=0.25)
     axes[0].set_yticks(range(len(labels)))
-    axes[0].set_yticklabels(labels, fontsize=7)
+    axes[0].set_yticklabels([short(v) for v in labels], fontsize=7)
     axes[0].invert_yaxis()
     return save(fig, out / f"speed_{exp}.png")
 
@@ -147,10 +157,10 @@ def f1_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
         if ref_f1:
             ax.axvline(ref_f1[0], color="#333", ls="--", lw=1)
         ax.set_xlim(0, 1.08)
-        ax.set_title(f"{dev}" + (f" (reference F1 {ref_f1[0]:.3f}, dashed)" if ref_f1 else ""), fontsize=9)
+        ax.set_title(short(dev) + (f" (reference F1 {ref_f1[0]:.3f}, dashed)" if ref_f1 else ""), fontsize=9)
         ax.set_xlabel("F1")
     axes[0].set_yticks(range(len(labels)))
-    axes[0].set_yticklabels(labels, fontsize=7)
+    axes[0].set_yticklabels([short(v) for v in labels], fontsize=7)
     axes[0].invert_yaxis()
     return save(fig, out / f"f1_{exp}.png")
 
@@ -169,7 +179,7 @@ def params_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
     for y, v in enumerate(vals):
         ax.text(v, y, f"  {v:.2f} M", va="center", fontsize=7)
     ax.set_yticks(range(len(labels)))
-    ax.set_yticklabels(labels, fontsize=7)
+    ax.set_yticklabels([short(v) for v in labels], fontsize=7)
     ax.invert_yaxis()
     ax.margins(x=0.2)
     ax.set_xlabel("parameters (M)")
@@ -187,12 +197,20 @@ def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: 
     color = dict(zip(devices, PALETTE * 8))
     fig, ax = plt.subplots(figsize=(8, 5.2))
     legend = []
-    for i, r in enumerate(pts, start=1):
+    if len(pts) > NUMBERED_POINTS:  # too many to number: one marker set per device, the front ringed
+        title += f" ({len(pts)} variants, not numbered)"
+        for d in devices:
+            mine = [r for r in pts if r["device"] == d]
+            ax.scatter([r[x] for r in mine], [r["f1"] for r in mine], s=14, color=color[d], alpha=0.6, lw=0, zorder=3)
+        front = [r for r in pts if pareto_key and r.get(pareto_key)]
+        ax.scatter([r[x] for r in front], [r["f1"] for r in front], s=40, facecolors="none", edgecolors="black", lw=1,
+                   zorder=4)
+    for i, r in enumerate(pts if len(pts) <= NUMBERED_POINTS else [], start=1):
         ring = "black" if pareto_key and r.get(pareto_key) else "none"
         face = "white" if r.get("below_floor") else color[r["device"]]
         ax.scatter(r[x], r["f1"], s=130, color=face, edgecolors=ring if ring != "none" else color[r["device"]], lw=1.5, zorder=3)
         ax.text(r[x], r["f1"], str(i), ha="center", va="center", fontsize=6, color="white" if face != "white" else "black", zorder=4)
-        legend.append(f"{i}: {r['device']} {_label(r)}" + (" (below floor)" if r.get("below_floor") else ""))
+        legend.append(f"{i}: {short(r['device'] + ' ' + _label(r), 72)}" + (" (below floor)" if r.get("below_floor") else ""))
     if pareto_key:
         front = sorted((r[x], r["f1"]) for r in pts if r.get(pareto_key))
         if front:
@@ -208,8 +226,9 @@ def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: 
         handles = [plt.Line2D([], [], marker="o", ls="", color=color[d], label=d) for d in devices]
         ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=min(len(devices), 6),
                   frameon=False)
-    fig.text(1.0, 0.93, "\n".join(legend[:40]) + ("\n..." if len(legend) > 40 else ""), ha="left", va="top", fontsize=7,
-             family="monospace", transform=fig.transFigure)
+    if legend:
+        fig.text(1.0, 0.93, "\n".join(legend), ha="left", va="top", fontsize=7, family="monospace",
+                 transform=fig.transFigure)
     import matplotlib.pyplot as mpl
 
     fig.savefig(out / f"{name}.png", dpi=DPI, bbox_inches="tight")
@@ -224,16 +243,18 @@ def device_bars(rows: list[dict], key: str, xlabel: str, out: Path, name: str, t
         return None
     plt = plt_()
     devices = list(dict.fromkeys(r["device"] for r in ok))
-    n = max(sum(1 for r in ok if r["device"] == d) for d in devices)
+    counts = {d: sum(1 for r in ok if r["device"] == d) for d in devices}
+    n = min(MAX_BARS, max(counts.values()))
     fig, axes = plt.subplots(1, len(devices), figsize=(_width(len(devices)), max(2.2, 0.32 * n + 1.3)), squeeze=False)
-    fig.suptitle(title, fontweight="bold", fontsize=10)
+    fig.suptitle(title + (f" (the best {MAX_BARS} of each device's)" if max(counts.values()) > MAX_BARS else ""),
+                 fontweight="bold", fontsize=10)
     for ax, dev, color in zip(axes[0], devices, PALETTE * 8):
-        rr = sorted((r for r in ok if r["device"] == dev), key=lambda r: r[key], reverse=higher_better)
+        rr = sorted((r for r in ok if r["device"] == dev), key=lambda r: r[key], reverse=higher_better)[:MAX_BARS]
         ax.barh(range(len(rr)), [r[key] for r in rr], color=color, height=0.7)
         ax.set_yticks(range(len(rr)))
-        ax.set_yticklabels([_label(r) for r in rr], fontsize=7)
+        ax.set_yticklabels([short(_label(r)) for r in rr], fontsize=7)
         ax.invert_yaxis()
         _log_if_wide(ax, [r[key] for r in rr])
-        ax.set_title(dev, fontsize=9)
+        ax.set_title(short(dev), fontsize=9)
         ax.set_xlabel(xlabel)
     return save(fig, out / f"{name}.png")
