@@ -117,14 +117,14 @@ class Runner:
         todo = [c for c in cells if done.get(c.key) not in settled and c.key not in timed_out]
         manifest["state"] = "running"
         manifest.pop("wanted_mode", None)
-        if self.modes is not None:
-            self.modes.start()
-        manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
-        if todo:
-            self._check_host(manifest)
-        self.store.write_manifest(manifest)
-        self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
-        try:
+        try:  # from here an interrupt (Ctrl-C, SIGTERM) leaves the run marked interrupted, also while it starts
+            if self.modes is not None:
+                self.modes.start()
+            manifest["telemetry"] = {"selected": self.power.backend, "probes": self.power.probe_summary()}
+            if todo:
+                self._check_host(manifest)
+            self.store.write_manifest(manifest)
+            self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
             for i, cell in enumerate(todo, start=1):
                 if self.modes is not None and self.modes.hand_over(manifest, cell, self.store):
                     self.power.close()

@@ -224,12 +224,12 @@ RERUN_METHOD = ("prediction interval of a rerun's geometric mean over {k} interl
                 "(log(1+MIN_REL_SD) + CONTENDED_SD_PER_SHARE x max other-process CPU share)^2)")
 
 
-def latency_uncertainty(total_ms, power=None) -> dict | None:
+def latency_uncertainty(total_ms, power=None) -> dict:
     """A record's ``uncertainty`` block from one measurement, before the run knows its repeats: the within-window
     spread only (``kind: window``); ``rerun_uncertainty`` replaces the headline once the repeats are in."""
     a = np.asarray(total_ms, dtype=np.float64)
-    if a.size < 8:
-        return None
+    if a.size < 8:  # too few frames to resample blocks of: the block says so (a slow cell in a short window)
+        return window_only(None)
     b = block_length(a)
     e_ci = getattr(power, "energy_per_frame_ci_mj", None)
     within = {"method": WINDOW_METHOD, "block_frames": b, "resamples": RESAMPLES,
