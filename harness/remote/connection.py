@@ -44,6 +44,12 @@ class Result:
         return self.exit_code == 0
 
 
+def read_small_argv(path: str, max_bytes: int = 64 << 10) -> list[str]:
+    """The argv that prints at most ``max_bytes`` of a regular file on the device, and fails for anything else:
+    ``cat`` on a FIFO blocks until the command times out, on a device file it never ends."""
+    return ["sh", "-c", '[ -f "$1" ] && exec head -c "$2" "$1"', "sh", path, str(int(max_bytes))]
+
+
 def _pin_policy(known_hosts: Path):
     import paramiko
 

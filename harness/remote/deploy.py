@@ -302,8 +302,8 @@ class Deployment:
     def current_boot_id(self) -> str:
         """The device's boot id (under the profile's probe_root when one is set: a test's fake tree)."""
         root = self.plan.profile.probe_root.rstrip("/")
-        r = self.conn.run(["sh", "-c", 'cat "$1/proc/sys/kernel/random/boot_id" 2>/dev/null || cat /proc/sys/kernel/random/boot_id',
-                           "sh", root], max_output_bytes=4096)
+        r = self.conn.run(["sh", "-c", 'f="$1/proc/sys/kernel/random/boot_id"; [ -f "$f" ] || f=/proc/sys/kernel/random/boot_id; '
+                           '[ -f "$f" ] && exec head -c 128 "$f"', "sh", root], max_output_bytes=4096)
         return printable(r.stdout.strip())[:64]
 
 

@@ -15,6 +15,7 @@ import socket
 import time
 
 from harness.errors import RemoteError
+from harness.remote.connection import read_small_argv
 
 STALE_S = 600
 
@@ -32,11 +33,13 @@ def acquire(conn, workdir: str, run_id: str, boot_id: str) -> dict:
     info = {"owner": owner(), "run_id": run_id, "boot_id": boot_id, "heartbeat": time.time()}
     path = shlex.quote(_lock_path(workdir))
     body = json.dumps(info)
-    create = f"mkdir -p {shlex.quote(workdir)} && (set -o noclobber; printf %s {shlex.quote(body)} > {path})"
+    # noclobber refuses an existing regular file only (it writes into a FIFO or a device): anything there is refused
+    create = (f"mkdir -p {shlex.quote(workdir)} && ! [ -e {path} ] && ! [ -L {path} ] && "
+              f"(set -o noclobber; printf %s {shlex.quote(body)} > {path})")
     r = conn.run(["sh", "-c", create])
     if r.ok:
         return info
-    current = conn.run(["cat", _lock_path(workdir)], max_output_bytes=64 << 10)
+    current = conn.run(read_small_argv(_lock_path(workdir), 64 << 10))
     held = _parse(current.stdout)
     if held is None:
         raise RemoteError(f"{conn.where}: {_lock_path(workdir)} exists but is not a harness lock",
@@ -67,7 +70,9 @@ def _parse(text: str) -> dict | None:
 
 
 def _write(conn, workdir: str, info: dict) -> None:
-    conn.run(["sh", "-c", f"printf %s {shlex.quote(json.dumps(info))} > {shlex.quote(_lock_path(workdir))}"])
+    """Replace the lock file (a temp file renamed over it: whatever was there, a FIFO included, is never opened)."""
+    conn.run(["sh", "-c", 't=$(mktemp "$1/.lock.XXXXXX") && printf %s "$2" > "$t" && mv -f "$t" "$1/lock.json"',
+              "sh", workdir, json.dumps(info)])
 
 
 def heartbeat(conn, workdir: str, info: dict) -> None:

@@ -19,13 +19,14 @@ from harness.config.profiles import DeviceProfile
 from harness.errors import BenchmarkError
 from harness.image.wheel import build_wheel
 from harness.remote.checks import Check
+from harness.remote.connection import read_small_argv
 
 
 def ensure_venv(conn, workdir: str, python: str) -> str:
     """Create/refresh ``<workdir>/venv``; returns its python."""
     venv = f"{workdir}/venv"
     vpy = f"{venv}/bin/python"
-    stamp = conn.run(["cat", f"{venv}/harness-version"])
+    stamp = conn.run(read_small_argv(f"{venv}/harness-version", 256))
     if stamp.ok and stamp.stdout.strip() == harness.__version__ and conn.run(["test", "-x", vpy]).ok:
         return vpy
     r = conn.run([python, "-m", "venv", "--system-site-packages", venv], timeout_s=600)
