@@ -15,18 +15,6 @@ SUITE = ("name: tiny\nframes: 6\nwarmup: 2\nimgsz: 64\nexperiments:\n"
          "  - name: baseline\n    models: [yolov8n, yolo11n, yolo26n]\n")
 
 
-@pytest.fixture
-def tmpfs(tmp_path):
-    """A small tmpfs mounted for the test (root only; skipped elsewhere)."""
-    mnt = tmp_path / "small"
-    mnt.mkdir()
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mnt)], capture_output=True, text=True)
-    if r.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {r.stderr.strip()}")
-    yield mnt
-    subprocess.run(["umount", "-l", str(mnt)], check=False)
-
-
 def fill(mnt, leave_bytes: int):
     """Fill the filesystem, then free ``leave_bytes``."""
     filler = mnt / "filler"

@@ -68,3 +68,16 @@ def write(tmp_path, doc: dict):
     f = tmp_path / "attack.yaml"
     f.write_text(yaml.safe_dump(doc, sort_keys=False))
     return f
+
+
+def assert_refused_in_one_line(load, error: type, base: dict, path: tuple, value, tmp_path) -> None:
+    """``value`` at ``path`` of ``base`` written to a file and loaded: ``error`` with one line naming the file, the
+    field and the range to use (never a traceback, never a multi-line dump)."""
+    import pytest
+
+    f = write(tmp_path, with_value(base, path, value))
+    with pytest.raises(error) as e:
+        load(str(f))
+    msg = e.value.message
+    assert msg.startswith(f"{f}: {dotted(path)}: ") and " is not allowed: use " in msg, msg
+    assert "\n" not in str(e.value) and len(msg) < 300, msg

@@ -79,7 +79,7 @@ def test_hosts_users_and_images_that_are_fine():
 # --- limit values are user input (issue 22): every numeric setting is finite and bounded where it is defined ---
 
 from harness.config.profiles import DeviceProfile  # noqa: E402
-from tests.config.numbers import ATTACK_IDS, ATTACKS, dotted, numeric_fields, with_value, write  # noqa: E402
+from tests.config.numbers import ATTACK_IDS, ATTACKS, assert_refused_in_one_line, dotted, numeric_fields  # noqa: E402
 
 PROFILE = {"name": "x", "kind": "local", "connection": {"host": "h"}}
 PROFILE_NUMBERS = numeric_fields(DeviceProfile)
@@ -95,12 +95,7 @@ def test_the_walk_finds_every_numeric_setting():
 @pytest.mark.parametrize("value", ATTACKS, ids=ATTACK_IDS)
 @pytest.mark.parametrize("path", [p for p, _ in PROFILE_NUMBERS], ids=[dotted(p) for p, _ in PROFILE_NUMBERS])
 def test_out_of_range_numbers_are_one_line_naming_file_field_and_range(tmp_path, path, value):
-    f = write(tmp_path, with_value(PROFILE, path, value))
-    with pytest.raises(ProfileError) as e:
-        load_profile(str(f))
-    msg = e.value.message
-    assert msg.startswith(f"{f}: {dotted(path)}: ") and " is not allowed: use " in msg, msg
-    assert "\n" not in str(e.value) and len(msg) < 300, msg
+    assert_refused_in_one_line(load_profile, ProfileError, PROFILE, path, value, tmp_path)
 
 
 @pytest.mark.parametrize("text, message", [
