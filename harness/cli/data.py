@@ -25,10 +25,10 @@ def parse_size(text: str) -> tuple[int, int]:
 @app.command("synth")
 def synth(
     out_dir: Path = typer.Argument(..., help="Directory to create (a MOT sequence)."),
-    frames: int = typer.Option(60, "--frames", help="Number of frames."),
+    frames: int = typer.Option(60, "--frames", callback=opts.between(2, 100_000), help="Number of frames."),
     size: str = typer.Option("1280x720", "--size", help="Frame size WIDTHxHEIGHT."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same sequence)."),
-    walkers: int = typer.Option(8, "--people", help="Number of walking people."),
+    seed: int = typer.Option(0, "--seed", callback=opts.between(0, 2**32 - 1), help="Random seed (same seed, same sequence)."),
+    walkers: int = typer.Option(8, "--people", callback=opts.between(0, 1000), help="Number of walking people."),
     force: bool = typer.Option(False, "--force", help="Replace OUT_DIR if it exists.", metavar=""),
 ) -> None:
     """Write a synthetic MOT sequence with exact ground truth (and noisy det/det.txt)."""
@@ -74,9 +74,9 @@ def check(
 def to_yolo(
     sequences: list[Path] = typer.Argument(..., help="MOT sequence directories."),
     out: Path = typer.Option(..., "--out", help="Dataset directory to create (images/, labels/, data.yaml)."),
-    val_fraction: float = typer.Option(0.1, "--val-fraction", min=0.0, max=0.9, help="Last fraction of each sequence used for val."),
-    min_visibility: float = typer.Option(0.25, "--min-visibility", min=0.0, max=1.0, help="Skip pedestrians less visible than this."),
-    max_frames: int = typer.Option(None, "--max-frames", help="Use only the first N frames of each sequence."),
+    val_fraction: float = typer.Option(0.1, "--val-fraction", callback=opts.between(0, 0.9), help="Last fraction of each sequence used for val."),
+    min_visibility: float = typer.Option(0.25, "--min-visibility", callback=opts.between(0, 1), help="Skip pedestrians less visible than this."),
+    max_frames: int = typer.Option(None, "--max-frames", callback=opts.between(1, 10_000_000), help="Use only the first N frames of each sequence."),
 ) -> None:
     """Convert MOT sequences to a YOLO-format dataset (class 0 = person) for fine-tuning and calibration."""
     import yaml

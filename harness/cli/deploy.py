@@ -21,7 +21,7 @@ def deploy_command(
     run_id: str = opts.RUN_ID,
     resume: bool = typer.Option(False, "--resume", help="Continue run --run-id on the device (after a lost link or reboot).", metavar=""),
     accept_new_host_key: bool = typer.Option(False, "--accept-new-host-key", help="Pin an unknown host key into known_hosts.", metavar=""),
-    poll_s: float = typer.Option(2.0, "--poll-s", help="Seconds between progress polls."),
+    poll_s: float = typer.Option(2.0, "--poll-s", callback=opts.between(0.1, 600, " s"), help="Seconds between progress polls."),
     wide: bool = opts.WIDE,
     as_json: bool = opts.JSON,
 ) -> None:

@@ -7,14 +7,16 @@ from pathlib import Path
 
 import typer
 
+from harness.cli._options import between
+
 from harness.cli._console import console
 
 
 def eval_command(
     gt: Path = typer.Option(..., "--gt", help="MOT ground truth (gt/gt.txt)."),
     det: Path = typer.Option(..., "--det", help="MOT detections (frame,id,x,y,w,h,conf,...)."),
-    iou: float = typer.Option(0.5, "--iou", min=0.0, max=1.0, help="IoU threshold for a true positive."),
-    conf: float = typer.Option(0.0, "--conf", help="Ignore detections below this confidence."),
+    iou: float = typer.Option(0.5, "--iou", callback=between(0, 1), help="IoU threshold for a true positive."),
+    conf: float = typer.Option(0.0, "--conf", callback=between(0, 1), help="Ignore detections below this confidence."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object.", metavar=""),
 ) -> None:
     """Precision / recall / F1 at --iou and AP50, with MOT17 ignore regions honoured."""

@@ -56,7 +56,7 @@ def pull_command(run_dir: Path = typer.Argument(..., help="Local run directory o
 
 
 def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy."),
-                 lines: int = typer.Option(50, "--lines", "-n", help="How many lines from the end.")) -> None:
+                 lines: int = typer.Option(50, "--lines", "-n", callback=opts.between(1, 1_000_000), help="How many lines from the end.")) -> None:
     """The runner's log on the device (last --lines lines)."""
     from harness.errors import printable
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from harness.cli._options import between
+
 from harness.cli._console import console
 
 app = typer.Typer(help="Power and thermal telemetry: probe backends, parse tegrastats, sample live.", no_args_is_help=True)
@@ -77,7 +79,7 @@ def parse_tegrastats(
 
 @app.command("record")
 def record(
-    seconds: float = typer.Option(5.0, "--seconds", min=0.1, help="How long to sample."),
+    seconds: float = typer.Option(5.0, "--seconds", callback=between(0.1, 86400, " s"), help="How long to sample."),
     backend: str = typer.Option(None, "--backend", help="sysfs_ina3221 | jtop | tegrastats | nvml | rapl (default: the profile's first available)."),
     profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile for order and rate."),
     csv: Path = typer.Option(None, "--csv", help="Also write the raw samples here."),

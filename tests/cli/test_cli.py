@@ -140,3 +140,11 @@ def test_run_on_an_empty_or_short_sequence(run_harness, tmp_path, small_seq):
 
 def test_resume_of_a_non_run(run_harness, tmp_path):
     assert_user_error(run_harness("run", "--resume", tmp_path), "not a run directory")
+
+
+@pytest.mark.parametrize("argv, option", [(["logs", "--lines", "-5", "x"], "--lines"),
+                                          (["eval", "--gt", "x", "--det", "y", "--conf", "nan"], "--conf"),
+                                          (["data", "synth", "--frames", "0", "x"], "--frames")])
+def test_out_of_range_command_line_numbers_are_refused_with_the_range(run_harness, argv, option):
+    p = run_harness(*argv)
+    assert p.returncode == 2 and option in p.stderr and "is not allowed: use a number from" in p.stderr, p.stderr

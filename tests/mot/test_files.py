@@ -152,3 +152,13 @@ def test_a_line_past_the_cap_is_refused_with_its_number(tmp_path):
     p = write(tmp_path, GT_LINE + "\n\n" + "1," * (2 << 20) + "1\n")
     with pytest.raises(DataError, match=r"gt.txt:3: the line is 4194305 characters long, over the 64 KiB"):
         read_gt(p)
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "-1", "lots", "1e400"])
+def test_a_max_input_size_that_is_not_a_size_is_refused_naming_the_variable(monkeypatch, value):
+    from harness.errors import DataError
+    from harness.mot.files import max_input_bytes
+
+    monkeypatch.setenv("HARNESS_MAX_INPUT_MIB", value)
+    with pytest.raises(DataError, match="HARNESS_MAX_INPUT_MIB="):
+        max_input_bytes()
