@@ -192,3 +192,32 @@ def test_the_dataframe_loader_refuses_the_same_hostile_run(tmp_path):
     rewrite_first(run, lambda r: _plant(r, ("quality", "f1"), "NaN"))
     with pytest.raises(ResultsError, match="quality.f1"):
         load_frame([run])
+
+
+def _numeric_record_fields():
+    from harness.results.record import Record
+    from tests.config.numbers import numeric_fields
+
+    return [p for p, _ in numeric_fields(Record)]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), 1e300, -1e300, 10**400], ids=["nan", "inf", "1e300",
+                                                                                             "-1e300", "400-digits"])
+@pytest.mark.parametrize("path", _numeric_record_fields(), ids=lambda p: ".".join(map(str, p)))
+def test_every_numeric_field_of_a_record_refuses_non_finite_and_huge_numbers(path, value):
+    """Found from the record's schema: a new numeric field cannot escape (the schema is docs/record.schema.json)."""
+    from harness.results.record import check_record
+
+    rec = record("r1", "orin-nano", CELL, p50=20.0, f1=0.6, mean_w=7.0, energy_mj=140.0, ci_pct=3)
+    node = rec
+    for part, nxt in zip(path, path[1:]):
+        if isinstance(node, list):
+            node = node[part]
+        else:
+            if not isinstance(node.get(part), (dict, list)) or (isinstance(nxt, int) and not node.get(part)):
+                node[part] = [0.0] if isinstance(nxt, int) else {}
+            node = node[part]
+    node[path[-1]] = value
+    with pytest.raises(ValueError) as e:
+        check_record(rec)
+    assert str(e.value).startswith(str(path[0])), str(e.value)
