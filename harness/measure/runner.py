@@ -260,7 +260,7 @@ class Runner:
         finally:
             rec.host_state = state = self.host.end()  # the record validates it into its typed block; keep the dict
             trace = self.power.end()
-        rec.threads = cell_threads(self.threads, rec.build, rec.cell.format, state)
+        rec.threads = cell_threads(self.threads, variant.build, rec.cell.format, state)
         t = m.timings
         total = t.total_ms
         rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(t.pre_ms),

