@@ -67,6 +67,7 @@ def run_command(
             records = runner.run()
     except KeyboardInterrupt:
         bar.close()
+        _mark_interrupted(store)
         con.print(f"[yellow]interrupted[/]: finished cells are saved; continue with "
                   f"[bold]harness run --resume {store.root}[/]")
         raise typer.Exit(130) from None
@@ -90,3 +91,17 @@ def run_command(
                   highlight=False)
     if counts["failed"]:
         raise typer.Exit(1)
+
+
+def _mark_interrupted(store) -> None:
+    """A run stopped before its runner took over (between creating the run directory and the first cell's
+    bookkeeping, under load a noticeable while) is marked interrupted too, never left ``running``."""
+    from harness.errors import HarnessError
+
+    try:
+        manifest = store.read_manifest()
+        if manifest.get("state") == "running":
+            manifest["state"] = "interrupted"
+            store.write_manifest(manifest)
+    except HarnessError:
+        pass  # no manifest yet, or the disk is full: nothing to mark, the records are intact
