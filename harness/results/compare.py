@@ -56,8 +56,16 @@ def suite_of(run: Run, rows: list[dict]) -> Suite:
             exps.setdefault(r["experiment"], [])
             if isinstance(model, str) and model not in exps[r["experiment"]] and _nameable(model):
                 exps[r["experiment"]].append(model)
-        return Suite(name=run.run_id, experiments=[Experiment(name=e, models=m) for e, m in exps.items() if m] or
-                     [Experiment(name="none", models=["none"])])
+        return Suite(name=run.run_id, experiments=[x for x in (_experiment(e, m) for e, m in exps.items() if m) if x]
+                     or [Experiment(name="none", models=["none"])])
+
+
+def _experiment(name, models: list[str]) -> Experiment | None:
+    """An experiment a suite accepts, or None (a record's experiment name is a safe name, a suite's is stricter)."""
+    try:
+        return Experiment(name=name, models=models)
+    except ValueError:
+        return None
 
 
 def _nameable(model: str) -> bool:

@@ -40,4 +40,11 @@ def load_run(path: str | Path) -> Run:
 def load_runs(paths: list[Path]) -> list[Run]:
     if not paths:
         raise ResultsError("no run directories given", "pass one or more results/<run-id> directories")
-    return [load_run(p) for p in paths]
+    runs = [load_run(p) for p in paths]
+    seen: dict[str, Path] = {}
+    for run in runs:  # rows, baselines and report files are keyed by run id: two runs with one id would mix
+        if run.run_id in seen:
+            raise ResultsError(f"{run.root} and {seen[run.run_id]} have the same run id {run.run_id!r}",
+                               "pass each run once (a copied run keeps its id: compare it with the other, not beside it)")
+        seen[run.run_id] = run.root
+    return runs

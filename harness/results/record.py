@@ -329,6 +329,13 @@ def record_key(rec: dict) -> str:
     return rec["cell_id"] if repeat == 1 else f"{rec['cell_id']}.r{repeat}"
 
 
+class ProfileFacts(_Block):
+    """The device profile a run used, as its manifest keeps it; its name labels rows and names report files."""
+
+    name: SafeName | None = None
+    kind: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")] | None = None
+
+
 class Manifest(_Block):
     """A run's manifest: what it measures and how far it got."""
 
@@ -338,7 +345,7 @@ class Manifest(_Block):
     created_at: Text | None = None
     finished_at: Text | None = None
     suite: dict[str, Any]
-    profile: dict[str, Any]
+    profile: ProfileFacts
     sequence: Text | None = None
     environment: dict[str, Any] = Field(default_factory=dict)
     cells: list[ManifestCell] = Field(default_factory=list)
@@ -394,7 +401,7 @@ def check_manifest(data: Any) -> dict:
         raise ValueError(f"a manifest must be a JSON object, got {type(data).__name__}")
     check_numbers(data)
     try:
-        Manifest.model_validate(data)
+        Manifest.model_validate(data, strict=True)
     except ValidationError as e:
         raise ValueError(first_problem(e)) from None
     return data
@@ -421,7 +428,7 @@ def upgrade(record: dict, source: Path, run_id: str | None = None) -> dict:
         rec["power"] = {"backend": rec.pop("power_backend", "none"), "mean_w": rec.pop("mean_w", None),
                         "energy_per_frame_mj": rec.pop("energy_per_frame_mj", None), "reason": "upgraded from schema v0"}
     lat = rec.get("latency") or {}
-    if lat and "total" not in lat:
+    if isinstance(lat, dict) and lat and "total" not in lat:
         rec["latency"] = {"total": lat}
     rec["schema_version"] = SCHEMA_VERSION
     try:

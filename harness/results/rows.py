@@ -87,9 +87,15 @@ def flatten(rec: dict | Record) -> dict:
                cpu_freq_ratio=hs.get("cpu_freq_min_ratio"), threads_torch=th.get("torch_intra"),
                threads_interop=th.get("torch_interop"), threads_ort=th.get("ort_intra"), threads_over_idle=th.get("over_idle"))
     row.update(reference_columns(d.get("reference")))
-    row.update({f"env_{k}": at(d, "environment", k) for k in ENV_COLUMNS})
+    # environment values are text (a version, a board name); a record's other types become their text, so a
+    # column has one type (Parquet, --filter)
+    row.update({f"env_{k}": _text(at(d, "environment", k)) for k in ENV_COLUMNS})
     row.update({f"settings_{k}": at(d, "settings", k) for k in SETTINGS_COLUMNS if k != "imgsz"})
     return {k: row.get(k) for k in SUMMARY_COLUMNS}
+
+
+def _text(v) -> str | None:
+    return v if v is None or isinstance(v, (str, bool)) else str(v)[:200]
 
 
 def interval_columns(unc: dict | None) -> dict:
@@ -137,9 +143,12 @@ def csv_value(v) -> str:
 
 def csv_text(df) -> str:
     """A DataFrame as CSV text with every text cell through ``csv_value`` (``compare --csv``)."""
+    import pandas as pd
+
     out = df.copy()
-    for col in out.columns[out.dtypes == object]:
-        out[col] = out[col].map(lambda v: v if not isinstance(v, str) else csv_value(v))
+    for col in out.columns:  # every column: text may sit in object or string dtype (pandas 3 infers str columns)
+        if not pd.api.types.is_numeric_dtype(out[col]) or pd.api.types.is_bool_dtype(out[col]):
+            out[col] = out[col].map(lambda v: v if not isinstance(v, str) else csv_value(v)).astype(object)
     return out.to_csv(index=False)
 
 

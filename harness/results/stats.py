@@ -211,7 +211,10 @@ def rerun_interval(values, within=None, level: float = LEVEL, shares=None) -> tu
         var = max(var, sum(floors) / len(floors))
     var = max(var, contention_floor(shares) ** 2)
     half = t_quantile(k - 1, level) * math.sqrt(2 * var / k)
-    return math.exp(m), (math.exp(m - half), math.exp(m + half))
+    try:  # repeats 1e-20 and 1e18 apart (a crafted run) put the interval beyond any float: no interval then
+        return math.exp(m), (math.exp(m - half), math.exp(m + half))
+    except OverflowError:
+        return None
 
 
 def round_ci(ci):

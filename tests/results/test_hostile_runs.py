@@ -170,7 +170,7 @@ def test_hostile_model_and_profile_names_are_rendered_literally(tmp_path, name):
         r["cell"]["model"], r["device_profile"], r["environment"]["gpu_name"] = name, name, name
     run = make_run(tmp_path, "r1", "orin-nano", recs)
     m = json.loads((run / "manifest.json").read_text())
-    m["profile"]["name"] = name
+    m["profile"]["description"] = name  # (its name must be a safe name: refused at load otherwise)
     (run / "manifest.json").write_text(json.dumps(m))
     res = build_report(load_runs([run]), tmp_path / "report")
     page = res["html"].read_text()
@@ -239,3 +239,100 @@ def test_a_wrong_type_in_any_block_the_host_reads_is_refused_naming_it(tmp_path,
     rewrite_first(run, lambda r: _plant(r, path, json.dumps(value)))
     with pytest.raises(ResultsError, match=r"records.jsonl:1: not a run record \(" + path[0]):
         load_run(run)
+
+
+# --- found by an attack pass on the whole read path ----------------------------------------------------
+
+
+def test_csv_export_guards_text_of_every_dtype(tmp_path):
+    """pandas 3 types text columns as str, not object: the formula guard covers every non-numeric column."""
+    import pandas as pd
+
+    from harness.results.rows import csv_text
+
+    text = csv_text(pd.DataFrame({"a": ["=1+1", None], "b": [1.5, 2.0], "c": ["@SUM(1)", "ok"]}))
+    assert "'=1+1" in text and "'@SUM(1)" in text and ",=" not in text and "1.5" in text
+
+
+@pytest.mark.parametrize("name", ["x/../../escaped", ["x"], 5, "[/]x", "a" * 300])
+def test_a_profile_name_that_is_not_a_safe_name_is_refused(tmp_path, name):
+    """It labels rows and names report files (modes_<device>.png): a path, a list, markup or a huge name there is
+    refused at load, naming the field."""
+    run = good_run(tmp_path)
+    m = json.loads((run / "manifest.json").read_text())
+    m["profile"]["name"] = name
+    (run / "manifest.json").write_text(json.dumps(m))
+    with pytest.raises(ResultsError, match=r"manifest.json: not a run manifest \(profile.name"):
+        load_run(run)
+
+
+def test_two_runs_with_one_run_id_are_refused(tmp_path):
+    a = good_run(tmp_path / "a")
+    b = good_run(tmp_path / "b")
+    with pytest.raises(ResultsError, match="have the same run id 'r1'"):
+        load_runs([a, b])
+
+
+def test_terminal_escapes_and_markup_in_record_text_reach_the_table_literally(tmp_path):
+    from rich.console import Console
+
+    from harness.results.render.table import best_table, results_table
+
+    run = good_run(tmp_path)
+    rewrite_first(run, lambda r: (r["cell"].update(model="yolo\x1b]0;PWNED\x07\x1b[31mRED"),
+                                  r.update(runtime="[link=https://evil.example/]CUDA[/link] [/]x", status="failed",
+                                           reason="boom \x1b[2J")))
+    rows = compare(load_runs([run]))
+    con = Console(width=200, record=True, force_terminal=True)
+    con.print(results_table(rows, 200, wide=True))
+    con.print(best_table(rows, 200))
+    out = con.export_text(styles=False)
+    assert "\x1b]" not in out and "\x1b[2J" not in out and "\x1b[31m" not in out
+    assert "[link=https://evil.example/]" in out  # shown as text, not made a link
+
+
+def test_upper_case_experiments_and_extreme_repeats_do_not_crash_compare(tmp_path):
+    """A record's experiment may be upper case (a safe name) while a suite's may not; repeats 1e-20 and 1e18 ms
+    apart have no finite interval: both compare, without an interval where none exists."""
+    recs = [record("r1", "orin-nano", Cell("Quant", "yolov8n", "onnx", "fp32"), p50=20.0, f1=0.6)]
+    second = dict(recs[0], repeat=2, latency={"total": {"p50_ms": 1e18}})
+    recs[0]["latency"]["total"]["p50_ms"] = 1e-20
+    run = make_run(tmp_path, "r1", "orin-nano", recs + [second])
+    rows = compare(load_runs([run]))
+    assert rows[0]["latency_p50_ci_lo_ms"] is None
+
+
+def test_an_old_record_with_a_scalar_latency_is_refused_cleanly(tmp_path):
+    run = good_run(tmp_path)
+    rewrite_first(run, lambda r: r.update(schema_version=0, latency=5))
+    with pytest.raises(ResultsError, match="schema v0"):
+        load_run(run)
+
+
+def test_the_report_skips_a_sequence_frame_that_is_a_fifo_or_a_pixel_bomb(tmp_path):
+    """The manifest names the sequence the sample frames come from: a FIFO there would block the decoder, an
+    8000x8000 PNG of 200 KB would take gigabytes."""
+    from PIL import Image
+
+    from harness.results.render.plots_runs import sample_frames
+
+    run = good_run(tmp_path)
+    seq = tmp_path / "seq"
+    (seq / "img1").mkdir(parents=True)
+    (run / "detections").mkdir(exist_ok=True)
+    (run / "detections" / "d.txt").write_text("1,-1,inf,10,20,20,0.9\n1,-1,1e12,10,20,20,0.9\n")
+    rewrite_first(run, lambda r: r.update(files={"detections": "detections/d.txt"},
+                                          settings={**r["settings"], "timed_first": 1, "frame_last": 1}))
+    m = json.loads((run / "manifest.json").read_text())
+    m["sequence"] = str(seq)
+    (run / "manifest.json").write_text(json.dumps(m))
+    os.mkfifo(seq / "img1" / "000001.jpg")
+    t0 = time.perf_counter()
+    assert sample_frames(load_run(run), tmp_path) is None
+    (seq / "img1" / "000001.jpg").unlink()
+    Image.new("L", (8000, 8000)).save(seq / "img1" / "000001.png")
+    assert sample_frames(load_run(run), tmp_path) is None
+    assert time.perf_counter() - t0 < 10
+    (seq / "img1" / "000001.png").unlink()
+    Image.new("RGB", (64, 48)).save(seq / "img1" / "000001.png")
+    assert sample_frames(load_run(run), tmp_path) is not None  # a real frame: drawn, the bad boxes skipped

@@ -172,11 +172,14 @@ def _experiments(rows: list[dict], out: Path, pngs: list[Path]) -> str:
                           for i, (exp, mine) in enumerate(by_exp.items()))
 
 
-def _env_value(v) -> str:
+def _env_value(v, depth: int = 0) -> str:
+    """A manifest's environment value as one line (nested blocks inline, to a depth of 8: a run is input)."""
+    if depth > 8 and isinstance(v, (dict, list)):
+        return "…"
     if isinstance(v, dict):
-        return ", ".join(f"{k}: {_env_value(x)}" for k, x in v.items())
+        return ", ".join(f"{k}: {_env_value(x, depth + 1)}" for k, x in v.items())
     if isinstance(v, list):
-        return ", ".join(_env_value(x) for x in v)
+        return ", ".join(_env_value(x, depth + 1) for x in v)
     return str(v)
 
 

@@ -194,7 +194,7 @@ def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: 
         return None
     plt = plt_()
     devices = list(dict.fromkeys(r["device"] for r in pts))
-    color = dict(zip(devices, PALETTE * 8))
+    color = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(devices)}
     fig, ax = plt.subplots(figsize=(8, 5.2))
     legend = []
     if len(pts) > NUMBERED_POINTS:  # too many to number: one marker set per device, the front ringed

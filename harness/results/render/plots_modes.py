@@ -38,7 +38,7 @@ def mode_front(rows: list[dict], out: Path, name: str, title: str, best: dict | 
         return None
     plt = plt_()
     modes = _modes(pts)
-    color = dict(zip(modes, PALETTE * 8))
+    color = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(modes)}
     fig, ax = plt.subplots(figsize=(8.5, 5.2))
     for r in pts:
         c = color[r.get("power_mode")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 from pathlib import Path
 
 from harness.errors import ResultsError
@@ -23,11 +24,16 @@ MAX_TRACE_CELLS = 24  # a figure with more stacked traces is unreadable; the res
 SAMPLE_COLS = 4
 
 
+MAX_VALUE = 1e15  # a file's number beyond this (or not finite) is read as missing: no axis can hold it
+
+
 def _num(v) -> float:
+    """A number from a run CSV / MOT line; NaN (missing) when it is none, not finite or beyond ``MAX_VALUE``."""
     try:
-        return float(v)
-    except (TypeError, ValueError):
+        x = float(v)
+    except (TypeError, ValueError, OverflowError):
         return float("nan")
+    return x if -MAX_VALUE <= x <= MAX_VALUE else float("nan")
 
 
 def _text(path: Path, what: str) -> str:
@@ -47,7 +53,10 @@ def _cell_file(run: Run, rec: dict, kind: str) -> Path | None:
     rel = at(rec, "files", kind)
     if not rel:
         return None
-    path = (run.root / rel).resolve()
+    try:
+        path = (run.root / rel).resolve()
+    except (OSError, RuntimeError):  # a symlink loop
+        return None
     return path if path.is_file() and run.root.resolve() in path.parents else None
 
 
@@ -145,10 +154,30 @@ def _timed_frame(run: Run, records: list[dict]) -> tuple[int, Path] | None:
     if not (seq / "img1").is_dir():
         return None
     st = records[0].get("settings") or {}
-    first, last = int(_num(st.get("timed_first", 1)) or 1), int(_num(st.get("frame_last", 1)) or 1)
+    ids = [_num(st.get(k, 1)) for k in ("timed_first", "frame_last")]
+    first, last = (int(v) if v == v and 1 <= v <= 10_000_000 else 1 for v in ids)
     frame_id = max(1, (first + last) // 2)
     img = next(iter(sorted((seq / "img1").glob(f"{frame_id:06d}.*"))), None)
-    return (frame_id, img) if img is not None else None
+    return (frame_id, img) if img is not None and _image_file(img) else None
+
+
+MAX_IMAGE_BYTES = 64 << 20  # a frame file the report decodes: a MOT frame is ~100 KB
+MAX_IMAGE_PIXELS = 40_000_000  # ... and its decoded size (a 4K frame is 8.3 MP)
+
+
+def _image_file(path: Path) -> bool:
+    """A regular file of a sane size (the manifest names the sequence: a FIFO there would block the decoder)."""
+    import stat
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            st = os.fstat(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and 0 < st.st_size <= MAX_IMAGE_BYTES
 
 
 def _boxes(path: Path, frame_id: int, gt: bool) -> list[tuple[float, float, float, float]]:
@@ -162,9 +191,20 @@ def _boxes(path: Path, frame_id: int, gt: bool) -> list[tuple[float, float, floa
         if gt and len(p) >= 8 and (_num(p[6]) != 1 or _num(p[7]) != 1):
             continue
         x, y, w, h = (_num(v) for v in p[2:6])
-        if all(v == v for v in (x, y, w, h)) and w > 0 and h > 0:
+        if all(v == v and abs(v) <= 1e6 for v in (x, y, w, h)) and w > 0 and h > 0:  # pixels, as mot.files bounds them
             boxes.append((x, y, w, h))
     return boxes
+
+
+def _image_shape(path: Path) -> tuple[int, int] | None:
+    """(height, width) a PNG / JPEG declares, read from its header without decoding; None when unknown."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return im.height, im.width
+    except Exception:  # noqa: BLE001 -- any unreadable header: not a frame
+        return None
 
 
 def sample_frames(run: Run, out: Path) -> Path | None:
@@ -178,6 +218,8 @@ def sample_frames(run: Run, out: Path) -> Path | None:
     if found is None:
         return None
     frame_id, img_path = found
+    if (shape := _image_shape(img_path)) is None or shape[0] * shape[1] > MAX_IMAGE_PIXELS or max(shape) > 20 * min(shape):
+        return None  # not a frame a figure can hold (a tiny file can declare gigapixels)
     base = cv2.imread(str(img_path))
     if base is None:
         return None

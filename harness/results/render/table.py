@@ -21,6 +21,7 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from harness.errors import printable
 from harness.results.best import best_per_device
 from harness.results.compare import device_labels
 from harness.results.render.plain_table import STYLED_ROWS, PlainTable, plain_results
@@ -64,7 +65,7 @@ def _status(r: dict) -> Text:
 
 
 def _model(r: dict) -> Text:
-    t = Text(r["model"] or "?")
+    t = Text(printable(r["model"] or "?"))  # a record's text: never markup, never a terminal escape
     if r.get("weights_provenance") == "random-init":
         t.append("*", style="bold red")
     return t
@@ -106,7 +107,7 @@ COLUMNS = [
     Col("AP50", lambda r: _n(r["ap50"], ".3f"), 7),
     Col("dyn mJ", lambda r: _n(r["dynamic_energy_per_frame_mj"], ".1f"), 8),
     Col("peak C", lambda r: _n(r["peak_temp_c"], ".0f"), 8),
-    Col("runtime", lambda r: (r.get("runtime") or "—").replace("ExecutionProvider", " EP"), 9, "left"),
+    Col("runtime", lambda r: Text(printable(r.get("runtime") or "—").replace("ExecutionProvider", " EP")), 9, "left"),
 ]
 
 
@@ -238,8 +239,8 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
     for src in reference_sources(rows):
         out[f"reference = {src}: {REFERENCE_MEANING}"] = "cyan"
     caption = Text(justify="left")
-    for i, (text, style) in enumerate(out.items()):
-        caption.append(("\n" if i else "") + text, style=style)
+    for i, (text, style) in enumerate(out.items()):  # reasons and names come from records: printable, literal
+        caption.append(("\n" if i else "") + printable(text), style=style)
     return caption
 
 
@@ -272,7 +273,7 @@ def best_table(rows: list[dict], width: int = 10_000, include_contended: bool | 
     if any(b["unverified"] for b in best):
         foot.append(SPEED_ONLY)
     if foot:  # a Text: names and reasons come from records, never read as markup
-        t.caption, t.caption_justify, t.caption_style = Text("\n".join(foot)), "left", "dim"
+        t.caption, t.caption_justify, t.caption_style = Text("\n".join(printable(f) for f in foot)), "left", "dim"
     return t
 
 
@@ -283,7 +284,7 @@ def _pick(r: dict | None) -> Text:
     """A winner's name; a random-init one is a speed-only pick and says so."""
     if r is None:
         return Text("—")
-    t = Text(f"{r['model']} {r['variant']}")
+    t = Text(printable(f"{r['model']} {r['variant']}"))
     if r.get("weights_provenance") == "random-init":
         t.append("* speed only", style="bold red")
     return t

@@ -113,7 +113,7 @@ def test_every_value_from_a_record_or_manifest_is_escaped(tmp_path):
     manifest = json.loads((root / "manifest.json").read_text())
     manifest["suite"].update(name=evil, imgsz=evil, frames=evil, warmup=evil)
     manifest.update(sequence=evil, environment={evil: [evil]}, telemetry={"selected": evil})
-    manifest["profile"]["name"] = evil
+    manifest["profile"]["description"] = evil  # (a profile name that is not a safe name is refused at load)
     (root / "manifest.json").write_text(json.dumps(manifest))
     page = build_report(load_runs([root]), tmp_path / "out")["html"].read_text()
     assert "<script" not in page and "<img src=x" not in page  # no element of the crafted markup survives
