@@ -94,14 +94,19 @@ def test_parse_text_skips_noise():
     assert [r["total_mw"] for r in rows] == [2132.0, 3913.0]
 
 
-@pytest.fixture
-def fake_tegrastats(tmp_path, monkeypatch):
+def _tegrastats_on_path(tmp_path, monkeypatch, first: str = ""):
+    """A ``tegrastats`` first on PATH that writes ``first`` (Python source of a write), then a real line every 20 ms."""
     exe = tmp_path / "tegrastats"
-    exe.write_text(f"#!{sys.executable}\nimport sys, time\nwhile True:\n"
+    exe.write_text(f"#!{sys.executable}\nimport sys, time\n{first}while True:\n"
                    f"    print({ORIN_NANO_JP6!r}, flush=True)\n    time.sleep(0.02)\n")
     exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     return exe
+
+
+@pytest.fixture
+def fake_tegrastats(tmp_path, monkeypatch):
+    return _tegrastats_on_path(tmp_path, monkeypatch)
 
 
 def test_sampler_runs_tegrastats_and_stops_it(fake_tegrastats):
@@ -151,12 +156,7 @@ def test_hostile_cpu_and_gpu_clocks_are_dropped_not_raised():
 @pytest.fixture
 def hostile_tegrastats(tmp_path, monkeypatch):
     """A tegrastats that first writes 8 MiB without a newline, then real lines."""
-    exe = tmp_path / "tegrastats"
-    exe.write_text(f"#!{sys.executable}\nimport sys, time\nsys.stdout.write('@' * (8 << 20))\nwhile True:\n"
-                   f"    print({ORIN_NANO_JP6!r}, flush=True)\n    time.sleep(0.02)\n")
-    exe.chmod(exe.stat().st_mode | stat.S_IEXEC)
-    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
-    return exe
+    return _tegrastats_on_path(tmp_path, monkeypatch, "sys.stdout.write('@' * (8 << 20))\n")
 
 
 def test_the_sampler_drops_an_endless_line_and_keeps_reading(hostile_tegrastats):
