@@ -160,9 +160,9 @@ class DeviceConnection:
                 if left <= 0:
                     raise TimeoutError("no exit status before the deadline")
                 select.select([ch], [], [], min(left, 1.0))
-                while ch.recv_ready():
+                while ch.recv_ready() and len(out) <= cap:  # the cap holds inside a flood too (data may keep coming)
                     out += ch.recv(CHUNK)
-                while ch.recv_stderr_ready():
+                while ch.recv_stderr_ready() and len(err) <= cap:
                     err += ch.recv_stderr(CHUNK)
                 if len(out) > cap or len(err) > cap:
                     raise DeviceDataError(f"{self.where}: `{command[:80]}` sent more than {cap // MIB} MiB of output",
