@@ -134,12 +134,24 @@ class DeviceConnection:
             ch.exec_command(command)
             ch.shutdown_write()
             out, err = self._collect(ch, command, time.monotonic() + t, max_output_bytes)
-        except (DeviceDataError, LinkError):
+        except DeviceDataError:
+            self._fresh_link()
+            raise
+        except LinkError:
             raise
         except Exception as e:  # noqa: BLE001 - paramiko/socket raise many kinds
             raise LinkError(f"{self.where}: `{command[:80]}` did not complete ({type(e).__name__}: {e})",
                               f"the device may be frozen or the link down; timeout was {t:g} s") from e
         return Result(command, err[0], out, err[1])
+
+    def _fresh_link(self) -> None:
+        """A new SSH transport after a flood was cut off: the flood's data still arrives for the closed channel,
+        and paramiko's transport thread can die feeding it (EBADF), taking every later command with it."""
+        try:
+            self.close()
+            self.open()
+        except (RemoteError, LinkError):
+            pass  # the next command says what is wrong with the link
 
     def _open_channel(self):
         if self._conn is None:
