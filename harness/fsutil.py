@@ -41,6 +41,20 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def mib_from_env(var: str, default_mib: float, error: type) -> int:
+    """Bytes from a size in MiB in the environment variable ``var`` (``default_mib`` when unset), 1 MiB to 1 TiB;
+    ``error`` (a HarnessError class) naming the variable for anything else (NaN and inf included)."""
+    raw = os.environ.get(var, "")
+    try:
+        mib = float(raw) if raw else float(default_mib)
+    except ValueError:
+        mib = float("nan")
+    if not 1 <= mib <= 1 << 20:  # NaN fails too
+        raise error(f"{var}={raw[:40]!r}: not a size in MiB between 1 and {1 << 20}",
+                    f"set {var} to a number of MiB, or unset it (default {default_mib:g})")
+    return int(mib * (1 << 20))
+
+
 def read_bounded_text(path: Path, limit_bytes: int, error: type, what: str, fix: str, limit_fix: str) -> str:
     """A regular file of at most ``limit_bytes`` as UTF-8 text; ``error`` (a HarnessError class) names the file
     (and ``what`` it should have been, when given).

@@ -11,7 +11,6 @@ in milliseconds, on any file).
 from __future__ import annotations
 
 import io
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,7 @@ import numpy as np
 
 from harness import devtext
 from harness.errors import DataError
-from harness.fsutil import read_bounded_text
+from harness.fsutil import mib_from_env, read_bounded_text
 
 GT_FIELDS = 9
 DET_MIN_FIELDS = 7
@@ -69,15 +68,7 @@ MAX_COORD_PX = 1e6  # a box coordinate or size beyond a million pixels is an err
 def max_input_bytes() -> int:
     """Largest gt/det file read (``HARNESS_MAX_INPUT_MIB``, default 512 MiB, 1 MiB to 1 TiB; MOT17's largest gt is
     ~4 MB). A value that is not such a size is refused naming the variable (NaN and inf included)."""
-    raw = os.environ.get("HARNESS_MAX_INPUT_MIB", "")
-    try:
-        mib = float(raw) if raw else 512.0
-    except ValueError:
-        mib = float("nan")
-    if not 1 <= mib <= 1 << 20:
-        raise DataError(f"HARNESS_MAX_INPUT_MIB={raw[:40]!r}: not a size in MiB between 1 and {1 << 20}",
-                        "set HARNESS_MAX_INPUT_MIB to a number of MiB, or unset it (default 512)")
-    return int(mib * (1 << 20))
+    return mib_from_env("HARNESS_MAX_INPUT_MIB", 512, DataError)
 
 
 def _read_text(path: Path, fix: str) -> str:

@@ -18,11 +18,10 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 from pathlib import Path
 
 from harness.errors import ResultsError
-from harness.fsutil import atomic_write_text, read_bounded_text, remove_orphan_temps, storage_error
+from harness.fsutil import atomic_write_text, mib_from_env, read_bounded_text, remove_orphan_temps, storage_error
 from harness.names import is_safe_name
 from harness.results.record import SCHEMA_VERSION, check_manifest, check_record, record_key
 from harness.results.rows import SUMMARY_COLUMNS, csv_value, flatten
@@ -35,15 +34,7 @@ DEFAULT_MAX_RESULTS_MIB = 1024  # 20 000 records of a big suite are ~50 MiB
 
 def max_results_bytes() -> int:
     """Largest manifest.json / records.jsonl read (``HARNESS_MAX_RESULTS_MIB``, default 1 GiB; 1 MiB to 1 TiB)."""
-    raw = os.environ.get(MAX_RESULTS_ENV, "")
-    try:
-        mib = float(raw) if raw else DEFAULT_MAX_RESULTS_MIB
-    except ValueError:
-        mib = float("nan")
-    if not 1 <= mib <= 1 << 20:  # NaN fails too
-        raise ResultsError(f"{MAX_RESULTS_ENV}={raw[:40]!r}: not a size in MiB between 1 and {1 << 20}",
-                           f"set {MAX_RESULTS_ENV} to a number of MiB, or unset it (default {DEFAULT_MAX_RESULTS_MIB})")
-    return int(mib * (1 << 20))
+    return mib_from_env(MAX_RESULTS_ENV, DEFAULT_MAX_RESULTS_MIB, ResultsError)
 
 
 class RunStore:

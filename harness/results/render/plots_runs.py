@@ -13,6 +13,7 @@ import io
 import os
 from pathlib import Path
 
+from harness.devtext import open_regular
 from harness.errors import ResultsError
 from harness.fsutil import read_bounded_text
 from harness.mot.files import max_input_bytes
@@ -167,17 +168,14 @@ MAX_IMAGE_PIXELS = 40_000_000  # ... and its decoded size (a 4K frame is 8.3 MP)
 
 def _image_file(path: Path) -> bool:
     """A regular file of a sane size (the manifest names the sequence: a FIFO there would block the decoder)."""
-    import stat
-
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        try:
-            st = os.fstat(fd)
-        finally:
-            os.close(fd)
+        fd = open_regular(path)
     except OSError:
         return False
-    return stat.S_ISREG(st.st_mode) and 0 < st.st_size <= MAX_IMAGE_BYTES
+    try:
+        return 0 < os.fstat(fd).st_size <= MAX_IMAGE_BYTES
+    finally:
+        os.close(fd)
 
 
 def _boxes(path: Path, frame_id: int, gt: bool) -> list[tuple[float, float, float, float]]:
