@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-OFFLINE_TEMP_C = -256.0  # Jetson sensors that are powered down read -256 degC
 
 
 @dataclass(frozen=True)
@@ -70,11 +69,6 @@ class Trace:
 
 def _fmt(v) -> str:
     return "" if v is None else f"{v:g}"
-
-
-def clean_temps(temps: dict[str, float]) -> dict[str, float]:
-    """Drop offline sensors (-256 degC) and impossible readings."""
-    return {k: v for k, v in temps.items() if v is not None and v > OFFLINE_TEMP_C + 1 and v < 200}
 
 
 def derive_power_from_counter(trace: Trace) -> Trace:

@@ -48,7 +48,7 @@ def test_power_block_from_idle_and_timed_windows(orin):
     trace = run_cell(meter, hw)
     fps = 10 / (trace.marks[TIMED_END] - trace.marks[TIMED_START])
     p = meter.summarise(trace, starts(trace, 10), fps=fps, cooldown={"waited_s": 0.0})
-    assert p.backend == "sysfs_ina3221" and p.scope == "module_input"
+    assert p.backend == "sysfs_ina3221" and p.scope == "module_input:VDD_IN"
     assert p.idle_w == pytest.approx(5.0, rel=0.02)
     assert p.mean_w == pytest.approx(10.0, rel=0.05)  # a sample may straddle the step at the edge
     assert p.energy_per_frame_mj == pytest.approx(p.energy_mj / 10)
@@ -93,7 +93,7 @@ def test_no_backend_gives_null_power_with_the_reason(tmp_path, monkeypatch):
     meter.mark(TIMED_END)
     trace = meter.end()
     p = meter.summarise(trace, starts(trace, 10), 30.0, {"waited_s": 0})
-    assert p.backend == "none" and p.mean_w is None and "no INA3221 rails" in p.reason
+    assert p.backend == "none" and p.mean_w is None and "no INA3221/INA238 rails" in p.reason
 
 
 def test_cooldown_gate_waits_then_gives_up(orin, monkeypatch):

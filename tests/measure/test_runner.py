@@ -253,7 +253,7 @@ def test_power_is_recorded_over_the_timed_window_on_a_jetson_like_tree(tmp_path,
     assert store.read_manifest()["telemetry"]["selected"] == "sysfs_ina3221"
     rec = store.read_records()[0]
     pw = rec["power"]
-    assert (pw["backend"], pw["scope"]) == ("sysfs_ina3221", "module_input")
+    assert (pw["backend"], pw["scope"]) == ("sysfs_ina3221", "module_input:VDD_IN")
     assert pw["mean_w"] == pytest.approx(5.0) and pw["idle_w"] == pytest.approx(5.0)
     assert pw["energy_per_frame_mj"] == pytest.approx(5000.0 * pw["window_s"] / rec["n_frames"], rel=1e-3)
     assert pw["dynamic_energy_per_frame_mj"] == pytest.approx(0.0, abs=1e-6)  # constant power: nothing above idle

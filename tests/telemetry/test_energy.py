@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 
 from harness.telemetry.energy import peak_temps_c, throttle_delta, window_energy_mj, window_mean_w
-from harness.telemetry.trace import Sample, Trace, clean_temps, derive_power_from_counter
+from harness.telemetry.trace import Sample, Trace, derive_power_from_counter
+from harness.telemetry.zones import clean_temps
 from harness.telemetry.backends.rapl import RaplCounter
 
 

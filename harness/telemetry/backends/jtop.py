@@ -17,9 +17,10 @@ import time
 
 from harness.errors import TelemetryError
 from harness.telemetry.sampler import SamplerBase
-from harness.telemetry.trace import Availability, Sample, Trace, clean_temps
+from harness.telemetry.rails import INPUT_RAILS, input_rail, total_of
+from harness.telemetry.trace import Availability, Sample, Trace
+from harness.telemetry.zones import clean_temps
 from harness.telemetry.backends.sysfs import under_root
-from harness.telemetry.backends.sysfs_ina3221 import INPUT_RAILS
 
 MIN_INTERVAL_S = 0.5
 
@@ -47,16 +48,23 @@ def _number(value) -> float | None:
 
 def rails_from_power(power: dict) -> tuple[dict[str, float], float | None, str | None]:
     """jtop's ``power`` dict -> (rails mW, total mW, scope), from instantaneous fields only (a value that is not
-    a finite number is left out)."""
-    rails = {name: mw for name, v in (power.get("rail") or {}).items()
-             if isinstance(v, dict) and str(name).upper() != "NC" and (mw := _number(v.get("power"))) is not None}
-    for name in INPUT_RAILS:
-        if name in rails:
-            return rails, rails[name], "module_input"
-    tot = power.get("tot") or {}
-    if isinstance(tot, dict) and (mw := _number(tot.get("power"))) is not None:
-        return rails, mw, "module_rail_sum"
-    return rails, (sum(rails.values()) if rails else None), ("module_rail_sum" if rails else None)
+    a finite number is left out).
+
+    The service takes the board's input rail (``VIN``, ``POM_5V_IN``, ``VDD_IN``) out of ``rail`` and returns it
+    as ``tot`` with its ``name``; without one, ``tot`` is the sum of the rails. Either way the rails here include
+    the input rail, so the scope (``telemetry.rails.scope_of``) names what the total is, as the sysfs backend's does.
+    """
+    rails = {str(name): mw for name, v in (power.get("rail") or {}).items()
+             if isinstance(v, dict) and "NC" not in str(name).upper() and (mw := _number(v.get("power"))) is not None}
+    tot = power.get("tot") if isinstance(power.get("tot"), dict) else {}
+    tot_mw = _number(tot.get("power"))
+    name = tot.get("name")
+    if isinstance(name, str) and name in INPUT_RAILS and tot_mw is not None:
+        rails[name] = tot_mw
+    total, scope = total_of(rails)
+    if input_rail(rails) is None and tot_mw is not None:
+        total = tot_mw  # the service's own sum (it also counts power_supply monitors this backend names in rails)
+    return rails, total, scope
 
 
 def temps_from(temperature: dict) -> dict[str, float]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from harness import devtext
 from harness.paths import sysfs_root
 from harness.powermodes import is_gpu_devfreq
-from harness.telemetry.trace import clean_temps
+from harness.telemetry.zones import clean_temps
 
 
 def sys_root() -> Path:

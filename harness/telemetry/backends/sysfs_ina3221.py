@@ -1,13 +1,13 @@
-"""Jetson INA3221 power monitors read straight from sysfs (10-20 Hz, no daemon).
+"""Jetson power monitors read straight from sysfs (10-20 Hz, no daemon): INA3221 rails, Thor's INA238 input.
 
-JetPack 5/6 (hwmon): ``/sys/bus/i2c/drivers/ina3221/*/hwmon/hwmon*/`` with
-``inN_label``, ``inN_input`` (mV) and ``currN_input`` (mA); power = mV x mA / 1000.
-JetPack 4 (IIO): ``/sys/bus/i2c/drivers/ina3221x/*/iio:device*/`` with
-``rail_name_N`` and ``in_power{N}_input`` (mW). ``NC`` channels and the
-shunt-voltage sum channel are skipped; hwmonN / deviceN are globbed, never
-hard-coded. Total: ``VDD_IN`` or ``POM_5V_IN`` where the board has it (scope
-``module_input``), else the sum of the named rails (``module_rail_sum``, AGX
-Orin / AGX Xavier).
+Devices are found as jetson-stats finds them -- ``/sys/bus/i2c/devices/*/name`` naming the driver -- and
+under ``/sys/bus/i2c/drivers/{ina3221,ina3221x,ina238}/*`` (the same devices, linked by driver).
+JetPack 5/6 (hwmon): ``hwmon/hwmon*/`` with ``inN_label``, ``inN_input`` (mV) and ``currN_input`` (mA);
+power = mV x mA / 1000. JetPack 4 (IIO): ``iio:device*/`` with ``rail_name_N`` and ``in_power{N}_input`` (mW).
+Thor (JetPack 7): an INA238 on the carrier board measures the system input, rail ``VIN``: ``power1_input`` (uW),
+else ``in1_input`` x ``curr1_input``. ``NC`` channels and the shunt-voltage sum channel (7) are skipped;
+hwmonN / deviceN are globbed, never hard-coded. Total and scope: ``telemetry.rails`` (the input rail where the
+board has one, else the sum of the named rails, and the scope names them).
 """
 
 from __future__ import annotations
@@ -16,14 +16,13 @@ from pathlib import Path
 
 from harness.telemetry.sampler import PollingSampler
 
+from harness.telemetry.rails import scope_of, total_of
 from harness.telemetry.trace import Availability, Sample
 from harness.telemetry.backends.sysfs import Clocks, ThermalZones, read_float, read_text, under_root
 
-INPUT_RAILS = ("VDD_IN", "POM_5V_IN")
-
-
 def _skip(label: str) -> bool:
-    return label.strip().upper() == "NC" or "sum of shunt" in label.lower()
+    """``NC`` (not connected; jetson-stats skips any label containing it) and the shunt-voltage sum channel."""
+    return "NC" in label.strip().upper() or "sum of shunt" in label.lower()
 
 
 def _label(path: Path) -> str | None:
@@ -34,43 +33,69 @@ def _label(path: Path) -> str | None:
         return None
 
 
-def discover_rails() -> dict[str, tuple[Path, ...]]:
-    """Rail name -> files to read: (mV, mA) on hwmon, (mW,) on IIO."""
-    rails: dict[str, tuple[Path, ...]] = {}
-    for label in sorted(under_root("/sys/bus/i2c/drivers/ina3221").glob("*/hwmon/hwmon*/in*_label")):
-        if (name := _label(label)) is None:
-            continue
+DRIVERS = ("ina3221", "ina3221x", "ina238")
+SUM_CHANNEL = "7"  # the INA3221 hwmon driver's "sum of shunt voltages" channel
+
+
+def _monitors() -> dict[Path, str]:
+    """Each power-monitor device directory (resolved, so a device seen under devices/ and drivers/ counts once)
+    -> its driver: ``ina3221`` (hwmon or IIO) or ``ina238``."""
+    found: dict[Path, str] = {}
+    for dev in sorted(under_root("/sys/bus/i2c/devices").glob("*")):
+        name = (_label(dev / "name") or "").lower()
+        kind = "ina238" if "ina238" in name else "ina3221" if "ina3221" in name else None
+        if kind:
+            found.setdefault(dev.resolve(), kind)
+    for driver in DRIVERS:
+        for dev in sorted(under_root(f"/sys/bus/i2c/drivers/{driver}").glob("*")):
+            if dev.is_dir():
+                found.setdefault(dev.resolve(), "ina238" if driver == "ina238" else "ina3221")
+    return found
+
+
+def _ina3221_rails(dev: Path) -> dict[str, tuple[tuple[Path, ...], float]]:
+    rails = {}
+    for label in sorted(dev.glob("hwmon/hwmon*/in*_label")):
         n = label.name[2:-len("_label")]
-        volt, curr = label.parent / f"in{n}_input", label.parent / f"curr{n}_input"
-        if not _skip(name) and volt.exists() and curr.exists():
-            rails[name] = (volt, curr)
-    for rail in sorted(under_root("/sys/bus/i2c/drivers/ina3221x").glob("*/iio:device*/rail_name_*")):
-        if (name := _label(rail)) is None:
+        if n == SUM_CHANNEL or (name := _label(label)) is None or _skip(name):
             continue
-        n = rail.name.rsplit("_", 1)[1]
-        power = rail.parent / f"in_power{n}_input"
-        if not _skip(name) and power.exists():
-            rails[name] = (power,)
+        volt, curr = label.parent / f"in{n}_input", label.parent / f"curr{n}_input"
+        if volt.exists() and curr.exists():
+            rails[name] = ((volt, curr), 1e-3)  # mV x mA / 1000 = mW
+    for rail in sorted(dev.glob("iio:device*/rail_name_*")):
+        if (name := _label(rail)) is None or _skip(name):
+            continue
+        power = rail.parent / f"in_power{rail.name.rsplit('_', 1)[1]}_input"
+        if power.exists():
+            rails[name] = ((power,), 1.0)  # mW
     return rails
 
 
-def total_of(rails_mw: dict[str, float]) -> tuple[float | None, str | None]:
-    """Module total and its scope; never adds sub-rails to an input rail."""
-    for name in INPUT_RAILS:
-        if name in rails_mw:
-            return rails_mw[name], "module_input"
-    if rails_mw:
-        return sum(rails_mw.values()), "module_rail_sum"
-    return None, None
+def _ina238_rails(dev: Path) -> dict[str, tuple[tuple[Path, ...], float]]:
+    for hwmon in sorted(dev.glob("hwmon/hwmon*")):
+        if (hwmon / "power1_input").exists():
+            return {"VIN": ((hwmon / "power1_input",), 1e-3)}  # uW / 1000 = mW
+        if (hwmon / "in1_input").exists() and (hwmon / "curr1_input").exists():
+            return {"VIN": ((hwmon / "in1_input", hwmon / "curr1_input"), 1e-3)}
+    return {}
 
 
-def declared_update_s(rails: dict[str, tuple[Path, ...]]) -> float | None:
+def discover_rails() -> dict[str, tuple[tuple[Path, ...], float]]:
+    """Rail name -> (files whose product is the reading, mW per unit of that product)."""
+    rails: dict[str, tuple[tuple[Path, ...], float]] = {}
+    for dev, kind in _monitors().items():
+        for name, channel in (_ina238_rails(dev) if kind == "ina238" else _ina3221_rails(dev)).items():
+            rails.setdefault(name, channel)
+    return rails
+
+
+def declared_update_s(rails: dict[str, tuple[tuple[Path, ...], float]]) -> float | None:
     """The slowest INA3221's ``update_interval`` (ms, hwmon): samples x channels x conversion times.
 
     Readings change no faster than this however often they are polled; None where the driver has no such file.
     """
     found = []
-    for files in rails.values():
+    for files, _ in rails.values():
         f = files[0].parent / "update_interval"
         try:
             found.append(read_float(f) / 1000.0)
@@ -84,30 +109,30 @@ class SysfsIna3221Sampler(PollingSampler):
 
     def __init__(self, interval_ms: int = 50) -> None:
         super().__init__(interval_ms)
-        self.rails: dict[str, tuple[Path, ...]] = {}
+        self.rails: dict[str, tuple[tuple[Path, ...], float]] = {}
         self.thermal: ThermalZones | None = None
         self.clocks: Clocks | None = None
 
     def _probe(self) -> Availability:
         self.rails = discover_rails()
         if not self.rails:
-            return Availability(False, "no INA3221 rails under /sys/bus/i2c/drivers/ina3221*/ (not a Jetson, or sysfs not mounted in the container)")
+            return Availability(False, "no INA3221/INA238 rails under /sys/bus/i2c/ (not a Jetson, or sysfs not mounted in the container)")
         try:
             self.read_rails()
         except PermissionError as e:
             return Availability(False, f"INA3221 files not readable ({e.filename})")
         self.thermal, self.clocks = ThermalZones(), Clocks()
-        _, self.scope = total_of({k: 0.0 for k in self.rails})
+        self.scope = scope_of(self.rails)
         self.sensor_update_s = declared_update_s(self.rails)
         return Availability(True, f"{len(self.rails)} rails: {', '.join(self.rails)}")
 
     def read_rails(self) -> dict[str, float]:
         out = {}
-        for name, files in self.rails.items():
-            if len(files) == 2:
-                out[name] = read_float(files[0]) * read_float(files[1]) / 1000.0
-            else:
-                out[name] = read_float(files[0])
+        for name, (files, mw_per_unit) in self.rails.items():
+            value = mw_per_unit
+            for f in files:
+                value *= read_float(f)
+            out[name] = value
         return out
 
     def read(self, t_s: float) -> Sample:

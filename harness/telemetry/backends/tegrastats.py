@@ -20,8 +20,9 @@ import time
 from harness import devtext
 from harness.errors import TelemetryError
 from harness.telemetry.sampler import SamplerBase
-from harness.telemetry.trace import Availability, Sample, Trace, clean_temps
-from harness.telemetry.backends.sysfs_ina3221 import total_of
+from harness.telemetry.rails import total_of
+from harness.telemetry.trace import Availability, Sample, Trace
+from harness.telemetry.zones import clean_temps
 
 # Every quantifier is bounded (names 64, numbers 9 digits) and every pattern starts at a word start or a keyword,
 # so each is tried at most a few dozen characters from each position: linear in the line, whatever the device wrote.

@@ -35,7 +35,7 @@ def test_orin_nano_hwmon_layout(root):
     fake_sysfs.ina3221_hwmon(root, fake_sysfs.ORIN_NANO_RAILS, hwmon_start=7)
     fake_sysfs.thermal_zones(root, {"cpu-thermal": 48.5, "cv0-thermal": -256.0})
     s = SysfsIna3221Sampler(interval_ms=20)
-    assert s.available().ok and s.scope == "module_input"
+    assert s.available().ok and s.scope == "module_input:VDD_IN"
     assert set(discover_rails()) == {"VDD_IN", "VDD_CPU_GPU_CV", "VDD_SOC"}  # sum-of-shunt channel skipped
     tr = sample_for(s)
     x = tr.samples[1]
@@ -48,7 +48,7 @@ def test_orin_nano_hwmon_layout(root):
 def test_agx_orin_sums_named_rails_and_skips_nc(root):
     fake_sysfs.ina3221_hwmon(root, fake_sysfs.AGX_ORIN_RAILS)
     s = SysfsIna3221Sampler()
-    assert s.available().ok and s.scope == "module_rail_sum"
+    assert s.available().ok and s.scope == "module_rail_sum:VDDQ_VDD2_1V8AO+VDD_CPU_CV+VDD_GPU_SOC+VIN_SYS_5V0"
     x = s.read(0.0)
     assert set(x.rails_mw) == {"VDD_GPU_SOC", "VDD_CPU_CV", "VIN_SYS_5V0", "VDDQ_VDD2_1V8AO"}
     want = (19864 * 180 + 19864 * 40 + 4976 * 810 + 4976 * 60) / 1000
@@ -60,7 +60,7 @@ def test_nano_jetpack4_iio_layout(root):
     s = SysfsIna3221Sampler()
     assert s.available().ok
     x = s.read(0.0)
-    assert (x.total_mw, s.scope) == (3075.0, "module_input")  # the input is the total, sub-rails never added
+    assert (x.total_mw, s.scope) == (3075.0, "module_input:POM_5V_IN")  # the input is the total, sub-rails never added
 
 
 def test_power_changes_are_followed(root):
@@ -74,7 +74,7 @@ def test_power_changes_are_followed(root):
 
 def test_not_a_jetson(root):
     a = SysfsIna3221Sampler().available()
-    assert not a.ok and "no INA3221 rails" in a.reason
+    assert not a.ok and "no INA3221/INA238 rails" in a.reason
 
 
 def test_rapl_counter_energy(root):
@@ -143,7 +143,7 @@ def test_jtop_uses_instant_power_not_avg(root, monkeypatch):
     assert s.available().ok
     tr = sample_for(s, 1.2)
     assert fake.intervals == [0.5]  # never below 0.5 s
-    assert tr.scope == "module_input" and {x.total_mw for x in tr.samples} == {5200.0}
+    assert tr.scope == "module_input:VDD_IN" and {x.total_mw for x in tr.samples} == {5200.0}
     assert tr.samples[0].temps_c == {"cpu": 48.5}
 
 
@@ -221,7 +221,7 @@ def test_jtop_values_that_are_not_finite_numbers_are_dropped():
     power = {"rail": {"VDD_IN": {"power": "1" * (4 << 20)}, "VDD_SOC": {"power": float("nan")},
                       "VDD_GPU": {"power": [1]}, "VDD_CPU": {"power": True}, "VDD_CV": {"power": 1200}},
              "tot": {"power": float("inf")}}
-    assert timed(rails_from_power, power) == ({"VDD_CV": 1200.0}, 1200.0, "module_rail_sum")
+    assert timed(rails_from_power, power) == ({"VDD_CV": 1200.0}, 1200.0, "module_rail_sum:VDD_CV")
     temps = {"cpu": {"temp": "x" * (4 << 20), "online": True}, "gpu": {"temp": 41.5}, "soc": "1" * (4 << 20),
              "tj": float("inf"), "cv": 40}
     assert timed(temps_from, temps) == {"gpu": 41.5, "cv": 40.0}

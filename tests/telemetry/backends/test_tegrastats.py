@@ -47,7 +47,7 @@ JP7_SHAPED = ("RAM 8123/125772MB (lfb 3x4MB) SWAP 0/0MB (cached 0MB) CPU [3%@972
 
 def test_nano_input_rail_is_the_total_without_units():
     p = parse_line(NANO_JP4)
-    assert (p["total_mw"], p["scope"]) == (2132.0, "module_input")
+    assert (p["total_mw"], p["scope"]) == (2132.0, "module_input:POM_5V_IN")
     assert p["rails_mw"] == {"POM_5V_IN": 2132.0, "POM_5V_GPU": 78.0, "POM_5V_CPU": 275.0}
     assert p["temps_c"]["thermal"] == 38.0 and p["temps_c"]["AO"] == 47.5
     assert p["clocks_mhz"] == {"gpu": 76.0, "emc": 1600.0, "cpu_max": 102.0}
@@ -65,7 +65,7 @@ def test_off_cpus():
 
 def test_orin_nano_takes_current_values():
     p = parse_line(ORIN_NANO_JP6)
-    assert (p["total_mw"], p["scope"]) == (3913.0, "module_input")
+    assert (p["total_mw"], p["scope"]) == (3913.0, "module_input:VDD_IN")
     assert p["rails_mw"] == {"VDD_IN": 3913.0, "VDD_CPU_GPU_CV": 598.0, "VDD_SOC": 1238.0}
     assert p["temps_c"]["tj"] == 62.843 and "RAM" not in p["rails_mw"] and "SWAP" not in p["rails_mw"]
     assert "emc" not in p["clocks_mhz"] and p["gpu_util_pct"] == 1.0
@@ -73,7 +73,7 @@ def test_orin_nano_takes_current_values():
 
 def test_agx_orin_is_a_rail_sum_without_nc_and_offline_sensors():
     p = parse_line(AGX_ORIN_JP5)
-    assert p["scope"] == "module_rail_sum"
+    assert p["scope"] == "module_rail_sum:VDDQ_VDD2_1V8AO+VDD_CPU_CV+VDD_GPU_SOC+VIN_SYS_5V0"
     assert p["rails_mw"] == {"VDD_GPU_SOC": 2340.0, "VDD_CPU_CV": 390.0, "VIN_SYS_5V0": 4025.0, "VDDQ_VDD2_1V8AO": 301.0}
     assert p["total_mw"] == 2340 + 390 + 4025 + 301
     assert "CV0" not in p["temps_c"] and "GPU" not in p["temps_c"] and p["temps_c"]["tj"] == 44.343
@@ -85,6 +85,7 @@ def test_agx_orin_is_a_rail_sum_without_nc_and_offline_sensors():
 def test_jetpack7_shape_takes_the_first_value():
     p = parse_line(JP7_SHAPED)
     assert p["rails_mw"] == {"VDD_GPU": 4200.0, "VDD_CPU_SOC_MSS": 3100.0, "VIN": 21500.0}
+    assert (p["total_mw"], p["scope"]) == (21500.0, "module_input:VIN")  # VIN is Thor's input: never plus its sub-rails
     assert p["temps_c"] == {"cpu": 45.5, "gpu": 44.0, "tj": 46.1}
     assert p["clocks_mhz"]["gpu"] == 1575.0
 
@@ -116,7 +117,7 @@ def test_sampler_runs_tegrastats_and_stops_it(fake_tegrastats):
     time.sleep(0.6)
     s.mark("x")
     tr = s.stop()
-    assert len(tr.samples) >= 5 and tr.scope == "module_input"
+    assert len(tr.samples) >= 5 and tr.scope == "module_input:VDD_IN"
     assert {x.total_mw for x in tr.samples} == {3913.0}
 
 
