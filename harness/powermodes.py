@@ -80,8 +80,9 @@ def parse_nvpmodel_conf(text: str) -> BoardModes:
 
     def close() -> None:
         if current is not None:
-            limits[current] = ModeLimits(acc.get("online") if acc.get("seen_online") else None,
-                                         acc.get("cpu"), acc.get("gpu"))
+            # cpu0 cannot be taken offline, so a mode may leave out its CORE_0 line (TX2's modes do): counted online
+            online = acc["online"] + (not acc.get("core0_seen")) if acc.get("seen_online") else None
+            limits[current] = ModeLimits(online, acc.get("cpu"), acc.get("gpu"))
 
     for raw in devtext.lines(text)[:20000]:  # a line past devtext.MAX_LINE_CHARS is no conf line
         line = raw.strip()
@@ -104,6 +105,7 @@ def parse_nvpmodel_conf(text: str) -> BoardModes:
         if len(parts) == 3 and parts[0] == "CPU_ONLINE":
             acc["seen_online"] = True
             acc["online"] += parts[2] == "1"
+            acc["core0_seen"] = acc.get("core0_seen") or parts[1] == "CORE_0"
         elif len(parts) == 3 and parts[1] == "MAX_FREQ" and re.fullmatch(r"-?\d{1,12}", parts[2]):
             value = int(parts[2])
             if value <= 0:

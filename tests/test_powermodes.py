@@ -43,6 +43,16 @@ def test_the_conf_gives_names_ids_and_limits():
     assert list(fake.ids) == ["15W", "25W", "MAXN_SUPER", "7W"] and fake.ids["7W"] == 3
 
 
+def test_a_mode_without_a_core0_line_counts_cpu0_online():
+    """TX2's modes list CORE_1..CORE_5 only (cpu0 cannot be offlined): counting the lines alone was one core short,
+    which raised a false clock mismatch against the board's online count."""
+    conf = ("< POWER_MODEL ID=0 NAME=MAXN >\nCPU_ONLINE CORE_1 1\nCPU_ONLINE CORE_2 1\nCPU_ONLINE CORE_3 1\n"
+            "CPU_ONLINE CORE_4 1\nCPU_ONLINE CORE_5 1\n< POWER_MODEL ID=3 NAME=MAXP_CORE_ARM >\n"
+            "CPU_ONLINE CORE_1 0\nCPU_ONLINE CORE_2 0\nCPU_ONLINE CORE_3 1\nCPU_ONLINE CORE_4 1\nCPU_ONLINE CORE_5 1\n")
+    modes = parse_nvpmodel_conf(conf)
+    assert modes.limits["MAXN"].cpu_online == 6 and modes.limits["MAXP_CORE_ARM"].cpu_online == 4
+
+
 def test_an_unknown_name_lists_the_boards_modes():
     with pytest.raises(BenchmarkError, match=r"'9W' is not defined .*this board has: MAXN, 10W"):
         parse_nvpmodel_conf(ORIN_NX_STYLE).id_of("9W")

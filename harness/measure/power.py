@@ -20,6 +20,7 @@ from harness.telemetry.sampler import NullSampler
 from harness.telemetry.trace import Trace
 from harness.telemetry.select import select_sampler
 from harness.telemetry.backends.sysfs import ThermalZones
+from harness.telemetry.zones import counted, excluded
 
 IDLE_START, IDLE_END, TIMED_START, TIMED_END = "idle_start", "idle_end", "timed_start", "timed_end"
 CLOCK_SHORTFALL = 0.9  # a pinned clock reading below 90 % of its window maximum counts as throttling
@@ -56,7 +57,7 @@ class PowerMeter:
             return out
         t0 = time.monotonic()
         while True:
-            temps = zones.read()
+            temps = counted(zones.read())  # a PMIC placeholder at 100 C never holds the gate
             hottest = max(temps.values()) if temps else None
             out["start_temp_c"] = hottest
             if hottest is None or hottest < cfg.max_start_temp_c:
@@ -106,15 +107,16 @@ class PowerMeter:
         measured = measured_update_s(trace)
         period = max(x for x in (measured, trace.sensor_update_s, poll) if x)
         peaks = peak_temps_c(trace, t0, t1)
-        throttled, why = self._throttled(trace, t0, t1, peaks)
+        heat = counted(peaks)
+        throttled, why = self._throttled(trace, t0, t1, heat)
         start_c, slope = temp_slope_c_per_min(trace, t0, t1)
         limit = self.cfg.max_temp_slope_c_per_min
         common = dict(
             backend=trace.backend, scope=trace.scope, sample_count=count, mean_interval_ms=_r(mean_interval_ms(trace)),
             window_s=_r(dur, 6), idle_window_s=_r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
             effective_interval_ms=_r(period * 1000), sensor_update_ms=_r((trace.sensor_update_s or 0) * 1000) or None,
-            peak_temp_c=_r(max(peaks.values())) if peaks else None, peak_temps_c={k: _r(v) for k, v in peaks.items()},
-            throttled=throttled, throttle_reason=why, cooldown=cooldown, start_temp_c=_r(start_c),
+            peak_temp_c=_r(max(heat.values())) if heat else None, peak_temps_c={k: _r(v) for k, v in peaks.items()},
+            throttled=throttled, throttle_reason=why, excluded_zones=excluded(peaks) or None, cooldown=cooldown, start_temp_c=_r(start_c),
             temp_slope_c_per_min=_r(slope), not_steady=None if slope is None or limit is None else abs(slope) > limit,
         )
         periods = dur / period
@@ -157,6 +159,8 @@ class PowerMeter:
         return None if ci is None else [_r(ci[0]), _r(ci[1])]
 
     def _throttled(self, trace: Trace, t0: float, t1: float, peaks: dict) -> tuple[bool | None, str | None]:
+        """Throttled or not, and why: the throttle counter, a zone at the profile's limit (``peaks``: counted zones
+        only), a pinned clock that fell."""
         checked, reasons = False, []
         delta = throttle_delta(trace, t0, t1)
         if delta is not None:

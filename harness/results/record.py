@@ -111,6 +111,7 @@ class Power(_Block):
     peak_temps_c: dict[Text, Annotated[float, Field(allow_inf_nan=False, ge=-273.15, le=1000.0)]] | None = None
     throttled: bool | None = None
     throttle_reason: Text | None = None
+    excluded_zones: dict[Text, Text] | None = None  # zone -> why it is not counted as heat (PMIC, a faulty sensor)
     cooldown: dict[str, Any] | None = None
     # validity: "ok" (a figure), "insufficient" (too few samples / sensor periods: raw samples kept, no energy
     # number, ``reason`` says why), "none" (no backend)

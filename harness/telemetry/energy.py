@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from harness.telemetry.trace import Sample, Trace
+from harness.telemetry.zones import counted
 
 
 def window_energy_mj(trace: Trace, t0: float, t1: float) -> float | None:
@@ -82,8 +83,9 @@ def measured_update_s(trace: Trace) -> float | None:
 
 
 def hottest_c(trace: Trace, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
-    """(times, hottest zone) of the samples in [t0, t1] that have temperatures."""
-    pts = [(s.t_s, max(s.temps_c.values())) for s in samples_in(trace, t0, t1) if s.temps_c]
+    """(times, hottest zone) of the samples in [t0, t1] that have temperatures that count (``zones.counted``:
+    never a PMIC placeholder or a faulty sensor)."""
+    pts = [(s.t_s, max(c.values())) for s in samples_in(trace, t0, t1) if (c := counted(s.temps_c))]
     if not pts:
         return np.zeros(0), np.zeros(0)
     a = np.asarray(pts, dtype=np.float64)

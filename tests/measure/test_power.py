@@ -69,6 +69,41 @@ def test_temperature_limit_marks_throttling(orin):
     assert p.throttled is True and "gpu-thermal reached 91.0 C >= limit 85 C" in p.throttle_reason
 
 
+def _shipped(name: str, **telemetry) -> DeviceProfile:
+    """A shipped profile with this test's fast sampling (its temp_limit_c and everything else as shipped)."""
+    from harness.config.profiles import load_profile
+
+    data = load_profile(name).model_dump()
+    data["telemetry"].update({"prefer": ["sysfs_ina3221", "none"], "interval_ms": 10, "idle_s": 0.2, **telemetry})
+    return DeviceProfile.model_validate(data)
+
+
+@pytest.mark.parametrize("name", ["xavier-nx", "orin-nano", "orin-nx", "agx-orin"])
+def test_no_shipped_profile_flags_a_board_whose_only_hot_zone_is_pmic(orin, name):
+    """Nano / Xavier NX report a constant PMIC-Die zone of 100 C (tegrastats PMIC@100C): not heat."""
+    root, hw = orin
+    fake_sysfs.thermal_zones(root, {"cpu-thermal": 45.0, "gpu-thermal": 44.0, "PMIC-Die": 100.0, "CV0-therm": -45.0})
+    prof = _shipped(name)
+    meter = PowerMeter(prof)
+    trace = run_cell(meter, hw, seconds=0.1)
+    p = meter.summarise(trace, starts(trace, 5), 50.0, {})
+    assert p.throttled is (False if prof.telemetry.temp_limit_c is not None else None), p.throttle_reason
+    assert p.peak_temp_c == 45.0 and p.start_temp_c == 45.0  # the hottest zone that is heat
+    assert p.peak_temps_c["PMIC-Die"] == 100.0 and p.peak_temps_c["CV0-therm"] == -45.0  # kept, as read
+    assert set(p.excluded_zones) == {"PMIC-Die", "CV0-therm"}
+    assert "placeholder" in p.excluded_zones["PMIC-Die"] and "-45 C" in p.excluded_zones["CV0-therm"]
+
+
+def test_cooldown_gate_ignores_the_pmic_zone(orin):
+    root, _ = orin
+    fake_sysfs.thermal_zones(root, {"cpu-thermal": 41.0, "PMIC-Die": 100.0})
+    prof = profile()
+    prof.cooldown.max_start_temp_c = 50
+    prof.cooldown.timeout_s = 0
+    out = PowerMeter(prof, sleep=lambda s: None).cooldown()
+    assert out["start_temp_c"] == 41.0 and not out["timed_out"]
+
+
 def test_a_pinned_clock_that_drops_marks_throttling(orin):
     from harness.telemetry.trace import Sample, Trace
 
