@@ -34,6 +34,17 @@ def _read(path: str) -> str | None:
     return (text.strip("\x00\n ") or None) if text is not None else None
 
 
+MODEL_FILES = ("/proc/device-tree/model", "/tmp/nv_jetson_model")  # a container: the device's, copied in (jetson-containers)
+
+
+def board_model() -> str | None:
+    """The board's model line: the device tree on the board, the copy a container is given, else None."""
+    for path in MODEL_FILES:
+        if text := _read(path):
+            return devtext.first_line(text)[:200] or None
+    return None
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
@@ -131,7 +142,7 @@ def collect_environment() -> dict:
         "machine": platform.machine(),
         "cpu_model": _cpu_model(),
         "cpu_count": os.cpu_count(),
-        "board_model": _read("/proc/device-tree/model"),
+        "board_model": board_model(),
         "l4t": l4t_version(release),
         "python": platform.python_version(),
         "harness": harness.__version__,

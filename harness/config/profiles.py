@@ -94,6 +94,9 @@ class Container(_Strict):
     nvidia_runtime: bool = False  # --runtime nvidia (Jetson); desktops use --gpus all
     gpus_all: bool = False
     mount_jtop_socket: bool = False
+    shm_size: str | None = Field("8g", pattern=r"^[1-9][0-9]{0,5}[bkmg]?$", description=(
+        "--shm-size for the container (Docker's default /dev/shm is 64 MB; jetson-containers uses 8g); null: the "
+        "engine's default"))
     extra_args: list[str] = Field(default_factory=list)
     flavor: Literal["auto", "cpu", "gpu", "l4t-r36", "l4t-r35"] = Field(
         "auto", description="image flavour for `harness image build` (auto: from kind and expect.l4t_major)")

@@ -108,11 +108,17 @@ def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_pat
 
     dev = make_device(tmp_path / "dev")
     dev.start(env={"CONTAINERS_CONF": str(pm.conf_path())})
+    board = tmp_path / "board"  # the device's files as a fake L4T board has them (the profile's probe_root)
+    (board / "etc").mkdir(parents=True)
+    (board / "proc/device-tree").mkdir(parents=True)
+    (board / "etc/nv_tegra_release").write_text("# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic, "
+                                                "EABI: aarch64, DATE: Wed Jan  8 01:49:37 UTC 2025\n")
+    (board / "proc/device-tree/model").write_bytes(b"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super\x00")
     try:
         prof = cpu_profile(connection={"host": "127.0.0.1", "user": "root", "port": dev.port, "key_file": str(dev.client_key),
                                        "known_hosts": str(dev.known_hosts), "connect_timeout_s": 5},
                            container={"image": "edge-harness:cpu-test", "extra_args": ["-e", "HARNESS_OFFLINE=1"]},
-                           host_runtime={"workdir": str(tmp_path / "device-work")})
+                           host_runtime={"workdir": str(tmp_path / "device-work")}, probe_root=str(board))
         suite = Suite.model_validate({"name": "tiny", "frames": 6, "warmup": 2, "imgsz": 160,
                                       "experiments": [{"name": "baseline", "models": ["yolov8n"],
                                                        "variants": [{"format": "pytorch", "precision": "fp32"},
@@ -126,6 +132,10 @@ def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_pat
     recs = store.read_records()
     assert [r["status"] for r in recs] == ["ok", "ok"]
     assert all(r["environment"]["image"]["flavor"] == "cpu" for r in recs)
+    for r in recs:  # the board's release and model reached the container (the image has neither)
+        env = r["environment"]
+        assert env["l4t"] == "36.4.3" and env["image"].get("l4t") is None
+        assert env["board_model"] == "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"
     shipped = next(d for e, d in events if e == "shipped")
     assert shipped["image"]["skipped"] is True  # the "device" shares this podman storage: same image ID, nothing sent
 

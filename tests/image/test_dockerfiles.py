@@ -69,6 +69,13 @@ def test_l4t_dockerfile_targets_jetpack_6_and_5_by_its_args():
     assert r35["BASE_IMAGE"].startswith("nvcr.io/nvidia/l4t-jetpack:r35.") and r35["FLAVOR"] == "l4t-r35"
     assert r36["LOCKFILE"] == "requirements/l4t-r36.txt" and (docker_dir() / r36["LOCKFILE"]).is_file()
     assert (docker_dir() / r35["LOCKFILE"]).is_file()
+    # aligned with ultralytics' Dockerfile-jetson-jetpack{5,6}: the libraries NVIDIA's torch wheels link, numpy pins
+    for args in (r36, r35):
+        assert set(args["SYSTEM_PACKAGES"].split()) == {"libopenmpi-dev", "libopenblas-base", "libomp-dev"}
+    assert set(r36["CUSPARSELT_PACKAGES"].split()) == {"libcusparselt0", "libcusparselt-dev"}
+    pins = {f: dict(ln.split("==") for ln in (docker_dir() / a["LOCKFILE"]).read_text().splitlines()
+                    if ln and not ln.startswith("#")) for f, a in (("r36", r36), ("r35", r35))}
+    assert pins["r36"]["numpy"] == "1.26.4" and pins["r35"]["numpy"] == "1.23.5"  # 1.23.5: JetPack 5's TensorRT export
 
 
 @pytest.fixture()

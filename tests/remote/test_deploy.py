@@ -180,8 +180,10 @@ def test_a_reboot_restarts_the_runner_which_resumes(device, tmp_path, small_seq,
 
     from harness.remote.deploy import Deployment
 
-    plan = DeployPlan(profile(device, tmp_path, tmp_path / "wd"), Suite.model_validate(SUITE), small_seq, "boot",
-                      tmp_path / "results", poll_s=0.3)
+    # each cell times >= 2 s: after the first record arrives, the runner is still busy for seconds, however loaded
+    # this machine is (the "reboot" must find it running)
+    plan = DeployPlan(profile(device, tmp_path, tmp_path / "wd"), Suite.model_validate({**SUITE, "min_duration_s": 2}),
+                      small_seq, "boot", tmp_path / "results", poll_s=0.3)
     state = {"killed": False}
     real_alive = Deployment.alive
 
@@ -231,6 +233,8 @@ def test_container_runtime_runs_detached_without_privileges(tmp_path, small_seq,
             assert "--runtime" in run and run[run.index("--runtime") + 1] == "nvidia"
         assert "-it" not in run and "-t" not in run and not any(a.startswith("--privileged") for a in run)
         assert "/run/jtop.sock:/run/jtop.sock" not in run  # not asked for by this profile
+        assert f"{board}/etc/nv_tegra_release:/etc/nv_tegra_release:ro" in run  # the board's L4T, not the image's
+        assert run[run.index("--shm-size") + 1] == "8g"
         assert run[run.index("edge-harness:l4t-r36") + 1:][:3] == [sys.executable, "-m", "harness"]
     finally:
         dev.kill_all()
@@ -254,19 +258,72 @@ def test_privileged_containers_are_refused_where_the_profile_is_defined(tmp_path
 
 
 def test_container_argv_mounts_jtop_only_when_asked_and_present():
-    from harness.remote.runtimes.container import container_argv
+    from harness.remote.runtimes.container import DeviceBoard, container_argv
 
     prof = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "runtime": "docker",
                                          "container": {"image": "img", "mount_jtop_socket": True, "gpus_all": False}})
-    with_sock = container_argv(prof, "n", "/w", ["python3", "-m", "harness"], jtop_socket=True)
+    with_sock = container_argv(prof, "n", "/w", ["python3", "-m", "harness"], DeviceBoard(jtop_gid=998))
     # the image comes right after "--": nothing in it can be read as an option
     assert "/run/jtop.sock:/run/jtop.sock" in with_sock and with_sock[-5:] == ["--", "img", "python3", "-m", "harness"]
-    assert "/run/jtop.sock:/run/jtop.sock" not in container_argv(prof, "n", "/w", ["x"], jtop_socket=False)
+    assert with_sock[with_sock.index("--group-add") + 1] == "998"  # the socket is root:jtop 0660
+    assert "--group-add" not in container_argv(prof, "n", "/w", ["x"], DeviceBoard(jtop_gid=-1))  # group unreadable
+    assert "/run/jtop.sock:/run/jtop.sock" not in container_argv(prof, "n", "/w", ["x"], DeviceBoard())
     gpu = {"name": "g", "kind": "jetson", "container": {"image": "img", "nvidia_runtime": True}}
-    docker = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "docker"}), "n", "/w", ["x"], False)
-    podman = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "podman"}), "n", "/w", ["x"], False)
+    docker = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "docker"}), "n", "/w", ["x"])
+    podman = container_argv(DeviceProfile.model_validate({**gpu, "runtime": "podman"}), "n", "/w", ["x"])
     assert ["--runtime", "nvidia"] == docker[docker.index("--runtime"):docker.index("--runtime") + 2]
     assert ["--device", "nvidia.com/gpu=all"] == podman[podman.index("--device"):podman.index("--device") + 2]
+
+
+def test_container_gets_the_boards_release_and_model_and_shared_memory():
+    from harness.remote.runtimes.container import container_argv, parse_board
+
+    prof = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "runtime": "docker", "container": {"image": "img"}})
+    board = parse_board("release=yes\nmodel=yes\n", "/", "/home/j/edge-harness")
+    argv = container_argv(prof, "n", "/w", ["x"], board)
+    assert "/etc/nv_tegra_release:/etc/nv_tegra_release:ro" in argv
+    assert "/home/j/edge-harness/.board-model:/tmp/nv_jetson_model:ro" in argv
+    assert argv[argv.index("--shm-size") + 1] == "8g"  # Docker's 64 MB default starves torch's shared memory
+    bare = container_argv(prof, "n", "/w", ["x"], parse_board("", "/", "/w"))  # a PC: nothing to mount
+    assert not any("nv_tegra_release" in a or "nv_jetson_model" in a for a in bare)
+    quiet = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "container": {"image": "img", "shm_size": None}})
+    assert "--shm-size" not in container_argv(quiet, "n", "/w", ["x"])
+
+
+@pytest.mark.parametrize("answer", ["release=yes; rm -rf ~\n", "jtop_gid=0 --privileged\n", "model=YES\n" * 10**5,
+                                    "jtop_gid=99999999999\n", "\x00release=yes\n"])
+def test_the_board_scripts_answer_is_believed_only_in_its_own_words(answer):
+    from harness.remote.runtimes.container import parse_board
+
+    board = parse_board(answer, "/", "/w")
+    assert board.release is None and board.model_file is None and board.jtop_gid in (None, -1)
+
+
+def test_the_board_script_reads_a_fake_board_and_copies_its_model(tmp_path):
+    import subprocess
+
+    from harness.remote.runtimes.container import BOARD_SCRIPT, parse_board
+
+    root, work = tmp_path / "board", tmp_path / "work"
+    (root / "etc").mkdir(parents=True)
+    (root / "proc/device-tree").mkdir(parents=True)
+    work.mkdir()
+    (root / "etc/nv_tegra_release").write_text("# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic\n")
+    (root / "proc/device-tree/model").write_bytes(b"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super\x00")
+    out = subprocess.run(["sh", "-c", BOARD_SCRIPT, "sh", str(root), str(work)], capture_output=True, text=True).stdout
+    board = parse_board(out, str(root), str(work))
+    assert board.release == f"{root}/etc/nv_tegra_release" and board.model_file == f"{work}/.board-model"
+    assert (work / ".board-model").read_bytes() == b"NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"
+
+
+def test_preflight_checks_the_boards_l4t_against_the_images():
+    from harness.remote.runtimes.container import l4t_check
+
+    older = l4t_check("# R36 (release), REVISION: 3.0, GCID: 36191598", "36.4.0", "edge-harness:l4t-r36")
+    assert older.ok is False and "older than" in older.detail and "l4t-jetpack:r36.3.0" in older.detail
+    assert l4t_check("# R36 (release), REVISION: 4.3, GCID: 38968081", "36.4.0", "i").ok is True  # newer minor: fine
+    assert l4t_check("# R35 (release), REVISION: 4.1, GCID: 33958178", "36.4.0", "i").ok is False  # another JetPack
+    assert l4t_check("", "36.4.0", "i") is None and l4t_check("# R36 (release), REVISION: 4.3", None, "i") is None
 
 
 def test_image_is_streamed_once_then_skipped_by_id(tmp_path, monkeypatch):

@@ -48,6 +48,14 @@ def engine_key(model_sha256: str, trt_version: str, device: str, precision: str,
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
+def engine_device(env: dict) -> str:
+    """What an engine is built for, from the record's environment: on a Jetson the host's L4T release (in a
+    container: the board's file mounted over the image's) and the board model; elsewhere the GPU's name."""
+    if env.get("l4t"):
+        return f"L4T {env['l4t']}" + (f" {env['board_model']}" if env.get("board_model") else "")
+    return env.get("gpu_name") or "cuda"
+
+
 ENGINES = "engines"
 
 
@@ -268,7 +276,7 @@ def load(p: Prepared) -> LoadedVariant:
 
     cell, weights = p.cell, p.weights
     env = collect_environment()
-    where = f"L4T {env['l4t']}" if env.get("l4t") else (env.get("gpu_name") or "cuda")
+    where = engine_device(env)
     cal, data = None, None
     if cell.precision == "int8":
         if p.calibration is None:

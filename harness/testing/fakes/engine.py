@@ -13,7 +13,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-OPTIONS_WITH_VALUE = {"--name", "--network", "-v", "-w", "--runtime", "--gpus", "-e", "--ipc", "--device"}
+OPTIONS_WITH_VALUE = {"--name", "--network", "-v", "-w", "--runtime", "--gpus", "-e", "--ipc", "--device", "--shm-size",
+                      "--group-add"}
 
 SCRIPT = r'''
 import json, os, signal, subprocess, sys

@@ -79,6 +79,34 @@ def test_engine_key_covers_everything_that_changes_an_engine():
     assert T.engine_key(**{**base, "calibration_sha256": "d" * 64}) == k  # fp16 ignores calibration
 
 
+def test_the_engine_key_follows_the_host_l4t_the_container_sees(monkeypatch):
+    """In a container the board's /etc/nv_tegra_release is mounted over the image's (remote.runtimes.container): the
+    environment reads the board's release, and an r36.4.3 board's engines never share a key with an r36.4.0 one's."""
+    from harness import platform as P
+
+    files = {"/etc/nv_tegra_release": "# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic",
+             "/tmp/nv_jetson_model": "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"}
+    monkeypatch.setattr(P, "_read", lambda path: files.get(path))
+
+    def key_on_this_board() -> str:
+        P.collect_environment.cache_clear()
+        env = P.collect_environment()
+        return T.engine_key("a" * 64, "10.3.0", T.engine_device(env), "fp16", 640)
+
+    try:
+        env = (P.collect_environment.cache_clear(), P.collect_environment())[1]
+        assert env["l4t"] == "36.4.3" and env["board_model"].startswith("NVIDIA Jetson Orin Nano")
+        assert T.engine_device(env) == "L4T 36.4.3 NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"
+        k = key_on_this_board()
+        files["/etc/nv_tegra_release"] = "# R36 (release), REVISION: 4.0, GCID: 37537400, BOARD: generic"
+        assert key_on_this_board() != k
+        files["/etc/nv_tegra_release"] = "# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic"
+        files["/tmp/nv_jetson_model"] = "NVIDIA Jetson Orin NX Engineering Reference Developer Kit"
+        assert key_on_this_board() != k  # another board, same release
+    finally:
+        P.collect_environment.cache_clear()
+
+
 def test_engine_cache_builds_once_and_rebuilds_on_a_new_key(harness_cache):
     calls = []
 
