@@ -197,9 +197,13 @@ def compare(runs: list[Run], baseline: str | None = None, include_contended: boo
     base_rows = by_config([r for r in rows if r["run_id"] == base.run_id and r["status"] == "ok"])
     ref_settings = next((_settings(r) for r in rows if r["run_id"] == base.run_id), {})
     p50_ci, e_ci = ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms"), ("energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj")
+    scope_pairs: dict[tuple[str, str], tuple[str, str]] = {}
     for row in rows:
         b = match_config(row, base_rows)
         if b is not None and row["status"] == "ok":
+            if rail_sets_differ(row.get("power_scope"), b.get("power_scope")):
+                scope_pairs.setdefault((row["power_scope"], b["power_scope"]), (f"{row['device']}/{row['run_id']}",
+                                                                                f"{b['device']}/{b['run_id']}"))
             row["baseline"] = f"{base.device}/{base.run_id}"
             s, s_ci = ratio_of(b["latency_p50_ms"], _ci(b, *p50_ci), row["latency_p50_ms"], _ci(row, *p50_ci))
             e, e_int = ratio_of(row["energy_per_frame_mj"], _ci(row, *e_ci), b["energy_per_frame_mj"], _ci(b, *e_ci))
@@ -217,7 +221,21 @@ def compare(runs: list[Run], baseline: str | None = None, include_contended: boo
             mine[i]["pareto_f1_energy"] = True
         for i in pareto(mine, "latency_p50_ms", include_contended):
             mine[i]["pareto_f1_latency"] = True
-    return Comparison(rows, comparison_notes(rows, include_contended))
+    notes = comparison_notes(rows, include_contended)
+    notes += [f"{mine} summed other rails than the baseline {theirs} ({scope} vs {base_scope}): its E/base compares "
+              "different parts of the board (AGX Orin sums 4 rails on JetPack 5, 3 on JetPack 6)"
+              for (scope, base_scope), (mine, theirs) in scope_pairs.items()]
+    return Comparison(rows, notes)
+
+
+def rail_sets_differ(scope, base_scope) -> bool:
+    """Two power scopes of the same kind (both an input rail, or both a rail sum) naming different rails: the
+    silent case (a desktop's NVML board power against a Jetson's module input differs visibly, by kind)."""
+    if not isinstance(scope, str) or not isinstance(base_scope, str) or scope == base_scope:
+        return False
+    kind, _, rails = scope.partition(":")
+    base_kind, _, base_rails = base_scope.partition(":")
+    return kind == base_kind and bool(rails) and bool(base_rails)
 
 
 MATCHED_BY = "model and weights, format, precision, pruning, fine-tune, imgsz, power mode and engine target"

@@ -281,3 +281,19 @@ def test_compare_cli_include_contended(run_harness, mixed):
     text = " ".join(p.stdout.split())
     assert "1 contended row left out of the Pareto fronts" in text
     assert "1 contended cell left out" in text  # the winners' table says it too
+
+
+def test_energy_ratios_over_different_rail_sums_are_noted(tmp_path):
+    """AGX Orin sums VDDQ_VDD2_1V8AO on JetPack 5 and not on 6: the same label once hid a ~4 % shift in E/base."""
+    jp5 = "module_rail_sum:VDDQ_VDD2_1V8AO+VDD_CPU_CV+VDD_GPU_SOC+VIN_SYS_5V0"
+    jp6 = "module_rail_sum:VDD_CPU_CV+VDD_GPU_SOC+VIN_SYS_5V0"
+    cell = Cell("b", "yolov8n", "tensorrt", "fp16")
+    a = make_run(tmp_path, "jp5", "agx-orin", [record("jp5", "agx-orin", cell, p50=4, f1=0.6, mean_w=20, energy_mj=80, scope=jp5)])
+    b = make_run(tmp_path, "jp6", "agx-orin", [record("jp6", "agx-orin", cell, p50=4, f1=0.6, mean_w=19, energy_mj=76, scope=jp6)])
+    rows = compare(load_runs([a, b]), baseline="jp5")
+    assert rows.notes == [f"agx-orin/jp6 summed other rails than the baseline agx-orin/jp5 ({jp6} vs {jp5}): its E/base "
+                          "compares different parts of the board (AGX Orin sums 4 rails on JetPack 5, 3 on JetPack 6)"]
+    same = make_run(tmp_path, "jp5b", "agx-orin", [record("jp5b", "agx-orin", cell, p50=4, f1=0.6, mean_w=20, energy_mj=80, scope=jp5)])
+    assert compare(load_runs([a, same]), baseline="jp5").notes == []
+    nvml = make_run(tmp_path, "gpu", "desktop-gpu", [record("gpu", "desktop-gpu", cell, p50=1, f1=0.6, mean_w=90, energy_mj=90, scope="gpu_board")])
+    assert compare(load_runs([a, nvml]), baseline="jp5").notes == []  # another kind of scope: visibly not the same

@@ -14,7 +14,7 @@ def record(run_id: str, device: str, cell: Cell, *, p50: float | None = None, p9
            energy_mj: float | None = None, params: int = 3_157_200, status: str = "ok", reason: str | None = None,
            imgsz: int = 640, frames: int = 200, provenance: str = "pretrained", peak_c: float | None = None,
            throttled: bool | None = None, idle_w: float | None = None, ci_pct: float | None = None,
-           environment: dict | None = None) -> dict:
+           environment: dict | None = None, scope: str = "module_input") -> dict:
     """A record with these numbers, built as the runner builds one (``Record``); returned as its plain dict."""
     env = {"hostname": f"{device}-host", "torch": "2.x", **(environment or {})}
     rec = Record.new(run_id, device, cell.as_dict(), {"imgsz": imgsz, "frames": frames, "warmup": 10, "conf": 0.25,
@@ -28,7 +28,7 @@ def record(run_id: str, device: str, cell: Cell, *, p50: float | None = None, p9
     rec.fps = 1000.0 / p50 if p50 else None
     rec.n_frames = frames - 10
     rec.quality = Quality(f1=f1, ap50=ap50)
-    rec.power = Power(backend="fake", scope="module_input", mean_w=mean_w, idle_w=idle_w, energy_per_frame_mj=energy_mj,
+    rec.power = Power(backend="fake", scope=scope, mean_w=mean_w, idle_w=idle_w, energy_per_frame_mj=energy_mj,
                       dynamic_energy_per_frame_mj=(energy_mj - idle_w * p50) if (energy_mj and idle_w) else None,
                       fps_per_w=(rec.fps / mean_w) if (rec.fps and mean_w) else None, peak_temp_c=peak_c,
                       throttled=throttled, status="ok" if energy_mj else "none")
