@@ -119,12 +119,13 @@ def parse_nvpmodel_conf(text: str) -> BoardModes:
 
 
 def parse_nvpmodel_query(text: str | None) -> tuple[str | None, int | None]:
-    """(name, id) from ``nvpmodel -q``: ``NV Power Mode: 15W`` then the id on its own line."""
+    """(name, id) from ``nvpmodel -q``: ``NV Power Mode: 15W`` then the id on its own line (``--verbose`` prefixes
+    the line: ``NVPM VERB: Current mode: NV Power Mode: MAXP_CORE_ARM``)."""
     name, mode_id = None, None
     lines = (text or "")[:MAX_QUERY_CHARS].splitlines()[:50]
     for i, line in enumerate(lines):
-        if line.startswith("NV Power Mode:"):
-            name = line.split(":", 1)[1].strip() or None
+        if (at := line.find("NV Power Mode:")) >= 0:
+            name = line[at:].split(":", 1)[1].strip() or None
             nxt = lines[i + 1].strip() if i + 1 < len(lines) else ""
             mode_id = int(nxt) if re.fullmatch(r"\d{1,3}", nxt) else None
             break

@@ -4,9 +4,11 @@ Rails are ``NAME cur/avg`` (JetPack 4, no unit), ``NAME curmW/avgmW`` (5/6) or
 three values per rail (7); the first value is the current one and is the one
 used. Temperatures are ``name@XC`` (7: two values, the first is current);
 offline sensors (-256C) are dropped. Lines without ``EMC_FREQ`` or ``@freq``
-(tegrastats run without root), ``off`` CPUs and ``@[f,f]`` GPU clusters parse.
-Total: ``VDD_IN`` / ``POM_5V_IN`` where present (never plus its sub-rails),
-else the sum of named rails (``module_rail_sum``, AGX Orin / AGX Xavier).
+(tegrastats run without root), ``off`` CPUs, ``@[f,f]`` GPU clusters and Thor's ``GR3D_FREQ @[f,f,f]``
+(a clock per GPC, no utilisation) parse.
+Total and scope: ``telemetry.rails`` (the input rail -- ``VDD_IN`` / ``POM_5V_IN`` / ``VIN`` -- never plus its
+sub-rails, else the sum of the named rails, and the scope names them). ``tests/boards`` holds real lines from many
+boards and JetPacks with their expected parse, written by hand.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from harness.telemetry.zones import clean_temps
 _NUM = r"-?\d{1,6}(?:\.\d{1,6})?"
 RAIL_RE = re.compile(r"(?<![\w@])([A-Z][A-Z0-9_]{0,63}) (\d{1,9})(?:mW)?/(\d{1,9})(?:mW)?(?:/(\d{1,9})(?:mW)?)?(?=\s|$)")
 TEMP_RE = re.compile(rf"(?<![\w%])([A-Za-z]\w{{0,63}})@({_NUM})(?:C/{_NUM}C|/{_NUM}C|C)(?=\s|$)")
-GR3D_RE = re.compile(r"GR3D_FREQ (\d{1,3})%(?:@\[?([\d,]{1,64})\]?)?")
+GR3D_RE = re.compile(r"GR3D_FREQ (?:(\d{1,3})%)?(?:@\[?([\d,]{1,64})\]?)?")  # Thor, a TX2 without its driver: no %
 EMC_RE = re.compile(r"EMC_FREQ (\d{1,3})%(?:@(\d{1,9}))?")
 CPU_CORE_RE = re.compile(r"\d{1,3}%@(\d{1,9})")
 MAX_CPU_LIST_CHARS = 4096  # "CPU [...]" of a 256-core board is ~3 KiB
@@ -56,8 +58,8 @@ def parse_line(line: str) -> dict | None:
     temps = clean_temps({m.group(1): float(m.group(2)) for m in TEMP_RE.finditer(line)})
     clocks: dict[str, float] = {}
     gpu_util = None
-    if m := GR3D_RE.search(line):
-        gpu_util = float(m.group(1))
+    if (m := GR3D_RE.search(line)) and (m.group(1) or m.group(2)):
+        gpu_util = float(m.group(1)) if m.group(1) else None
         if freqs := [float(f) for f in (m.group(2) or "").split(",") if f]:
             clocks["gpu"] = max(freqs)
     if (m := EMC_RE.search(line)) and m.group(2):

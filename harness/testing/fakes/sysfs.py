@@ -6,6 +6,7 @@ files, so a test can change them while a sampler runs.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 # Real rail layouts (labels as the boards report them).
@@ -46,17 +47,32 @@ def ina3221_hwmon(root: Path, devices: list[list[tuple[str, float, float]]], hwm
     dirs = []
     for i, rails in enumerate(devices):
         d = root / f"sys/bus/i2c/drivers/ina3221/1-004{i}/hwmon/hwmon{hwmon_start + i}"
-        if update_interval_ms is not None:
-            _write(d / "update_interval", update_interval_ms)
-        for n, (label, mv, ma) in enumerate(rails, start=1):
-            _write(d / f"in{n}_label", label)
-            _write(d / f"in{n}_input", mv)
-            _write(d / f"curr{n}_input", ma)
-        _write(d / "in7_label", "sum of shunt voltages")
-        _write(d / "in7_input", 40)
-        _write(d / "curr4_input", 1200)
+        ina3221_channels(d, rails, update_interval_ms)
         dirs.append(d)
     return dirs
+
+
+def ina3221_channels(hwmon_dir: Path, rails: list[tuple[str, float, float]], update_interval_ms: int | None = None) -> Path:
+    """One INA3221's hwmon attributes: ``inN_label``, ``inN_input`` (mV), ``currN_input`` (mA) per channel, and the
+    driver's "sum of shunt voltages" channel 7 (``in7_label``/``in7_input``, ``curr4_input``) that readers skip."""
+    if update_interval_ms is not None:
+        _write(hwmon_dir / "update_interval", update_interval_ms)
+    for n, (label, mv, ma) in enumerate(rails, start=1):
+        _write(hwmon_dir / f"in{n}_label", label)
+        _write(hwmon_dir / f"in{n}_input", mv)
+        _write(hwmon_dir / f"curr{n}_input", ma)
+    _write(hwmon_dir / "in7_label", "sum of shunt voltages")
+    _write(hwmon_dir / "in7_input", 40)
+    _write(hwmon_dir / "curr4_input", 1200)
+    return hwmon_dir
+
+
+def link(path: Path, target: Path) -> Path:
+    """A relative symlink at ``path`` to ``target``, both inside one tree, as sysfs links its devices: the tree
+    can be moved, or served under another root, and its links still land inside it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.symlink_to(os.path.relpath(target, path.parent))
+    return path
 
 
 def set_value(path: Path, value) -> None:
@@ -83,13 +99,19 @@ def ina3221_iio(root: Path, rails_mw: dict[str, float]) -> Path:
     return d
 
 
-def thermal_zones(root: Path, temps_c: dict[str, float]) -> list[Path]:
-    """``thermal_zoneN/{type,temp}`` in millidegrees (use -256 for an offline sensor)."""
+def thermal_zones(root: Path, temps_c: dict[str, float], kernel_layout: bool = False) -> list[Path]:
+    """``thermal_zoneN/{type,temp}`` in millidegrees (use -256 for an offline sensor).
+
+    ``kernel_layout``: the zones live in ``sys/devices/virtual/thermal`` (where jetson-stats reads them) and
+    ``sys/class/thermal/thermal_zoneN`` are relative links to them, as on a board.
+    """
     out = []
     for i, (name, c) in enumerate(temps_c.items()):
-        z = root / f"sys/class/thermal/thermal_zone{i}"
+        z = root / ("sys/devices/virtual/thermal" if kernel_layout else "sys/class/thermal") / f"thermal_zone{i}"
         _write(z / "type", name)
         _write(z / "temp", int(c * 1000))
+        if kernel_layout:
+            link(root / f"sys/class/thermal/thermal_zone{i}", z)
         out.append(z)
     return out
 
