@@ -29,6 +29,7 @@ from harness.errors import TelemetryError
 
 SERVED = ("/sys", "/proc/device-tree", "/proc/stat", "/proc/cpuinfo", "/etc/nv_tegra_release")
 READY_LINE = "service ready"  # what JtopServer.run() logs once it serves clients
+SAMPLER_PID = "jtop-sampler.pid"  # the service's sampling process (JtopServer is a multiprocessing.Process)
 START_TIMEOUT_S = 15.0
 STOP_TIMEOUT_S = 5.0
 MAX_SOCKET_PATH = 100  # AF_UNIX paths are limited to 107 bytes
@@ -80,8 +81,11 @@ def _as_root(fn):
         os.getuid = real
 
 
-def serve(board_root: str, socket_path: str, config_dir: str) -> None:
-    """Run JtopServer on ``board_root`` until SIGTERM (the body of ``python -m harness.testing.real_jtop``)."""
+def serve(board_root: str, socket_path: str, workdir: str) -> None:
+    """Run JtopServer on ``board_root`` until SIGTERM (the body of ``python -m harness.testing.real_jtop``).
+
+    Its config dir is ``workdir/config``; once started, the pid of its sampling process is in ``workdir/SAMPLER_PID``.
+    """
     import grp
     import logging
     import platform
@@ -92,11 +96,20 @@ def serve(board_root: str, socket_path: str, config_dir: str) -> None:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="[%(levelname)s] %(name)s - %(message)s")
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     service.JTOP_PIPE = socket_path
-    jtop_config.get_config_service = lambda data_folder=None: config_dir
+    jtop_config.get_config_service = lambda data_folder=None: str(Path(workdir) / "config")
     service.getgrnam = lambda name: grp.getgrgid(os.getgid())  # the socket's group: ours, not a 'jtop' group
     platform.machine = lambda: "aarch64"
     _serve_tree(board_root)
     server = _as_root(lambda: service.JtopServer(force=False))
+    start = server.start  # loop_for_ever() calls it: socket up, then the sampling process forked
+
+    def start_and_record() -> None:
+        start()
+        tmp = Path(workdir) / f"{SAMPLER_PID}.tmp"
+        tmp.write_text(str(server.pid))
+        tmp.replace(Path(workdir) / SAMPLER_PID)  # whole, never half-written
+
+    server.start = start_and_record
     server.loop_for_ever()
 
 
@@ -112,8 +125,9 @@ def use_socket(path: Path | str) -> None:
 class JtopService:
     """A running service: ``socket_path``, ``log_path``, ``started_s`` (how long it took to serve)."""
 
-    def __init__(self, proc: subprocess.Popen, socket_path: Path, log_path: Path, own_dir: Path | None) -> None:
-        self.proc, self.socket_path, self.log_path, self._own_dir = proc, socket_path, log_path, own_dir
+    def __init__(self, proc: subprocess.Popen, workdir: Path, socket_path: Path, own_dir: Path | None) -> None:
+        self.proc, self.workdir, self.socket_path, self._own_dir = proc, workdir, socket_path, own_dir
+        self.log_path = workdir / "jtop-service.log"
         self.started_s: float | None = None
 
     def log_tail(self, n: int = 2000) -> str:
@@ -134,7 +148,14 @@ class JtopService:
         """SIGSTOP the service's process group: it stops answering and stops sampling (a stalled service)."""
         self._signal(signal.SIGSTOP)
 
+    def pause_sampling(self) -> None:
+        """SIGSTOP only the service's sampling process: its socket still answers, with the last reading."""
+        pid = int((self.workdir / SAMPLER_PID).read_text())
+        if self.proc.returncode is None and os.getpgid(pid) == self.proc.pid:  # one of this service's processes
+            os.kill(pid, signal.SIGSTOP)
+
     def resume(self) -> None:
+        """SIGCONT after ``pause()`` or ``pause_sampling()``."""
         self._signal(signal.SIGCONT)
 
     def kill(self) -> None:
@@ -185,15 +206,15 @@ def start_jtop_service(board_root: Path, workdir: Path, timeout_s: float = START
         raise TelemetryError(f"jetson-stats is not importable ({e})", "pip install -e '.[dev]' (jetson-stats==7.2.2)") from e
     workdir.mkdir(parents=True, exist_ok=True)
     (workdir / "config").mkdir(exist_ok=True)
+    (workdir / SAMPLER_PID).unlink(missing_ok=True)
     sock, own = _socket_path(workdir)
-    log = workdir / "jtop-service.log"
     t0 = time.perf_counter()
-    with open(log, "ab") as out:
+    with open(workdir / "jtop-service.log", "ab") as out:
         proc = subprocess.Popen([sys.executable, "-m", "harness.testing.real_jtop", str(board_root), str(sock),
-                                 str(workdir / "config")], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                 str(workdir)], stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
-    svc = JtopService(proc, sock, log, own)
-    while not (sock.exists() and READY_LINE in svc.log_tail(1 << 20)):
+    svc = JtopService(proc, workdir, sock, own)
+    while not (sock.exists() and (workdir / SAMPLER_PID).exists() and READY_LINE in svc.log_tail(1 << 20)):
         if proc.poll() is not None or time.perf_counter() - t0 > timeout_s:
             svc.stop()
             why = f"exited with {proc.returncode}" if proc.returncode is not None else f"not serving after {timeout_s:g} s"

@@ -474,3 +474,28 @@ def test_a_hung_cell_on_the_device_is_stopped_and_the_deploy_finishes(tmp_path, 
         assert events.count("started") == 1  # the runner restarted itself; the host never had to
     finally:
         dev.kill_all()
+
+
+def test_a_shipped_image_built_for_a_newer_l4t_stops_the_deploy_before_the_runner_starts():
+    """Preflight runs before the image is on the device: once shipped, its L4T label is checked against the board's."""
+    from types import SimpleNamespace
+
+    from harness.image.versions import LABEL
+    from harness.remote.runtimes.container import ContainerRuntime
+
+    def conn_for(release: str, image_l4t: str):
+        def run(argv, **_):
+            if argv[:3] == ["docker", "image", "inspect"]:
+                out = json.dumps({LABEL: json.dumps({"flavor": "l4t-r36", "l4t": image_l4t})})
+            else:
+                assert argv[-2].endswith("/etc/nv_tegra_release")  # read bounded, regular files only
+                out = release
+            return SimpleNamespace(ok=True, exit_code=0, stdout=out, stderr="")
+        return SimpleNamespace(run=run, where="jetson@orin")
+
+    prof = DeviceProfile.model_validate({"name": "j", "kind": "jetson", "runtime": "docker",
+                                         "container": {"image": "edge-harness:l4t-r36"}})
+    rt = ContainerRuntime(prof)
+    with pytest.raises(RemoteError, match=r"jetson@orin: the board runs L4T 36\.3\.0, older than .*L4T 36\.4\.0"):
+        rt.check_image_fits_board(conn_for("# R36 (release), REVISION: 3.0, GCID: 36191598", "36.4.0"))
+    rt.check_image_fits_board(conn_for("# R36 (release), REVISION: 4.3, GCID: 38968081", "36.4.0"))  # newer: fine

@@ -161,9 +161,28 @@ class ContainerRuntime:
     def prepare(self, conn, workdir: str, progress) -> dict:  # noqa: ARG002 - the image lives in the engine, not the work dir
         from harness.remote.image_transfer import ship_image
 
-        return ship_image(conn, self.engine, self.profile.container.image,
-                          progress=lambda raw, total, sent, secs: progress(
-                              "image_bytes", {"bytes": raw, "total": total, "sent": sent, "seconds": secs}))
+        shipped = ship_image(conn, self.engine, self.profile.container.image,
+                             progress=lambda raw, total, sent, secs: progress(
+                                 "image_bytes", {"bytes": raw, "total": total, "sent": sent, "seconds": secs}))
+        self.check_image_fits_board(conn)
+        return shipped
+
+    def check_image_fits_board(self, conn) -> None:
+        """Once the image is on the device (preflight ran before it was shipped): its L4T against the board's
+        (``l4t_check``); a mismatch stops the deploy before a runner fails at its first CUDA call."""
+        from harness.image.versions import image_labels
+        from harness.remote.connection import read_small_argv
+
+        def on_device(argv: list[str]) -> tuple[int, str]:
+            r = conn.run(argv, max_output_bytes=1 << 20)
+            return r.exit_code, r.stdout
+
+        image = self.profile.container.image
+        versions = labelled_versions(image_labels(on_device, self.engine, image)) or {}
+        release = conn.run(read_small_argv(f"{self.profile.probe_root.rstrip('/')}/etc/nv_tegra_release", 4096))
+        check = l4t_check(release.stdout if release.ok else "", versions.get("l4t"), image)
+        if check is not None and not check.ok:
+            raise RemoteError(f"{conn.where}: {check.detail}", "deploy with an image built for this board's L4T")
 
     def container_name(self, run_id: str) -> str:
         return f"harness-{run_id}"

@@ -107,6 +107,15 @@ class BoardTree:
         """Change one INA3221 rail's reading in place (readers holding the files open see it)."""
         set_rail(self.rail_dirs[label], label, mv, ma)
 
+    def reset(self) -> None:
+        """Every power reading back to the shape's (after a test changed a load)."""
+        for rails in self.shape.ina3221:
+            for label, mv, ma in rails:
+                if label in self.rail_dirs:
+                    self.set_rail(label, mv, ma)
+        if self.shape.ina238_vin is not None:
+            self.set_vin(*self.shape.ina238_vin)
+
     def set_vin(self, mv: int, ma: int, uw: int) -> None:
         """Change the INA238's input reading (Thor): bus mV, current mA, power uW."""
         if self.ina238_dir is None:

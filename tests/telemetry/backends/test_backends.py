@@ -132,33 +132,102 @@ def test_nvml_not_supported_means_unavailable(monkeypatch):
     assert "NVML unavailable" in NvmlSampler().available().reason
 
 
-def test_jtop_uses_instant_power_not_avg(root, monkeypatch):
-    from harness.telemetry.backends.jtop import JtopSampler
-
-    fake = FakeJtopModule({"VDD_IN": 5200.0, "VDD_SOC": 1200.0}, tot_mw=5200.0)
-    monkeypatch.setitem(sys.modules, "jtop", fake)
+@pytest.fixture
+def jtop_sock(root):
+    """A socket path where the backend looks by default (``/run/jtop.sock`` under the sysfs root)."""
     (root / "run").mkdir()
     (root / "run" / "jtop.sock").write_text("")
+    return root / "run" / "jtop.sock"
+
+
+def test_jtop_uses_instant_power_not_avg(jtop_sock, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    fake = FakeJtopModule({"VDD_IN": 5200.0, "VDD_SOC": 1200.0})
+    monkeypatch.setitem(sys.modules, "jtop", fake)
     s = JtopSampler(interval_ms=100)
+    assert s.available().ok and str(jtop_sock) in s.available().reason
+    s.start()
+    s.mark("a")
+    time.sleep(0.7)
+    fake.set_rail("VDD_IN", 7200.0)  # the service's avg then reads (7200 + 5200) // 2 = 6200 for one period
+    time.sleep(0.7)
+    s.mark("b")
+    tr = s.stop()
+    assert fake.intervals == [0.5] and tr.sensor_update_s == 0.5  # never below 0.5 s
+    assert fake.service.JTOP_PIPE == str(jtop_sock)  # the client was pointed at the probed socket
+    totals = [x.total_mw for x in tr.samples]
+    assert totals[0] == 5200.0 and totals[-1] == 7200.0 and set(totals) == {5200.0, 7200.0}, totals
+    assert tr.scope == "module_input:VDD_IN" and tr.samples[0].rails_mw == {"VDD_IN": 5200.0, "VDD_SOC": 1200.0}
+    assert tr.samples[0].temps_c == {"cpu": 48.5}  # the offline sensor left out
+    assert tr.samples[-1].t_s >= tr.marks["b"]  # stop() waits for a reading after it: the window is covered
+
+
+def test_jtop_socket_from_the_environment(root, tmp_path, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    fake = FakeJtopModule({"VDD_IN": 5000.0})
+    monkeypatch.setitem(sys.modules, "jtop", fake)
+    sock = tmp_path / "elsewhere.sock"
+    monkeypatch.setenv("HARNESS_JTOP_SOCKET", str(sock))
+    a = JtopSampler().available()
+    assert not a.ok and str(sock) in a.reason
+    sock.write_text("")
+    s = JtopSampler()
     assert s.available().ok
-    tr = sample_for(s, 1.2)
-    assert fake.intervals == [0.5]  # never below 0.5 s
-    assert tr.scope == "module_input:VDD_IN" and {x.total_mw for x in tr.samples} == {5200.0}
-    assert tr.samples[0].temps_c == {"cpu": 48.5}
+    s.start()
+    assert s.stop().samples[-1].total_mw == 5000.0 and fake.service.JTOP_PIPE == str(sock)
 
 
-def test_jtop_stall_is_an_error(root, monkeypatch):
+def test_jtop_stall_is_an_error(jtop_sock, monkeypatch):
     from harness.telemetry.backends.jtop import JtopSampler
 
     monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, stall_after=1))
     s = JtopSampler()
     s.start()
     time.sleep(1.3)
-    with pytest.raises(TelemetryError, match="service stalled"):
+    with pytest.raises(TelemetryError, match="ok.. returned False.*service stalled"):
         s.stop()
 
 
-def test_jtop_version_mismatch_says_how_to_fix(root, monkeypatch):
+def test_jtop_a_repeated_reading_is_a_stall_not_a_sample(jtop_sock, monkeypatch):
+    """The service's sampling stops while its socket answers: the client hands out the last reading again."""
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, repeat_after=1))
+    s = JtopSampler()
+    s.start()
+    time.sleep(0.2)
+    with pytest.raises(TelemetryError, match="repeated its last reading.*sampling stalled"):
+        s.stop()
+    assert len(s._trace.samples) == 1  # the one real reading; its repeats were never recorded as samples
+
+
+def test_jtop_a_lost_connection_says_the_service_went_away(jtop_sock, monkeypatch):
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, lose_after=1))
+    s = JtopSampler()
+    s.start()
+    with pytest.raises(TelemetryError, match="went away while sampling.*ConnectionResetError.*systemctl"):
+        s.stop()
+
+
+def test_jtop_follows_a_slower_service_period(jtop_sock, monkeypatch):
+    """Another client started the service at 1.6 s: a 0.5 s client would give up after 1.5 s, so it is reopened
+    with the service's period, and the trace says 1.6 s."""
+    from harness.telemetry.backends.jtop import JtopSampler
+
+    fake = FakeJtopModule({"VDD_IN": 3000.0}, service_interval_s=1.6)
+    monkeypatch.setitem(sys.modules, "jtop", fake)
+    s = JtopSampler(interval_ms=500)
+    s.start()
+    tr = s.stop()
+    assert fake.intervals == [0.5, 1.6] and tr.interval_s == tr.sensor_update_s == 1.6 == s.service_interval_s
+    assert [x.total_mw for x in tr.samples] == [3000.0, 3000.0]
+
+
+def test_jtop_version_mismatch_says_how_to_fix(jtop_sock, monkeypatch):
     from harness.telemetry.backends.jtop import JtopSampler
 
     monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({}, connect_error="Mismatch version jtop service: [4.2.0] and client: [4.3.1]"))
@@ -172,6 +241,8 @@ def test_jtop_without_service(root, monkeypatch):
     monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({}))
     a = JtopSampler().available()
     assert not a.ok and "systemctl restart jtop.service" in a.reason
+    with pytest.raises(TelemetryError, match="jtop service not reachable.*not active.*systemctl restart"):
+        JtopSampler().start()  # started anyway: the client's own error, translated
 
 
 def test_selection_follows_the_order(root):
