@@ -126,6 +126,7 @@ def ordered_suite(suite: Suite, order: str, rep: int, seed: int, device: str) ->
     refs = {e.name: e.reference for e in suite.experiments}
     exps = [Experiment(name=c.experiment, models=[c.model], reference=refs[c.experiment],
                        variants=[VariantSpec(format=c.format, precision=c.precision, prune_ratio=c.prune_ratio,
-                                             finetuned=c.finetuned, dla_core=c.dla_core, gpu_fallback=c.gpu_fallback)])
+                                             finetuned=c.finetuned, recovery=c.recovery, dla_core=c.dla_core,
+                                             gpu_fallback=c.gpu_fallback)])
             for c in cells]
     return Suite.model_validate({**suite.model_dump(), "experiments": [e.model_dump() for e in exps]})

@@ -27,12 +27,28 @@ class VariantSpec(BaseModel):
     format: Literal["pytorch", "onnx", "tensorrt"] = "pytorch"
     precision: Literal["fp32", "fp16", "int8"] = "fp32"
     prune_ratio: bounded(float, ge=0, lt=1) = 0.0  # 1 would remove every channel
-    finetuned: bool = False
+    recovery: Literal["none", "bn", "finetune"] | None = Field(
+        None, description="after pruning: none (as pruned); bn: BatchNorm statistics re-estimated on unlabelled "
+        "calibration images (seconds, no training); finetune: trained on finetune.data (finetuned: true)")
+    finetuned: bool = Field(False, description="the same as recovery: finetune")
     dla_core: bounded(int, ge=0, le=1) | None = Field(None, description="TensorRT only: build for DLA core 0 or 1 "
                                                       "(Xavier, Orin NX, AGX Orin); fp16 or int8; boards without DLA "
                                                       "skip the cell")
     gpu_fallback: bool = Field(True, description="with dla_core: layers the DLA cannot run go to the GPU; false: "
                                "the build fails unless every layer runs on the DLA")
+
+    @model_validator(mode="after")
+    def _one_recovery(self) -> VariantSpec:
+        """``finetuned: true`` is ``recovery: finetune``; after validation both say the same."""
+        if self.finetuned and self.recovery not in (None, "finetune"):
+            raise ValueError(f"finetuned: true and recovery: {self.recovery} disagree: finetuned: true is recovery: "
+                             "finetune; keep one of them")
+        if self.recovery is None:
+            self.recovery = "finetune" if self.finetuned else "none"
+        self.finetuned = self.recovery == "finetune"
+        if self.recovery == "bn" and not self.prune_ratio:
+            raise ValueError("recovery: bn re-estimates BatchNorm statistics after pruning: set prune_ratio")
+        return self
 
     @model_validator(mode="after")
     def _dla_needs_tensorrt(self) -> VariantSpec:
@@ -68,6 +84,9 @@ class Pruning(BaseModel):
         "small ratios; null: exactly the ratio)")
     iterative_steps: bounded(int, ge=1, le=64) = Field(1, description="prune in this many steps, importance "
                                                        "re-measured between them")
+    bn_images: bounded(int, ge=1, le=100_000) = Field(
+        256, description="recovery: bn re-estimates BatchNorm statistics on this many calibration images (the INT8 "
+        "calibration frames: unlabelled, never the evaluated ones)")
 
 
 class Finetune(BaseModel):

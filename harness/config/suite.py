@@ -175,11 +175,18 @@ class Cell:
     power_mode: str | None = None  # the Jetson power mode (nvpmodel name) it is measured in; None: as the board is
     dla_core: int | None = None  # TensorRT on this DLA core; None: the GPU
     gpu_fallback: bool = True  # with dla_core: unsupported layers run on the GPU
+    recovery: str = "none"  # after pruning: none | bn (BatchNorm re-estimated) | finetune (= finetuned)
+
+    def __post_init__(self) -> None:
+        """``finetuned`` and ``recovery: finetune`` are one fact: either given, both say it."""
+        if self.finetuned and self.recovery == "none":
+            object.__setattr__(self, "recovery", "finetune")
+        object.__setattr__(self, "finetuned", self.recovery == "finetune")
 
     @classmethod
     def of(cls, experiment: str, model: str, v: VariantSpec, power_mode: str | None = None) -> Cell:
         return cls(experiment, model, v.format, v.precision, v.prune_ratio, v.finetuned, 1, power_mode, v.dla_core,
-                   v.gpu_fallback)
+                   v.gpu_fallback, v.recovery)
 
     @property
     def target(self) -> str:
@@ -193,7 +200,7 @@ class Cell:
     @property
     def cell_id(self) -> str:
         pr = f"-p{round(self.prune_ratio * 100):02d}" if self.prune_ratio else ""
-        ft = "-ft" if self.finetuned else ""
+        ft = {"finetune": "-ft", "bn": "-bn"}.get(self.recovery, "")
         dla = "" if self.dla_core is None else f"-dla{self.dla_core}" + ("" if self.gpu_fallback else "-nofb")
         mode = f"+{self.power_mode}" if self.power_mode else ""
         return f"{self.experiment}.{self.model_stem}.{self.format}-{self.precision}{pr}{ft}{dla}{mode}"
@@ -209,7 +216,8 @@ class Cell:
     @classmethod
     def from_dict(cls, d: dict) -> Cell:
         return cls(d["experiment"], d["model"], d["format"], d["precision"], d.get("prune_ratio", 0.0), d.get("finetuned", False),
-                   d.get("repeat", 1), d.get("power_mode"), d.get("dla_core"), d.get("gpu_fallback", True))
+                   d.get("repeat", 1), d.get("power_mode"), d.get("dla_core"), d.get("gpu_fallback", True),
+                   d.get("recovery") or "none")
 
 
 def cell_key(cell_id: str, repeat: int = 1) -> str:

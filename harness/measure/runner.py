@@ -242,6 +242,14 @@ class Runner:
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, "-m", "harness", "run", "--resume", str(self.store.root)])
 
+    def _end_power(self):
+        """(trace, None), or (None, the TelemetryError) when the backend failed while the cell ran (a jtop service
+        that stalled or died): the cell's timing stands either way."""
+        try:
+            return self.power.end(), None
+        except TelemetryError as e:
+            return None, e
+
     def _measure(self, rec: Record, variant, frames) -> None:
         from harness.measure.pipeline import Pipeline
         from harness.measure.timing import detections_text, measure
@@ -259,7 +267,7 @@ class Runner:
             m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark, min_frames, min_s)
         finally:
             rec.host_state = state = self.host.end()  # the record validates it into its typed block; keep the dict
-            trace = self.power.end()
+            trace, lost = self._end_power()
         rec.threads = cell_threads(self.threads, variant.build, rec.cell.format, state)
         t = m.timings
         total = t.total_ms
@@ -279,18 +287,22 @@ class Runner:
         if m.quality is None:
             rec.quality_reason = f"{self.plan.sequence}: no gt/gt.txt, quality not measured"
         try:
+            if lost is not None:
+                raise lost
             rec.power = self.power.summarise(trace, t.start_s, rec.fps, cooldown)
         except TelemetryError as e:
             if self.plan.profile.telemetry.required:
                 raise
-            rec.power = Power.none(f"telemetry failed: {e}")
+            # the cell's latency and quality stand; its power is no figure and says why (e.g. a stalled jtop service)
+            rec.power = Power(backend=self.power.backend, status="insufficient", cooldown=cooldown,
+                              reason=f"telemetry failed during the cell: {e}")
         rec.uncertainty = latency_uncertainty(total, rec.power)
         key = record_key(rec.to_dict())
         files = {
             "frames": self._cell_file("frames", key, ".csv", t.to_csv()),
             "detections": self._cell_file("detections", key, ".txt", detections_text(m.detections)),
         }
-        if self.power.active:
+        if self.power.active and trace is not None:
             files["telemetry"] = self._cell_file("telemetry", key, ".csv", trace.to_csv())
         rec.files = files
 

@@ -48,7 +48,7 @@ def calibration_set(seq: Sequence, eval_frames: int, n_images: int, other: str |
         source = "held-out frames"
     if not paths:
         raise BenchmarkError(
-            f"{cal.root}: no frames left for INT8 calibration after the {eval_frames} evaluated ones",
+            f"{cal.root}: no frames left for calibration (INT8, recovery: bn) after the {eval_frames} evaluated ones",
             "set calibration.sequence in the suite to another MOT sequence, or use a longer sequence",
         )
     return CalibrationSet(tuple(paths), source, cal.name, ids[0], ids[-1])

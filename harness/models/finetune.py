@@ -19,6 +19,7 @@ from pathlib import Path
 
 from harness.cache import ContentCache, scratch_dir
 from harness.fsutil import file_sha256
+from harness.models.recovery import recalibrate_bn
 from harness.models.weights import Weights
 from harness.errors import BenchmarkError
 
@@ -71,43 +72,6 @@ def _train_images(data_yaml: Path, limit: int) -> list[Path]:
     root = Path(data.get("path") or data_yaml.parent)
     train = root / data.get("train", "images/train")
     return sorted(p for p in train.iterdir() if p.suffix.lower() in (".jpg", ".jpeg", ".png"))[:limit]
-
-
-def recalibrate_bn(model, images: list[Path], imgsz: int, batch: int = 16) -> int:
-    """Re-estimate every BatchNorm's running mean and variance on ``images`` (letterboxed, no gradient).
-
-    A short fine-tune moves the weights further than BN's running statistics follow (ultralytics' BN
-    momentum is 0.03: after 26 steps they have moved about half-way), so a pruned-and-fine-tuned model
-    validated with the trainer's statistics scores far below what its weights can do; measured on the
-    reference detector pruned 30 % after one epoch: mAP50 0.19 with the trainer's statistics, 0.79
-    re-estimated. Returns how many images were used.
-    """
-    import cv2
-    import numpy as np
-    import torch
-
-    from harness.mot.letterbox import letterbox
-
-    bns = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if not bns or not images:
-        return 0
-    saved = [m.momentum for m in bns]
-    for m in bns:
-        m.reset_running_stats()
-        m.momentum = None  # a cumulative average over every batch
-    was_training = model.training
-    model.train()
-    try:
-        with torch.no_grad():
-            for i in range(0, len(images), batch):
-                frames = [letterbox(cv2.imread(str(p)), imgsz)[0][:, :, ::-1] for p in images[i:i + batch]]
-                x = torch.from_numpy(np.ascontiguousarray(np.stack(frames))).permute(0, 3, 1, 2).float() / 255
-                model(x)
-    finally:
-        for m, mom in zip(bns, saved):
-            m.momentum = mom
-        model.train(was_training)
-    return len(images)
 
 
 def recalibrate_checkpoint(path: Path, data_yaml: Path, imgsz: int, limit: int = 256) -> int:

@@ -58,12 +58,25 @@ def _model_facts(torch_model, imgsz: int, weights: Weights) -> dict:
     }
 
 
+def _bn_recovered(weights, imgsz: int, calibration, n_images: int):
+    """``recovery: bn`` on pruned weights, with the first ``n_images`` INT8 calibration frames."""
+    if calibration is None:
+        raise CellSkipped("recovery: bn needs the calibration frames (run it through `harness run`)")
+    from harness.models.recovery import bn_recovered
+
+    cal = calibration()
+    images = list(cal.paths[:n_images])
+    described = cal.describe()
+    source = f"{described['source']} of {described['sequence']}, frames {described['frames'][0]}-{described['frames'][1]}"
+    return bn_recovered(weights, images, imgsz, source)
+
+
 def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto",
                  calibration=None, finetune_cfg=None, pruning_cfg=None) -> LoadedVariant:
     """Resolve weights, prune and fine-tune as the cell says, and load it with its format's backend.
 
     CellSkipped when it cannot run here. ``calibration`` is a callable returning the CalibrationSet,
-    asked for only by INT8 cells; ``finetune_cfg`` (a suite's ``finetune`` block) is used by fine-tuned cells,
+    asked for only by INT8 cells and ``recovery: bn`` ones; ``finetune_cfg`` (a suite's ``finetune`` block) is used by fine-tuned cells,
     ``pruning_cfg`` (its ``pruning`` block: method, round_to, steps) by pruned ones.
     """
     device = pick_device(compute)
@@ -76,8 +89,11 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
         from harness.config.suite import Pruning
         from harness.models.prune import pruned_weights
 
-        res = pruned_weights(weights, cell.prune_ratio, imgsz, pruning_cfg or Pruning())
+        pruning_cfg = pruning_cfg or Pruning()
+        res = pruned_weights(weights, cell.prune_ratio, imgsz, pruning_cfg)
         weights, pruning = res.weights, res.facts
+        if cell.recovery == "bn":
+            weights, pruning["recovery"] = _bn_recovered(weights, imgsz, calibration, pruning_cfg.bn_images)
     tuning = None
     if cell.finetuned:
         if finetune_cfg is None or not finetune_cfg.data:

@@ -24,13 +24,17 @@ RUN_COLUMNS = ["device", "device_kind", "run_dir", "variant"]
 COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]
 
 
-def variant_label(fmt, precision, prune_ratio, finetuned, dla_core=None, gpu_fallback=True, power_mode=None) -> str:
-    """``tensorrt int8 p30% +ft dla0 @15W``: format, precision, pruning, fine-tune, DLA core, power mode."""
+def variant_label(fmt, precision, prune_ratio, finetuned, dla_core=None, gpu_fallback=True, power_mode=None,
+                  recovery=None) -> str:
+    """``tensorrt int8 p30% +ft dla0 @15W``: format, precision, pruning, recovery (``+bn`` BatchNorm re-estimated,
+    ``+ft`` fine-tuned), DLA core, power mode."""
     v = f"{fmt} {precision}"
     if prune_ratio:
         v += f" p{round(prune_ratio * 100)}%"
-    if finetuned:
+    if finetuned or recovery == "finetune":
         v += " +ft"
+    elif recovery == "bn":
+        v += " +bn"
     if dla_core is not None and dla_core == dla_core:  # not NaN (a DataFrame's missing value)
         v += f" dla{int(dla_core)}" + ("" if gpu_fallback is not False else " only")
     if power_mode:
@@ -46,7 +50,7 @@ def run_rows(run: Run) -> list[dict]:
         row = flatten(rec)
         row.update(run_id=run.run_id, device=run.device, device_kind=kind, run_dir=str(run.root),
                    variant=variant_label(row["format"], row["precision"], row["prune_ratio"], row["finetuned"],
-                                         row["dla_core"], row["gpu_fallback"], row["power_mode"]))
+                                         row["dla_core"], row["gpu_fallback"], row["power_mode"], row["recovery"]))
         rows.append(row)
     return rows
 

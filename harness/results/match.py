@@ -10,8 +10,8 @@ def _int(v) -> int | None:
 
 
 def config_key(row: dict) -> tuple:
-    """What a row measured: the model (its file's stem), format, precision, prune ratio, fine-tune, imgsz, power mode
-    and engine target (DLA core with its GPU fallback).
+    """What a row measured: the model (its file's stem), format, precision, prune ratio, recovery (none / bn /
+    finetune), imgsz, power mode and engine target (DLA core with its GPU fallback).
 
     The weights hash is not in the key because it is compared only where both rows have one (``same_weights``);
     ``match_config`` applies both.
@@ -19,8 +19,14 @@ def config_key(row: dict) -> tuple:
     dla = _int(row.get("dla_core"))
     model = row.get("model")
     return (model_stem(model) if isinstance(model, str) and model else None, row.get("format"), row.get("precision"),
-            round(float(row.get("prune_ratio") or 0.0), 4), bool(row.get("finetuned")), _int(row.get("imgsz")),
+            round(float(row.get("prune_ratio") or 0.0), 4), recovery_of(row), _int(row.get("imgsz")),
             row.get("power_mode") or None, dla, None if dla is None else row.get("gpu_fallback") is not False)
+
+
+def recovery_of(row: dict) -> str:
+    """none / bn / finetune (a row from before ``recovery`` says it with ``finetuned``)."""
+    rec = row.get("recovery")
+    return rec if isinstance(rec, str) and rec in ("none", "bn", "finetune") else ("finetune" if row.get("finetuned") is True else "none")
 
 
 def same_weights(a: dict, b: dict) -> bool:

@@ -128,6 +128,15 @@ class Power(_Block):
         return cls(backend="none", reason=reason, cooldown=cooldown, status="none")
 
 
+class RecoveryFacts(_Block):
+    """How a pruned model was recovered without training (``models.recovery``)."""
+
+    method: Literal["bn"] | None = None
+    images: Int | None = None  # how many unlabelled images the statistics were re-estimated on
+    source: Text | None = None  # where they came from (the INT8 calibration set's description)
+    imgsz: Int | None = None
+
+
 class PruningFacts(_Block):
     """What pruning did (``models.prune``); the fields the host reads are typed."""
 
@@ -135,6 +144,7 @@ class PruningFacts(_Block):
     ratio: Frac = None
     channel_ratio: Frac = None
     round_to: Int | None = None
+    recovery: RecoveryFacts | None = None  # recovery: bn -- what re-estimated the BatchNorm statistics
 
 
 class ModelFacts(_Block):
@@ -156,6 +166,7 @@ class CellSpec(_Block):
     precision: Literal["fp32", "fp16", "int8"]
     prune_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     finetuned: bool = False
+    recovery: Literal["none", "bn", "finetune"] | None = None  # None: a record from before recovery (finetuned says)
     power_mode: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")] | None = None
     dla_core: Literal[0, 1] | None = None
     gpu_fallback: bool = True

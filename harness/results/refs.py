@@ -14,6 +14,7 @@ Random-init weights have no meaningful F1, so no floor applies to them, and the 
 from __future__ import annotations
 
 from harness.config.suite import Cell, Suite, cell_key, reference_cell
+from harness.results.match import recovery_of
 from harness.results.rows import flatten
 from harness.results.stats import ratio_of, significant
 
@@ -24,7 +25,7 @@ def _cell_of(row: dict) -> Cell:
     dla = row.get("dla_core")
     return Cell(row["experiment"], row["model"], row["format"], row["precision"], row.get("prune_ratio") or 0.0,
                 bool(row.get("finetuned")), 1, row.get("power_mode") or None,
-                None if dla is None or dla != dla else int(dla), row.get("gpu_fallback") is not False)
+                None if dla is None or dla != dla else int(dla), row.get("gpu_fallback") is not False, recovery_of(row))
 
 
 def _ci(row: dict, stem: str, unit: str):

@@ -14,7 +14,7 @@ ENV_COLUMNS = ("board_model", "l4t", "nvpmodel", "jetson_clocks", "gpu_name", "c
 SETTINGS_COLUMNS = ("imgsz", "conf", "iou", "nms_iou", "frames", "warmup", "sequence_name", "weights_policy")
 SUMMARY_COLUMNS = [
     "run_id", "cell_id", "device_profile", "host", "experiment", "model", "format", "precision",
-    "prune_ratio", "prune_method", "prune_channel_ratio", "finetuned", "power_mode", "dla_core", "gpu_fallback",
+    "prune_ratio", "prune_method", "prune_channel_ratio", "finetuned", "recovery", "power_mode", "dla_core", "gpu_fallback",
     "target", "mode_id", "cpu_online", "cpu_max_khz", "gpu_max_hz", "clocks_match", "dla_layers", "gpu_layers", "status", "reason", "weights_provenance",
     "weights_source", "weights_sha256", "runtime", "params", "gflops",
     "artifact_bytes", "imgsz", "n_frames", "latency_mean_ms", "latency_std_ms", "latency_p50_ms",
@@ -52,6 +52,7 @@ def flatten(rec: dict | Record) -> dict:
         "format": at(d, "cell", "format"), "precision": at(d, "cell", "precision"),
         "prune_ratio": at(d, "cell", "prune_ratio"), "prune_method": at(d, "model", "pruning", "method"),
         "prune_channel_ratio": at(d, "model", "pruning", "channel_ratio"), "finetuned": at(d, "cell", "finetuned"),
+        "recovery": at(d, "cell", "recovery") or ("finetune" if at(d, "cell", "finetuned") else "none"),
         "power_mode": at(d, "cell", "power_mode"), "dla_core": at(d, "cell", "dla_core"),
         "gpu_fallback": at(d, "cell", "gpu_fallback") if at(d, "cell", "dla_core") is not None else None,
         "target": engine_target(at(d, "cell", "format"), at(d, "cell", "dla_core")), "mode_id": at(d, "power_mode", "id"),

@@ -32,6 +32,34 @@ def test_cell_ids_are_stable_and_readable():
     assert Cell.from_dict(c.as_dict()) == c
 
 
+def test_recovery_is_none_bn_or_finetune_and_finetuned_is_its_synonym(tmp_path):
+    f = tmp_path / "s.yaml"
+    f.write_text("name: r\nexperiments:\n  - name: p\n    models: [yolov8n]\n    variants:\n"
+                 "      - {prune_ratio: 0.3}\n      - {prune_ratio: 0.3, recovery: bn}\n"
+                 "      - {prune_ratio: 0.3, finetuned: true}\n      - {prune_ratio: 0.3, recovery: finetune}\n")
+    cells = load_suite(str(f)).cells()
+    assert [c.cell_id for c in cells] == ["p.yolov8n.pytorch-fp32-p30", "p.yolov8n.pytorch-fp32-p30-bn",
+                                          "p.yolov8n.pytorch-fp32-p30-ft"]  # finetuned: true and recovery: finetune: one cell
+    assert [(c.recovery, c.finetuned) for c in cells] == [("none", False), ("bn", False), ("finetune", True)]
+    for c in cells:
+        assert Cell.from_dict(c.as_dict()) == c
+    old = {k: v for k, v in cells[2].as_dict().items() if k != "recovery"}  # a record from before recovery
+    assert Cell.from_dict(old).recovery == "finetune"
+
+
+@pytest.mark.parametrize("variant, message", [
+    ("{prune_ratio: 0.3, recovery: bn, finetuned: true}", "finetuned: true and recovery: bn disagree"),
+    ("{recovery: bn}", "recovery: bn re-estimates BatchNorm statistics after pruning: set prune_ratio"),
+    ("{prune_ratio: 0.3, recovery: adaptive}", "experiments[0].variants[0].recovery"),
+])
+def test_bad_recoveries_say_how_to_fix_them(tmp_path, variant, message):
+    f = tmp_path / "s.yaml"
+    f.write_text(f"name: r\nexperiments:\n  - name: p\n    models: [m]\n    variants: [{variant}]\n")
+    with pytest.raises(SuiteError) as e:
+        load_suite(str(f))
+    assert message in e.value.message
+
+
 def test_user_suite_file(tmp_path):
     f = tmp_path / "s.yaml"
     f.write_text("name: mine\nframes: 5\nwarmup: 1\nexperiments:\n  - name: b\n    models: [yolov8n]\n")
@@ -149,7 +177,7 @@ def test_the_walk_finds_every_numeric_setting():
     found = {dotted(p) for p, _ in SUITE_NUMBERS}
     assert {"frames", "min_duration_s", "finetune.epochs", "experiments[0].variants[0].prune_ratio",
             "experiments[0].reference.dla_core", "threads", "calibration.frames"} <= found
-    assert len(found) == 22, sorted(found)
+    assert len(found) == 23 and "pruning.bn_images" in found, sorted(found)
 
 
 @pytest.mark.parametrize("value", ATTACKS, ids=ATTACK_IDS)

@@ -107,3 +107,46 @@ def test_repeats_are_interleaved_and_folded_into_one_row_with_an_interval(tmp_pa
     assert all(r["uncertainty"]["kind"] == "rerun" and r["uncertainty"]["repeats"] == 3 for r in recs)
     assert row["latency_p50_ci_lo_ms"] <= row["latency_p50_ms"] <= row["latency_p50_ci_hi_ms"]
     assert row["energy_per_frame_ci_lo_mj"] < row["energy_per_frame_mj"] < row["energy_per_frame_ci_hi_mj"]
+
+
+def test_a_jtop_service_that_stalls_mid_cell_leaves_the_timing_and_says_why(tmp_path, small_seq, monkeypatch):
+    """The real jetson-stats service (harness.testing.real_jtop) is stopped (SIGSTOP) during the timed window: the
+    cell keeps its latency and quality, its power is ``insufficient`` with the reason, and the next cell is measured
+    once the service answers again."""
+    import threading
+
+    pytest.importorskip("jtop.service", reason="jetson-stats is not installed")
+    from harness.testing.fakes import board_tree
+    from harness.testing.real_jtop import start_jtop_service
+
+    tree = board_tree.build(tmp_path / "board", "orin-nano-jp6")
+    with start_jtop_service(tree.root, tmp_path / "service") as svc:
+        monkeypatch.setenv("HARNESS_JTOP_SOCKET", str(svc.socket_path))
+        monkeypatch.setenv("HARNESS_SYSFS_ROOT", str(tree.root))
+        from harness.measure.power import TIMED_START, PowerMeter
+
+        stall = threading.Timer(1.0, svc.pause)  # a second into the timed window
+        real_mark = PowerMeter.mark
+
+        def mark(self, label):
+            real_mark(self, label)
+            if label == TIMED_START and not stall.is_alive() and not stall.finished.is_set():
+                stall.start()
+
+        monkeypatch.setattr(PowerMeter, "mark", mark)
+        try:
+            jtop = {"prefer": ["jtop"], "interval_ms": 500, "idle_s": 0.0}
+            (rec,), store = run_stand_in(tmp_path / "stalled", small_seq, monkeypatch, jtop, min_duration_s=4.0)
+        finally:
+            stall.cancel()
+            svc.resume()
+        p = rec["power"]
+        assert rec["status"] == "ok", rec["reason"]
+        assert rec["latency"]["total"]["p50_ms"] > 0 and rec["timed_frames"] > 10
+        assert p["status"] == "insufficient" and p["backend"] == "jtop" and p["energy_per_frame_mj"] is None
+        assert p["reason"].startswith("telemetry failed during the cell: jtop:") and "stall" in p["reason"]
+        monkeypatch.setattr(PowerMeter, "mark", real_mark)
+        (again,), _ = run_stand_in(tmp_path / "after", small_seq, monkeypatch, {**jtop, "min_samples": 10},
+                                   min_duration_s=6.0)
+        assert again["power"]["status"] == "ok", again["power"]["reason"]  # 6000 mW: VDD_IN 5 V x 1.2 A
+        assert again["power"]["mean_w"] == pytest.approx(6.0, rel=0.01)

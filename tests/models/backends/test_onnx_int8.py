@@ -25,7 +25,7 @@ def test_another_sequence_can_calibrate(small_seq, tmp_path):
 
 
 def test_no_frames_left_is_a_clear_error(small_seq):
-    with pytest.raises(BenchmarkError, match="no frames left for INT8 calibration after the 24 evaluated ones"):
+    with pytest.raises(BenchmarkError, match=r"no frames left for calibration \(INT8, recovery: bn\) after the 24 evaluated ones"):
         calibration_set(load_sequence(small_seq), 24, 10)
 
 
