@@ -126,6 +126,10 @@ def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_pat
         events: list[tuple[str, dict]] = []
         store = deploy(DeployPlan(prof, suite, small_seq, "pod1", tmp_path / "results", poll_s=0.5),
                        lambda e, d: events.append((e, d)))
+    except Exception:
+        logs = pm.podman("logs", "harness-pod1", check=False)
+        print("container log:\n", (logs.stdout + logs.stderr)[-4000:])
+        raise
     finally:
         dev.kill_all()
         pm.podman("rm", "-f", "harness-pod1", check=False)
