@@ -135,7 +135,7 @@ def finetune(weights: Weights, data_yaml: str | Path, epochs: int, imgsz: int, b
     weights_path = weights.path
     entry = ContentCache("finetuned").entry(
         lambda key: f"{weights.path.stem}-ft{epochs}e-{key}.pt",
-        (weights.sha256, _dataset_hash(data_yaml), epochs, imgsz, batch, ultralytics.__version__, f"w{WARMUP_EPOCHS}", OPTIMIZER, LR0, "bn-recal"), build)
+        (weights.sha256, _dataset_hash(data_yaml), epochs, imgsz, batch, ultralytics.__version__, f"w{WARMUP_EPOCHS}", OPTIMIZER, LR0, "bn-recal-shuffled"), build)
     facts.update(entry.facts())
     out = entry.path
     return Weights(out, "fine-tuned", f"fine-tuned:{weights.source}", file_sha256(out)), facts

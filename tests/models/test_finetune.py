@@ -41,28 +41,3 @@ def test_missing_dataset_says_how_to_make_one(tmp_path):
 
     with pytest.raises(BenchmarkError, match="harness data to-yolo"):
         finetune(resolve_weights("yolov8n", "random"), tmp_path / "none.yaml", 1, 160, 4)
-
-
-def test_bn_statistics_are_re_estimated_on_the_training_images(dataset):
-    """After recalibration each BN's running mean / variance are those of its input over the images (and the
-    trainer's momentum is back), whatever they were before."""
-    import cv2
-    import numpy as np
-
-    from harness.models.finetune import _train_images, recalibrate_bn
-    from harness.mot.letterbox import letterbox
-
-    torch.manual_seed(0)
-    model = torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3), torch.nn.BatchNorm2d(4, momentum=0.03)).eval()
-    bn = model[1]
-    bn.running_mean.fill_(5.0)
-    bn.running_var.fill_(9.0)  # stale statistics, as after pruning and a short fine-tune
-    images = _train_images(dataset, 8)
-    assert recalibrate_bn(model, images, 64, batch=4) == len(images) == 8
-    x = torch.from_numpy(np.stack([letterbox(cv2.imread(str(p)), 64)[0][:, :, ::-1] for p in images]).copy())
-    with torch.no_grad():
-        y = model[0](x.permute(0, 3, 1, 2).float() / 255)
-    assert torch.allclose(bn.running_mean, y.mean(dim=(0, 2, 3)), atol=1e-4)
-    per_batch = torch.stack([y[i:i + 4].var(dim=(0, 2, 3), unbiased=True) for i in (0, 4)]).mean(0)
-    assert torch.allclose(bn.running_var, per_batch, rtol=1e-3)  # the cumulative average of the batches
-    assert bn.momentum == 0.03 and not model.training
