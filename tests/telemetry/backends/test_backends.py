@@ -179,28 +179,22 @@ def test_jtop_socket_from_the_environment(root, tmp_path, monkeypatch):
     assert s.stop().samples[-1].total_mw == 5000.0 and fake.service.JTOP_PIPE == str(sock)
 
 
-def test_jtop_stall_is_an_error(jtop_sock, monkeypatch):
+@pytest.mark.parametrize("fault, wait_s, message", [
+    ({"stall_after": 1}, 1.3, "ok.. returned False.*service stalled"),
+    # the service's sampling stops while its socket answers: the client hands out the last reading again
+    ({"repeat_after": 1}, 0.2, "repeated its last reading.*sampling stalled"),
+])
+def test_jtop_stalls_are_errors_never_samples(jtop_sock, monkeypatch, fault, wait_s, message):
     from harness.telemetry.backends.jtop import JtopSampler
 
-    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, stall_after=1))
+    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, **fault))
     s = JtopSampler()
     s.start()
-    time.sleep(1.3)
-    with pytest.raises(TelemetryError, match="ok.. returned False.*service stalled"):
+    time.sleep(wait_s)
+    with pytest.raises(TelemetryError, match=message):
         s.stop()
-
-
-def test_jtop_a_repeated_reading_is_a_stall_not_a_sample(jtop_sock, monkeypatch):
-    """The service's sampling stops while its socket answers: the client hands out the last reading again."""
-    from harness.telemetry.backends.jtop import JtopSampler
-
-    monkeypatch.setitem(sys.modules, "jtop", FakeJtopModule({"VDD_IN": 1.0}, repeat_after=1))
-    s = JtopSampler()
-    s.start()
-    time.sleep(0.2)
-    with pytest.raises(TelemetryError, match="repeated its last reading.*sampling stalled"):
-        s.stop()
-    assert len(s._trace.samples) == 1  # the one real reading; its repeats were never recorded as samples
+    if "repeat_after" in fault:
+        assert len(s._trace.samples) == 1  # the one real reading; its repeats were never recorded as samples
 
 
 def test_jtop_a_lost_connection_says_the_service_went_away(jtop_sock, monkeypatch):
