@@ -87,6 +87,19 @@ class PowerMeter:
     def end(self) -> Trace:
         return self.sampler.stop()
 
+    def failed(self, error: TelemetryError, cooldown: dict) -> Power:
+        """The power block of a cell whose telemetry failed: no figure, and why (its latency and quality stand)."""
+        return Power(backend=self.backend, status="insufficient", cooldown=cooldown,
+                     reason=f"telemetry failed during the cell: {error}")
+
+    def end_or_error(self) -> tuple[Trace | None, TelemetryError | None]:
+        """(trace, None), or (None, the error) when the backend failed while the cell ran (a jtop service that
+        stalled or died): the cell's timing stands either way."""
+        try:
+            return self.end(), None
+        except TelemetryError as e:
+            return None, e
+
     def summarise(self, trace: Trace, frame_starts_s, fps: float | None, cooldown: dict) -> Power:
         """The record's power block for a finished cell (``frame_starts_s``: when each timed frame began).
 

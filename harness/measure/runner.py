@@ -242,14 +242,6 @@ class Runner:
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, "-m", "harness", "run", "--resume", str(self.store.root)])
 
-    def _end_power(self):
-        """(trace, None), or (None, the TelemetryError) when the backend failed while the cell ran (a jtop service
-        that stalled or died): the cell's timing stands either way."""
-        try:
-            return self.power.end(), None
-        except TelemetryError as e:
-            return None, e
-
     def _measure(self, rec: Record, variant, frames) -> None:
         from harness.measure.pipeline import Pipeline
         from harness.measure.timing import detections_text, measure
@@ -267,7 +259,7 @@ class Runner:
             m = measure(pipe, frames, list(self.frames.ids), s.warmup, self.gt, s.iou, self.power.mark, min_frames, min_s)
         finally:
             rec.host_state = state = self.host.end()  # the record validates it into its typed block; keep the dict
-            trace, lost = self._end_power()
+            trace, lost = self.power.end_or_error()
         rec.threads = cell_threads(self.threads, variant.build, rec.cell.format, state)
         t = m.timings
         total = t.total_ms
@@ -293,9 +285,7 @@ class Runner:
         except TelemetryError as e:
             if self.plan.profile.telemetry.required:
                 raise
-            # the cell's latency and quality stand; its power is no figure and says why (e.g. a stalled jtop service)
-            rec.power = Power(backend=self.power.backend, status="insufficient", cooldown=cooldown,
-                              reason=f"telemetry failed during the cell: {e}")
+            rec.power = self.power.failed(e, cooldown)
         rec.uncertainty = latency_uncertainty(total, rec.power)
         key = record_key(rec.to_dict())
         files = {

@@ -34,6 +34,7 @@ from harness.results.match import by_config, match_config
 from harness.results.refs import reference_rows
 from harness.results.rows import reference_columns
 from harness.results.stats import ratio_of, significant
+from harness.telemetry.rails import rail_sets_differ
 
 COMPARED_SETTINGS = ("imgsz", "frames", "warmup", "sequence_name", "conf", "iou")
 COMPARE_COLUMNS = ["repeats", "ci_method", "speedup_vs_baseline", "speedup_vs_baseline_significant",
@@ -226,16 +227,6 @@ def compare(runs: list[Run], baseline: str | None = None, include_contended: boo
               "different parts of the board (AGX Orin sums 4 rails on JetPack 5, 3 on JetPack 6)"
               for (scope, base_scope), (mine, theirs) in scope_pairs.items()]
     return Comparison(rows, notes)
-
-
-def rail_sets_differ(scope, base_scope) -> bool:
-    """Two power scopes of the same kind (both an input rail, or both a rail sum) naming different rails: the
-    silent case (a desktop's NVML board power against a Jetson's module input differs visibly, by kind)."""
-    if not isinstance(scope, str) or not isinstance(base_scope, str) or scope == base_scope:
-        return False
-    kind, _, rails = scope.partition(":")
-    base_kind, _, base_rails = base_scope.partition(":")
-    return kind == base_kind and bool(rails) and bool(base_rails)
 
 
 MATCHED_BY = "model and weights, format, precision, pruning, fine-tune, imgsz, power mode and engine target"

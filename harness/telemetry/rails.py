@@ -39,6 +39,11 @@ def total_of(rails_mw: dict[str, float]) -> tuple[float | None, str | None]:
     return None, None
 
 
-def scope_kind(scope: str | None) -> str | None:
-    """``module_input`` / ``module_rail_sum`` (or a backend's own label, e.g. ``gpu_board``) without the rail names."""
-    return None if scope is None else scope.partition(":")[0]
+def rail_sets_differ(scope, base_scope) -> bool:
+    """Two power scopes of the same kind (both an input rail, or both a rail sum) naming different rails: the
+    silent case (a desktop's NVML board power against a Jetson's module input differs visibly, by kind)."""
+    if not isinstance(scope, str) or not isinstance(base_scope, str) or scope == base_scope:
+        return False
+    kind, _, rails = scope.partition(":")
+    base_kind, _, base_rails = base_scope.partition(":")
+    return kind == base_kind and bool(rails) and bool(base_rails)

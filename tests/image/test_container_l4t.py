@@ -31,8 +31,9 @@ def l4t_image(podman_env):
 
     prof = DeviceProfile.model_validate({"name": "l4t-stand-in", "kind": "jetson", "runtime": "podman",
                                          "expect": {"l4t_major": 36}, "container": {"image": "edge-harness:l4t-stand-in"}})
-    args = {"BASE_IMAGE": pm.base_image(), "CUSPARSELT_PACKAGES": "", "CUDA_APT_REPO": "",
-            "SYSTEM_PACKAGES": "libopenblas0",  # Debian's name; Ubuntu 20.04/22.04's is libopenblas-base "ORT_WHL": "",
+    # SYSTEM_PACKAGES: Debian's name of OpenBLAS (Ubuntu 20.04/22.04's is libopenblas-base)
+    args = {"BASE_IMAGE": pm.base_image(), "CUSPARSELT_PACKAGES": "", "CUDA_APT_REPO": "", "ORT_WHL": "",
+            "SYSTEM_PACKAGES": "libopenblas0",
             "TORCH_WHL": str(TORCH_WHL), "TORCHVISION_WHL": str(TORCHVISION_WHL), **pm.pip_build_args()}
     plan = plan_build(prof, args, "local", "podman", build_opts=[*pm.build_opts(pip=True), f"-v={TORCH_WHL.parent}:{TORCH_WHL.parent}:ro"],
                       platform="linux/amd64")

@@ -13,7 +13,6 @@ harness's end-to-end latency when the binary exists.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 import re
@@ -26,8 +25,8 @@ from typing import Callable
 
 from harness import devtext, paths
 from harness.errors import BenchmarkError
-from harness.cache import ContentCache
 from harness.models.backends.base import CellSkipped, LoadedVariant, Prepared
+from harness.models.backends.engine_cache import build_cached, engine_device, engine_key, engine_path
 
 TRTEXEC_CANDIDATES = ("trtexec", "/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
 # A number as trtexec prints it, bounded: an unbounded ``[\d.eE+-]+`` took "1.2.3" (float() raised) and any length.
@@ -35,45 +34,6 @@ _NUMBER = r"[+-]?\d{1,15}(?:\.\d{1,15})?(?:[eE][+-]?\d{1,3})?"
 _STAT = re.compile(rf"(min|max|mean|median|percentile\((\d{{1,3}})%\)) = ({_NUMBER}) ms")
 _THROUGHPUT = re.compile(rf"Throughput: ({_NUMBER}) qps")
 _WRAPPED = ("median", "percentile", "max", "mean")  # words some trtexec versions wrap onto the next line
-
-
-def engine_key(model_sha256: str, trt_version: str, device: str, precision: str, imgsz: int, batch: int = 1,
-               workspace_gb: float = 4.0, calibration_sha256: str | None = None, dla_core: int | None = None,
-               gpu_fallback: bool = True) -> str:
-    """Content key of an engine; every argument that changes the built engine is in it (GPU keys predate the DLA)."""
-    parts = [model_sha256, f"trt={trt_version}", f"dev={device}", precision, f"imgsz={imgsz}", f"batch={batch}",
-             f"ws={workspace_gb:g}", f"cal={calibration_sha256 if precision == 'int8' else '-'}"]
-    if dla_core is not None:
-        parts += [f"dla={dla_core}", f"fallback={int(gpu_fallback)}"]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
-
-
-def engine_device(env: dict) -> str:
-    """What an engine is built for, from the record's environment: on a Jetson the host's L4T release (in a
-    container: the board's file mounted over the image's) and the board model; elsewhere the GPU's name."""
-    if env.get("l4t"):
-        return f"L4T {env['l4t']}" + (f" {env['board_model']}" if env.get("board_model") else "")
-    return env.get("gpu_name") or "cuda"
-
-
-ENGINES = "engines"
-
-
-def engine_path(stem: str, precision: str, imgsz: int, key: str, dla_core: int | None = None) -> Path:
-    target = "" if dla_core is None else f"-dla{dla_core}"
-    return ContentCache(ENGINES).root / f"{stem}-{precision}-{imgsz}{target}-{key}.engine"
-
-
-def build_cached(path: Path, builder: Callable[[Path], str], full_log: list | None = None) -> dict:
-    """Build ``path`` (under the cache's ``engines/``) with ``builder(tmp_path) -> log`` unless it exists; atomic.
-
-    Returns the build facts: ``cache_hit``, ``build_s`` (0.0 on a hit), ``engine_bytes``, ``builder_log`` (its end);
-    ``full_log`` (a list) receives the whole log of a build.
-    """
-    logs: list[str] = full_log if full_log is not None else []
-    entry = ContentCache(ENGINES).entry_at(path, path.stem.rsplit("-", 1)[-1], lambda tmp: logs.append(builder(tmp) or ""))
-    return {"cache_hit": entry.hit, "build_s": entry.build_s, "engine_bytes": path.stat().st_size,
-            "builder_log": logs[0][-4000:] if logs else None}
 
 
 def calibration_dataset(images: list[Path], out: Path) -> Path:
