@@ -41,6 +41,18 @@ def file_sha256(path: Path) -> str:
     return h.hexdigest()
 
 
+def files_sha256(paths) -> str:
+    """SHA-256 of the files' bytes one after the other (the content of a set of images, in order)."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for path in paths:
+        with open(path, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    return h.hexdigest()
+
+
 def mib_from_env(var: str, default_mib: float, error: type) -> int:
     """Bytes from a size in MiB in the environment variable ``var`` (``default_mib`` when unset), 1 MiB to 1 TiB;
     ``error`` (a HarnessError class) naming the variable for anything else (NaN and inf included)."""

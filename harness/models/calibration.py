@@ -8,12 +8,12 @@ count) and hashed by content, so a different set rebuilds the quantized model.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
 from harness.mot.sequence import Sequence, load_sequence
 from harness.errors import BenchmarkError
+from harness.fsutil import files_sha256
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,7 @@ class CalibrationSet:
 
     @property
     def sha256(self) -> str:
-        h = hashlib.sha256()
-        for p in self.paths:
-            h.update(p.read_bytes())
-        return h.hexdigest()
+        return files_sha256(self.paths)
 
     def describe(self) -> dict:
         return {"source": self.source, "sequence": self.sequence, "frames": [self.first_frame, self.last_frame],

@@ -10,12 +10,11 @@ The fine-tune recipe (``models.finetune``) ends with the same re-estimation.
 
 from __future__ import annotations
 
-import hashlib
 import random
 from pathlib import Path
 
 from harness.cache import ContentCache
-from harness.fsutil import file_sha256
+from harness.fsutil import file_sha256, files_sha256
 from harness.models.weights import Weights
 
 BN_BATCH = 16
@@ -72,13 +71,6 @@ def recalibrate_bn(model, images: list[Path], imgsz: int, batch: int = 16) -> in
     return len(images)
 
 
-def images_sha256(images: list[Path]) -> str:
-    h = hashlib.sha256()
-    for p in images:
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
 def bn_recovered(weights: Weights, images: list[Path], imgsz: int, source: str) -> tuple[Weights, dict]:
     """``weights`` (a pruned checkpoint) with every BatchNorm's statistics re-estimated on ``images`` at ``imgsz``;
     cached by content. Returns the new weights and the record's ``pruning.recovery`` facts (``source`` says where the
@@ -99,7 +91,7 @@ def bn_recovered(weights: Weights, images: list[Path], imgsz: int, source: str) 
                                            f"at imgsz {imgsz}, from {weights.path.name}")
 
     entry = ContentCache("pruned").entry(lambda key: f"{weights.path.stem}-bn-{key}.pt",
-                                         (weights.sha256, images_sha256(images), len(images), imgsz, "bn-recal-shuffled"), build,
+                                         (weights.sha256, files_sha256(images), len(images), imgsz, "bn-recal-shuffled"), build,
                                          label="re-estimating BatchNorm statistics")
     facts.update(entry.facts())
     return Weights(entry.path, weights.provenance, f"bn-recovered:{weights.source}", file_sha256(entry.path)), facts

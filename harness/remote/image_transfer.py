@@ -19,6 +19,17 @@ from harness.image.versions import KEY_LABEL, image_labels, labelled_versions
 CHUNK = 1 << 20
 
 
+def device_runner(conn, max_output_bytes: int | None = None) -> Callable[[list[str]], tuple[int, str]]:
+    """``run(argv) -> (code, stdout)`` on the device, the shape ``image_id`` / ``image_labels`` take."""
+    bound = {} if max_output_bytes is None else {"max_output_bytes": max_output_bytes}
+
+    def on_device(argv: list[str]) -> tuple[int, str]:
+        r = conn.run(argv, **bound)
+        return r.exit_code, r.stdout
+
+    return on_device
+
+
 def image_id(run, engine: str, image: str) -> str | None:
     """``engine image inspect`` through ``run(argv) -> (code, stdout)``; None when absent."""
     code, out = run([engine, "image", "inspect", "--format", "{{.Id}}", image])
@@ -76,11 +87,7 @@ def ship_image(conn, engine: str, image: str, local_engine: str | None = None,
     ``progress(image_bytes_read, image_size, gzip_bytes_sent, seconds)`` follows a transfer.
     """
     local_engine = local_engine or engine
-
-    def on_device(argv: list[str]) -> tuple[int, str]:
-        r = conn.run(argv)
-        return r.exit_code, r.stdout
-
+    on_device = device_runner(conn)
     remote = image_id(on_device, engine, image)
     local = image_id(_local, local_engine, image)
     if local is None:

@@ -20,23 +20,22 @@ def input_rail(names) -> str | None:
     return next((n for n in INPUT_RAILS if n in present), None)
 
 
+def _label(names, rail: str | None) -> str:
+    return f"{INPUT}:{rail}" if rail else f"{RAIL_SUM}:{'+'.join(sorted(names))}"
+
+
 def scope_of(names) -> str | None:
     """``module_input:<rail>`` or ``module_rail_sum:<rails sorted, joined by +>``; None without rails."""
     names = list(names)
-    if not names:
-        return None
-    rail = input_rail(names)
-    return f"{INPUT}:{rail}" if rail else f"{RAIL_SUM}:{'+'.join(sorted(names))}"
+    return _label(names, input_rail(names)) if names else None
 
 
 def total_of(rails_mw: dict[str, float]) -> tuple[float | None, str | None]:
     """Module total (mW) and its scope label; never adds sub-rails to an input rail."""
+    if not rails_mw:
+        return None, None
     rail = input_rail(rails_mw)
-    if rail is not None:
-        return rails_mw[rail], scope_of(rails_mw)
-    if rails_mw:
-        return sum(rails_mw.values()), scope_of(rails_mw)
-    return None, None
+    return (rails_mw[rail] if rail else sum(rails_mw.values())), _label(rails_mw, rail)
 
 
 def rail_sets_differ(scope, base_scope) -> bool:

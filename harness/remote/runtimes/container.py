@@ -172,13 +172,10 @@ class ContainerRuntime:
         (``l4t_check``); a mismatch stops the deploy before a runner fails at its first CUDA call."""
         from harness.image.versions import image_labels
         from harness.remote.connection import read_small_argv
-
-        def on_device(argv: list[str]) -> tuple[int, str]:
-            r = conn.run(argv, max_output_bytes=1 << 20)
-            return r.exit_code, r.stdout
+        from harness.remote.image_transfer import device_runner
 
         image = self.profile.container.image
-        versions = labelled_versions(image_labels(on_device, self.engine, image)) or {}
+        versions = labelled_versions(image_labels(device_runner(conn, 1 << 20), self.engine, image)) or {}
         release = conn.run(read_small_argv(f"{self.profile.probe_root.rstrip('/')}/etc/nv_tegra_release", 4096))
         check = l4t_check(release.stdout if release.ok else "", versions.get("l4t"), image)
         if check is not None and not check.ok:
