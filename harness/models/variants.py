@@ -58,8 +58,8 @@ def _model_facts(torch_model, imgsz: int, weights: Weights) -> dict:
     }
 
 
-def _bn_recovered(weights, imgsz: int, calibration, n_images: int):
-    """``recovery: bn`` on pruned weights, with the first ``n_images`` INT8 calibration frames."""
+def _bn_recovered(weights, unpruned, imgsz: int, calibration, n_images: int):
+    """``recovery: bn`` on ``weights`` pruned from ``unpruned``, with the first ``n_images`` INT8 calibration frames."""
     if calibration is None:
         raise CellSkipped("recovery: bn needs the calibration frames (run it through `harness run`)")
     from harness.models.recovery import bn_recovered
@@ -68,7 +68,7 @@ def _bn_recovered(weights, imgsz: int, calibration, n_images: int):
     images = list(cal.paths[:n_images])
     described = cal.describe()
     source = f"{described['source']} of {described['sequence']}, frames {described['frames'][0]}-{described['frames'][1]}"
-    return bn_recovered(weights, images, imgsz, source)
+    return bn_recovered(weights, unpruned, images, imgsz, source)
 
 
 def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: WeightsPolicy = "auto",
@@ -91,9 +91,10 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
 
         pruning_cfg = pruning_cfg or Pruning()
         res = pruned_weights(weights, cell.prune_ratio, imgsz, pruning_cfg)
-        weights, pruning = res.weights, res.facts
+        unpruned, (weights, pruning) = weights, (res.weights, res.facts)
         if cell.recovery == "bn":
-            weights, pruning["recovery"] = _bn_recovered(weights, imgsz, calibration, pruning_cfg.bn_images)
+            weights, pruning["recovery"] = _bn_recovered(weights, unpruned, imgsz, calibration,
+                                                         pruning_cfg.bn_images)
     tuning = None
     if cell.finetuned:
         if finetune_cfg is None or not finetune_cfg.data:

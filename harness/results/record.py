@@ -132,9 +132,10 @@ class RecoveryFacts(_Block):
     """How a pruned model was recovered without training (``models.recovery``)."""
 
     method: Literal["bn"] | None = None
-    images: Int | None = None  # how many unlabelled images the statistics were re-estimated on
+    images: Int | None = None  # how many unlabelled images the statistics were corrected on
     source: Text | None = None  # where they came from (the INT8 calibration set's description)
     imgsz: Int | None = None
+    estimator: Text | None = None  # how the statistics were corrected (shift from the unpruned model, clamp)
 
 
 class PruningFacts(_Block):
