@@ -28,7 +28,7 @@ class VariantSpec(BaseModel):
     precision: Literal["fp32", "fp16", "int8"] = "fp32"
     prune_ratio: bounded(float, ge=0, lt=1) = 0.0  # 1 would remove every channel
     recovery: Literal["none", "bn", "finetune"] | None = Field(
-        None, description="after pruning: none (as pruned); bn: BatchNorm statistics re-estimated on unlabelled "
+        None, description="after pruning: none (as pruned); bn: BatchNorm statistics corrected on unlabelled "
         "calibration images (seconds, no training); finetune: trained on finetune.data (finetuned: true)")
     finetuned: bool = Field(False, description="the same as recovery: finetune")
     dla_core: bounded(int, ge=0, le=1) | None = Field(None, description="TensorRT only: build for DLA core 0 or 1 "
@@ -47,7 +47,7 @@ class VariantSpec(BaseModel):
             self.recovery = "finetune" if self.finetuned else "none"
         self.finetuned = self.recovery == "finetune"
         if self.recovery == "bn" and not self.prune_ratio:
-            raise ValueError("recovery: bn re-estimates BatchNorm statistics after pruning: set prune_ratio")
+            raise ValueError("recovery: bn corrects BatchNorm statistics after pruning: set prune_ratio")
         return self
 
     @model_validator(mode="after")
@@ -85,7 +85,7 @@ class Pruning(BaseModel):
     iterative_steps: bounded(int, ge=1, le=64) = Field(1, description="prune in this many steps, importance "
                                                        "re-measured between them")
     bn_images: bounded(int, ge=1, le=100_000) = Field(
-        256, description="recovery: bn re-estimates BatchNorm statistics on this many calibration images (the INT8 "
+        256, description="recovery: bn corrects BatchNorm statistics on this many calibration images (the INT8 "
         "calibration frames: unlabelled, never the evaluated ones)")
 
 

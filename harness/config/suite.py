@@ -175,7 +175,7 @@ class Cell:
     power_mode: str | None = None  # the Jetson power mode (nvpmodel name) it is measured in; None: as the board is
     dla_core: int | None = None  # TensorRT on this DLA core; None: the GPU
     gpu_fallback: bool = True  # with dla_core: unsupported layers run on the GPU
-    recovery: str = "none"  # after pruning: none | bn (BatchNorm re-estimated) | finetune (= finetuned)
+    recovery: str = "none"  # after pruning: none | bn (BatchNorm statistics corrected) | finetune (= finetuned)
 
     def __post_init__(self) -> None:
         """``finetuned`` and ``recovery: finetune`` are one fact: either given, both say it."""

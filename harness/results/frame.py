@@ -26,7 +26,7 @@ COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]
 
 def variant_label(fmt, precision, prune_ratio, finetuned, dla_core=None, gpu_fallback=True, power_mode=None,
                   recovery=None) -> str:
-    """``tensorrt int8 p30% +ft dla0 @15W``: format, precision, pruning, recovery (``+bn`` BatchNorm re-estimated,
+    """``tensorrt int8 p30% +ft dla0 @15W``: format, precision, pruning, recovery (``+bn`` BatchNorm corrected,
     ``+ft`` fine-tuned), DLA core, power mode."""
     v = f"{fmt} {precision}"
     if prune_ratio:

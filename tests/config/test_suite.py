@@ -50,7 +50,7 @@ def test_recovery_is_none_bn_or_finetune_and_finetuned_is_its_synonym(tmp_path):
 
 @pytest.mark.parametrize("variant, message", [
     ("{prune_ratio: 0.3, recovery: bn, finetuned: true}", "finetuned: true and recovery: bn disagree"),
-    ("{recovery: bn}", "recovery: bn re-estimates BatchNorm statistics after pruning: set prune_ratio"),
+    ("{recovery: bn}", "recovery: bn corrects BatchNorm statistics after pruning: set prune_ratio"),
     ("{prune_ratio: 0.3, recovery: adaptive}", "experiments[0].variants[0].recovery"),
 ])
 def test_bad_recoveries_say_how_to_fix_them(tmp_path, variant, message):

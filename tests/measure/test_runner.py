@@ -116,6 +116,7 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert bn["cell"]["recovery"] == "bn" and bn["reference"]["cell_id"] == "pruning.reference.pytorch-fp32"
     rec = bn["model"]["pruning"]["recovery"]
     assert rec["method"] == "bn" and rec["images"] > 0 and "held-out frames" in rec["source"] and rec["imgsz"] == 160
+    assert rec["estimator"].startswith("shift from the unpruned model")
     assert bn["model"]["weights_sha256"] != by_id["pruning.reference.pytorch-fp32-p30"]["model"]["weights_sha256"]
     assert bn["model"]["params"] == by_id["pruning.reference.pytorch-fp32-p30"]["model"]["params"]  # statistics only
     summary = (run / "summary.csv").read_text().splitlines()
