@@ -83,7 +83,9 @@ def main() -> None:
                                     calibration, args.epochs))
         run_id = f"curve-{name}"
         cmd = [harness, "run", "--suite", suite, "--out", args.out / "runs", "--run-id", run_id, "--json"]
-        if (args.out / "runs" / run_id).is_dir():
+        if (args.out / "runs" / run_id).is_dir():  # an interrupted study goes on where it stopped
+            print(f"# resuming {args.out / 'runs' / run_id}: its finished cells are kept (delete it to measure again "
+                  "after changing the code)", file=sys.stderr)
             cmd = [harness, "run", "--resume", args.out / "runs" / run_id, "--json"]
         p = subprocess.run(cmd, capture_output=True, text=True)
         if p.returncode not in (0, 1):

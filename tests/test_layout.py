@@ -19,7 +19,7 @@ LAYERS = [
     ("errors", "names", "paths", "subproc", "devtext"),  # foundations: nothing of the harness below them
     ("fsutil", "cache"),  # atomic writes, locks, OS errors; the content cache
     ("config",),  # pure data: profiles, suites, campaign files
-    ("platform", "powermodes"),  # the board, L4T, versions; its power modes (nvpmodel)
+    ("environment", "powermodes"),  # the board, L4T, versions; its power modes (nvpmodel)
     ("mot",),  # MOT files, sequences, metrics (no torch)
     ("telemetry",),  # samplers and energy maths
     ("results",),  # records, run directories, comparison, rendering

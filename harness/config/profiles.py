@@ -191,7 +191,7 @@ class Timeouts(_Strict):
 
 
 class Limits(_Strict):
-    """What the host accepts from the device (DESIGN.md 6b): a device can fail its own run, nothing more."""
+    """What the host accepts from the device (docs/architecture.md, "The trust boundary"): a device can fail its own run, nothing more."""
 
     # Bounds: a file of 4 TiB, a run of 16 TiB (a disk's worth); JSON is read into memory whole, so 4 GiB; a day for
     # one file (256 MiB at 10 kB/s is 7 hours); a thousand restarts without progress is a loop, not a run.

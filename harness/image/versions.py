@@ -16,7 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 from harness import devtext
-from harness.platform import l4t_version
+from harness.environment import l4t_version
 
 LABEL = "io.edge-harness.versions"
 KEY_LABEL = "io.edge-harness.content-key"

@@ -11,7 +11,7 @@ from harness.config.profiles import DeviceProfile
 from harness.config.suite import Suite
 from harness.errors import DataError, ResultsError
 from harness.mot.sequence import Sequence, decode_frames
-from harness.platform import collect_environment
+from harness.environment import collect_environment
 from harness.results.record import SCHEMA_VERSION
 
 

@@ -16,7 +16,7 @@ import time
 import traceback
 from typing import Callable
 
-from harness.platform import collect_environment
+from harness.environment import collect_environment
 from harness.mot.files import GroundTruth, read_gt
 from harness.mot.sequence import load_sequence
 from harness.errors import DataError, HarnessError, ResultsError, StorageError, TelemetryError

@@ -43,19 +43,6 @@ class Quality:
         return asdict(self)
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of xyxy boxes, broadcasting ``a[..., :, None]`` against ``b[..., None, :]``."""
-    ax1, ay1, ax2, ay2 = (a[..., :, None, i] for i in range(4))
-    bx1, by1, bx2, by2 = (b[..., None, :, i] for i in range(4))
-    iw = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0, None)
-    ih = np.clip(np.minimum(ay2, by2) - np.maximum(ay1, by1), 0, None)
-    inter = iw * ih
-    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
-    return iou
-
-
 def overlapping_pairs(pf: np.ndarray, pbox: np.ndarray, gf: np.ndarray, gbox: np.ndarray, thr: float):
     """All same-frame (pred, gt) pairs with IoU >= ``thr`` (> 0), without testing every pair.
 

@@ -1,7 +1,7 @@
 """Ansible inventories from device profiles: connection, host-key policy and role variables.
 
 A profile becomes one inventory host whose variables reach it the way the harness
-itself does (DESIGN.md section 6): only the profile's key, no ssh config unless the
+itself does (docs/architecture.md, "The trust boundary"): only the profile's key, no ssh config unless the
 profile asks, no agent forwarding, and the host key checked against the profile's
 known_hosts (``StrictHostKeyChecking=yes``; ``accept-new`` only when the user opts in).
 """
@@ -43,7 +43,7 @@ def dump_inventory(data: dict[str, Any]) -> str:
 
     Ansible templates every variable it is handed; a profile value such as
     ``{{ lookup('pipe', 'id') }}`` would otherwise run on this host. ``!unsafe`` makes
-    each one plain data (the profile fields are validated as well, DESIGN.md 6b).
+    each one plain data (the profile fields are validated as well, docs/architecture.md, "The trust boundary").
     """
     return yaml.dump(_mark_unsafe(data), Dumper=_InventoryDumper, sort_keys=False)
 

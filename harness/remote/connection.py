@@ -1,6 +1,6 @@
 """A bounded, strict Fabric connection to one device.
 
-Defaults that differ from Fabric's on purpose (DESIGN.md section 6):
+Defaults that differ from Fabric's on purpose (docs/architecture.md, "The trust boundary"):
 - host keys are checked against the profile's known_hosts; an unknown key is
   refused unless the user passes ``--accept-new-host-key`` (then it is pinned
   into that file); a changed key is always refused;

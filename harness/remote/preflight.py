@@ -13,7 +13,7 @@ import re
 from harness import devtext
 from harness.image.versions import LABEL
 from harness.errors import printable
-from harness.platform import parse_l4t, parse_nvpmodel_query
+from harness.environment import parse_l4t, parse_nvpmodel_query
 from harness.powermodes import CONF_FIX, MAX_CPUS, NVPMODEL_CONF
 from harness.config.profiles import DeviceProfile
 from harness.measure.host import Thresholds, quiet_verdict, share_between
@@ -99,7 +99,7 @@ def _uint(facts: dict[str, str], key: str) -> int | None:
 
 
 def l4t_major(release_line: str) -> int | None:
-    """``# R36 (release), REVISION: 4.0, ...`` -> 36 (the platform module's parser)."""
+    """``# R36 (release), REVISION: 4.0, ...`` -> 36 (the environment module's parser)."""
     rel = parse_l4t(release_line)
     return rel.major if rel else None
 

@@ -1,4 +1,4 @@
-"""Adversarial text for the parsers of device and tool output (DESIGN.md 7.17: linear parsers).
+"""Adversarial text for the parsers of device and tool output (linear parsers: docs/architecture.md, "The trust boundary").
 
 Each attack is a few MiB that a linear parser gets through in milliseconds and a backtracking one in minutes
 (``-{5,}\\s*X`` searched over a line of dashes is quadratic; ``\\s*\\n\\s*`` over blank lines is cubic). Tests feed

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from harness.platform import parse_l4t
+from harness.environment import parse_l4t
 from harness.powermodes import parse_nvpmodel_conf, parse_nvpmodel_query
 from harness.telemetry.backends.tegrastats import parse_line
 

@@ -5,7 +5,6 @@ import pytest
 
 from harness.mot.metrics import (
     average_precision,
-    box_iou,
     descending_order,
     evaluate,
     label_predictions,
@@ -164,6 +163,19 @@ def test_average_precision_hand_computed():
     # ranking: TP, FP, TP with 2 positives: P/R points (0.5,1), (0.5,.5), (1,.667)
     ap = average_precision(np.array([1, 0, 1]), np.array([0.9, 0.8, 0.7]), 2)
     assert ap == pytest.approx(0.5 * 1.0 + 0.5 * (2 / 3))
+
+
+def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of xyxy boxes, broadcasting (the dense oracle the pair search is checked against): ``a[..., :, None]`` against ``b[..., None, :]``."""
+    ax1, ay1, ax2, ay2 = (a[..., :, None, i] for i in range(4))
+    bx1, by1, bx2, by2 = (b[..., None, :, i] for i in range(4))
+    iw = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0, None)
+    ih = np.clip(np.minimum(ay2, by2) - np.maximum(ay1, by1), 0, None)
+    inter = iw * ih
+    union = (ax2 - ax1) * (ay2 - ay1) + (bx2 - bx1) * (by2 - by1) - inter
+    with np.errstate(divide="ignore", invalid="ignore"):
+        iou = np.where(union > 0, inter / np.where(union > 0, union, 1), 0.0)
+    return iou
 
 
 def test_box_iou_broadcasts():

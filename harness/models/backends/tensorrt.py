@@ -232,7 +232,7 @@ def load(p: Prepared) -> LoadedVariant:
     import tensorrt as trt
     from ultralytics.nn.autobackend import AutoBackend
 
-    from harness.platform import collect_environment
+    from harness.environment import collect_environment
 
     cell, weights = p.cell, p.weights
     env = collect_environment()

@@ -19,7 +19,7 @@ from harness import devtext
 from harness.config.profiles import DeviceProfile
 from harness.errors import RemoteError
 from harness.image.versions import LABEL, labelled_versions
-from harness.platform import parse_l4t
+from harness.environment import parse_l4t
 from harness.remote.checks import Check
 
 MODEL_IN_CONTAINER = "/tmp/nv_jetson_model"  # where jetson-containers puts the board model (jtop reads it too)

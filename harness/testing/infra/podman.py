@@ -1,4 +1,4 @@
-"""Podman for the tests (DESIGN.md section 5): settings that work without a Docker engine, a local base image.
+"""Podman for the tests (docs/architecture.md, "Tests"): settings that work without a Docker engine, a local base image.
 
 - ``containers.conf`` with ``default_ulimits = []``, ``pids_limit = 0``,
   cgroupfs and runc, handed to podman through ``CONTAINERS_CONF`` (the

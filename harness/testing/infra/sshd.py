@@ -1,4 +1,4 @@
-"""A real OpenSSH server on a loopback port, standing for a device (DESIGN.md section 5)."""
+"""A real OpenSSH server on a loopback port, standing for a device (docs/architecture.md, "Tests")."""
 
 from __future__ import annotations
 

@@ -82,7 +82,7 @@ def test_engine_key_covers_everything_that_changes_an_engine():
 def test_the_engine_key_follows_the_host_l4t_the_container_sees(monkeypatch):
     """In a container the board's /etc/nv_tegra_release is mounted over the image's (remote.runtimes.container): the
     environment reads the board's release, and an r36.4.3 board's engines never share a key with an r36.4.0 one's."""
-    from harness import platform as P
+    from harness import environment as P
 
     files = {"/etc/nv_tegra_release": "# R36 (release), REVISION: 4.3, GCID: 38968081, BOARD: generic",
              "/tmp/nv_jetson_model": "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"}
@@ -194,7 +194,7 @@ def test_ultralytics_builder_moves_the_engine_and_keeps_the_log(monkeypatch, tmp
     assert seen["format"] == "engine" and seen["half"] is True and seen["int8"] is False and seen["device"] == 0
 
 
-# --- trtexec's output is a tool's log: its parser is linear on anything (DESIGN.md 7.17) ---------------------------
+# --- trtexec's output is a tool's log: its parser is linear on anything (docs/architecture.md) ---------------------------
 
 TRTEXEC_ATTACKS = attacks("min = ", "median = 1", "percentile(", "Throughput: ", "GPU Compute Time: min = ",
                           "Latency: min = ", "Performance summary")

@@ -5,7 +5,7 @@ from importlib import metadata
 
 import pytest
 
-from harness import platform as E
+from harness import environment as E
 from harness.testing.attacks import attacks, timed, unblocked
 
 
