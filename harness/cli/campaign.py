@@ -72,13 +72,14 @@ def _run(c) -> None:
                 r.update({k: data.get(k) for k in ("done", "total", "current", "last_w", "last_temp_c")})
                 r.setdefault("t0", time.monotonic())
                 r["state"] = "running" if data.get("state") != "complete" else "pulled"
-            elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted", "preflight", "shipped"):
+            elif event in ("started", "reattached", "failed", "quarantined", "link_lost", "reconnected", "rebooted", "preflight",
+                           "shipped"):
                 r["state"] = event
             elif event in ("power_mode", "rebooting"):
                 r["state"] = f"{'rebooting' if event == 'rebooting' else 'mode'} {data.get('mode')}"
             if live is not None:
                 live.update(live_table(), refresh=True)
-            elif event in ("started", "reattached", "failed", "quarantined", "reconnected", "rebooted", "power_mode",
+            elif event in ("started", "reattached", "failed", "quarantined", "link_lost", "reconnected", "rebooted", "power_mode",
                            "rebooting") or (
                     event == "poll" and data.get("state") == "complete"):
                 con.print(f"[{dev}] {event} " + (f"{data['done']}/{data['total']} cells done" if event == "poll" else str(data)))

@@ -114,7 +114,7 @@ class DeployProgress:
             if line != self.last:  # print changes only
                 con.print(line, highlight=False)
                 self.last = line
-        elif event in ("reconnecting", "reconnected", "rebooted"):
+        elif event in ("link_lost", "reconnecting", "reconnected", "rebooted"):
             detail = ", ".join(f"{k} {v}" for k, v in data.items())
             con.print(f"[yellow]{event}[/] {detail}", highlight=False)
         elif event == "power_mode":

@@ -257,7 +257,6 @@ class Deployment:
         try:
             self.modes.restore(target)
         except HarnessError as e:
-            self.plan.events.append(f"could not return the board to power mode {target}: {e.message}")
             self.progress("power_mode_not_restored", {"mode": target, "error": e.message})
 
     def finish(self) -> None:
@@ -272,7 +271,6 @@ class Deployment:
         """The device's run failed (bad data from it, a runner that cannot start): stop it and free the board."""
         self._require("abandon", S.LOCKED, S.SHIPPED, S.RUNNING)
         self._enter(S.FAILED)
-        self.plan.events.append(f"run failed: {why.message}")
         for step in (self.stop_runner, self.restore_mode, lambda: lock.release(self.conn, self.workdir)):
             try:
                 step()

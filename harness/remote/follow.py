@@ -70,12 +70,11 @@ def follow(d) -> None:
                 last_beat = time.monotonic()
             time.sleep(plan.poll_s)
         except LinkError as e:
-            plan.events.append(f"link lost: {e.message}")
+            d.progress("link_lost", {"error": e.message})
             if time.monotonic() - last_ok > plan.reconnect_budget_s:  # reconnects succeed but nothing comes back
                 raise LinkError(f"{e.message}; nothing came back for {time.monotonic() - last_ok:.0f} s",
                                 f"check the device; `harness deploy --resume --run-id {plan.run_id}` later") from e
             took = d.reconnect()
-            plan.events.append(f"reconnected after {took:.1f} s")
             d.progress("reconnected", {"after_s": took})
 
 

@@ -113,7 +113,6 @@ class HostModes:
                              [json.dumps(statement).encode()])
         if not r.ok:
             raise RemoteError(f"{d.conn.where}: cannot write {path} ({r.stderr.strip()[:200]})", "check the device's disk")
-        d.plan.events.append(f"power mode {name} (id {mode_id}){' after a reboot' if rebooted else ''}")
         d.progress("power_mode", {"mode": name, "id": mode_id, "rebooted": rebooted})
         return statement
 
@@ -214,7 +213,6 @@ class HostModes:
             return False
         if boot_now and boot_now != p.boot_id:
             d.reboot_pending = None
-            d.plan.events.append(f"the reboot for power mode {p.mode} came (new boot id)")
             return True
         if self.control.query()[0] == p.mode:
             self.reboot_failed = True
@@ -233,6 +231,5 @@ class HostModes:
         self.control.verify(target)
         if self.d.plan.profile.power_mode.jetson_clocks:
             self.control.lock_clocks()
-        self.d.plan.events.append(f"power mode back to {target}")
         self.d.progress("power_mode", {"mode": target, "restored": True})
         return target

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -28,7 +28,6 @@ class DeployPlan:
     poll_s: float = POLL_S
     reconnect_budget_s: float = 300.0
     device_sequence: str | None = None  # a sequence already on the device: nothing shipped
-    events: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         require_safe_name(self.run_id, "run id", ProfileError)

@@ -32,7 +32,7 @@ from harness.results.frame import fold_repeats, run_rows
 from harness.results.load import Run
 from harness.results.match import by_config, match_config
 from harness.results.refs import reference_rows
-from harness.results.rows import reference_columns
+from harness.results.columns import reference_columns
 from harness.results.stats import ratio_of, significant
 from harness.telemetry.rails import rail_sets_differ
 

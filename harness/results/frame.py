@@ -4,7 +4,7 @@
     df = hr.load_frame(["results/orin-run", "results/gpu-run"])
     df[df.status == "ok"].groupby(["device", "variant"]).latency_p50_ms.median()
 
-The columns are ``results.rows.SUMMARY_COLUMNS`` (what summary.csv holds) plus the run's own:
+The columns are the registry's (``results.columns``: what summary.csv holds) plus the run's own:
 ``device`` (its profile's name), ``device_kind`` (jetson, desktop-gpu, ...), ``run_dir`` and ``variant``
 (a readable label).
 ``aggregate_repeats`` folds the repeats of a cell into one row with the rerun intervals of its repeats.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from harness.results.columns import ANY, INTERVALS, MEANS
 from harness.results.load import Run, load_runs
 from harness.results.rows import SUMMARY_COLUMNS, flatten
 from harness.results.stats import LEVEL, rerun_interval
@@ -71,16 +72,6 @@ def load_frame(paths: list[str | Path]) -> pd.DataFrame:
     return runs_frame(load_runs([Path(p) for p in paths]))
 
 
-# the numbers a repeat contributes to its cell's aggregate: the rerun interval columns and the within-window
-# columns that floor them (``stats.rerun_interval``)
-_INTERVALS = {"latency_p50_ms": ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "latency_p50_window_lo_ms",
-                                 "latency_p50_window_hi_ms"),
-              "energy_per_frame_mj": ("energy_per_frame_ci_lo_mj", "energy_per_frame_ci_hi_mj",
-                                      "energy_per_frame_window_lo_mj", "energy_per_frame_window_hi_mj")}
-_MEANS = ("latency_mean_ms", "latency_p90_ms", "latency_p99_ms", "fps", "f1", "ap50", "mean_w", "idle_w",
-          "dynamic_energy_per_frame_mj", "fps_per_w", "precision_det", "recall", "other_cpu_share", "steal_share")
-
-
 def _num(v) -> bool:
     return v is not None and v == v
 
@@ -115,23 +106,22 @@ def _fold(g: list[dict]) -> dict:
         return row
     row = dict(ok[0])
     shares = [r.get("other_cpu_share") for r in ok]
-    for col, (lo, hi, wlo, whi) in _INTERVALS.items():
+    for col, (lo, hi, wlo, whi) in INTERVALS.items():  # the registry's repeats=interval columns
         vals = [r.get(col) for r in ok]
         within = [(r[wlo], r[whi]) if _num(r.get(wlo)) and _num(r.get(whi)) else None for r in ok]
         got = rerun_interval(vals, within, LEVEL, shares) if all(_num(v) for v in vals) else None
         row[col] = float(got[0]) if got else None
         row[lo], row[hi] = got[1] if got else (None, None)
         row[wlo], row[whi] = None, None  # a window's spread belongs to its repeat, not to the aggregate
-    for col in _MEANS:
+    for col in MEANS:  # repeats=mean
         vals = [v for v in (r.get(col) for r in ok) if _num(v)]
         row[col] = float(sum(vals) / len(vals)) if vals else None
-    flags = [v for v in (r.get("contended") for r in ok) if _num(v)]
-    row["contended"] = any(bool(v) for v in flags) if flags else None
+    for col in ANY:  # repeats=any
+        flags = [v for v in (r.get(col) for r in ok) if _num(v)]
+        row[col] = any(bool(v) for v in flags) if flags else None
+    busy = sum(bool(r.get("contended")) for r in ok if _num(r.get("contended")))
     reasons = [v for v in (r.get("contended_reason") for r in ok) if isinstance(v, str) and v]
-    row["contended_reason"] = (f"{sum(bool(v) for v in flags)} of {len(ok)} repeats: {reasons[0]}"
-                               if row["contended"] and reasons else None)
-    over = [v for v in (r.get("threads_over_idle") for r in ok) if _num(v)]
-    row["threads_over_idle"] = any(bool(v) for v in over) if over else None
+    row["contended_reason"] = f"{busy} of {len(ok)} repeats: {reasons[0]}" if row["contended"] and reasons else None
     first = g[0]["status"]
     row.update(repeats=len(ok), repeat=None, ci_kind="rerun", ci_method=f"rerun interval over {len(ok)} repeats",
                status=first if all(r["status"] == first for r in g) else "ok")

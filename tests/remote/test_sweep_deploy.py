@@ -87,7 +87,7 @@ def test_a_sweep_over_three_modes_survives_a_reboot_and_ends_in_the_profile_mode
     assert [d["mode"] for e, d in events if e == "power_mode"] == ["MAXN_SUPER", "7W", "25W"]
     assert mode_now(board) == 1  # the profile's 25W at the end
     assert json.loads((store.root / "deploy.json").read_text())["boot_id"] == boot_id(board)
-    assert any("power mode back to 25W" in e for e in plan.events)
+    assert ("power_mode", {"mode": "25W", "restored": True}) in events
 
 
 def test_a_crash_mid_sweep_then_resume_finishes_without_rerunning_cells(board, tmp_path, small_seq, monkeypatch):
