@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1] / "harness"
 
 LAYERS = [
-    ("errors", "names", "paths", "subproc", "devtext"),  # foundations: nothing of the harness below them
+    ("errors", "names", "paths", "subproc", "devtext", "extensions"),  # foundations: nothing of the harness below
     ("fsutil", "cache"),  # atomic writes, locks, OS errors; the content cache
     ("config",),  # pure data: profiles, suites, campaign files
     ("environment", "powermodes"),  # the board, L4T, versions; its power modes (nvpmodel)

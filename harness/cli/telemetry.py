@@ -20,24 +20,27 @@ def probe_command(
     profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile whose order to show."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON.", metavar=""),
 ) -> None:
-    """Which telemetry backends are available here, and why not."""
+    """Which telemetry backends are available here (built in or from plugins), and why not."""
     from rich.table import Table
 
     from harness.config.profiles import load_profile
-    from harness.telemetry.select import BACKEND_NAMES, probe, select_sampler
+    from harness.extensions import telemetry_backends
+    from harness.telemetry.select import backend_names, probe, select_sampler
 
     prof = load_profile(profile)
     sampler, _ = select_sampler(prof.telemetry.prefer, prof.telemetry.interval_ms)
-    rows = [(n, a.ok, a.reason) for n, _, a in probe(list(BACKEND_NAMES), prof.telemetry.interval_ms)]
+    found = {n: (a.ok, a.reason) for n, _, a in probe(list(backend_names()), prof.telemetry.interval_ms)}
+    rows = [(e.name, e.origin, *((False, e.problem) if e.problem else found[e.name]))
+            for e in telemetry_backends(include_unusable=True)]
     if as_json:
         print(json.dumps({"selected": sampler.name, "order": prof.telemetry.prefer,
-                          "backends": [{"name": n, "available": ok, "reason": r} for n, ok, r in rows]}))
+                          "backends": [{"name": n, "origin": o, "available": ok, "reason": r} for n, o, ok, r in rows]}))
         return
     t = Table(title=f"telemetry backends (profile {prof.name}: {' > '.join(prof.telemetry.prefer)})", header_style="bold")
-    for c in ("backend", "available", "details"):
+    for c in ("backend", "from", "available", "details"):
         t.add_column(c)
-    for n, ok, reason in rows:
-        t.add_row(n, "[green]yes[/]" if ok else "[red]no[/]", reason)
+    for n, origin, ok, reason in rows:
+        t.add_row(n, origin, "[green]yes[/]" if ok else "[red]no[/]", reason)
     con = console()
     con.print(t)
     con.print(f"selected: [bold]{sampler.name}[/]" + ("" if sampler.name != "none" else f" ({sampler.reason})"))
@@ -80,7 +83,7 @@ def parse_tegrastats(
 @app.command("record")
 def record(
     seconds: float = typer.Option(5.0, "--seconds", callback=between(0.1, 86400, " s"), help="How long to sample."),
-    backend: str = typer.Option(None, "--backend", help="sysfs_ina3221 | jtop | tegrastats | nvml | rapl (default: the profile's first available)."),
+    backend: str = typer.Option(None, "--backend", help="A backend `harness telemetry probe` lists (default: the profile's first available)."),
     profile: str = typer.Option("local", "--profile", envvar="HARNESS_PROFILE", help="Profile for order and rate."),
     csv: Path = typer.Option(None, "--csv", help="Also write the raw samples here."),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as one JSON object.", metavar=""),

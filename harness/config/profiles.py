@@ -120,9 +120,20 @@ class Container(_Strict):
 class Telemetry(_Strict):
     """Power/thermal sampling: backends in probe order, rate, idle window, limits."""
 
-    prefer: list[Literal["sysfs_ina3221", "jtop", "tegrastats", "nvml", "rapl", "none"]] = Field(
-        default_factory=lambda: ["none"]
-    )
+    prefer: list[str] = Field(default_factory=lambda: ["none"], description="backends in probe order: the "
+                              "built-ins, plugins (`harness telemetry probe` lists them), none")
+    @field_validator("prefer")
+    @classmethod
+    def _known_backends(cls, v: list[str]) -> list[str]:
+        from harness.extensions import telemetry_names
+
+        known = telemetry_names()
+        for name in v:
+            if name != "none" and name not in known:
+                raise ValueError(f"{name[:80]!r} is not a telemetry backend here: use {', '.join(known)} or none "
+                                 "(a plugin's name once its package is installed here: `harness telemetry probe`)")
+        return v
+
     # Bounds: the power monitors update every few ms (INA3221) to 1 s (jtop's floor is 0.5 s): 10 ms to 10 s covers
     # every backend; an idle window of an hour before every cell is already absurd; Celsius limits within what a
     # sensor reads (Jetson modules shut down near 105 C); sample counts and periods far beyond a day-long window.

@@ -39,6 +39,14 @@ class PowerMeter:
     def backend(self) -> str:
         return self.sampler.name
 
+    @property
+    def origin(self) -> str | None:
+        """Where the backend comes from (``built-in`` or the plugin's distribution and version)."""
+        from harness.extensions import telemetry_backends
+
+        ext = telemetry_backends().get(self.sampler.name)
+        return ext.origin if ext else None
+
     def probe_summary(self) -> dict:
         return {n: {"available": a.ok, "reason": a.reason} for n, _, a in self.probes}
 
@@ -89,7 +97,7 @@ class PowerMeter:
 
     def failed(self, error: TelemetryError, cooldown: dict) -> Power:
         """The power block of a cell whose telemetry failed: no figure, and why (its latency and quality stand)."""
-        return Power(backend=self.backend, status="insufficient", cooldown=cooldown,
+        return Power(backend=self.backend, backend_origin=self.origin, status="insufficient", cooldown=cooldown,
                      reason=f"telemetry failed during the cell: {error}")
 
     def end_or_error(self) -> tuple[Trace | None, TelemetryError | None]:
@@ -125,7 +133,7 @@ class PowerMeter:
         start_c, slope = temp_slope_c_per_min(trace, t0, t1)
         limit = self.cfg.max_temp_slope_c_per_min
         common = dict(
-            backend=trace.backend, scope=trace.scope, sample_count=count, mean_interval_ms=_r(mean_interval_ms(trace)),
+            backend=trace.backend, backend_origin=self.origin, scope=trace.scope, sample_count=count, mean_interval_ms=_r(mean_interval_ms(trace)),
             window_s=_r(dur, 6), idle_window_s=_r(m[IDLE_END] - m[IDLE_START], 6) if IDLE_START in m else None,
             effective_interval_ms=_r(period * 1000), sensor_update_ms=_r((trace.sensor_update_s or 0) * 1000) or None,
             peak_temp_c=_r(max(heat.values())) if heat else None, peak_temps_c={k: _r(v) for k, v in peaks.items()},

@@ -180,6 +180,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("f1", rec("quality", "f1"), "share", "mean"),
     Column("ap50", rec("quality", "ap50"), "share", "mean"),
     Column("power_backend", rec("power", "backend")),
+    Column("power_backend_origin", rec("power", "backend_origin"), doc="built-in, or the plugin's distribution"),
     Column("power_scope", rec("power", "scope"), doc="what the watts cover (module input, a rail sum, the CPU package)"),
     Column("power_status", rec("power", "status")),
     Column("power_reason", rec("power", "reason")),

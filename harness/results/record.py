@@ -95,6 +95,7 @@ class Power(_Block):
     """The power block: every number null with the ``reason`` when nothing was measured."""
 
     backend: Text = "none"
+    backend_origin: Text | None = None  # built-in, or "plugin <distribution> <version>" (harness.extensions)
     scope: Text | None = None
     reason: Text | None = None
     sample_count: Int = 0

@@ -1,48 +1,56 @@
-"""Choosing a backend: probe in the profile's order, first available wins, else none."""
+"""Choosing a backend: probe in the profile's order, first available wins, else none. Backends by name come from
+the registry (``harness.extensions``: built-ins and plugins)."""
 
 from __future__ import annotations
 
 from harness.errors import TelemetryError
+from harness.extensions import telemetry_backends, telemetry_names
 from harness.telemetry.sampler import NullSampler
 from harness.telemetry.trace import Availability
 
-BACKEND_NAMES = ("sysfs_ina3221", "jtop", "tegrastats", "nvml", "rapl")
+_CONTRACT = ("available", "start", "mark", "stop", "close")
+
+
+def backend_names() -> tuple[str, ...]:
+    """Every usable backend: the built-ins, then plugins (``harness.extensions``)."""
+    return telemetry_names()
 
 
 def make_sampler(name: str, interval_ms: int = 50):
-    """A sampler by backend name (imports only that backend)."""
-    if name == "sysfs_ina3221":
-        from harness.telemetry.backends.sysfs_ina3221 import SysfsIna3221Sampler
-
-        return SysfsIna3221Sampler(interval_ms)
-    if name == "jtop":
-        from harness.telemetry.backends.jtop import JtopSampler
-
-        return JtopSampler(interval_ms)
-    if name == "tegrastats":
-        from harness.telemetry.backends.tegrastats import TegrastatsSampler
-
-        return TegrastatsSampler(interval_ms)
-    if name == "nvml":
-        from harness.telemetry.backends.nvml import NvmlSampler
-
-        return NvmlSampler(interval_ms)
-    if name == "rapl":
-        from harness.telemetry.backends.rapl import RaplSampler
-
-        return RaplSampler(interval_ms)
+    """A sampler by backend name (imports only that backend; a plugin's is checked against the contract)."""
     if name == "none":
         return NullSampler("telemetry disabled (backend none)")
-    raise TelemetryError(f"unknown telemetry backend {name!r}", f"use one of: {', '.join(BACKEND_NAMES)}, none")
+    ext = telemetry_backends().get(name)
+    if ext is None:
+        raise TelemetryError(f"unknown telemetry backend {name!r}",
+                             f"use one of: {', '.join(backend_names())}, none (`harness telemetry probe` lists them)")
+    try:
+        sampler = ext.load()(interval_ms)
+    except Exception as e:  # noqa: BLE001 - a plugin's import or constructor may raise anything
+        if ext.builtin:
+            raise
+        raise TelemetryError(f"telemetry backend {name!r} ({ext.origin}, {ext.target}) failed to load: "
+                             f"{type(e).__name__}: {str(e)[:200]}", "fix or reinstall the plugin") from e
+    missing = [m for m in _CONTRACT if not callable(getattr(sampler, m, None))]
+    if missing or getattr(sampler, "name", None) != name:
+        raise TelemetryError(f"telemetry backend {name!r} ({ext.origin}) does not keep the sampler contract: "
+                             + (f"no {', '.join(missing)}" if missing else f"its name is {getattr(sampler, 'name', None)!r}"),
+                             "see docs/plugins.md: a sampler has name, scope, available, start, mark, stop, close")
+    return sampler
 
 
 def probe(names: list[str], interval_ms: int = 50) -> list[tuple[str, object, Availability]]:
-    """Each backend's sampler and availability, in order (never raises)."""
+    """Each backend's sampler and availability, in order (never raises: a broken plugin is unavailable)."""
     out = []
     for n in names:
         if n == "none":
             continue
-        s = make_sampler(n, interval_ms)
+        try:
+            s = make_sampler(n, interval_ms)
+        except TelemetryError as e:
+            null = NullSampler(e.message)
+            out.append((n, null, Availability(False, e.message)))
+            continue
         out.append((n, s, s.available()))
     return out
 
