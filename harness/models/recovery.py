@@ -55,19 +55,28 @@ def recalibrate_bn(model, images: list[Path], imgsz: int, batch: int = 16) -> in
     reference detector pruned 30 % after one epoch: mAP50 0.19 with the trainer's statistics, 0.79
     re-estimated. Returns how many images were used.
     """
-    import torch
-
     bns = list(_bns(model).values())
     if not bns or not images:
         return 0
     # batches of frames from across the set, not runs of consecutive (near-identical) video frames: each batch's
     # statistics then stand for the whole set, as training's shuffled batches do (fixed seed: reproducible)
     images = random.Random(0).sample(list(images), len(images))
-    saved = [m.momentum for m in bns]
     for m in bns:
         m.reset_running_stats()
-        m.momentum = None  # a cumulative average over every batch
+    _forward_in_train_mode(model, bns, None, images, imgsz, batch)  # None: a cumulative average over every batch
+    return len(images)
+
+
+def _forward_in_train_mode(model, bns: list, momentum: float | None, images: list[Path], imgsz: int,
+                           batch: int) -> None:
+    """Every batch of ``images`` through ``model`` in train mode without gradient, each BatchNorm's momentum set to
+    ``momentum`` meanwhile (None: a cumulative average; 0: statistics left as they are); both restored after."""
+    import torch
+
+    saved = [m.momentum for m in bns]
     was_training = model.training
+    for m in bns:
+        m.momentum = momentum
     model.train()
     try:
         with torch.no_grad():
@@ -77,7 +86,6 @@ def recalibrate_bn(model, images: list[Path], imgsz: int, batch: int = 16) -> in
         for m, mom in zip(bns, saved):
             m.momentum = mom
         model.train(was_training)
-    return len(images)
 
 
 # A variance moved by more than this factor is no longer a shift the unpruned statistics can carry. Measured on
@@ -97,8 +105,6 @@ def bn_input_moments(model, images: list[Path], imgsz: int, batch: int = BN_BATC
 
     Measured in train mode, so that every BatchNorm normalises by its batch and a layer's input does not depend on
     the (stale) running statistics above it; the running statistics are left as they were (momentum 0)."""
-    import torch
-
     bns = _bns(model)
     sums = {n: [0, 0.0, 0.0] for n in bns}
 
@@ -112,21 +118,11 @@ def bn_input_moments(model, images: list[Path], imgsz: int, batch: int = BN_BATC
         return pre
 
     handles = [m.register_forward_pre_hook(hook(n)) for n, m in bns.items()]
-    saved = {n: m.momentum for n, m in bns.items()}
-    was_training = model.training
-    for m in bns.values():
-        m.momentum = 0.0
-    model.train()
     try:
-        with torch.no_grad():
-            for x in _batches(images, imgsz, batch):
-                model(x)
+        _forward_in_train_mode(model, list(bns.values()), 0.0, images, imgsz, batch)
     finally:
         for h in handles:
             h.remove()
-        for n, m in bns.items():
-            m.momentum = saved[n]
-        model.train(was_training)
     out = {}
     for n, (count, s, ss) in sums.items():
         if count:
