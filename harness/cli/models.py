@@ -9,7 +9,34 @@ import typer
 from harness.cli import _options as opts
 from harness.cli._console import console, print_json
 
-app = typer.Typer(help="Models the harness builds itself: the reference detector.", no_args_is_help=True)
+app = typer.Typer(help="Models: the reference detector the harness builds itself; which formats run here.",
+                  no_args_is_help=True)
+
+
+@app.command("formats")
+def formats_command(
+    compute: str = typer.Option("auto", "--compute", help="auto | cpu | cuda: the device to ask about."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array.", metavar=""),
+) -> None:
+    """Which export formats and precisions run on this machine, and why not."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from harness.errors import SuiteError
+    from harness.models.variants import format_matrix
+
+    if compute not in ("auto", "cpu", "cuda"):
+        raise SuiteError(f"--compute {compute!r}: unknown", "use auto, cpu or cuda")
+    rows = format_matrix(compute)
+    if as_json:
+        print_json(rows)
+        return
+    t = Table(title=f"formats on {rows[0]['device']}", header_style="bold")
+    for c in ("format", "precision", "runs here", "why not"):
+        t.add_column(c)
+    for r in rows:
+        t.add_row(r["format"], r["precision"], "[green]yes[/]" if r["available"] else "[red]no[/]", escape(r["reason"]))
+    console().print(t)
 
 
 @app.command("reference")

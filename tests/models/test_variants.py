@@ -62,3 +62,23 @@ def test_person_class_lookup():
     assert V._person_class({0: "person", 1: "bicycle"}) == 0
     assert V._person_class({0: "car", 1: "person"}) == 1
     assert V._person_class(None) == 0
+
+
+def test_the_format_matrix_says_what_runs_on_this_cpu_and_why_not():
+    """``harness models formats``: every format x precision, asked of the same backends a run asks."""
+    import importlib.util
+    import json
+
+    from harness.models.variants import format_matrix
+    from tests.cli.conftest import harness
+
+    rows = {(r["format"], r["precision"]): r for r in format_matrix("cpu")}
+    assert len(rows) == 9 and all(r["device"] == "cpu" for r in rows.values())
+    assert rows["pytorch", "fp32"]["available"] and all(rows["onnx", p]["available"] for p in ("fp32", "fp16", "int8"))
+    assert "needs a CUDA device" in rows["pytorch", "fp16"]["reason"]
+    if importlib.util.find_spec("tensorrt") is None:
+        assert not rows["tensorrt", "fp16"]["available"] and "TensorRT is not installed" in rows["tensorrt", "fp16"]["reason"]
+    p = harness("models", "formats", "--compute", "cpu", "--json")
+    assert p.returncode == 0, p.stderr
+    assert {(r["format"], r["precision"], r["available"]) for r in json.loads(p.stdout)} == \
+        {(f, pr, r["available"]) for (f, pr), r in rows.items()}
