@@ -1,4 +1,5 @@
-"""Text a device or a tool wrote (docs/architecture.md, "The trust boundary"): bounded lines, small files read without blocking.
+"""Text a device or a tool wrote (docs/architecture.md, "The trust boundary"): bounded lines, small files read
+without blocking.
 
 Parsers of such text (tegrastats, nvpmodel, TensorRT and trtexec logs, L4T release files, sysfs attributes,
 MOT tables) split it here, so that none does more than linear work in what it was given: a line longer than

@@ -62,13 +62,16 @@ def _origin(ep) -> str:
 
 
 @lru_cache(maxsize=None)
-def _registry(group: str, builtin: tuple[tuple[str, str], ...]) -> tuple[Extension, ...]:
-    out = [Extension(n, t, "built-in") for n, t in builtin]
-    seen = {n for n, _ in builtin}
-    for ep in sorted(metadata.entry_points(group=group), key=lambda e: e.name):
+def telemetry_entries() -> tuple[Extension, ...]:
+    """Every telemetry backend found, built-ins first, then plugins in name order; the shadowed and misnamed ones
+    carry their ``problem`` (``harness telemetry probe`` lists them, nothing uses them)."""
+    out = [Extension(n, t, "built-in") for n, t in BUILTIN_TELEMETRY.items()]
+    seen = set(BUILTIN_TELEMETRY)
+    for ep in sorted(metadata.entry_points(group=TELEMETRY_GROUP), key=lambda e: e.name):
         problem = None
         if ep.name in seen:
-            problem = f"shadowed: {ep.name!r} is already {'a built-in' if ep.name in dict(builtin) else 'another plugin'}"
+            problem = (f"shadowed: {ep.name!r} is already "
+                       f"{'a built-in' if ep.name in BUILTIN_TELEMETRY else 'another plugin'}")
         elif not is_safe_name(ep.name) or ep.name == "none":
             problem = "not a usable name (letters, digits and _ . + -, not 'none')"
         out.append(Extension(ep.name if is_safe_name(ep.name) else repr(ep.name)[:80], ep.value, _origin(ep), problem))
@@ -76,19 +79,10 @@ def _registry(group: str, builtin: tuple[tuple[str, str], ...]) -> tuple[Extensi
     return tuple(out)
 
 
-def telemetry_backends(include_unusable: bool = False):
-    """Every usable telemetry backend by name (a dict), built-ins first, then plugins in name order; with
-    ``include_unusable`` a list of every entry found, the shadowed and misnamed ones with their ``problem``."""
-    exts = _registry(TELEMETRY_GROUP, tuple(BUILTIN_TELEMETRY.items()))
-    if include_unusable:
-        return list(exts)
-    return {e.name: e for e in exts if e.problem is None}
+def telemetry_backends() -> dict[str, Extension]:
+    """Every usable telemetry backend by name, in ``telemetry_entries`` order."""
+    return {e.name: e for e in telemetry_entries() if e.problem is None}
 
 
 def telemetry_names() -> tuple[str, ...]:
     return tuple(telemetry_backends())
-
-
-def rescan() -> None:
-    """Forget what was found (after installing a plugin in the same process: tests)."""
-    _registry.cache_clear()

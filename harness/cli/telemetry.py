@@ -21,17 +21,18 @@ def probe_command(
     as_json: bool = typer.Option(False, "--json", help="Print JSON.", metavar=""),
 ) -> None:
     """Which telemetry backends are available here (built in or from plugins), and why not."""
+    from rich.markup import escape
     from rich.table import Table
 
     from harness.config.profiles import load_profile
-    from harness.extensions import telemetry_backends
-    from harness.telemetry.select import backend_names, probe, select_sampler
+    from harness.extensions import telemetry_entries, telemetry_names
+    from harness.telemetry.select import probe, select_sampler
 
     prof = load_profile(profile)
     sampler, _ = select_sampler(prof.telemetry.prefer, prof.telemetry.interval_ms)
-    found = {n: (a.ok, a.reason) for n, _, a in probe(list(backend_names()), prof.telemetry.interval_ms)}
+    found = {n: (a.ok, a.reason) for n, _, a in probe(list(telemetry_names()), prof.telemetry.interval_ms)}
     rows = [(e.name, e.origin, *((False, e.problem) if e.problem else found[e.name]))
-            for e in telemetry_backends(include_unusable=True)]
+            for e in telemetry_entries()]
     if as_json:
         print(json.dumps({"selected": sampler.name, "order": prof.telemetry.prefer,
                           "backends": [{"name": n, "origin": o, "available": ok, "reason": r} for n, o, ok, r in rows]}))
@@ -40,7 +41,7 @@ def probe_command(
     for c in ("backend", "from", "available", "details"):
         t.add_column(c)
     for n, origin, ok, reason in rows:
-        t.add_row(n, origin, "[green]yes[/]" if ok else "[red]no[/]", reason)
+        t.add_row(escape(n), escape(origin), "[green]yes[/]" if ok else "[red]no[/]", escape(reason))  # a plugin's words
     con = console()
     con.print(t)
     con.print(f"selected: [bold]{sampler.name}[/]" + ("" if sampler.name != "none" else f" ({sampler.reason})"))

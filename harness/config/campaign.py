@@ -41,8 +41,8 @@ class CampaignSpec(BaseModel):
     suites: list[str] = Field(default_factory=list, description="several suites (overrides suite); each is its own run")
     cooldown: Cooldown | None = Field(None, description="overrides every device profile's cooldown block")
     sequence: str | None = None
-    # Bounds (limit values are input: docs/architecture.md, "The trust boundary"): frames and imgsz as a suite's; a campaign runs for a month at
-    # most; retries, waits and polls in minutes to a day (a board silent for a day is gone); polling an SSH link
+    # Bounds (limit values are input: docs/architecture.md, "The trust boundary"): frames and imgsz as a suite's;
+    # a campaign runs for a month at most; retries, waits and polls in minutes to a day (a board silent for a day is gone); polling an SSH link
     # faster than 10 Hz only loads the board; a seed is a 63-bit number.
     frames: bounded(int, ge=2, le=MAX_FRAMES) | None = Field(None, description="overrides every suite's frames")
     imgsz: ImageSize | None = Field(None, description="overrides every suite's imgsz")

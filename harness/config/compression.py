@@ -1,8 +1,8 @@
 """How a model is compiled and compressed for a cell (``VariantSpec``), and the suite-wide settings of that:
 INT8 calibration frames, pruning, fine-tuning, and the accuracy floor a variant must keep to count.
 
-Bounds (docs/architecture.md, "The trust boundary": limit values are input too): image sizes up to 8192 px cover 4K input (3840) with room to
-spare; calibration sets are hundreds of images (100 000 at most), fine-tuning tens of epochs (10 000 at most) at
+Bounds (docs/architecture.md, "The trust boundary": limit values are input too): image sizes up to 8192 px cover
+4K input (3840) with room to spare; calibration sets are hundreds of images (100 000 at most), fine-tuning tens of epochs (10 000 at most) at
 batch 8-64 (1024 at most); channel counts are rounded to multiples of 8-64 (1024 at most).
 """
 

@@ -122,6 +122,7 @@ class Telemetry(_Strict):
 
     prefer: list[str] = Field(default_factory=lambda: ["none"], description="backends in probe order: the "
                               "built-ins, plugins (`harness telemetry probe` lists them), none")
+
     @field_validator("prefer")
     @classmethod
     def _known_backends(cls, v: list[str]) -> list[str]:
@@ -202,7 +203,8 @@ class Timeouts(_Strict):
 
 
 class Limits(_Strict):
-    """What the host accepts from the device (docs/architecture.md, "The trust boundary"): a device can fail its own run, nothing more."""
+    """What the host accepts from the device (docs/architecture.md, "The trust boundary"): a device can fail its own
+    run, nothing more."""
 
     # Bounds: a file of 4 TiB, a run of 16 TiB (a disk's worth); JSON is read into memory whole, so 4 GiB; a day for
     # one file (256 MiB at 10 kB/s is 7 hours); a thousand restarts without progress is a loop, not a run.

@@ -31,8 +31,8 @@ SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
 DEFAULT_REPEATS = 5
 MAX_REPEATS = 100
 
-# Bounds (docs/architecture.md, "The trust boundary": limit values are input too). Frames are decoded into memory before timing, and the longest
-# MOT17 sequence has 1050: 100 000 frames per cell is far past any sequence.
+# Bounds (docs/architecture.md, "The trust boundary": limit values are input too). Frames are decoded into memory
+# before timing, and the longest MOT17 sequence has 1050: 100 000 frames per cell is far past any sequence.
 MAX_FRAMES = 100_000
 
 

@@ -34,15 +34,16 @@ def unsupported_reason(cell: Cell, device) -> str | None:
     return backends.for_format(cell.format).unsupported(cell, device)
 
 
-PRECISIONS = ("fp32", "fp16", "int8")
-
-
 def format_matrix(compute: str = "auto") -> list[dict]:
     """Every export format and precision with whether it runs here and why not (``harness models formats``)."""
+    from typing import get_args
+
+    from harness.config.compression import VariantSpec
+
     device = pick_device(compute)
     rows = []
     for fmt in backends.MODULES:
-        for precision in PRECISIONS:
+        for precision in get_args(VariantSpec.model_fields["precision"].annotation):  # what a suite may ask for
             why = unsupported_reason(Cell("formats", "yolov8n", fmt, precision), device)
             rows.append({"format": fmt, "precision": precision, "device": str(device), "available": why is None,
                          "reason": why or ""})

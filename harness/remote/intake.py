@@ -1,4 +1,5 @@
-"""The one door through which a device's files enter the host (the host trusts its user, not its devices: docs/architecture.md, "The trust boundary").
+"""The one door through which a device's files enter the host (the host trusts its user, not its devices:
+docs/architecture.md, "The trust boundary").
 
 ``RemoteRunDir`` reads a run directory on a device:
 - a remote path is a name the host expects (``manifest.json``, ``records.jsonl``) or

@@ -11,11 +11,6 @@ from harness.telemetry.trace import Availability
 _CONTRACT = ("available", "start", "mark", "stop", "close")
 
 
-def backend_names() -> tuple[str, ...]:
-    """Every usable backend: the built-ins, then plugins (``harness.extensions``)."""
-    return telemetry_names()
-
-
 def make_sampler(name: str, interval_ms: int = 50):
     """A sampler by backend name (imports only that backend; a plugin's is checked against the contract)."""
     if name == "none":
@@ -23,7 +18,7 @@ def make_sampler(name: str, interval_ms: int = 50):
     ext = telemetry_backends().get(name)
     if ext is None:
         raise TelemetryError(f"unknown telemetry backend {name!r}",
-                             f"use one of: {', '.join(backend_names())}, none (`harness telemetry probe` lists them)")
+                             f"use one of: {', '.join(telemetry_names())}, none (`harness telemetry probe` lists them)")
     try:
         sampler = ext.load()(interval_ms)
     except Exception as e:  # noqa: BLE001 - a plugin's import or constructor may raise anything

@@ -1,4 +1,5 @@
-"""Adversarial text for the parsers of device and tool output (linear parsers: docs/architecture.md, "The trust boundary").
+"""Adversarial text for the parsers of device and tool output (linear parsers: docs/architecture.md, "The trust
+boundary").
 
 Each attack is a few MiB that a linear parser gets through in milliseconds and a backtracking one in minutes
 (``-{5,}\\s*X`` searched over a line of dashes is quadratic; ``\\s*\\n\\s*`` over blank lines is cubic). Tests feed

@@ -166,7 +166,8 @@ def test_average_precision_hand_computed():
 
 
 def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """IoU of xyxy boxes, broadcasting (the dense oracle the pair search is checked against): ``a[..., :, None]`` against ``b[..., None, :]``."""
+    """IoU of xyxy boxes, broadcasting ``a[..., :, None]`` against ``b[..., None, :]`` (the dense oracle the pair
+    search is checked against)."""
     ax1, ay1, ax2, ay2 = (a[..., :, None, i] for i in range(4))
     bx1, by1, bx2, by2 = (b[..., None, :, i] for i in range(4))
     iw = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0, None)

@@ -142,7 +142,7 @@ def test_the_builder_log_is_captured_at_the_file_descriptor_level():
     assert D.parse_layer_placement(box[0])["dla_layers"] == 1
 
 
-# --- a device's log is untrusted: the placement parser is linear on anything (docs/architecture.md) ----------------------
+# --- a device's log is untrusted: the placement parser is linear on anything (docs/architecture.md) -------------------
 
 LAYER_WARNING = ("[W] [TRT] Layer '" + "-" * 100_000 + "' (CONSTANT): Unsupported on DLA. Switching this layer's "
                  "device type to GPU.\n")

@@ -194,7 +194,7 @@ def test_ultralytics_builder_moves_the_engine_and_keeps_the_log(monkeypatch, tmp
     assert seen["format"] == "engine" and seen["half"] is True and seen["int8"] is False and seen["device"] == 0
 
 
-# --- trtexec's output is a tool's log: its parser is linear on anything (docs/architecture.md) ---------------------------
+# --- trtexec's output is a tool's log: its parser is linear on anything (docs/architecture.md) ------------------------
 
 TRTEXEC_ATTACKS = attacks("min = ", "median = 1", "percentile(", "Throughput: ", "GPU Compute Time: min = ",
                           "Latency: min = ", "Performance summary")

@@ -251,7 +251,7 @@ def test_selection_follows_the_order(root):
         select_sampler(["sysfs_ina3221"], required=True)
 
 
-# --- sysfs and jtop are the device's word: reads are bounded and never block (docs/architecture.md) ------------------
+# --- sysfs and jtop are the device's word: reads are bounded and never block (docs/architecture.md) -------------------
 
 def test_a_fifo_or_a_huge_file_in_sysfs_neither_blocks_nor_is_read_whole(root):
     (hw,) = fake_sysfs.ina3221_hwmon(root, fake_sysfs.ORIN_NANO_RAILS)

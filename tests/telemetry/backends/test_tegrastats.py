@@ -127,7 +127,7 @@ def test_missing_tegrastats(monkeypatch, tmp_path):
     assert not a.ok and "tegrastats not on PATH" in a.reason
 
 
-# --- tegrastats' text is the device's: the parser is linear on anything (docs/architecture.md) ---------------------------
+# --- tegrastats' text is the device's: the parser is linear on anything (docs/architecture.md) ------------------------
 
 TEGRASTATS_ATTACKS = attacks("GR3D_FREQ ", "GR3D_FREQ 1%@[", "GR3D_FREQ 1%@1,", "EMC_FREQ 1%@", "CPU [", "CPU [1%@",
                              "VDD_IN ", "VDD_IN 1/", "VDD_IN 1mW/1", "a@", "a@1", "a@1/", "a@1C/", "RAM 1/1MB ",
