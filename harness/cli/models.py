@@ -32,10 +32,11 @@ def formats_command(
         print_json(rows)
         return
     t = Table(title=f"formats on {rows[0]['device']}", header_style="bold")
-    for c in ("format", "precision", "runs here", "why not"):
+    for c in ("format", "precision", "from", "runs here", "why not"):
         t.add_column(c)
     for r in rows:
-        t.add_row(r["format"], r["precision"], "[green]yes[/]" if r["available"] else "[red]no[/]", escape(r["reason"]))
+        t.add_row(escape(r["format"]), r["precision"], escape(r["origin"]),
+                  "[green]yes[/]" if r["available"] else "[red]no[/]", escape(r["reason"]))
     console().print(t)
 
 

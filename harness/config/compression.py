@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from harness.config.bounds import bounded
 from harness.config.profiles import Share
@@ -24,7 +24,8 @@ class VariantSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["pytorch", "onnx", "tensorrt"] = "pytorch"
+    format: str = Field("pytorch", description="an export format: pytorch, onnx, tensorrt, or a plugin's "
+                        "(`harness models formats` lists them)")
     precision: Literal["fp32", "fp16", "int8"] = "fp32"
     prune_ratio: bounded(float, ge=0, lt=1) = 0.0  # 1 would remove every channel
     recovery: Literal["none", "bn", "finetune"] | None = Field(
@@ -36,6 +37,17 @@ class VariantSpec(BaseModel):
                                                       "skip the cell")
     gpu_fallback: bool = Field(True, description="with dla_core: layers the DLA cannot run go to the GPU; false: "
                                "the build fails unless every layer runs on the DLA")
+
+    @field_validator("format")
+    @classmethod
+    def _known_format(cls, v: str) -> str:
+        from harness.extensions import format_names
+
+        known = format_names()
+        if v not in known:
+            raise ValueError(f"{v[:80]!r} is not an export format here: use {', '.join(known)} (a plugin's name once "
+                             "its package is installed here: `harness models formats`)")
+        return v
 
     @model_validator(mode="after")
     def _one_recovery(self) -> VariantSpec:

@@ -183,8 +183,7 @@ class Runner:
         rec.started_at = _now()
         rec.power = Power.none(f"cell did not run ({self.power.backend} selected)")
         t0 = time.perf_counter()
-        suite = self.plan.suite
-        variant = None
+        suite, variant = self.plan.suite, None
         limits = self.plan.profile.timeouts
         watchdog = CellWatchdog(limits.cell_s, lambda: self._hard_timeout(rec, watchdog, t0), limits.cell_grace_s)
         try:
@@ -193,7 +192,8 @@ class Runner:
                     self.modes.enter(cell.power_mode, self._stage, self.store)
                 variant = load_variant(cell, suite.imgsz, self.plan.profile.compute, suite.weights, self.calibration,
                                        suite.finetune, suite.pruning)
-                rec.model, rec.runtime, rec.build = variant.facts, variant.runtime, variant.build
+                rec.model, rec.runtime, rec.build, rec.format_origin = (variant.facts, variant.runtime, variant.build,
+                                                                        variant.origin)
                 if not self.frames.decoded:
                     self._stage(f"decoding {len(self.frames.paths)} frames")
                 frames = self.frames.get()

@@ -4,7 +4,8 @@ Supported: PyTorch fp32 (fp16 on CUDA), ONNX Runtime fp32/fp16 (exported through
 ultralytics, cached by content), ONNX int8 (static QDQ, calibrated), TensorRT
 fp16/int8 where it is installed, structured pruning at any ratio and
 fine-tuning combined with any of those (``models/backends/``, one module per
-format). Everything else is *skipped with the reason*, never silently dropped.
+format; plugins add formats through ``harness.extensions``). Everything else is *skipped with the reason*, never
+silently dropped.
 """
 
 from __future__ import annotations
@@ -35,19 +36,31 @@ def unsupported_reason(cell: Cell, device) -> str | None:
 
 
 def format_matrix(compute: str = "auto") -> list[dict]:
-    """Every export format and precision with whether it runs here and why not (``harness models formats``)."""
+    """Every export format and precision with whether it runs here and why not, and where the format comes from
+    (``harness models formats``); a plugin that does not load is listed as unavailable with its error."""
     from typing import get_args
 
     from harness.config.compression import VariantSpec
+    from harness.extensions import format_entries
 
     device = pick_device(compute)
     rows = []
-    for fmt in backends.MODULES:
+    for ext in format_entries():
         for precision in get_args(VariantSpec.model_fields["precision"].annotation):  # what a suite may ask for
-            why = unsupported_reason(Cell("formats", "yolov8n", fmt, precision), device)
-            rows.append({"format": fmt, "precision": precision, "device": str(device), "available": why is None,
-                         "reason": why or ""})
+            why = ext.problem or _asked(ext, Cell("formats", "yolov8n", ext.name, precision), device)
+            rows.append({"format": ext.name, "precision": precision, "origin": ext.origin, "device": str(device),
+                         "available": why is None, "reason": why or ""})
     return rows
+
+
+def _asked(ext, cell: Cell, device) -> str | None:
+    """``unsupported`` of one format; a plugin that fails to load or to answer is unavailable with its error."""
+    try:
+        return unsupported_reason(cell, device)
+    except Exception as e:  # noqa: BLE001 - a plugin may raise anything
+        if ext.builtin:
+            raise
+        return getattr(e, "message", None) or f"{type(e).__name__}: {e}"
 
 
 def _person_class(names: dict | list | None) -> int:
@@ -130,4 +143,10 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
         facts["finetune"] = tuning
     person = _person_class(getattr(torch_model, "names", None))
     prepared = Prepared(cell, imgsz, device, weights, torch_model, facts, person, calibration)
-    return backends.for_format(cell.format).load(prepared)
+    variant = backends.for_format(cell.format).load(prepared)
+    if not isinstance(variant, LoadedVariant):
+        raise BenchmarkError(f"format {cell.format!r} ({backends.origin(cell.format)}) returned "
+                             f"{type(variant).__name__}, not a LoadedVariant",
+                             "see docs/plugins.md: load(prepared) returns models.backends.base.LoadedVariant")
+    variant.origin = backends.origin(cell.format)
+    return variant

@@ -157,6 +157,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("weights_source", rec("model", "weights_source")),
     Column("weights_sha256", rec("model", "weights_sha256")),
     Column("runtime", rec("runtime")),
+    Column("format_origin", rec("format_origin"), doc="built-in, or the plugin's distribution"),
     Column("params", rec("model", "params")),
     Column("gflops", rec("model", "gflops")),
     Column("artifact_bytes", rec("model", "artifact_bytes"), "bytes"),

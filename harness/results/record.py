@@ -164,7 +164,7 @@ class CellSpec(_Block):
     cell_id: SafeName
     experiment: SafeName
     model: Text
-    format: Literal["pytorch", "onnx", "tensorrt"]
+    format: SafeName  # a built-in format or a plugin's (harness.extensions); records from elsewhere may name others
     precision: Literal["fp32", "fp16", "int8"]
     prune_ratio: float = Field(0.0, ge=0.0, lt=1.0)
     finetuned: bool = False
@@ -299,6 +299,7 @@ class Record(_Block):
     duration_s: Pos = None
     model: ModelFacts | None = None
     runtime: Text | None = None
+    format_origin: Text | None = None  # built-in, or "plugin <distribution> <version>" (harness.extensions)
     latency: Latency | None = None
     n_frames: Int = 0
     n_warmup: Int = 0

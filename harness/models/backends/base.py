@@ -36,3 +36,4 @@ class LoadedVariant:
     facts: dict = field(default_factory=dict)  # params, gflops, file sizes
     build: dict = field(default_factory=dict)  # export/build timing and cache use
     person_class: int = 0
+    origin: str = "built-in"  # set by the harness after load: "built-in" or the plugin's distribution

@@ -55,7 +55,7 @@ def load(p: Prepared) -> LoadedVariant:
     if cell.precision == "int8":
         if p.calibration is None:
             raise CellSkipped("ONNX int8 needs calibration frames (run it through `harness run`)")
-        from harness.models.backends.onnx_int8 import quantize_int8
+        from harness.models.backends.support.onnx_int8 import quantize_int8
 
         onnx_path, qinfo = quantize_int8(onnx_path, p.calibration(), p.imgsz)
         build = {**build, "int8": qinfo}

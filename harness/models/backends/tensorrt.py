@@ -26,7 +26,7 @@ from typing import Callable
 from harness import devtext, paths
 from harness.errors import BenchmarkError
 from harness.models.backends.base import CellSkipped, LoadedVariant, Prepared
-from harness.models.backends.engine_cache import build_cached, engine_device, engine_key, engine_path
+from harness.models.backends.support.engine_cache import build_cached, engine_device, engine_key, engine_path
 
 TRTEXEC_CANDIDATES = ("trtexec", "/usr/src/tensorrt/bin/trtexec", "/usr/local/tensorrt/bin/trtexec")
 # A number as trtexec prints it, bounded: an unbounded ``[\d.eE+-]+`` took "1.2.3" (float() raised) and any length.
@@ -75,7 +75,7 @@ def ultralytics_builder(weights: Path, precision: str, imgsz: int, workspace_gb:
 
         from ultralytics import YOLO
 
-        from harness.models.backends.dla import captured_fds
+        from harness.models.backends.support.dla import captured_fds
 
         log = io.StringIO()
         ulog = logging.getLogger("ultralytics")  # the exporter logs its own messages here
@@ -108,7 +108,7 @@ def dla_facts(cell, engine: Path, builder_log: str | None, weights: Path) -> dic
     ``gpu_fallback: false``; BenchmarkError when a DLA-only engine has layers on the GPU."""
     import json
 
-    from harness.models.backends.dla import parse_layer_placement, trtexec_equivalent
+    from harness.models.backends.support.dla import parse_layer_placement, trtexec_equivalent
 
     sidecar = engine.with_suffix(".placement.json")
     if builder_log is not None:  # built now (else a cache hit: the placement recorded when it was built)
@@ -214,7 +214,7 @@ TRT_WORKSPACE_GB = 4.0
 
 def unsupported(cell, device) -> str | None:
     """Why the cell cannot run here: no DLA for a dla_core cell, no TensorRT, no CUDA device."""
-    from harness.models.backends.dla import unsupported as no_dla
+    from harness.models.backends.support.dla import unsupported as no_dla
 
     if (why := no_dla(cell)) is not None:
         return why

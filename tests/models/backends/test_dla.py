@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from harness.config.suite import Cell, Suite, VariantSpec
 from harness.errors import BenchmarkError
-from harness.models.backends import dla as D
+from harness.models.backends.support import dla as D
 from harness.models.backends import tensorrt as T
 from harness.testing.attacks import attacks, timed
 

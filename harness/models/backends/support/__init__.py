@@ -1,0 +1,1 @@
+"""What the built-in formats share: ONNX INT8 quantization, the DLA build and placement, the TensorRT engine cache."""
