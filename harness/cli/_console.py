@@ -27,7 +27,8 @@ def print_json(obj) -> None:
 
 
 def print_results(rows: list[dict], title: str | None, wide: bool = False) -> None:
-    from harness.results.render.table import best_table, results_table
+    from harness.results.render.table import results_table
+    from harness.results.render.winners import best_table
 
     con = console()
     con.print(results_table(rows, con.width, title=title, wide=wide))

@@ -10,6 +10,10 @@ regenerated ``docs/columns.json``). ``repeats`` says what a cell measured in sev
   (``stats.rerun_interval``); ``bounds`` names the rerun-interval and within-window columns it fills;
 - ``any``: true if any repeat was (a flag such as ``contended``);
 - ``derived``: set by the folding itself (the interval bounds, ``repeat``, ``ci_kind``, ``contended_reason``).
+
+``show`` puts a column in the console table (``render.table``): its header, its place (the integer part is its
+priority: 0 always shown, higher dropped first on a narrow terminal; the fraction orders equals) and its number
+format; an ``interval`` column shows ``±`` its rerun interval, a ratio with ``significant`` a ``~`` when within noise.
 """
 
 from __future__ import annotations
@@ -58,6 +62,18 @@ class Source:
 
 
 @dataclass(frozen=True)
+class Shown:
+    """How the console table shows a column."""
+
+    header: str
+    place: float  # int part: priority (0: always shown); fraction: order among equals
+    fmt: str = ""  # the number's format spec (".1f"); "" for text
+    scale: float = 1.0  # what is shown is value x scale (parameters in millions, a share in %)
+    significant: str | None = None  # a ratio: the column saying whether its interval excludes 1
+    justify: str = "right"
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     get: Callable[[Source], Any]
@@ -65,6 +81,7 @@ class Column:
     repeats: Repeats = "first"
     doc: str = ""
     bounds: tuple[str, ...] = ()  # interval columns: (rerun lo, rerun hi, window lo, window hi)
+    show: Shown | None = None  # in the console table
 
 
 def rec(*path: str) -> Callable[[Source], Any]:
@@ -115,8 +132,8 @@ def _interval(name: str) -> Column:
     return Column(name, lambda s: s.intervals[name], name.rsplit("_", 1)[1], "derived", "interval bound (results.stats)")
 
 
-def _ref(name: str, doc: str) -> Column:
-    return Column(name, lambda s: s.refs[name], "", "first", doc)
+def _ref(name: str, doc: str, show: Shown | None = None) -> Column:
+    return Column(name, lambda s: s.refs[name], "", "first", doc, show=show)
 
 
 _P50_BOUNDS = ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "latency_p50_window_lo_ms", "latency_p50_window_hi_ms")
@@ -129,13 +146,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("device_profile", rec("device_profile")),
     Column("host", rec("host")),
     Column("experiment", rec("cell", "experiment")),
-    Column("model", rec("cell", "model")),
+    Column("model", rec("cell", "model"), show=Shown("model", 0.0, justify="left")),
     Column("format", rec("cell", "format"), doc="pytorch | onnx | tensorrt"),
     Column("precision", rec("cell", "precision"), doc="fp32 | fp16 | int8 (numeric precision, not detection)"),
     Column("prune_ratio", rec("cell", "prune_ratio"), "share", doc="the asked ratio"),
     Column("prune_method", rec("model", "pruning", "method")),
     Column("prune_channel_ratio", rec("model", "pruning", "channel_ratio"), "share",
-           doc="the share of prunable channels removed (rounding makes it larger than asked)"),
+           doc="the share of prunable channels removed (rounding makes it larger than asked)",
+           show=Shown("ch cut", 7.1, ".1f", 100)),
     Column("finetuned", rec("cell", "finetuned")),
     Column("recovery", lambda s: at(s.d, "cell", "recovery") or ("finetune" if at(s.d, "cell", "finetuned") else "none"),
            doc="after pruning: none | bn | finetune"),
@@ -151,14 +169,15 @@ COLUMNS: tuple[Column, ...] = (
     Column("clocks_match", rec("power_mode", "clocks_match")),
     Column("dla_layers", rec("build", "dla", "placement", "dla_layers")),
     Column("gpu_layers", rec("build", "dla", "placement", "gpu_layers")),
-    Column("status", rec("status"), repeats="derived", doc="ok | skipped | failed (a cell's: ok if any repeat was)"),
+    Column("status", rec("status"), repeats="derived", doc="ok | skipped | failed (a cell's: ok if any repeat was)",
+           show=Shown("status", 0.4, justify="left")),
     Column("reason", rec("reason")),
     Column("weights_provenance", rec("model", "weights_provenance")),
     Column("weights_source", rec("model", "weights_source")),
     Column("weights_sha256", rec("model", "weights_sha256")),
-    Column("runtime", rec("runtime")),
+    Column("runtime", rec("runtime"), show=Shown("runtime", 9.0, justify="left")),
     Column("format_origin", rec("format_origin"), doc="built-in, or the plugin's distribution"),
-    Column("params", rec("model", "params")),
+    Column("params", rec("model", "params"), show=Shown("params M", 7.0, ".2f", 1e-6)),
     Column("gflops", rec("model", "gflops")),
     Column("artifact_bytes", rec("model", "artifact_bytes"), "bytes"),
     Column("imgsz", rec("settings", "imgsz"), "px"),
@@ -166,20 +185,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("latency_mean_ms", rec("latency", "total", "mean_ms"), "ms", "mean"),
     Column("latency_std_ms", rec("latency", "total", "std_ms"), "ms"),
     Column("latency_p50_ms", rec("latency", "total", "p50_ms"), "ms", "interval", "median frame latency",
-           _P50_BOUNDS),
+           _P50_BOUNDS, Shown("p50 ms", 0.2, ".1f")),
     Column("latency_p90_ms", rec("latency", "total", "p90_ms"), "ms", "mean"),
-    Column("latency_p99_ms", rec("latency", "total", "p99_ms"), "ms", "mean"),
+    Column("latency_p99_ms", rec("latency", "total", "p99_ms"), "ms", "mean", show=Shown("p99 ms", 6.1, ".1f")),
     Column("pre_mean_ms", rec("latency", "pre", "mean_ms"), "ms"),
     Column("infer_mean_ms", rec("latency", "infer", "mean_ms"), "ms"),
     Column("post_mean_ms", rec("latency", "post", "mean_ms"), "ms"),
-    Column("fps", rec("fps"), "1/s", "mean"),
+    Column("fps", rec("fps"), "1/s", "mean", show=Shown("FPS", 3.0, ".1f")),
     Column("tp", rec("quality", "tp")),
     Column("fp", rec("quality", "fp")),
     Column("fn", rec("quality", "fn")),
     Column("precision_det", rec("quality", "precision"), "share", "mean", "detection precision"),
     Column("recall", rec("quality", "recall"), "share", "mean"),
-    Column("f1", rec("quality", "f1"), "share", "mean"),
-    Column("ap50", rec("quality", "ap50"), "share", "mean"),
+    Column("f1", rec("quality", "f1"), "share", "mean", show=Shown("F1", 1.1, ".3f")),
+    Column("ap50", rec("quality", "ap50"), "share", "mean", show=Shown("AP50", 7.2, ".3f")),
     Column("power_backend", rec("power", "backend")),
     Column("power_backend_origin", rec("power", "backend_origin"), doc="built-in, or the plugin's distribution"),
     Column("power_scope", rec("power", "scope"), doc="what the watts cover (module input, a rail sum, the CPU package)"),
@@ -187,13 +206,14 @@ COLUMNS: tuple[Column, ...] = (
     Column("power_reason", rec("power", "reason")),
     Column("sample_count", rec("power", "sample_count")),
     Column("effective_interval_ms", rec("power", "effective_interval_ms"), "ms"),
-    Column("mean_w", rec("power", "mean_w"), "w", "mean"),
+    Column("mean_w", rec("power", "mean_w"), "w", "mean", show=Shown("W", 5.1, ".2f")),
     Column("idle_w", rec("power", "idle_w"), "w", "mean"),
-    Column("energy_per_frame_mj", rec("power", "energy_per_frame_mj"), "mj", "interval", bounds=_ENERGY_BOUNDS),
+    Column("energy_per_frame_mj", rec("power", "energy_per_frame_mj"), "mj", "interval", bounds=_ENERGY_BOUNDS,
+           show=Shown("mJ/frame", 2.0, ".1f")),
     Column("dynamic_energy_per_frame_mj", rec("power", "dynamic_energy_per_frame_mj"), "mj", "mean",
-           "above idle"),
-    Column("fps_per_w", rec("power", "fps_per_w"), "1/J", "mean"),
-    Column("peak_temp_c", rec("power", "peak_temp_c"), "c"),
+           "above idle", show=Shown("dyn mJ", 8.0, ".1f")),
+    Column("fps_per_w", rec("power", "fps_per_w"), "1/J", "mean", show=Shown("FPS/W", 2.1, ".2f")),
+    Column("peak_temp_c", rec("power", "peak_temp_c"), "c", show=Shown("peak C", 8.1, ".0f")),
     Column("start_temp_c", rec("power", "start_temp_c"), "c"),
     Column("temp_slope_c_per_min", rec("power", "temp_slope_c_per_min"), "c/min"),
     Column("not_steady", rec("power", "not_steady")),
@@ -206,11 +226,13 @@ COLUMNS: tuple[Column, ...] = (
     *(_interval(n) for n in ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "energy_per_frame_ci_lo_mj",
                              "energy_per_frame_ci_hi_mj")),
     _ref("ref_cell_id", "the cell this one is compared with"),
-    _ref("speedup_vs_ref", "its p50 latency / this one's"),
+    _ref("speedup_vs_ref", "its p50 latency / this one's",
+         Shown("x ref", 1.0, significant="speedup_vs_ref_significant")),
     _ref("speedup_vs_ref_significant", "the speedup's interval excludes 1"),
-    _ref("energy_ratio_vs_ref", "energy per frame / the reference's"),
+    _ref("energy_ratio_vs_ref", "energy per frame / the reference's",
+         Shown("E/ref", 4.1, significant="energy_vs_ref_significant")),
     _ref("energy_vs_ref_significant", "the energy ratio's interval excludes 1"),
-    _ref("f1_delta_vs_ref", "F1 - the reference's"),
+    _ref("f1_delta_vs_ref", "F1 - the reference's", Shown("ΔF1", 3.1, "+.3f")),
     _ref("below_floor", "F1 below the suite's accuracy floor"),
     Column("ci_kind", lambda s: s.intervals["ci_kind"], repeats="derived", doc="rerun | window"),
     *(_interval(n) for n in ("latency_p50_window_lo_ms", "latency_p50_window_hi_ms", "energy_per_frame_window_lo_mj",
@@ -236,6 +258,7 @@ NAMES: list[str] = [c.name for c in COLUMNS]
 MEANS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.repeats == "mean")
 ANY: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.repeats == "any")
 INTERVALS: dict[str, tuple[str, ...]] = {c.name: c.bounds for c in COLUMNS if c.repeats == "interval"}
+SHOWN: tuple[Column, ...] = tuple(sorted((c for c in COLUMNS if c.show), key=lambda c: c.show.place))
 
 
 def flatten_record(d: dict) -> dict:
@@ -247,4 +270,5 @@ def flatten_record(d: dict) -> dict:
 def describe() -> list[dict]:
     """The registry as data (``harness schema columns``)."""
     return [{"name": c.name, "unit": c.unit or None, "repeats": c.repeats, "doc": c.doc or None,
-             **({"bounds": list(c.bounds)} if c.bounds else {})} for c in COLUMNS]
+             **({"bounds": list(c.bounds)} if c.bounds else {}),
+             **({"table": {"header": c.show.header, "priority": int(c.show.place)}} if c.show else {})} for c in COLUMNS]

@@ -77,3 +77,38 @@ def test_repeats_combine_as_each_column_declares():
         elif c.repeats == "first" and c.name not in ("run_id", "cell_id", "status"):
             assert got == 1.0, c.name
     assert folded["repeats"] == 2 and folded["repeat"] is None and folded["ci_kind"] == "rerun"
+
+
+def test_every_shown_column_reaches_the_table_in_its_place():
+    """A registry column with ``show`` is a table column (placed by its priority), rendered from the row."""
+    from harness.results.render.table import COLUMNS as TABLE
+
+    shown = [c for c in C.COLUMNS if c.show]
+    headers = [c.name for c in TABLE]
+    assert {c.show.header for c in shown} <= set(headers)
+    places = [c.place for c in TABLE]
+    assert places == sorted(places)
+    for c in shown:
+        assert next(t for t in TABLE if t.name == c.show.header).priority == int(c.show.place)
+    assert [c["table"]["header"] for c in C.describe() if "table" in c] == [c.show.header for c in shown]
+
+
+def test_a_shown_column_prints_its_value_in_the_wide_table(tmp_path):
+    from rich.console import Console
+
+    from harness.results.compare import compare
+    from harness.results.load import load_runs
+    from harness.results.render.table import results_table
+
+    cell = Cell("e", "yolov8n", "onnx", "fp16")
+    run = make_run(tmp_path, "r", "orin", [record("r", "orin", cell, p50=12.34, f1=0.567, mean_w=7.25, energy_mj=70.0,
+                                                   idle_w=3.0, ci_pct=5, peak_c=61.4)])
+    con = Console(width=400, record=True)
+    con.print(results_table(compare(load_runs([run])), 400, wide=True))
+    text = con.export_text()
+    header = next(line for line in text.splitlines() if "p50 ms" in line)
+    for c in C.COLUMNS:
+        if c.show:
+            assert c.show.header in header, c.name
+    for shown in ("12.3", "0.567", "7.25", "61", "70.0"):
+        assert shown in text

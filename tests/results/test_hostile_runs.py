@@ -276,7 +276,8 @@ def test_two_runs_with_one_run_id_are_refused(tmp_path):
 def test_terminal_escapes_and_markup_in_record_text_reach_the_table_literally(tmp_path):
     from rich.console import Console
 
-    from harness.results.render.table import best_table, results_table
+    from harness.results.render.table import results_table
+    from harness.results.render.winners import best_table
 
     run = good_run(tmp_path)
     rewrite_first(run, lambda r: (r["cell"].update(model="yolo\x1b]0;PWNED\x07\x1b[31mRED"),

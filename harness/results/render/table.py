@@ -22,14 +22,14 @@ from rich.table import Table
 from rich.text import Text
 
 from harness.errors import printable
-from harness.results.best import best_per_device
+from harness.results.columns import SHOWN, Column
 from harness.results.compare import device_labels
 from harness.results.render.plain_table import STYLED_ROWS, PlainTable, plain_results
 
 STATUS_STYLE = {"ok": "green", "skipped": "yellow", "failed": "red"}
 
 
-def _n(v, fmt: str) -> str:
+def number_text(v, fmt: str) -> str:
     return "—" if v is None else format(v, fmt)
 
 
@@ -81,34 +81,43 @@ class Col:
     cell: Callable[[dict], str | Text]
     priority: int  # lower first
     justify: str = "right"
+    place: float = 0.0  # order in the table
 
 
-COLUMNS = [
-    Col("model", _model, 0, "left"),
-    Col("variant", lambda r: r["variant"], 0, "left"),
-    Col("p50 ms", lambda r: with_interval(r["latency_p50_ms"], r["latency_p50_ci_lo_ms"], r["latency_p50_ci_hi_ms"], ".1f"), 0),
-    Col("n", _repeats, 0),
-    Col("status", _status, 0, "left"),
-    Col("x ref", lambda r: ratio_text(r["speedup_vs_ref"], r["speedup_vs_ref_significant"]), 1),
-    Col("F1", lambda r: _n(r["f1"], ".3f"), 1),
-    Col("mJ/frame", lambda r: with_interval(r["energy_per_frame_mj"], r["energy_per_frame_ci_lo_mj"],
-                                            r["energy_per_frame_ci_hi_mj"], ".1f"), 2),
-    Col("FPS/W", lambda r: _n(r["fps_per_w"], ".2f"), 2),
-    Col("FPS", lambda r: _n(r["fps"], ".1f"), 3),
-    Col("ΔF1", lambda r: "—" if r["f1_delta_vs_ref"] is None else f"{r['f1_delta_vs_ref']:+.3f}", 3),
-    Col("x base", lambda r: ratio_text(r["speedup_vs_baseline"], r["speedup_vs_baseline_significant"]), 4),
-    Col("E/ref", lambda r: ratio_text(r["energy_ratio_vs_ref"], r["energy_vs_ref_significant"]), 4),
-    Col("pareto", _pareto, 5, "center"),
-    Col("W", lambda r: _n(r["mean_w"], ".2f"), 5),
-    Col("E/base", lambda r: ratio_text(r["energy_ratio_vs_baseline"], r["energy_vs_baseline_significant"]), 6),
-    Col("p99 ms", lambda r: _n(r["latency_p99_ms"], ".1f"), 6),
-    Col("params M", lambda r: _n(r["params"] / 1e6 if r["params"] else None, ".2f"), 7),
-    Col("ch cut", lambda r: _n(r["prune_channel_ratio"] * 100 if r.get("prune_channel_ratio") else None, ".1f"), 7),
-    Col("AP50", lambda r: _n(r["ap50"], ".3f"), 7),
-    Col("dyn mJ", lambda r: _n(r["dynamic_energy_per_frame_mj"], ".1f"), 8),
-    Col("peak C", lambda r: _n(r["peak_temp_c"], ".0f"), 8),
-    Col("runtime", lambda r: Text(printable(r.get("runtime") or "—").replace("ExecutionProvider", " EP")), 9, "left"),
+def _runtime(r: dict) -> Text:
+    return Text(printable(r.get("runtime") or "—").replace("ExecutionProvider", " EP"))
+
+
+RENDERERS = {"model": _model, "status": _status, "runtime": _runtime}  # registry columns drawn in their own way
+
+
+def _registered(c: Column) -> Col:
+    """A table column from a registry column's ``show``: ``±`` its interval, ``~`` on a ratio within noise."""
+    show = c.show
+    if c.name in RENDERERS:
+        cell = RENDERERS[c.name]
+    elif c.repeats == "interval":
+        lo, hi = c.bounds[:2]
+        cell = lambda r: with_interval(r[c.name], r[lo], r[hi], show.fmt)  # noqa: E731
+    elif show.significant:
+        cell = lambda r: ratio_text(r[c.name], r[show.significant])  # noqa: E731
+    elif show.fmt:
+        cell = lambda r: number_text(None if r[c.name] is None else r[c.name] * show.scale, show.fmt)  # noqa: E731
+    else:
+        cell = lambda r: Text(printable(str(r[c.name]) if r[c.name] is not None else "—"))  # noqa: E731
+    return Col(show.header, cell, int(show.place), show.justify, show.place)
+
+
+# What only a comparison has (compare's columns, not a record's): placed among the registry's.
+COMPARISON = [
+    Col("variant", lambda r: r["variant"], 0, "left", 0.1),
+    Col("n", _repeats, 0, place=0.3),
+    Col("x base", lambda r: ratio_text(r["speedup_vs_baseline"], r["speedup_vs_baseline_significant"]), 4, place=4.0),
+    Col("pareto", _pareto, 5, "center", 5.0),
+    Col("E/base", lambda r: ratio_text(r["energy_ratio_vs_baseline"], r["energy_vs_baseline_significant"]), 6,
+        place=6.0),
 ]
+COLUMNS = sorted([*(_registered(c) for c in SHOWN), *COMPARISON], key=lambda c: c.place)
 
 
 def _grouped(rows: list[dict]) -> list[dict]:
@@ -242,54 +251,3 @@ def notes(rows: list[dict], shown: set[str]) -> Text:
     for i, (text, style) in enumerate(out.items()):  # reasons and names come from records: printable, literal
         caption.append(("\n" if i else "") + printable(text), style=style)
     return caption
-
-
-def best_table(rows: list[dict], width: int = 10_000, include_contended: bool | None = None) -> Table | None:
-    """Per device: the best variant by FPS/W and the fastest (``results.best``: at or above the accuracy floor, real
-    weights, not contended unless included); a random-init pick is marked speed only.
-
-    Numbers are dropped (F1, then p50, then FPS/W) until the table fits ``width``; names never wrap.
-    """
-    best = best_per_device(rows, include_contended)
-    if not any(b["best_latency"] or b["contended_left_out"] for b in best):
-        return None  # nothing ran; but cells left out for a busy host are said, even when that leaves no pick
-    cols = [("device", "left", lambda b: b["device"]), ("best FPS/W", "left", lambda b: _pick(b["best_fps_per_w"])),
-            ("FPS/W", "right", lambda b: _n(b["best_fps_per_w"] and b["best_fps_per_w"]["fps_per_w"], ".2f")),
-            ("fastest", "left", lambda b: _pick(b["best_latency"])),
-            ("p50 ms", "right", lambda b: _n(b["best_latency"] and b["best_latency"]["latency_p50_ms"], ".1f")),
-            ("F1", "right", lambda b: _pick_f1(b["best_latency"]))]
-    console = Console(width=10_000)
-    for drop in ((), ("F1",), ("F1", "p50 ms"), ("F1", "p50 ms", "FPS/W")):
-        t = Table(title="Which variant wins", title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
-                  pad_edge=False)
-        shown = [c for c in cols if c[0] not in drop]
-        for name, justify, _ in shown:
-            t.add_column(name, justify=justify, no_wrap=True)
-        for b in best:
-            t.add_row(*(cell(b) for _, _, cell in shown))
-        if Measurement.get(console, console.options, t).maximum <= width:
-            break
-    foot = [f"{b['device']}: {b['note']}" for b in best if b["note"]]
-    if any(b["unverified"] for b in best):
-        foot.append(SPEED_ONLY)
-    if foot:  # a Text: names and reasons come from records, never read as markup
-        t.caption, t.caption_justify, t.caption_style = Text("\n".join(printable(f) for f in foot)), "left", "dim"
-    return t
-
-
-SPEED_ONLY = "* speed only: random-init weights (nothing else ran there): the latency is real, the F1 means nothing"
-
-
-def _pick(r: dict | None) -> Text:
-    """A winner's name; a random-init one is a speed-only pick and says so."""
-    if r is None:
-        return Text("—")
-    t = Text(printable(f"{r['model']} {r['variant']}"))
-    if r.get("weights_provenance") == "random-init":
-        t.append("* speed only", style="bold red")
-    return t
-
-
-def _pick_f1(r: dict | None) -> str:
-    """The winner's F1; none for random-init weights (the number would mean nothing)."""
-    return "—" if r is None or r.get("weights_provenance") == "random-init" else _n(r["f1"], ".3f")

@@ -7,7 +7,8 @@ from harness.results.frame import variant_label
 from harness.results.load import load_runs
 from harness.results.render.html import build_report
 from harness.results.render.modes import best_configuration
-from harness.results.render.table import best_table, results_table
+from harness.results.render.table import results_table
+from harness.results.render.winners import best_table
 from harness.testing.fakes.runs import sweep_fleet
 
 

@@ -8,7 +8,8 @@ from rich.console import Console
 from harness.config.suite import Cell
 from harness.results.compare import compare
 from harness.results.load import load_runs
-from harness.results.render.table import best_table, results_table
+from harness.results.render.table import results_table
+from harness.results.render.winners import best_table
 from harness.testing.fakes.runs import fleet, make_run, record
 
 
