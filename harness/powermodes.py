@@ -1,8 +1,8 @@
 """Jetson power modes by name: the board's modes (``/etc/nvpmodel.conf``), the active one (``nvpmodel -q``),
 switching (``nvpmodel -m ID``, a reboot where nvpmodel asks for one) and the clocks a mode should give.
 
-One ``ModeControl`` serves both sides: the runner on a board runs the commands itself (``local_shell``),
-the host runs them over SSH (a ``DeviceConnection``'s ``run``). Users write names (``15W``, ``MAXN_SUPER``);
+One ``ModeControl`` serves both sides through one ``subproc.Shell``: the runner on a board runs the commands
+itself (``LocalShell``), the host runs them over SSH (a ``DeviceConnection``). Users write names (``15W``, ``MAXN_SUPER``);
 ids differ per board and are looked up in the board's own file, never taken from a suite. What a board
 prints is parsed defensively: bounded, numbers checked, a name must be one the file defines; the conf is
 read only when it is a regular file, and never by a read that can block. The module is long because the
@@ -15,14 +15,13 @@ import glob
 import os
 import re
 import shutil
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from harness import devtext
 from harness.errors import BenchmarkError
 from harness.paths import sysfs_root
+from harness.subproc import LocalShell, Shell
 
 NVPMODEL_CONF = "/etc/nvpmodel.conf"
 MAX_CONF_BYTES = 1 << 20  # 1 MiB: L4T's nvpmodel.conf files are 10-60 KiB
@@ -200,28 +199,6 @@ def clocks_mismatch(limits: ModeLimits | None, clocks: dict) -> str | None:
 # --- control -------------------------------------------------------------------------------------
 
 @dataclass
-class Result:
-    rc: int
-    stdout: str
-    stderr: str
-
-
-Shell = Callable[[list[str], str], Result]  # argv, stdin text -> Result
-
-
-LOCAL_OUTPUT_CHARS = 4 << 20  # the start of a local command's stdout kept, as DeviceConnection.run keeps
-
-
-def local_shell(argv: list[str], stdin: str = "") -> Result:
-    """Run on this machine (the runner on a board)."""
-    try:
-        p = subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.SubprocessError) as e:
-        return Result(127, "", str(e))
-    return Result(p.returncode, p.stdout[:LOCAL_OUTPUT_CHARS], p.stderr[-65536:])
-
-
-@dataclass
 class Switch:
     """What ``nvpmodel -m`` did: switched, or left the mode pending a reboot (``needs_reboot``)."""
 
@@ -234,10 +211,10 @@ class Switch:
 class ModeControl:
     """nvpmodel through a shell: ``modes()``, ``query()``, ``switch(name)``; as root directly, else ``sudo -n``."""
 
-    def __init__(self, shell: Shell, where: str = "this machine", conf_path: str = NVPMODEL_CONF,
+    def __init__(self, shell: Shell, where: str | None = None, conf_path: str = NVPMODEL_CONF,
                  as_root: bool | None = None) -> None:
         self.shell = shell
-        self.where = where
+        self.where = where if where is not None else shell.where
         self.conf_path = conf_path
         self._root = as_root
         self._modes: BoardModes | None = None
@@ -248,30 +225,30 @@ class ModeControl:
         if shutil.which("nvpmodel") is None:
             return None
         conf = os.environ.get("FAKE_JETSON_ROOT", "") + NVPMODEL_CONF
-        return cls(local_shell, conf_path=conf, as_root=os.geteuid() == 0)
+        return cls(LocalShell(), conf_path=conf, as_root=os.geteuid() == 0)
 
     def _priv(self, argv: list[str]) -> list[str]:
         if self._root is None:
-            r = self.shell(["id", "-u"], "")
-            self._root = r.rc == 0 and r.stdout.strip() == "0"
+            r = self.shell.run(["id", "-u"])
+            self._root = r.exit_code == 0 and r.stdout.strip() == "0"
         return argv if self._root else ["sudo", "-n", *argv]
 
     def available(self) -> bool:
-        return self.shell(["sh", "-c", "command -v nvpmodel"], "").rc == 0
+        return self.shell.run(["sh", "-c", "command -v nvpmodel"]).exit_code == 0
 
     def modes(self) -> BoardModes:
         """The board's modes from its conf, read once: a regular file of at most ``MAX_CONF_BYTES``, else a
         one-line BenchmarkError naming the file (a FIFO or directory is refused before anything reads it)."""
         if self._modes is None:
             conf = self.conf_path
-            r = self.shell(["sh", "-c", _READ_CONF, "sh", conf, str(MAX_CONF_BYTES + 1), str(CONF_READ_TIMEOUT_S)], "")
+            r = self.shell.run(["sh", "-c", _READ_CONF, "sh", conf, str(MAX_CONF_BYTES + 1), str(CONF_READ_TIMEOUT_S)])
             refused = {4: "is not a regular file (a FIFO, device or directory); power modes are read only from one",
-                       124: f"took longer than {CONF_READ_TIMEOUT_S} s to read"}.get(r.rc)
-            if r.rc == 0 and len(r.stdout) > MAX_CONF_BYTES:
+                       124: f"took longer than {CONF_READ_TIMEOUT_S} s to read"}.get(r.exit_code)
+            if r.exit_code == 0 and len(r.stdout) > MAX_CONF_BYTES:
                 refused = f"is over the {MAX_CONF_BYTES >> 20} MiB an nvpmodel.conf can be (L4T's are tens of KiB)"
             if refused:
                 raise BenchmarkError(f"{self.where}: {conf} {refused}", CONF_FIX)
-            if r.rc != 0:
+            if r.exit_code != 0:
                 raise BenchmarkError(f"{self.where}: cannot read {conf} ({r.stderr.strip()[:200] or 'missing'})",
                                      "power-mode sweeps need a Jetson with nvpmodel; drop power_modes for this device")
             self._modes = parse_nvpmodel_conf(r.stdout)
@@ -280,8 +257,8 @@ class ModeControl:
         return self._modes
 
     def query(self) -> tuple[str | None, int | None]:
-        r = self.shell(["nvpmodel", "-q"], "")
-        if r.rc != 0:
+        r = self.shell.run(["nvpmodel", "-q"])
+        if r.exit_code != 0:
             raise BenchmarkError(f"{self.where}: `nvpmodel -q` failed ({r.stderr.strip()[:200]})",
                                  "check that nvpmodel works on the device")
         return parse_nvpmodel_query(r.stdout)
@@ -289,10 +266,10 @@ class ModeControl:
     def switch(self, name: str, confirm_reboot: bool = False) -> Switch:
         """``nvpmodel -m ID`` for ``name``; with ``confirm_reboot`` answers YES to nvpmodel's reboot prompt."""
         mode_id = self.modes().id_of(name, self.where)
-        r = self.shell(self._priv(["nvpmodel", "-m", str(mode_id)]), "YES\n" if confirm_reboot else "")
+        r = self.shell.run(self._priv(["nvpmodel", "-m", str(mode_id)]), stdin="YES\n" if confirm_reboot else "")
         text = (r.stdout + r.stderr)[-4000:]
         needs_reboot = bool(_REBOOT.search(text))
-        if r.rc != 0 and not needs_reboot:
+        if r.exit_code != 0 and not needs_reboot:
             raise BenchmarkError(f"{self.where}: `nvpmodel -m {mode_id}` ({name}) failed: {text.strip()[-300:]}",
                                  "check the sudoers rule (`harness provision` installs it) and the mode")
         return Switch(name, mode_id, needs_reboot, text)
@@ -300,8 +277,8 @@ class ModeControl:
     def lock_clocks(self) -> None:
         """``jetson_clocks`` (clocks at the mode's maximum): a profile's ``jetson_clocks: true`` after each switch,
         since nvpmodel resets them."""
-        r = self.shell(self._priv(["jetson_clocks"]), "")
-        if r.rc != 0:
+        r = self.shell.run(self._priv(["jetson_clocks"]))
+        if r.exit_code != 0:
             raise BenchmarkError(f"{self.where}: `jetson_clocks` failed ({(r.stderr or r.stdout).strip()[-200:]})",
                                  "check the sudoers rule (`harness provision`), or set power_mode.jetson_clocks: false")
 

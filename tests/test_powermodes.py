@@ -6,7 +6,8 @@ import subprocess
 import pytest
 
 from harness.errors import BenchmarkError
-from harness.powermodes import (ModeControl, ModeLimits, clocks_mismatch, local_shell, parse_nvpmodel_conf,
+from harness.subproc import CommandResult, LocalShell
+from harness.powermodes import (ModeControl, ModeLimits, clocks_mismatch, parse_nvpmodel_conf,
                                 parse_nvpmodel_query, read_clocks)
 from harness.testing.attacks import attacks, repeated, timed, unblocked
 from harness.testing.fakes import sysfs as fake_sysfs
@@ -119,21 +120,23 @@ def test_switching_by_name_and_a_mode_that_asks_for_a_reboot(fake_l4t):
 def test_without_root_the_commands_go_through_sudo_n():
     seen = []
 
-    def shell(argv, stdin=""):
-        seen.append(argv)
-        from harness.powermodes import Result
-        if argv[:2] == ["sh", "-c"] and "/etc/nvpmodel.conf" in argv:  # the bounded read of the conf
-            return Result(0, ORIN_NX_STYLE, "")
-        return Result(0, "", "") if argv[:2] != ["id", "-u"] else Result(0, "1000\n", "")
+    class Scripted:
+        where = "jetson@nx"
 
-    ModeControl(shell, "jetson@nx").switch("10W")
+        def run(self, argv, *, stdin="", timeout_s=None):
+            seen.append(argv)
+            if argv[:2] == ["sh", "-c"] and "/etc/nvpmodel.conf" in argv:  # the bounded read of the conf
+                return CommandResult("", 0, ORIN_NX_STYLE)
+            return CommandResult("", 0, "" if argv[:2] != ["id", "-u"] else "1000\n")
+
+    ModeControl(Scripted()).switch("10W")
     assert seen[-1] == ["sudo", "-n", "nvpmodel", "-m", "1"]
 
 
 def test_no_nvpmodel_means_no_local_control(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     assert ModeControl.local() is None
-    assert local_shell(["definitely-not-a-command"]).rc == 127
+    assert LocalShell().run(["definitely-not-a-command"]).exit_code == 127
 
 
 # --- a board's nvpmodel text and files are untrusted: linear parsers, bounded reads that never block ---------------
@@ -171,7 +174,7 @@ def test_hostile_sysfs_clocks_are_bounded_and_never_block(tmp_path):
 
 
 def _local_control(conf) -> ModeControl:
-    return ModeControl(local_shell, "jetson@nx", conf_path=str(conf), as_root=True)
+    return ModeControl(LocalShell(), "jetson@nx", conf_path=str(conf), as_root=True)
 
 
 def test_a_fifo_at_the_conf_is_refused_at_once_naming_the_file(tmp_path):

@@ -132,7 +132,7 @@ def _local_runner(log: Callable[[str], None] | None) -> Runner:
         if r.timed_out:
             raise ImageError(f"`{' '.join(argv[:3])} ...` did not finish within {timeout_s:g} s (killed)",
                              "see the output above; a stalled download needs a mirror (--build-arg PIP_INDEX_URL=...)")
-        return r.returncode, r.output, r.output[-4000:]
+        return r.exit_code, r.stdout, r.stdout[-4000:]
     return run
 
 

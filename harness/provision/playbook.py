@@ -121,4 +121,4 @@ def run_streaming(argv: list[str], env: dict[str, str], cwd: Path, on_line: Call
     if r.timed_out:
         raise ProvisionError(f"ansible-playbook did not finish within {timeout_s:g} s (killed)",
                              "check that the device is reachable; a slow apt mirror may need a longer timeout")
-    return r.returncode, r.output
+    return r.exit_code, r.stdout

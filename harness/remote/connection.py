@@ -20,28 +20,16 @@ import select
 import shlex
 import socket
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from harness.errors import DeviceDataError, LinkError, RemoteError
+from harness.subproc import CommandResult
 from harness.config.profiles import Connection as ConnectionCfg
 
 KEEPALIVE_S = 15
 MIB = 1 << 20
 CHUNK = 1 << 16
 MAX_OUTPUT_BYTES = 16 * MIB  # what one remote command may print (stdout and stderr each)
-
-
-@dataclass
-class Result:
-    command: str
-    exit_code: int
-    stdout: str
-    stderr: str
-
-    @property
-    def ok(self) -> bool:
-        return self.exit_code == 0
 
 
 def read_small_argv(path: str, max_bytes: int = 64 << 10) -> list[str]:
@@ -120,13 +108,16 @@ class DeviceConnection:
         self._conn = conn
         return self
 
-    def run(self, argv: list[str] | str, timeout_s: float | None = None, max_output_bytes: int = MAX_OUTPUT_BYTES) -> Result:
-        """Run a command (argv list: every element quoted) and return its result.
+    def run(self, argv: list[str] | str, timeout_s: float | None = None, max_output_bytes: int = MAX_OUTPUT_BYTES, *,
+            stdin: str = "") -> CommandResult:
+        """Run a command (argv list: every element quoted) and return its result (``stdin``: text fed to it).
 
         Bounded in time (``timeout_s``, default the profile's ``timeouts.command_s``) and in
         output: a device that answers with more than ``max_output_bytes`` on stdout or
         stderr is refused (DeviceDataError), never read whole into memory.
         """
+        if stdin:
+            return self.stream_in(argv, [stdin.encode()], timeout_s=timeout_s)
         command = argv if isinstance(argv, str) else shlex.join(argv)
         t = timeout_s or self.command_timeout_s
         try:
@@ -142,7 +133,7 @@ class DeviceConnection:
         except Exception as e:  # noqa: BLE001 - paramiko/socket raise many kinds
             raise LinkError(f"{self.where}: `{command[:80]}` did not complete ({type(e).__name__}: {e})",
                               f"the device may be frozen or the link down; timeout was {t:g} s") from e
-        return Result(command, err[0], out, err[1])
+        return CommandResult(command, err[0], out, err[1])
 
     def _fresh_link(self) -> None:
         """A new SSH transport after a flood was cut off: the flood's data still arrives for the closed channel,
@@ -236,7 +227,7 @@ class DeviceConnection:
             raise LinkError(f"{self.where}: cannot upload {local} to {remote} ({type(e).__name__}: {e})",
                               "check the link and free disk on the device") from e
 
-    def stream_in(self, argv: list[str], chunks, on_bytes=None, timeout_s: float | None = None) -> Result:
+    def stream_in(self, argv: list[str], chunks, on_bytes=None, timeout_s: float | None = None) -> CommandResult:
         """Run ``argv`` feeding it the byte ``chunks`` on stdin (binary-safe; e.g. ``docker load``)."""
         command = shlex.join(argv)
         t = timeout_s or self.command_timeout_s
@@ -255,7 +246,7 @@ class DeviceConnection:
         except Exception as e:  # noqa: BLE001 - paramiko/socket
             raise LinkError(f"{self.where}: streaming into `{command[:80]}` failed ({type(e).__name__}: {e})",
                               "check the link and free disk on the device") from e
-        return Result(command, code, out, err)
+        return CommandResult(command, code, out, err)
 
     def close(self) -> None:
         self.drop_sftp()

@@ -24,14 +24,13 @@ import time
 from enum import Enum
 from typing import Callable
 
-from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
-
 from harness.errors import (BenchmarkError, DeviceDataError, HarnessError, LinkError, ProfileError, RemoteError,
                             StateError, printable)
 from harness.fsutil import DirLock
 from harness.remote import lock
 from harness.remote.connection import DeviceConnection
-from harness.remote.follow import follow
+from harness.remote.follow import Follower
+from harness.remote.link import BoardLink
 from harness.remote.preflight import run_preflight
 from harness.remote.pull import pull_run
 from harness.remote.runtimes import runtime_for
@@ -71,15 +70,16 @@ class Deployment:
         self.progress = progress or (lambda e, d: None)
         self.runtime = runtime_for(plan.profile)  # chosen once
         self.state = S.NEW
-        self.conn: DeviceConnection | None = None
-        self.boot_id = self.workdir = self.log = ""
+        p = plan.profile
+        self.link = BoardLink(lambda: DeviceConnection(p.connection, plan.accept_new_host_key, p.timeouts.command_s).open(),
+                              p.probe_root)
+        self.workdir = self.log = ""
         self.pid: int | str | None = None
         self.held: dict | None = None
         self.shipped: Shipped | None = None
         self.store = RunStore(plan.out / plan.run_id)
         self.modes = None  # HostModes when the suite sweeps power modes (remote/modes.py)
         self.mode_at_start: str | None = None
-        self.reboot_pending: PendingReboot | None = None  # a mode switched with a reboot not seen yet (deploy.json keeps it)
         self.mode_told = False  # the runner was started with the host's power_mode.json in place
 
     # --- states ---------------------------------------------------------------------
@@ -98,37 +98,34 @@ class Deployment:
         return f"{self.workdir}/runs/{self.plan.run_id}"
 
     # --- connection -----------------------------------------------------------------
+    @property
+    def conn(self) -> DeviceConnection | None:
+        return self.link.conn
+
+    @property
+    def boot_id(self) -> str:
+        return self.link.boot_id
+
+    @boot_id.setter
+    def boot_id(self, value: str) -> None:
+        self.link.boot_id = value
+
+    @property
+    def reboot_pending(self) -> PendingReboot | None:
+        """A mode switched with a reboot not seen yet (``deploy.json`` keeps it; the sweep's modes own it)."""
+        return self.modes.pending if self.modes is not None else None
+
     def connect(self) -> None:
-        p = self.plan.profile
-        self.conn = DeviceConnection(p.connection, self.plan.accept_new_host_key, p.timeouts.command_s).open()
+        self.link.open()
         if self.state == S.NEW:
             self._enter(S.CONNECTED)
 
     def reconnect(self) -> float:
-        """Reconnect with exponential backoff (1 s .. 30 s) within the plan's budget; seconds it took.
-
-        LinkError when the budget runs out: the run goes on on the device; ``deploy --resume`` follows it later.
-        """
-        t0 = time.monotonic()
-
-        def once() -> None:
-            if self.conn is not None:
-                self.conn.close()
-            self.connect()
-
-        def note(rs) -> None:
-            e = rs.outcome.exception()
-            self.progress("reconnecting", {"in_s": round(rs.next_action.sleep, 1), "error": getattr(e, "message", str(e))})
-
-        retrying = Retrying(stop=stop_after_delay(self.plan.reconnect_budget_s), wait=wait_exponential(min=1, max=30),
-                            retry=retry_if_exception_type(RemoteError), before_sleep=note)
-        try:
-            retrying(once)
-        except RetryError as e:
-            last = e.last_attempt.exception()
-            raise LinkError(f"{getattr(last, 'message', last)}; gave up after {time.monotonic() - t0:.0f} s of reconnecting",
-                            f"the run continues on the device; `harness deploy --resume --run-id {self.plan.run_id}` later") from last
-        return time.monotonic() - t0
+        """Reconnect with backoff within the plan's budget (``BoardLink.reconnect``); seconds it took. LinkError when
+        the budget runs out: the run goes on on the device; ``deploy --resume`` follows it later."""
+        return self.link.reconnect(self.plan.reconnect_budget_s,
+                                   lambda in_s, error: self.progress("reconnecting", {"in_s": in_s, "error": error}),
+                                   f"the run continues on the device; `harness deploy --resume --run-id {self.plan.run_id}` later")
 
     # --- steps ----------------------------------------------------------------------
     def preflight(self) -> None:
@@ -148,13 +145,19 @@ class Deployment:
         if self.plan.suite.power_modes:
             from harness.remote.modes import HostModes
 
-            self.modes = HostModes(self)
-            found = self.modes.resolve()
             session = Session.read(self.store.root)  # a resumed sweep returns where the first deploy found the board
+            self.modes = HostModes(self.link, self.plan, self.remote_run_dir, self._mode_persist, self.progress,
+                                   session.reboot_pending if session is not None else None)
+            found = self.modes.resolve()
             self.mode_at_start = session.mode_at_start if session is not None and session.mode_at_start else found
-            self.reboot_pending = session.reboot_pending if session is not None else None
             self.modes.settle_pending(self.boot_id)  # a mode whose reboot never came is refused before a runner starts
         self._enter(S.CHECKED)
+
+    def _mode_persist(self, new_boot: bool) -> None:
+        """The sweep's modes changed what ``deploy.json`` must say; after a reboot the lock names the new boot."""
+        if new_boot:
+            self.held = lock.acquire(self.conn, self.workdir, self.plan.run_id, self.boot_id)
+        self.save_session()
 
     def lock(self) -> None:
         self._require("lock", S.CHECKED)
@@ -298,11 +301,54 @@ class Deployment:
             self.runtime.stop(self.conn, self.pid)
 
     def current_boot_id(self) -> str:
-        """The device's boot id (under the profile's probe_root when one is set: a test's fake tree)."""
-        root = self.plan.profile.probe_root.rstrip("/")
-        r = self.conn.run(["sh", "-c", 'f="$1/proc/sys/kernel/random/boot_id"; [ -f "$f" ] || f=/proc/sys/kernel/random/boot_id; '
-                           '[ -f "$f" ] && exec head -c 128 "$f"', "sh", root], max_output_bytes=4096)
-        return printable(r.stdout.strip())[:64]
+        return self.link.current_boot_id()
+
+    def follow(self) -> None:
+        """Poll and pull until the device's manifest says complete; ``Follower`` keeps the restart budget, this acts:
+        sets the mode a stopped runner waits for, restarts a vanished one, keeps the lock's heartbeat, reconnects."""
+        self._require("follow", S.RUNNING)
+        plan, f = self.plan, Follower(self.plan.profile.limits.max_runner_restarts)
+        last_beat = last_ok = time.monotonic()
+        while True:
+            try:
+                seen = f.observe(self.alive(), self.pull(), self.store.read_records())  # alive first: see follow.py
+                last_ok = time.monotonic()
+                self.progress("poll", seen.as_event())
+                if seen.complete:
+                    return
+                if seen.awaiting_mode:
+                    told = self.mode_told
+                    statement = self.set_mode(seen.wanted_mode, seen.finished)
+                    # asked for the mode it had been told already: nothing new to wait for, a restart like any other
+                    if not f.restart(counts=not statement["switched"] and told):
+                        self._stuck(f, f"asked for power mode {seen.wanted_mode}, which the board is in,")
+                    self.start(resume=True, awaited=True)
+                    continue
+                if seen.gone:
+                    if not f.restart():
+                        self._stuck(f, "stopped")
+                    now = self.current_boot_id()
+                    if now != self.boot_id:
+                        self.boot_id = now
+                        self.progress("rebooted", {})
+                    self.start(resume=True)  # the runner resumes after the last finished cell
+                if time.monotonic() - last_beat > 30:
+                    lock.heartbeat(self.conn, self.workdir, self.held)
+                    last_beat = time.monotonic()
+                time.sleep(plan.poll_s)
+            except LinkError as e:
+                self.progress("link_lost", {"error": e.message})
+                if time.monotonic() - last_ok > plan.reconnect_budget_s:  # reconnects succeed but nothing comes back
+                    raise LinkError(f"{e.message}; nothing came back for {time.monotonic() - last_ok:.0f} s",
+                                    f"check the device; `harness deploy --resume --run-id {plan.run_id}` later") from e
+                self.progress("reconnected", {"after_s": self.reconnect()})
+
+    def _stuck(self, f: Follower, what: str) -> None:
+        raise BenchmarkError(
+            f"{self.conn.where}: the runner {what} {f.restarts + 1} times without finishing a cell; "
+            f"its log ends: {self.log_tail() or '(empty)'}",
+            "fix what the log says (interpreter path, missing packages, disk), then "
+            f"`harness deploy --resume --run-id {self.plan.run_id}` (limits.max_runner_restarts in the profile)")
 
 
 def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None, resume: bool = False) -> RunStore:
@@ -320,7 +366,7 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
                 else:
                     # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
                     d.start(resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)
-                follow(d)
+                d.follow()
                 d.restore_mode()
             except LinkError:
                 if d.state == S.RUNNING:
@@ -331,6 +377,5 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
                 raise
             d.finish()
         finally:
-            if d.conn is not None:
-                d.conn.close()
+            d.link.close()
     return d.store

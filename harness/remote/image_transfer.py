@@ -12,6 +12,7 @@ import time
 import zlib
 from typing import Callable, Iterator
 
+from harness.subproc import LocalShell
 from harness.errors import RemoteError
 from harness.image.key import REPO
 from harness.image.versions import KEY_LABEL, image_labels, labelled_versions
@@ -61,11 +62,8 @@ def same_content_on_device(on_device, local_run, engine: str, local_engine: str,
 
 
 def _local(argv: list[str]) -> tuple[int, str]:
-    try:
-        r = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    except FileNotFoundError:
-        return 127, ""
-    return r.returncode, r.stdout
+    r = LocalShell().run(argv)
+    return r.exit_code, r.stdout
 
 
 def gzip_chunks(stream, level: int = 1, on_raw: Callable[[int], None] | None = None) -> Iterator[bytes]:

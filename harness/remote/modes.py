@@ -23,10 +23,10 @@ import json
 import shlex
 import time
 from collections import Counter
+from typing import Callable
 
 from harness.errors import BenchmarkError, DeviceDataError, LinkError, RemoteError
-from harness.powermodes import NVPMODEL_CONF, BoardModes, ModeControl, Result
-from harness.remote import lock
+from harness.powermodes import NVPMODEL_CONF, BoardModes, ModeControl
 from harness.remote.session import PendingReboot
 
 STATEMENT = "power_mode.json"
@@ -45,30 +45,33 @@ def planned_entries(suite) -> Counter:
 
 
 class HostModes:
-    """nvpmodel on a deployed board, through the deployment's (re)connected SSH link."""
+    """nvpmodel on a deployed board, through the deployment's link (reconnected when it drops).
 
-    def __init__(self, d) -> None:  # d: a Deployment
-        self.d = d
-        root = d.plan.profile.probe_root.rstrip("/")
-        self.control = ModeControl(self._shell, where=d.conn.where, conf_path=root + NVPMODEL_CONF)
+    It owns what a sweep must remember across hosts -- a reboot asked for and not seen yet (``pending``) -- and
+    tells the deployment through ``persist(new_boot)`` when that must be written down (``deploy.json``) or when
+    the board came back in a new boot (the deployment takes its lock again for it); the link's ``boot_id`` is the
+    boot both know the board in.
+    """
+
+    def __init__(self, link, plan, remote_run_dir: str, persist: Callable[[bool], None],
+                 progress: Callable[[str, dict], None], pending: PendingReboot | None = None) -> None:
+        self.link, self.plan, self.remote_run_dir = link, plan, remote_run_dir
+        self.persist, self.progress, self.pending = persist, progress, pending
+        root = plan.profile.probe_root.rstrip("/")
+        self.control = ModeControl(link, where=link.where, conf_path=root + NVPMODEL_CONF)
         self.board: BoardModes | None = None
-        self.planned = planned_entries(d.plan.suite)
+        self.planned = planned_entries(plan.suite)
         self.entered: Counter = Counter()  # switches this deploy made into each mode
         self.last: tuple[str, int] | None = None  # (mode, the follower's progress count) at the last switch
         self.reboot_failed = False  # a reboot nvpmodel asked for never came: ask for no other
 
-    def _shell(self, argv: list[str], stdin: str = "") -> Result:
-        conn = self.d.conn
-        r = conn.stream_in(argv, [stdin.encode()]) if stdin else conn.run(argv, max_output_bytes=4 << 20)
-        return Result(r.exit_code, r.stdout, r.stderr)
-
     @property
     def sweep(self) -> list[str]:
-        return list(self.d.plan.suite.power_modes or [])
+        return list(self.plan.suite.power_modes or [])
 
     def resolve(self) -> str | None:
         """Check the suite's modes exist on this board; the mode it is in now."""
-        where = self.d.conn.where
+        where = self.link.where
         if not self.control.available():
             raise RemoteError(f"{where}: the suite sweeps power modes ({', '.join(self.sweep)}) but the device has no nvpmodel",
                               "power modes are a Jetson's: drop power_modes for this device (a campaign device entry can)")
@@ -87,14 +90,14 @@ class HostModes:
         first of this deploy needs it to have grown since the one before. The statement's ``switched`` says
         whether the board changed mode (False: the runner asked for the mode the board is in).
         """
-        d = self.d
+        link = self.link
         if name not in self.sweep:
-            raise DeviceDataError(f"{d.conn.where}: the runner asked for power mode {name[:64]!r}, which the suite does not sweep",
+            raise DeviceDataError(f"{link.where}: the runner asked for power mode {name[:64]!r}, which the suite does not sweep",
                                   "the device is misbehaving (its manifest was changed); check it, then deploy again")
-        pending = d.reboot_pending
-        now = d.current_boot_id()
+        pending = self.pending
+        now = link.current_boot_id()
         came = self.settle_pending(now)
-        if came and now != d.boot_id:
+        if came and now != link.boot_id:
             self._booted(now)  # a reboot that came late, under this deploy: the lock names the new boot
         active = self.control.query()[0]
         switched = active != name
@@ -102,32 +105,32 @@ class HostModes:
             self.admit(name, progress)
         rebooted = self.switch(name, active) or (came and pending.mode == name)
         mode_id = self.control.verify(name)
-        if d.plan.profile.power_mode.jetson_clocks:
+        if self.plan.profile.power_mode.jetson_clocks:
             self.control.lock_clocks()  # nvpmodel resets the clocks: pin them again for this mode
         limits = self.control.modes().limits.get(name)
-        statement = {"name": name, "id": mode_id, "limits": limits.as_dict() if limits else None, "boot_id": d.boot_id,
-                     "set_at": time.time(), "rebooted": rebooted, "switched": switched}
-        path = f"{d.remote_run_dir}/{STATEMENT}"
+        statement = {"name": name, "id": mode_id, "limits": limits.as_dict() if limits else None,
+                     "boot_id": link.boot_id, "set_at": time.time(), "rebooted": rebooted, "switched": switched}
+        path = f"{self.remote_run_dir}/{STATEMENT}"
         tmp = f"{path}.tmp"
-        r = d.conn.stream_in(["sh", "-c", f"cat > {shlex.quote(tmp)} && mv -f {shlex.quote(tmp)} {shlex.quote(path)}"],
-                             [json.dumps(statement).encode()])
+        r = link.run(["sh", "-c", f"cat > {shlex.quote(tmp)} && mv -f {shlex.quote(tmp)} {shlex.quote(path)}"],
+                     stdin=json.dumps(statement))
         if not r.ok:
-            raise RemoteError(f"{d.conn.where}: cannot write {path} ({r.stderr.strip()[:200]})", "check the device's disk")
-        d.progress("power_mode", {"mode": name, "id": mode_id, "rebooted": rebooted})
+            raise RemoteError(f"{link.where}: cannot write {path} ({r.stderr.strip()[:200]})", "check the device's disk")
+        self.progress("power_mode", {"mode": name, "id": mode_id, "rebooted": rebooted})
         return statement
 
     def admit(self, name: str, progress: int) -> None:
         """Refuse a switch the plan cannot explain (DeviceDataError naming the device and what it asked for)."""
-        d = self.d
+        where, plan = self.link.where, self.plan
         hint = (f"the runner on the device asks for switches its plan does not need (a changed or broken runner): see "
-                f"`harness logs {d.store.root}`, then `harness deploy --resume --run-id {d.plan.run_id}`")
+                f"`harness logs {plan.out / plan.run_id}`, then `harness deploy --resume --run-id {plan.run_id}`")
         if self.last is not None and progress <= self.last[1]:
-            raise DeviceDataError(f"{d.conn.where}: the runner asked for power mode {name} without finishing a cell since the "
+            raise DeviceDataError(f"{where}: the runner asked for power mode {name} without finishing a cell since the "
                                   f"switch to {self.last[0]} ({sum(self.entered.values())} switch(es) so far); a sweep "
                                   "switches once a mode's cells are done", hint)
         if self.entered[name] >= self.planned[name]:
-            raise DeviceDataError(f"{d.conn.where}: the runner asked for power mode {name} a {self.entered[name] + 1}. time; "
-                                  f"this sweep enters it {self.planned[name]} time(s) ({d.plan.suite.repeats} repeat(s) "
+            raise DeviceDataError(f"{where}: the runner asked for power mode {name} a {self.entered[name] + 1}. time; "
+                                  f"this sweep enters it {self.planned[name]} time(s) ({plan.suite.repeats} repeat(s) "
                                   f"over {', '.join(self.sweep)})", hint)
         self.entered[name] += 1
         self.last = (name, progress)
@@ -140,11 +143,11 @@ class HostModes:
         done = self.control.switch(name)
         if not done.needs_reboot:
             return False
-        if not self.d.plan.profile.power_mode.allow_reboot:
-            raise BenchmarkError(f"{self.d.conn.where}: power mode {name} needs a reboot and the profile's "
+        if not self.plan.profile.power_mode.allow_reboot:
+            raise BenchmarkError(f"{self.link.where}: power mode {name} needs a reboot and the profile's "
                                  "power_mode.allow_reboot is false", "set it true, or drop that mode from power_modes")
         if self.reboot_failed:
-            raise BenchmarkError(f"{self.d.conn.where}: power mode {name} needs a reboot, and the reboot asked for earlier "
+            raise BenchmarkError(f"{self.link.where}: power mode {name} needs a reboot, and the reboot asked for earlier "
                                  "never came; not asking for another", "check the board, reboot it, then resume")
         self.reboot_into(name)
         return True
@@ -157,24 +160,22 @@ class HostModes:
         same boot id at ``timeouts.reboot_s`` did not reboot: BenchmarkError (a failed switch, not retried); one
         that stays unreachable: LinkError (resume later; the pending note still holds).
         """
-        d = self.d
-        before = d.current_boot_id()
-        d.reboot_pending = PendingReboot(mode=name, boot_id=before, asked_at=time.time())
-        d.save_session()
-        d.progress("rebooting", {"mode": name})
+        link, plan = self.link, self.plan
+        before = link.current_boot_id()
+        self.pending = PendingReboot(mode=name, boot_id=before, asked_at=time.time())
+        self.persist(False)
+        self.progress("rebooting", {"mode": name})
         try:
             self.control.switch(name, confirm_reboot=True)
         except (LinkError, RemoteError):
             pass  # the board went down under the command
-        limit = d.plan.profile.timeouts.reboot_s
+        limit = plan.profile.timeouts.reboot_s
         deadline = time.monotonic() + limit
         up_unchanged = False  # the last answer came from the boot the reboot was asked in
         while True:
             try:
-                if not d.conn.link_ok():
-                    d.conn.close()
-                    d.connect()
-                now = d.current_boot_id()
+                link.ensure()
+                now = link.current_boot_id()
                 if now and now != before:
                     break
                 up_unchanged = bool(now)
@@ -183,44 +184,41 @@ class HostModes:
             if time.monotonic() > deadline:
                 self.reboot_failed = True
                 if up_unchanged:
-                    raise BenchmarkError(f"{d.conn.where}: power mode {name} needs a reboot; nvpmodel's was confirmed but "
+                    raise BenchmarkError(f"{link.where}: power mode {name} needs a reboot; nvpmodel's was confirmed but "
                                          f"the board is still up in the same boot (boot id {before or '?'}) {limit:g} s later: "
                                          "the switch failed", "check why the board does not reboot (nvpmodel, sudoers), "
                                          "reboot it by hand, then `harness deploy --resume --run-id "
-                                         f"{d.plan.run_id}` (timeouts.reboot_s in the profile)")
-                raise LinkError(f"{d.conn.where}: no reboot seen {limit:g} s after `nvpmodel -m` for {name} (the board "
-                                "does not answer)", f"check the board; `harness deploy --resume --run-id {d.plan.run_id}` "
+                                         f"{plan.run_id}` (timeouts.reboot_s in the profile)")
+                raise LinkError(f"{link.where}: no reboot seen {limit:g} s after `nvpmodel -m` for {name} (the board "
+                                "does not answer)", f"check the board; `harness deploy --resume --run-id {plan.run_id}` "
                                 "continues once it is back with a new boot (timeouts.reboot_s in the profile)")
-            time.sleep(min(5.0, d.plan.poll_s))
+            time.sleep(min(5.0, plan.poll_s))
         self._booted(now)
-        d.progress("rebooted", {"mode": name})
+        self.progress("rebooted", {"mode": name})
 
     def _booted(self, now: str) -> None:
-        """The board has a new boot: the pending reboot came, the lock names the new boot."""
-        d = self.d
-        d.boot_id = now
-        d.reboot_pending = None
-        d.held = lock.acquire(d.conn, d.workdir, d.plan.run_id, d.boot_id)
-        d.save_session()
+        """The board has a new boot: the pending reboot came; the deployment's lock names the new boot."""
+        self.link.boot_id = now
+        self.pending = None
+        self.persist(True)
 
     def settle_pending(self, boot_now: str) -> bool:
         """A reboot asked for earlier (this deploy, or one before it: ``deploy.json``) must have come before its mode
         counts. True when it came since (the note is dropped); BenchmarkError while the board names that mode in the
         boot the reboot was asked in; False when nothing is pending, or the board is in another mode."""
-        d = self.d
-        p = d.reboot_pending
+        p = self.pending
         if p is None:
             return False
         if boot_now and boot_now != p.boot_id:
-            d.reboot_pending = None
+            self.pending = None
             return True
         if self.control.query()[0] == p.mode:
             self.reboot_failed = True
             since = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(p.asked_at))
-            raise BenchmarkError(f"{d.conn.where}: the board names power mode {p.mode}, which needs a reboot that never came "
+            raise BenchmarkError(f"{self.link.where}: the board names power mode {p.mode}, which needs a reboot that never came "
                                  f"(boot id still {p.boot_id or '?'}, asked for at {since}): its cells are not measured "
                                  "in a mode the board has not booted into",
-                                 f"reboot the board, then `harness deploy --resume --run-id {d.plan.run_id}`")
+                                 f"reboot the board, then `harness deploy --resume --run-id {self.plan.run_id}`")
         return False
 
     def restore(self, target: str | None) -> str | None:
@@ -229,7 +227,7 @@ class HostModes:
             return None
         self.switch(target)
         self.control.verify(target)
-        if self.d.plan.profile.power_mode.jetson_clocks:
+        if self.plan.profile.power_mode.jetson_clocks:
             self.control.lock_clocks()
-        self.d.progress("power_mode", {"mode": target, "restored": True})
+        self.progress("power_mode", {"mode": target, "restored": True})
         return target

@@ -13,13 +13,13 @@ import pytest
 from harness.config.profiles import DeviceProfile
 from harness.config.suite import Suite
 from harness.errors import BenchmarkError, DeviceDataError, LinkError
-from harness.remote.connection import Result
 from harness.remote.deploy import DeployPlan, Deployment, State
-from harness.remote.follow import follow
+from harness.remote.link import BoardLink
 from harness.remote.modes import HostModes, planned_entries
 from harness.remote.session import Session
 from harness.testing.fakes.jetson import write_fake_jetson
 from harness.testing.fakes.runs import record
+from harness.subproc import CommandResult
 
 ORDER = {"15W": 0, "25W": 1, "MAXN_SUPER": 2, "7W": 3}  # the fake board's ids
 
@@ -34,10 +34,10 @@ class LocalLink:
                     "PATH": f"{root / 'usr/sbin'}:{root / 'usr/bin'}:{os.environ['PATH']}"}
         self.commands: list[list[str]] = []
 
-    def run(self, argv, timeout_s=None, max_output_bytes=None, stdin=""):
+    def run(self, argv, timeout_s=None, max_output_bytes=None, *, stdin=""):
         self.commands.append(list(argv))
         p = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=self.env, timeout=30)
-        return Result(shlex.join(argv), p.returncode, p.stdout, p.stderr)
+        return CommandResult(shlex.join(argv), p.returncode, p.stdout, p.stderr)
 
     def stream_in(self, argv, chunks, on_bytes=None, timeout_s=None):
         return self.run(argv, stdin=b"".join(chunks).decode())
@@ -100,12 +100,12 @@ def deployment(tmp_path, root, s, reboot_s=0.4, max_restarts=2) -> Deployment:
         "probe_root": str(root), "power_mode": {"nvpmodel": "25W"}, "timeouts": {"reboot_s": reboot_s},
         "limits": {"max_runner_restarts": max_restarts}})
     d = Deployment(DeployPlan(prof, s, tmp_path / "seq", "sw", tmp_path / "results", poll_s=0.01))
-    d.conn = LocalLink(root)
-    d.connect = lambda: None
+    link = LocalLink(root)
+    d.link = BoardLink(lambda: link, str(root)).open()  # a reconnect gets the same stand-in back
     d.workdir = str(tmp_path / "wd")
     (tmp_path / "wd/runs/sw").mkdir(parents=True)
     d.boot_id = d.current_boot_id()
-    d.modes = HostModes(d)
+    d.modes = HostModes(d.link, d.plan, d.remote_run_dir, d._mode_persist, d.progress)
     d.modes.control._root = True  # the fake nvpmodel needs no sudo
     d.mode_at_start = d.modes.resolve()
     d.state = State.RUNNING
@@ -149,7 +149,7 @@ def test_a_runner_asking_for_mode_after_mode_without_finishing_a_cell_fails_at_t
     runner = with_runner(d, lambda n: ("awaiting_mode", ["25W", "MAXN_SUPER"][n % 2 == 0], []))
     t0 = time.monotonic()
     with pytest.raises(DeviceDataError) as e:
-        follow(d)
+        d.follow()
     assert time.monotonic() - t0 < 10
     assert e.value.message.startswith("root@fake-board: the runner asked for power mode MAXN_SUPER without finishing a "
                                       "cell since the switch to 25W")
@@ -166,7 +166,7 @@ def test_a_runner_that_fakes_progress_gets_each_mode_only_as_often_as_the_plan_e
     runner = with_runner(d, lambda n: ("awaiting_mode", modes[(n - 1) % 4], [finished(s, "25W", n)] if n > 1 else []))
     with pytest.raises(DeviceDataError, match=r"asked for power mode MAXN_SUPER a 2\. time; this sweep enters it 1 "
                                               r"time\(s\) \(2 repeat\(s\) over 25W, MAXN_SUPER\)"):
-        follow(d)
+        d.follow()
     assert [c[2] for c in d.conn.commands if c[:2] == ["nvpmodel", "-m"]] == ["1", "2", "1"]
     assert runner.starts == 4
 
@@ -178,7 +178,7 @@ def test_asking_again_for_the_mode_the_board_is_in_spends_the_restart_budget(tmp
     runner = with_runner(d, lambda n: ("awaiting_mode", "15W", []))  # the board is in 15W all along
     with pytest.raises(BenchmarkError, match="the runner asked for power mode 15W, which the board is in, 3 times "
                                              "without finishing a cell; its log ends: scripted runner"):
-        follow(d)
+        d.follow()
     # the first start had no statement (the runner must ask once); then 2 restarts allowed, the third refused
     assert runner.starts == 4 and not any(c[:2] == ["nvpmodel", "-m"] for c in d.conn.commands)
 
@@ -191,7 +191,7 @@ def test_crashes_and_mode_requests_share_one_restart_budget(tmp_path, board):
     d = deployment(tmp_path, root, s, max_restarts=3)
     runner = with_runner(d, lambda n: ("running", None, []) if n % 2 else ("awaiting_mode", "15W", []))
     with pytest.raises(BenchmarkError, match="the runner stopped 4 times without finishing a cell"):
-        follow(d)
+        d.follow()
     assert runner.starts <= 8
 
 
@@ -210,7 +210,7 @@ def test_a_sweep_that_finishes_cells_between_switches_runs_to_the_end(tmp_path, 
         return "complete", None, [finished(s, mode, n, repeat)]
 
     runner = with_runner(d, step)
-    follow(d)
+    d.follow()
     assert [c[2] for c in d.conn.commands if c[:2] == ["nvpmodel", "-m"]] == ["1", "2", "3", "2", "1"]
     assert runner.starts == 6 and mode_now(root) == ORDER["25W"]
 
@@ -242,7 +242,7 @@ def test_a_confirmed_reboot_that_never_comes_fails_the_switch_and_is_remembered(
 def test_a_resumed_deploy_refuses_a_pending_mode_until_the_board_has_booted(tmp_path, board):
     root = board(reboot_modes=("7W",), never=True)
     d = deployment(tmp_path, root, suite(["15W", "7W"]), reboot_s=0.3)
-    real, calls = d.current_boot_id, []
+    real, calls = d.link.current_boot_id, []
 
     def gone():  # the board answers once (the boot the reboot is asked in), then never again
         calls.append(1)
@@ -250,7 +250,7 @@ def test_a_resumed_deploy_refuses_a_pending_mode_until_the_board_has_booted(tmp_
             raise LinkError("root@fake-board: unreachable")
         return real()
 
-    d.current_boot_id = gone
+    d.link.current_boot_id = gone
     with pytest.raises(LinkError, match="no reboot seen 0.3 s after `nvpmodel -m` for 7W"):  # detached: resume later
         d.modes.reboot_into("7W")
     assert mode_now(root) == ORDER["7W"]
@@ -260,7 +260,7 @@ def test_a_resumed_deploy_refuses_a_pending_mode_until_the_board_has_booted(tmp_
     # deploy --resume: the board answers, still in the same boot and naming 7W: refused at preflight
     again = deployment(tmp_path / "again", root, suite(["15W", "7W"]))
     again.store = d.store
-    again.reboot_pending = Session.read(d.store.root).reboot_pending
+    again.modes.pending = Session.read(d.store.root).reboot_pending
     assert again.boot_id == pending.boot_id
     with pytest.raises(BenchmarkError, match="names power mode 7W, which needs a reboot that never came"):
         again.modes.settle_pending(again.boot_id)

@@ -141,12 +141,11 @@ def test_an_unknown_mode_name_fails_the_deploy_and_lists_the_boards_modes(board,
 def test_a_device_asking_for_a_mode_outside_the_sweep_is_refused():
     from harness.remote.modes import HostModes
 
-    class D:  # only what the check reads: it is made before any command reaches the device
-        plan = type("P", (), {"suite": suite(["15W", "7W"]), "profile": type("Q", (), {"probe_root": "/"})()})()
-        conn = type("C", (), {"where": "root@board"})()
+    plan = type("P", (), {"suite": suite(["15W", "7W"]), "profile": type("Q", (), {"probe_root": "/"})()})()
+    link = type("L", (), {"where": "root@board"})()  # no command: the check is made before any reaches the device
 
     with pytest.raises(DeviceDataError, match="does not sweep"):
-        HostModes(D()).set("MAXN_SUPER; reboot")
+        HostModes(link, plan, "/runs/x", lambda new_boot: None, lambda e, d: None).set("MAXN_SUPER; reboot")
 
 
 def test_a_runner_that_keeps_asking_for_modes_is_refused_at_the_second_switch(board, tmp_path, small_seq):
