@@ -95,3 +95,9 @@ class LinkError(RemoteError):
 
 class StateError(HarnessError):
     """A lifecycle method was called in a state that does not allow it (names the method and the state)."""
+
+
+class Interrupted(HarnessError):
+    """The user stopped a run (Ctrl-C, SIGTERM); what finished is saved and resumable."""
+
+    exit_code = 130

@@ -1,7 +1,6 @@
 """nvpmodel by name: the conf parser, the query parser, clocks against a mode's limits, switching with the fake L4T."""
 
 import os
-import subprocess
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""The ``harness`` command. Thin: parse, call core, print. Heavy imports are lazy."""
+"""The ``harness`` command. Thin: parse, call the library, show through ``_console.Output``. Heavy imports are lazy."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 import typer
 import typer.core
 
+from harness.cli._console import output
 from harness.errors import HarnessError
 
 # typer's help shows a flag's type (``--json <bool>``) as if it took a value; a flag takes none.
@@ -18,7 +19,7 @@ def _version(value: bool) -> None:
     if value:
         import harness
 
-        print(f"edge-harness {harness.__version__}")
+        output().text(f"edge-harness {harness.__version__}")
         raise typer.Exit()
 
 
@@ -60,9 +61,10 @@ app.add_typer(image.app, name="image")
 
 
 def _fail(e: HarnessError) -> None:
-    print(f"error: {e.message}", file=sys.stderr)
+    out = output()
+    out.text(f"error: {e.message}", stderr=True)
     if e.hint:
-        print(f"  fix: {e.hint}", file=sys.stderr)
+        out.text(f"  fix: {e.hint}", stderr=True)
     sys.exit(e.exit_code)
 
 
@@ -77,5 +79,5 @@ def main() -> None:
     except HarnessError as e:
         _fail(e)
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
+        output().text("interrupted", stderr=True)
         sys.exit(130)

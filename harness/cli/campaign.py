@@ -10,7 +10,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_comparison, print_json
+from harness.cli._console import output
 
 app = typer.Typer(help="Unattended campaigns across several devices (journal, resume, quarantine).", no_args_is_help=True)
 
@@ -39,58 +39,14 @@ def _run(c) -> None:
 
     from harness.campaign.journal import Journal
     from harness.campaign.scheduler import run_campaign, run_dirs
+    from harness.cli._progress import CampaignProgress
 
-    import threading
-    import time
-
-    from rich.live import Live
-
-    con = console()
-    rows: dict[str, dict] = {}
-    lock = threading.Lock()
-
-    def live_table():
-        t = Table(title=f"campaign {c.spec.name} (live)", header_style="bold")
-        for col in ("device", "state", "cells", "current cell", "ETA", "last W", "last C"):
-            t.add_column(col)
-        for dev, r in sorted(rows.items()):
-            eta = "—"
-            if r.get("done") and r.get("total") and r.get("t0"):
-                per = (time.monotonic() - r["t0"]) / r["done"]
-                eta = f"{per * (r['total'] - r['done']):.0f} s"
-            t.add_row(dev, r.get("state", "?"), f"{r.get('done', 0)}/{r.get('total', '?')}", r.get("current") or "", eta,
-                      "—" if r.get("last_w") is None else f"{r['last_w']:.2f}",
-                      "—" if r.get("last_temp_c") is None else f"{r['last_temp_c']:.0f}")
-        return t
-
-    live = Live(live_table(), console=con, auto_refresh=False) if con.is_terminal else None
-
-    def log(dev: str, event: str, data: dict) -> None:
-        with lock:
-            r = rows.setdefault(dev, {"state": "pending"})
-            if event == "poll":
-                r.update({k: data.get(k) for k in ("done", "total", "current", "last_w", "last_temp_c")})
-                r.setdefault("t0", time.monotonic())
-                r["state"] = "running" if data.get("state") != "complete" else "pulled"
-            elif event in ("started", "reattached", "failed", "quarantined", "link_lost", "reconnected", "rebooted", "preflight",
-                           "shipped"):
-                r["state"] = event
-            elif event in ("power_mode", "rebooting"):
-                r["state"] = f"{'rebooting' if event == 'rebooting' else 'mode'} {data.get('mode')}"
-            if live is not None:
-                live.update(live_table(), refresh=True)
-            elif event in ("started", "reattached", "failed", "quarantined", "link_lost", "reconnected", "rebooted", "power_mode",
-                           "rebooting") or (
-                    event == "poll" and data.get("state") == "complete"):
-                con.print(f"[{dev}] {event} " + (f"{data['done']}/{data['total']} cells done" if event == "poll" else str(data)))
-
-    if live is not None:
-        live.start()
+    view = output()
+    live = CampaignProgress(view.con, c.spec.name)
     try:
-        outcomes = run_campaign(c, log)
+        outcomes = run_campaign(c, live)
     finally:
-        if live is not None:
-            live.stop()
+        live.close()
     t = Table(title=f"campaign {c.spec.name}", header_style="bold")
     for col in ("device", "outcome", "runs done", "cells", "reason"):
         t.add_column(col)
@@ -101,16 +57,16 @@ def _run(c) -> None:
         reason = getattr(outcome, "reason", None) if state != "crashed" else f"{type(outcome).__name__}: {outcome}"
         t.add_row(dev, Text(state, style="green" if state == "done" else "red"), str(r.get("runs_done", 0)),
                   str(r.get("cells", 0)), Text(reason or ""))
-    con.print(t)
+    view.show(t)
     dirs = run_dirs(c)
     if dirs:
-        print_comparison(dirs[-1], dirs[:-1], f"campaign {c.spec.name}")
+        view.comparison(dirs[-1], dirs[:-1], f"campaign {c.spec.name}")
         from harness.results.load import load_runs
         from harness.results.render.html import build_report
 
         res = build_report(load_runs(dirs), c.root / "report")
-        con.print(f"report: {res['html']}")
-    con.print(f"campaign directory: {c.root}")
+        view.line(f"report: {res['html']}")
+    view.line(f"campaign directory: {c.root}")
     if any(getattr(o, "state", None) != "done" for o in outcomes.values()):
         raise typer.Exit(1)  # a quarantined or crashed device is a failed campaign, whatever else finished
 
@@ -132,7 +88,7 @@ def run_cmd(file: Path = typer.Argument(..., help="Campaign YAML."), out: Path =
         p = subprocess.Popen([sys.executable, "-m", "harness", "campaign", "run", str(file.resolve()), "--out", str(out.resolve())],
                              stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
                              env=os.environ.copy())
-        console().print(f"campaign {c.spec.name} running in the background (pid {p.pid}); "
+        output().line(f"campaign {c.spec.name} running in the background (pid {p.pid}); "
                         f"`harness campaign status {c.root}` to follow, log {c.root / 'campaign.log'}")
         return
     _run(c)
@@ -153,14 +109,14 @@ def status_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/
 
     c = _from_dir(root)
     if as_json:
-        print_json({"campaign": c.spec.name, "devices": Journal(c.journal_path).summary()})
+        output().json({"campaign": c.spec.name, "devices": Journal(c.journal_path).summary()})
         return
     t = Table(title=f"campaign {c.spec.name}", header_style="bold")
     for col in ("device", "state", "runs done", "cells", "failures", "reason"):
         t.add_column(col)
     for r in Journal(c.journal_path).summary():
         t.add_row(r["device"], r["state"], str(r["runs_done"]), str(r["cells"]), str(r["failures"]), r["reason"] or "")
-    console().print(t)
+    output().show(t)
 
 
 @app.command("stop")
@@ -170,4 +126,4 @@ def stop_cmd(root: Path = typer.Argument(..., help="Campaign directory (<out>/<n
 
     c = _from_dir(root)
     atomic_write_text(c.stop_flag, "stop\n")
-    console().print(f"stop requested for {c.spec.name}; `harness campaign resume {c.root}` continues later")
+    output().line(f"stop requested for {c.spec.name}; `harness campaign resume {c.root}` continues later")

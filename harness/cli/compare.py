@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json, print_notes, print_results
+from harness.cli._console import output
 
 
 def compare_command(
@@ -51,13 +51,14 @@ def compare_command(
         buf = io.BytesIO()
         rows_frame(rows).to_parquet(buf, index=False)
         atomic_write_bytes(parquet_path, buf.getvalue())
+    out = output(as_json)
     if as_json:
-        print_json(rows)
-        print_notes(notes, stderr=True)  # stdout stays one JSON document
+        out.json(rows)
+        out.notes(notes)  # on stderr: stdout stays one JSON document
         return
     why = f"sorted by {used}" + (f" ({sort} has no values in these runs)" if used != sort else "")
     with contended_counted(include_contended):  # the winners' table below the rows counts them as the fronts do
-        print_results(rows, f"{len(rows)} rows from {len(runs)} run(s), {why}", wide)
+        out.results(rows, f"{len(rows)} rows from {len(runs)} run(s), {why}", wide)
     if not rows:
-        console().print("no rows (check --filter)")
-    print_notes(notes)
+        out.line("no rows (check --filter)")
+    out.notes(notes)

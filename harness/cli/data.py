@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json
+from harness.cli._console import output
 
 from harness.errors import DataError
 
@@ -35,7 +35,7 @@ def synth(
     from harness.mot.synth import synthesize
 
     out = synthesize(out_dir, n_frames=frames, size=parse_size(size), seed=seed, n_walkers=walkers, overwrite=force)
-    print(f"wrote {frames} frames, gt/gt.txt, det/det.txt and seqinfo.ini to {out}")
+    output().line(f"wrote {frames} frames, gt/gt.txt, det/det.txt and seqinfo.ini to {out}")
 
 
 @app.command("check")
@@ -52,22 +52,22 @@ def check(
         raise DataError(f"{seq_dir}: not a directory", "pass a MOT sequence directory (seqinfo.ini, img1/, gt/gt.txt)")
     report = check_sequence(seq_dir, decode=decode)
     if as_json:
-        print_json({"sequence": str(seq_dir), "ok": not report.errors, "facts": report.facts, "warnings": report.warnings,
+        output().json({"sequence": str(seq_dir), "ok": not report.errors, "facts": report.facts, "warnings": report.warnings,
                     "errors": report.errors})
         if report.errors:
             raise typer.Exit(1)
         return
-    con = console()
+    out = output()
     for line in report.facts:
-        con.print(f"  {line}")
+        out.line(f"  {line}")
     for p in report.warnings:  # one line each, never wrapped: grep-able, paths intact
-        con.print(f"[yellow]warning[/]: {p}", soft_wrap=True)
+        out.flagged("warning", "yellow", p)
     for p in report.errors:
-        con.print(f"[red]problem[/]: {p}", soft_wrap=True)
+        out.flagged("problem", "red", p)
     if report.errors:
-        con.print(f"[red]{len(report.errors)} problem(s)[/] in {seq_dir}")
+        out.flagged(f"{len(report.errors)} problem(s)", "red", f"in {seq_dir}")
         raise typer.Exit(1)
-    con.print(f"[green]ok[/]: {seq_dir}")
+    out.flagged("ok", "green", str(seq_dir))
 
 
 @app.command("to-yolo")
@@ -85,4 +85,4 @@ def to_yolo(
 
     data = mot_to_yolo(sequences, out, val_fraction, min_visibility, max_frames)
     counts = yaml.safe_load(data.read_text())["harness"]
-    console().print(f"wrote {data}: {counts['train']} train / {counts['val']} val images, {counts['boxes']} boxes", soft_wrap=True)
+    output().line(f"wrote {data}: {counts['train']} train / {counts['val']} val images, {counts['boxes']} boxes")

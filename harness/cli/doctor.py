@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import typer
 
-from harness.cli._console import console
+from harness.cli._console import output
 
 
 def doctor_command(
@@ -34,13 +33,13 @@ def doctor_command(
     except RemoteError as e:
         if not as_json:
             raise
-        print(json.dumps({"device": f"{prof.connection.user}@{prof.connection.host}:{prof.connection.port}", "ok": False,
-                          "error": e.message, "fix": e.hint}))
+        output().json({"device": f"{prof.connection.user}@{prof.connection.host}:{prof.connection.port}", "ok": False,
+                       "error": e.message, "fix": e.hint})
         raise typer.Exit(2) from None
     failed = [c for c in checks if not c.ok]
     if as_json:
-        print(json.dumps({"device": conn.where, "facts": facts, "ok": not failed,
-                          "checks": [{"name": c.name, "ok": c.ok, "info": c.info, "detail": c.detail} for c in checks]}))
+        output().json({"device": conn.where, "facts": facts, "ok": not failed,
+                       "checks": [{"name": c.name, "ok": c.ok, "info": c.info, "detail": c.detail} for c in checks]})
     else:
         t = Table(title=f"{prof.name} ({conn.where})", header_style="bold")
         for col in ("check", "", "detail"):
@@ -48,7 +47,7 @@ def doctor_command(
         for c in checks:
             style = "dim" if c.info else ("green" if c.ok else "red")
             t.add_row(c.name, Text(c.mark, style=style), Text(c.detail))  # the device's words, no markup
-        console().print(t)
+        output().show(t)
     if failed:
         raise typer.Exit(1)
 
@@ -76,14 +75,14 @@ def _local(prof, as_json: bool) -> None:
         checks.append(("memory", state["mem_pressure_max"] < 10, f"memory pressure {state['mem_pressure_max']:.1f} % "
                        f"(some avg10), {state.get('mem_available_min_mb') or 0:.0f} MB available"))
     if as_json:
-        print(json.dumps({"device": "local", "ok": all(ok for _, ok, _ in checks), "host_state": state,
-                          "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]}))
+        output().json({"device": "local", "ok": all(ok for _, ok, _ in checks), "host_state": state,
+                       "checks": [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]})
     else:
         t = Table(title=f"{prof.name} (this machine)", header_style="bold")
         for col in ("check", "", "detail"):
             t.add_column(col)
         for name, ok, detail in checks:
             t.add_row(name, "[green]ok[/]" if ok else "[yellow]BUSY[/]", detail)
-        console().print(t)
+        output().show(t)
     if not all(ok for _, ok, _ in checks):
         raise typer.Exit(1)

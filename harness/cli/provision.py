@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._console import console
+from harness.cli._console import output
 
 
 def provision_command(
@@ -44,9 +44,9 @@ def provision_command(
     for r in res.recap.values():
         t.add_row(r.host, "[green]ok[/]" if r.succeeded else "[red]FAIL[/]", str(r.ok), str(r.changed), str(r.failed),
                   str(r.unreachable), str(r.skipped))
-    con = console()
-    con.print(t)
+    out = output()
+    out.show(t)
     for fix in hints(res.output) if not res.ok else []:
-        con.print(f"fix: {fix}")
+        out.line(f"fix: {fix}")
     if not res.ok:
         raise typer.Exit(1)

@@ -7,7 +7,7 @@ from pathlib import Path
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_json
+from harness.cli._console import output
 
 
 def _attach(run_dir: Path):
@@ -31,15 +31,14 @@ def status_command(run_dir: Path = typer.Argument(..., help="Local run directory
     done = sum(c["state"] in ("ok", "skipped", "failed") for c in cells)
     cur = next((c["cell_id"] for c in cells if c["state"] == "running"), None)
     if as_json:
-        print_json({"run_id": d.plan.run_id, "device": d.conn.where, "state": m["state"] if m else None, "done": done,
-                    "total": len(cells), "running": cur, "runner_alive": alive, "pid": d.pid})
+        output().json({"run_id": d.plan.run_id, "device": d.conn.where, "state": m["state"] if m else None, "done": done,
+                       "total": len(cells), "running": cur, "runner_alive": alive, "pid": d.pid})
         return
     if m is None:
-        console().print(f"{d.plan.run_id}: runner {'running' if alive else 'not running'}, no manifest yet", highlight=False)
+        output().line(f"{d.plan.run_id}: runner {'running' if alive else 'not running'}, no manifest yet")
         return
-    console().print(f"{d.plan.run_id} on {d.conn.where}: {m['state']}, {done}/{len(cells)} cells done"
-                    + (f", running {cur}" if cur else "") + f"; runner {'alive' if alive else 'not running'} (pid {d.pid})",
-                    highlight=False)
+    output().line(f"{d.plan.run_id} on {d.conn.where}: {m['state']}, {done}/{len(cells)} cells done"
+                  + (f", running {cur}" if cur else "") + f"; runner {'alive' if alive else 'not running'} (pid {d.pid})")
 
 
 def pull_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
@@ -52,7 +51,7 @@ def pull_command(run_dir: Path = typer.Argument(..., help="Local run directory o
             m = d.pull()
         finally:
             d.conn.close()
-    console().print(f"pulled {len(d.store.read_records())} records into {d.store.root} (device state: {m.get('state')})")
+    output().line(f"pulled {len(d.store.read_records())} records into {d.store.root} (device state: {m.get('state')})")
 
 
 def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy."),
@@ -66,8 +65,9 @@ def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory o
     finally:
         d.conn.close()
     # the device's text, line by line, with its control characters (terminal escapes) neutralised
+    out = output()
     for line in text.splitlines():
-        print(printable(line))
+        out.text(printable(line))
 
 
 def stop_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy.")) -> None:
@@ -82,7 +82,7 @@ def stop_command(run_dir: Path = typer.Argument(..., help="Local run directory o
             d.release()
         finally:
             d.conn.close()
-    console().print(f"stopped {d.plan.run_id} on its device; finished records are in {d.store.root}")
+    output().line(f"stopped {d.plan.run_id} on its device; finished records are in {d.store.root}")
 
 
 def register(app: typer.Typer) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from harness.cli._console import console
+from harness.cli._console import output
 
 
 def report_command(
@@ -23,7 +23,7 @@ def report_command(
 
     with contended_counted(include_contended):  # every front and pick the report draws
         res = build_report(load_runs(runs), out, baseline)
-    con = console()
-    con.print(f"wrote {res['html']} with {len(res['plots'])} plots:")
+    out = output()
+    out.line(f"wrote {res['html']} with {len(res['plots'])} plots:")
     for p in res["plots"]:
-        con.print(f"  {p}")
+        out.line(f"  {p}")

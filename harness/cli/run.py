@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import signal
 from pathlib import Path
 
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_comparison, print_json
-
-
-
-def _raise_interrupt(signum, frame):  # noqa: ARG001
-    raise KeyboardInterrupt
+from harness.cli._console import output
 
 
 def run_command(
@@ -37,71 +31,34 @@ def run_command(
     from harness.cli._progress import RunProgress
     from harness.config.profiles import load_profile
     from harness.config.suite import load_suite, with_overrides
-    from harness.fsutil import DirLock
+    from harness.measure.local_run import run_here
     from harness.measure.plan import RunPlan, new_run_id
-    from harness.measure.runner import Runner
     from harness.mot.synth import demo_sequence
     from harness.results.store import RunStore
 
-    con = console(stderr=as_json)  # with --json, stdout carries the JSON only
+    view = output(as_json)  # with --json, stdout carries the JSON only
     if resume is not None:
         store = RunStore(resume)
         plan = RunPlan.from_manifest(store.read_manifest())
-        con.print(f"resuming {store.root}", highlight=False)
+        view.line(f"resuming {store.root}")
     else:
         s = with_overrides(load_suite(suite), frames, imgsz, weights, repeats)
         prof = load_profile(profile)
-        seq = sequence if sequence is not None else demo_sequence(s.frames, con.print)
+        seq = sequence if sequence is not None else demo_sequence(s.frames, view.line)
         rid = run_id or new_run_id(prof.name, s.name)
         if mode_control not in ("local", "host"):
             raise typer.BadParameter("--mode-control is local or host")
         plan = RunPlan(rid, s, prof, Path(seq), mode_control)
         store = RunStore(out / rid)
-    bar = RunProgress(con)
-    runner = Runner(store, plan, bar)  # validates the sequence before anything is written
-    old = signal.signal(signal.SIGTERM, _raise_interrupt)
+    bar = RunProgress(view.con)
     try:
-        with DirLock(store.root, "harness run"):  # one writer per run directory: a second run/--resume is refused
-            if resume is None:
-                store.create(plan.manifest())
-            records = runner.run()
-    except KeyboardInterrupt:
-        bar.close()
-        _mark_interrupted(store)
-        con.print(f"[yellow]interrupted[/]: finished cells are saved; continue with "
-                  f"[bold]harness run --resume {store.root}[/]")
-        raise typer.Exit(130) from None
+        done = run_here(store, plan, bar, resume=resume is not None)
     finally:
         bar.close()
-        signal.signal(signal.SIGTERM, old)
-    waiting = store.read_manifest()
-    if waiting.get("state") == "awaiting_mode":  # a deployed sweep: the host sets the mode and resumes
-        con.print(f"awaiting power mode {waiting.get('wanted_mode')}: the host switches it and resumes {store.root}",
-                  highlight=False)
+    if done.wanted_mode is not None:  # a deployed sweep: the host sets the mode and resumes
+        view.line(f"awaiting power mode {done.wanted_mode}: the host switches it and resumes {store.root}")
         return
-    counts = {s: sum(r["status"] == s for r in records) for s in ("ok", "skipped", "failed")}
-    if as_json:
-        from harness.results.compare import compare
-        from harness.results.load import load_runs
-
-        print_json({"run_dir": str(store.root), "counts": counts, "rows": compare(load_runs([*(compare_with or []), store.root]))})
-    else:
-        print_comparison(store.root, compare_with or [], f"{plan.run_id}: {plan.suite.name} on {plan.profile.name}", wide)
-        con.print(f"{counts['ok']} ok, {counts['skipped']} skipped, {counts['failed']} failed — run directory: {store.root}",
-                  highlight=False)
-    if counts["failed"]:
-        raise typer.Exit(1)
-
-
-def _mark_interrupted(store) -> None:
-    """A run stopped before its runner took over (between creating the run directory and the first cell's
-    bookkeeping, under load a noticeable while) is marked interrupted too, never left ``running``."""
-    from harness.errors import HarnessError
-
-    try:
-        manifest = store.read_manifest()
-        if manifest.get("state") == "running":
-            manifest["state"] = "interrupted"
-            store.write_manifest(manifest)
-    except HarnessError:
-        pass  # no manifest yet, or the disk is full: nothing to mark, the records are intact
+    code = view.closing(store.root, done.records, f"{plan.run_id}: {plan.suite.name} on {plan.profile.name}",
+                        compare_with, wide)
+    if code:
+        raise typer.Exit(code)

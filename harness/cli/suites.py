@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from harness.cli import _options as opts
-from harness.cli._console import console, print_document
+from harness.cli._console import output
 
 app = typer.Typer(help="List and show the built-in suites.", invoke_without_command=True)
 
@@ -26,7 +26,7 @@ def list_suites(ctx: typer.Context) -> None:
         s = load_suite(name)
         window = f">= {s.min_duration_s:g} s" if s.min_duration_s else "profile's"
         t.add_row(s.name, str(len(s.cells())), f"{s.frames} ({s.warmup} warm-up)", window, s.description)
-    console().print(t)
+    output().show(t)
 
 
 @app.command("show")
@@ -34,4 +34,4 @@ def show(name: str = typer.Argument(..., help="Suite name or path to a YAML file
     """Print one suite, validated, with every default filled in (YAML, or JSON with --json)."""
     from harness.config.suite import load_suite
 
-    print_document(load_suite(name).model_dump(), as_json)
+    output(as_json).document(load_suite(name).model_dump())

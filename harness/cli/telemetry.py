@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 
@@ -10,7 +9,7 @@ import typer
 
 from harness.cli._options import between
 
-from harness.cli._console import console
+from harness.cli._console import output
 
 app = typer.Typer(help="Power and thermal telemetry: probe backends, parse tegrastats, sample live.", no_args_is_help=True)
 
@@ -34,17 +33,17 @@ def probe_command(
     rows = [(e.name, e.origin, *((False, e.problem) if e.problem else found[e.name]))
             for e in telemetry_entries()]
     if as_json:
-        print(json.dumps({"selected": sampler.name, "order": prof.telemetry.prefer,
-                          "backends": [{"name": n, "origin": o, "available": ok, "reason": r} for n, o, ok, r in rows]}))
+        output().json({"selected": sampler.name, "order": prof.telemetry.prefer,
+                          "backends": [{"name": n, "origin": o, "available": ok, "reason": r} for n, o, ok, r in rows]})
         return
     t = Table(title=f"telemetry backends (profile {prof.name}: {' > '.join(prof.telemetry.prefer)})", header_style="bold")
     for c in ("backend", "from", "available", "details"):
         t.add_column(c)
     for n, origin, ok, reason in rows:
         t.add_row(escape(n), escape(origin), "[green]yes[/]" if ok else "[red]no[/]", escape(reason))  # a plugin's words
-    con = console()
-    con.print(t)
-    con.print(f"selected: [bold]{sampler.name}[/]" + ("" if sampler.name != "none" else f" ({sampler.reason})"))
+    out = output()
+    out.show(t)
+    out.show(f"selected: [bold]{escape(sampler.name)}[/]" + ("" if sampler.name != "none" else f" ({escape(sampler.reason)})"))
 
 
 @app.command("parse-tegrastats")
@@ -64,21 +63,21 @@ def parse_tegrastats(
     if not rows:
         raise TelemetryError(f"{file}: no tegrastats lines found", "capture one with `tegrastats --interval 100 --logfile FILE`")
     if as_json:
-        print(json.dumps([{k: r[k] for k in ("total_mw", "rails_mw", "temps_c", "scope", "clocks_mhz", "gpu_util_pct")}
-                          for r in rows]))
+        output().json([{k: r[k] for k in ("total_mw", "rails_mw", "temps_c", "scope", "clocks_mhz", "gpu_util_pct")}
+                          for r in rows])
         return
     totals = [r["total_mw"] for r in rows if r["total_mw"] is not None]
-    con = console()
-    con.print(f"{len(rows)} lines, scope {rows[0]['scope']}, rails {', '.join(rows[0]['rails_mw'])}")
+    out = output()
+    out.line(f"{len(rows)} lines, scope {rows[0]['scope']}, rails {', '.join(rows[0]['rails_mw'])}")
     if totals:
-        con.print(f"total power: mean {sum(totals) / len(totals) / 1000:.3f} W, min {min(totals) / 1000:.3f} W, "
+        out.line(f"total power: mean {sum(totals) / len(totals) / 1000:.3f} W, min {min(totals) / 1000:.3f} W, "
                   f"max {max(totals) / 1000:.3f} W")
     peaks: dict[str, float] = {}
     for r in rows:
         for k, v in r["temps_c"].items():
             peaks[k] = max(v, peaks.get(k, v))
     if peaks:
-        con.print("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
+        out.line("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
 
 
 @app.command("record")
@@ -117,19 +116,19 @@ def record(
 
         atomic_write_text(csv, trace.to_csv())
     if as_json:
-        print(json.dumps({"backend": trace.backend, "scope": trace.scope, "samples": len(trace.samples), "seconds": seconds,
+        output().json({"backend": trace.backend, "scope": trace.scope, "samples": len(trace.samples), "seconds": seconds,
                           "mean_w": sum(power) / len(power) / 1000 if power else None,
                           "min_w": min(power) / 1000 if power else None, "max_w": max(power) / 1000 if power else None,
                           "energy_j": None if energy is None else energy / 1000, "peak_temps_c": peaks,
-                          "csv": str(csv) if csv else None}))
+                          "csv": str(csv) if csv else None})
         return
-    con = console()
-    con.print(f"{trace.backend} ({trace.scope}): {len(trace.samples)} samples in {seconds:g} s")
+    out = output()
+    out.line(f"{trace.backend} ({trace.scope}): {len(trace.samples)} samples in {seconds:g} s")
     if power:
-        con.print(f"power: mean {sum(power) / len(power) / 1000:.3f} W, min {min(power) / 1000:.3f} W, max {max(power) / 1000:.3f} W")
+        out.line(f"power: mean {sum(power) / len(power) / 1000:.3f} W, min {min(power) / 1000:.3f} W, max {max(power) / 1000:.3f} W")
     if energy is not None:
-        con.print(f"energy: {energy / 1000:.3f} J over the window ({energy / seconds / 1000:.3f} W average)")
+        out.line(f"energy: {energy / 1000:.3f} J over the window ({energy / seconds / 1000:.3f} W average)")
     if peaks:
-        con.print("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
+        out.line("peak temperatures: " + ", ".join(f"{k} {v:.1f} C" for k, v in peaks.items()))
     if csv:
-        con.print(f"samples written to {csv}")
+        out.line(f"samples written to {csv}")

@@ -99,8 +99,6 @@ def pick_baseline(runs: list[Run], baseline: str | None) -> Run:
 
 
 def _resolve(p: str):
-    from pathlib import Path
-
     try:
         return Path(p).resolve()
     except OSError:
