@@ -28,6 +28,7 @@ from harness.config.profiles import Cooldown, DeviceProfile
 from harness.config.suite import Suite, load_suite, with_overrides
 from harness.errors import HarnessError
 from harness.fsutil import atomic_write_text, storage_error
+from harness.remote.events import DeployEvent, DeviceFailed, Quarantined
 
 
 @dataclass(frozen=True)
@@ -88,13 +89,13 @@ def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequenc
                                                  dev), sequence, run_id,
                           c.root / "runs", poll_s=spec.poll_s, reconnect_budget_s=spec.reconnect_budget_s)
         try:
-            store = deploy(plan, lambda e, d: (log(dev, e, d), journal.event(dev, e, _short(d))), resume=resume)
+            store = deploy(plan, lambda e: (log(dev, e), journal.event(dev, e.name, _short(e))), resume=resume)
         except Exception as e:  # noqa: BLE001 - any failure of one board is that board's, never the campaign's
             why = _why(e)
             failures[0] += 1
             journal.set_device(dev, "retrying", why, failures[0])
             journal.event(dev, "failed", why)
-            log(dev, "failed", {"error": why, "failures": failures[0]})
+            log(dev, DeviceFailed(why, failures[0]))
             if failures[0] >= spec.quarantine_after:
                 journal.set_run(run_id, dev, rep + 1, "abandoned")
                 raise _Halt("quarantined", why) from e
@@ -117,12 +118,12 @@ def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequenc
             except _Halt as h:
                 journal.set_device(dev, h.state, h.reason, failures[0])
                 if h.state == "quarantined":
-                    log(dev, "quarantined", {"reason": h.reason})
+                    log(dev, Quarantined(h.reason))
                 return DeviceResult(h.state, _runs_done(journal, dev), h.reason)
             except Exception as e:  # noqa: BLE001 - max_attempts spent: the last error is the reason
                 why = f"{spec.max_attempts} attempts of {run_id} failed, the last with: {_why(e)}"
                 journal.set_device(dev, "quarantined", why, failures[0])
-                log(dev, "quarantined", {"reason": why})
+                log(dev, Quarantined(why))
                 return DeviceResult("quarantined", _runs_done(journal, dev), why)
     journal.set_device(dev, "done")
     return DeviceResult("done", _runs_done(journal, dev))
@@ -132,8 +133,8 @@ def _runs_done(journal: Journal, dev: str) -> int:
     return next((r["runs_done"] for r in journal.summary() if r["device"] == dev), 0)
 
 
-def _short(d: dict) -> str:
-    return ", ".join(f"{k}={v}" for k, v in d.items() if k != "checks")[:300]
+def _short(e: DeployEvent) -> str:
+    return ", ".join(f"{k}={v}" for k, v in e.as_dict().items() if k != "checks")[:300]
 
 
 def run_campaign(c: Campaign, log=None) -> dict[str, DeviceResult | BaseException]:
@@ -161,8 +162,8 @@ def run_campaign(c: Campaign, log=None) -> dict[str, DeviceResult | BaseExceptio
     t_end = time.time() + c.spec.time_budget_s if c.spec.time_budget_s else None
     lock = threading.Lock()
 
-    def logger(dev: str, event: str, data: dict) -> None:
-        line = f"{time.strftime('%H:%M:%S')} {event} {_short(data)}"
+    def logger(dev: str, event: DeployEvent) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {event.name} {_short(event)}"
         path = c.root / "logs" / f"{dev}.log"
         try:
             with lock, open(path, "a") as f:
@@ -170,7 +171,7 @@ def run_campaign(c: Campaign, log=None) -> dict[str, DeviceResult | BaseExceptio
         except OSError as e:
             raise storage_error(e, path) from e
         if log:
-            log(dev, event, data)
+            log(dev, event)
 
     for p in profiles:
         if journal.device(p.name)["state"] == "pending":

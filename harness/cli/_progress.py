@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from rich.text import Text
+
 
 def human_bytes(n: float) -> str:
     for unit in ("B", "kB", "MB", "GB"):
@@ -24,36 +26,38 @@ class RunProgress:
         self.task = None
         self.cell = ""
 
-    def __call__(self, event: str, data: dict) -> None:
-        if event == "start":
-            self._start(data)
-        elif event == "cell_start":
-            self.cell = data["cell"].key
+    def __call__(self, event) -> None:
+        from harness.measure import events as ev
+
+        if isinstance(event, ev.RunStarted):
+            self._start(event)
+        elif isinstance(event, ev.CellStarted):
+            self.cell = event.cell.key
             if self.progress:
                 self.progress.update(self.task, description=f"{self.cell}: loading")
             else:
-                self.con.print(f"[{data['index']}/{data['total']}] {self.cell} ...", highlight=False)
-        elif event == "stage":
+                self.con.print(Text(f"[{event.index}/{event.total}] {self.cell} ..."))
+        elif isinstance(event, ev.Stage):
             if self.progress:
-                self.progress.update(self.task, description=f"{self.cell}: {data['stage']}")
+                self.progress.update(self.task, description=f"{self.cell}: {event.text}")
             else:
-                self.con.print(f"  {data['stage']}", highlight=False)
-        elif event == "cell_done":
-            self._done(data["record"])
-        elif event == "host":
-            for why in (data.get("contended_reason"), data.get("threads_warning")):
+                self.con.print(Text(f"  {event.text}"))
+        elif isinstance(event, ev.CellDone):
+            self._done(event.record)
+        elif isinstance(event, ev.HostBusy):
+            for why in (event.contended_reason, event.threads_warning):
                 if why:
-                    self.con.print(f"[yellow]host not quiet[/]: {why}; its cells will be marked contended",
-                                   highlight=False, markup=True)
+                    self.con.print(Text.assemble(("host not quiet", "yellow"),
+                                                 f": {why}; its cells will be marked contended"))
 
-    def _start(self, data: dict) -> None:
-        self.con.print(f"{data['todo']} of {data['total']} cells to run -> {data['run_dir']}", highlight=False)
-        if self.live and data["todo"]:
+    def _start(self, e) -> None:
+        self.con.print(Text(f"{e.todo} of {e.total} cells to run -> {e.run_dir}"))
+        if self.live and e.todo:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
             self.progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                                      TextColumn("ETA"), TimeRemainingColumn(), console=self.con, transient=False)
-            self.task = self.progress.add_task("starting", total=data["todo"])
+            self.task = self.progress.add_task("starting", total=e.todo)
             self.progress.start()
 
     def _done(self, r: dict) -> None:
@@ -130,51 +134,61 @@ class DeployProgress:
             self.transfer.close()
             self.transfer = None
 
-    def __call__(self, event: str, data: dict) -> None:
-        con = self.con
-        if event == "sequence_bytes":
-            if data["total"]:
-                self._bytes("sequence", data["bytes"], data["total"])
+    def __call__(self, e) -> None:
+        from harness.remote import events as ev
+
+        if isinstance(e, ev.SequenceBytes):
+            if e.total:
+                self._bytes("sequence", e.sent, e.total)
             return
-        if event == "image_bytes":
-            self._bytes("image", data["bytes"], data["total"])
+        if isinstance(e, ev.ImageBytes):
+            self._bytes("image", e.read, e.total)
             return
         self.close()
-        if event == "preflight":
-            con.print("preflight: " + ", ".join(f"{c.name} {c.mark}" for c in data["checks"]), highlight=False)
-        elif event == "shipped":
-            if data["sequence_skipped"]:
+        line = self.line(e)
+        if line is not None:
+            self.con.print(line)
+
+    def line(self, e) -> Text | None:
+        """One event as a line (None: nothing worth a line); a device's words are literal, never markup."""
+        from harness.remote import events as ev
+
+        warn = lambda label, rest: Text.assemble((label, "yellow"), f" {rest}")  # noqa: E731
+        if isinstance(e, ev.Preflight):
+            return Text("preflight: " + ", ".join(f"{c.name} {c.mark}" for c in e.checks))
+        if isinstance(e, ev.Shipped):
+            d = e.info
+            if d["sequence_skipped"]:
                 seq = "already on the device"
             else:
-                seq = f"{human_bytes(data['sequence_bytes_sent'])} sent" + (
-                    f" ({data['sequence_files_kept']} files kept from an interrupted upload)" if data.get("sequence_files_kept") else "")
+                seq = f"{human_bytes(d['sequence_bytes_sent'])} sent" + (
+                    f" ({d['sequence_files_kept']} files kept from an interrupted upload)" if d.get("sequence_files_kept") else "")
             image = ""
-            if "image" in data:
-                image = "; image " + ("already there" if data["image"]["skipped"] else
-                                      f"sent ({human_bytes(data['image'].get('bytes_sent', 0))} compressed)")
-            con.print(f"shipped: sequence {seq}{image}", highlight=False)
-        elif event == "started":
-            con.print(f"runner started on the device (pid {data['pid']}{', resuming' if data['resume'] else ''})", highlight=False)
-        elif event == "poll":
-            if not data["total"]:
-                line = "  waiting for the runner's first manifest ..."
-            else:
-                line = f"  {data['done']}/{data['total']} cells done" + (f", running {data['current']}" if data["current"] else "")
-            if line != self.last:  # print changes only
-                con.print(line, highlight=False)
-                self.last = line
-        elif event in ("link_lost", "reconnecting", "reconnected", "rebooted"):
-            detail = ", ".join(f"{k} {v}" for k, v in data.items())
-            con.print(f"[yellow]{event}[/] {detail}", highlight=False)
-        elif event == "power_mode":
-            what = "back in" if data.get("restored") else "set to"
-            extra = f" (id {data['id']}{', after a reboot' if data.get('rebooted') else ''})" if "id" in data else ""
-            con.print(f"power mode {what} {data['mode']}{extra}", highlight=False)
-        elif event == "rebooting":
-            con.print(f"[yellow]rebooting[/] the board: power mode {data['mode']} needs it (nvpmodel says so)", highlight=False)
-        elif event == "power_mode_not_restored":
-            con.print(f"[yellow]warning[/]: the board was not returned to power mode {data['mode']}: {data['error']}",
-                      highlight=False)
+            if "image" in d:
+                image = "; image " + ("already there" if d["image"]["skipped"] else
+                                      f"sent ({human_bytes(d['image'].get('bytes_sent', 0))} compressed)")
+            return Text(f"shipped: sequence {seq}{image}")
+        if isinstance(e, ev.Started):
+            return Text(f"runner started on the device (pid {e.pid}{', resuming' if e.resume else ''})")
+        if isinstance(e, ev.Reattached):
+            return Text(f"following the runner already on the device (pid {e.pid})")
+        if isinstance(e, ev.Poll):
+            text = ("  waiting for the runner's first manifest ..." if not e.total else
+                    f"  {e.done}/{e.total} cells done" + (f", running {e.current}" if e.current else ""))
+            if text == self.last:  # print changes only
+                return None
+            self.last = text
+            return Text(text)
+        if isinstance(e, (ev.LinkLost, ev.Reconnecting, ev.Reconnected, ev.Rebooted)):
+            return warn(e.name, ", ".join(f"{k} {v}" for k, v in e.as_dict().items() if v is not None))
+        if isinstance(e, ev.PowerMode):
+            extra = f" (id {e.id}{', after a reboot' if e.rebooted else ''})" if e.id is not None else ""
+            return Text(f"power mode {'back in' if e.restored else 'set to'} {e.mode}{extra}")
+        if isinstance(e, ev.Rebooting):
+            return warn("rebooting", f"the board: power mode {e.mode} needs it (nvpmodel says so)")
+        if isinstance(e, ev.PowerModeNotRestored):
+            return Text.assemble(("warning", "yellow"), f": the board was not returned to power mode {e.mode}: {e.error}")
+        return Text(f"{e.name}: {e.as_dict()}")
 
 
 class CampaignProgress:
@@ -198,7 +212,6 @@ class CampaignProgress:
 
     def _table(self):
         from rich.table import Table
-        from rich.text import Text
 
         t = Table(title=f"campaign {self.name} (live)", header_style="bold")
         for col in ("device", "state", "cells", "current cell", "ETA", "last W", "last C"):
@@ -213,23 +226,25 @@ class CampaignProgress:
                       "—" if r.get("last_temp_c") is None else f"{r['last_temp_c']:.0f}")
         return t
 
-    def __call__(self, dev: str, event: str, data: dict) -> None:
-        from rich.text import Text
+    def __call__(self, dev: str, e) -> None:
+        from harness.remote import events as ev
 
+        name, data = e.name, e.as_dict()
         with self.lock:
             r = self.rows.setdefault(dev, {"state": "pending"})
-            if event == "poll":
-                r.update({k: data.get(k) for k in ("done", "total", "current", "last_w", "last_temp_c")})
+            if isinstance(e, ev.Poll):
+                r.update({k: data[k] for k in ("done", "total", "current", "last_w", "last_temp_c")})
                 r.setdefault("t0", time.monotonic())
-                r["state"] = "running" if data.get("state") != "complete" else "pulled"
-            elif event in (*self.SAID, "preflight", "shipped"):
-                r["state"] = event if event not in ("power_mode", "rebooting") else (
-                    f"{'rebooting' if event == 'rebooting' else 'mode'} {data.get('mode')}")
+                r["state"] = "running" if e.state != "complete" else "pulled"
+            elif isinstance(e, (ev.PowerMode, ev.Rebooting)):
+                r["state"] = f"{'rebooting' if isinstance(e, ev.Rebooting) else 'mode'} {e.mode}"
+            elif name in (*self.SAID, "preflight", "shipped"):
+                r["state"] = name
             if self.live is not None:
                 self.live.update(self._table(), refresh=True)
-            elif event in self.SAID or (event == "poll" and data.get("state") == "complete"):
-                said = f"{data['done']}/{data['total']} cells done" if event == "poll" else str(data)
-                self.con.print(Text(f"[{dev}] {event} {said}"))
+            elif name in self.SAID or (isinstance(e, ev.Poll) and e.state == "complete"):
+                said = f"{e.done}/{e.total} cells done" if isinstance(e, ev.Poll) else str(data)
+                self.con.print(Text(f"[{dev}] {name} {said}"))
 
     def close(self) -> None:
         if self.live is not None:

@@ -31,16 +31,17 @@ from harness.results.rows import at
 from harness.results.stats import latency_uncertainty
 from harness.results.store import RunStore
 from harness.config.suite import Cell, cell_key
+from harness.measure.events import CellDone, CellStarted, HostBusy, RunEvent, RunStarted, Stage, ignore
 from harness.measure.plan import FrameCache, RunPlan, now as _now
 
-Progress = Callable[[str, dict], None]
+Progress = Callable[[RunEvent], None]
 
 
 class Runner:
     def __init__(self, store: RunStore, plan: RunPlan, progress: Progress | None = None) -> None:
         self.store = store
         self.plan = plan
-        self.progress = progress or (lambda event, data: None)
+        self.progress = progress or ignore
         self.env = collect_environment()
         self.seq = load_sequence(plan.sequence)
         n_have = len(self.seq.frame_ids)
@@ -124,17 +125,17 @@ class Runner:
             if todo:
                 self._check_host(manifest)
             self.store.write_manifest(manifest)
-            self.progress("start", {"total": len(cells), "todo": len(todo), "run_dir": str(self.store.root)})
+            self.progress(RunStarted(len(cells), len(todo), str(self.store.root)))
             for i, cell in enumerate(todo, start=1):
                 if self.modes is not None and self.modes.hand_over(manifest, cell, self.store):
                     self.power.close()
                     return self.store.read_records()  # the host sets the mode and resumes this run
                 self._set_state(manifest, cell.key, "running")
-                self.progress("cell_start", {"index": len(cells) - len(todo) + i, "total": len(cells), "cell": cell})
+                self.progress(CellStarted(len(cells) - len(todo) + i, len(cells), cell))
                 rec = self.run_cell(cell)
                 self.store.put_record(rec)
                 self._set_state(manifest, cell.key, rec["status"])
-                self.progress("cell_done", {"record": rec})
+                self.progress(CellDone(rec))
         except (KeyboardInterrupt, StorageError) as e:
             self.power.close()
             if self.modes is not None:
@@ -165,7 +166,7 @@ class Runner:
         self.threads, manifest["host_at_start"], warn = start_of_run(s.threads if s.threads is not None else m.threads,
                                                                      self.host.limits)
         if warn:
-            self.progress("host", warn)
+            self.progress(HostBusy(warn.get("contended_reason"), warn.get("threads_warning")))
             self.store.log(f"{_now()} host not quiet at start: {'; '.join(v for v in warn.values() if v)}")
 
     def _set_state(self, manifest: dict, key: str, state: str) -> None:
@@ -225,7 +226,7 @@ class Runner:
         return rec.to_dict()
 
     def _stage(self, text: str) -> None:
-        self.progress("stage", {"stage": text})
+        self.progress(Stage(text))
 
     def _hard_timeout(self, rec: Record, watchdog: CellWatchdog, t0: float) -> None:
         """The cell is stuck where no signal reaches it: record it failed, then carry on in a fresh process."""

@@ -22,13 +22,13 @@ from __future__ import annotations
 
 import time
 from enum import Enum
-from typing import Callable
 
 from harness.errors import (BenchmarkError, DeviceDataError, HarnessError, LinkError, ProfileError, RemoteError,
                             StateError, printable)
 from harness.fsutil import DirLock
-from harness.remote import lock
+from harness.remote import events as ev, lock
 from harness.remote.connection import DeviceConnection
+from harness.remote.events import Handler
 from harness.remote.follow import Follower
 from harness.remote.link import BoardLink
 from harness.remote.preflight import run_preflight
@@ -63,11 +63,11 @@ LIVE = (S.RUNNING, S.ATTACHED)  # a runner handle is known
 
 
 class Deployment:
-    def __init__(self, plan: DeployPlan, progress: Callable[[str, dict], None] | None = None) -> None:
+    def __init__(self, plan: DeployPlan, progress: Handler | None = None) -> None:
         if plan.profile.connection is None:
             raise ProfileError(f"profile {plan.profile.name!r} has no connection block", "deploy needs connection: {host: ...}")
         self.plan = plan
-        self.progress = progress or (lambda e, d: None)
+        self.progress = progress or ev.ignore
         self.runtime = runtime_for(plan.profile)  # chosen once
         self.state = S.NEW
         p = plan.profile
@@ -124,7 +124,7 @@ class Deployment:
         """Reconnect with backoff within the plan's budget (``BoardLink.reconnect``); seconds it took. LinkError when
         the budget runs out: the run goes on on the device; ``deploy --resume`` follows it later."""
         return self.link.reconnect(self.plan.reconnect_budget_s,
-                                   lambda in_s, error: self.progress("reconnecting", {"in_s": in_s, "error": error}),
+                                   lambda in_s, error: self.progress(ev.Reconnecting(in_s, error)),
                                    f"the run continues on the device; `harness deploy --resume --run-id {self.plan.run_id}` later")
 
     # --- steps ----------------------------------------------------------------------
@@ -136,7 +136,7 @@ class Deployment:
                 if c.name == "nvpmodel" and not c.ok:
                     c.ok, c.info, c.detail = True, True, c.detail + "; the sweep sets each mode, then returns to it"
         failed = [c for c in checks if not c.ok]
-        self.progress("preflight", {"checks": checks})
+        self.progress(ev.Preflight(tuple(checks)))
         if failed:
             raise RemoteError(f"{self.conn.where}: preflight failed: " + "; ".join(f"{c.name}: {c.detail}" for c in failed),
                               f"run `harness doctor --profile {self.plan.profile.name}` and fix the device or the profile")
@@ -168,12 +168,12 @@ class Deployment:
         """Inputs and sequence, then what the runtime needs (a venv, the image)."""
         self._require("ship", S.LOCKED)
         self.shipped = ship_inputs(self.conn, self.plan, self.workdir,
-                                   lambda sent, total: self.progress("sequence_bytes", {"bytes": sent, "total": total}))
+                                   lambda sent, total: self.progress(ev.SequenceBytes(sent, total)))
         info = self.shipped.as_dict()
         prepared = self.runtime.prepare(self.conn, self.workdir, self.progress)
         if self.runtime.engine:
             info["image"] = prepared
-        self.progress("shipped", info)
+        self.progress(ev.Shipped(info))
         self._enter(S.SHIPPED)
         return self.shipped
 
@@ -194,7 +194,7 @@ class Deployment:
         self.mode_told = awaited
         self.pid, self.log = self.runtime.start(self.conn, self.workdir, self.plan.run_id, self.runner_argv(resume))
         self.save_session()
-        self.progress("started", {"pid": self.pid, "resume": resume})
+        self.progress(ev.Started(self.pid, resume))
         self._enter(S.RUNNING)
 
     def reattach(self) -> bool:
@@ -260,7 +260,7 @@ class Deployment:
         try:
             self.modes.restore(target)
         except HarnessError as e:
-            self.progress("power_mode_not_restored", {"mode": target, "error": e.message})
+            self.progress(ev.PowerModeNotRestored(target, e.message))
 
     def finish(self) -> None:
         """The device says complete: a last pull, the board's lock released."""
@@ -313,7 +313,7 @@ class Deployment:
             try:
                 seen = f.observe(self.alive(), self.pull(), self.store.read_records())  # alive first: see follow.py
                 last_ok = time.monotonic()
-                self.progress("poll", seen.as_event())
+                self.progress(seen.as_event())
                 if seen.complete:
                     return
                 if seen.awaiting_mode:
@@ -330,18 +330,18 @@ class Deployment:
                     now = self.current_boot_id()
                     if now != self.boot_id:
                         self.boot_id = now
-                        self.progress("rebooted", {})
+                        self.progress(ev.Rebooted())
                     self.start(resume=True)  # the runner resumes after the last finished cell
                 if time.monotonic() - last_beat > 30:
                     lock.heartbeat(self.conn, self.workdir, self.held)
                     last_beat = time.monotonic()
                 time.sleep(plan.poll_s)
             except LinkError as e:
-                self.progress("link_lost", {"error": e.message})
+                self.progress(ev.LinkLost(e.message))
                 if time.monotonic() - last_ok > plan.reconnect_budget_s:  # reconnects succeed but nothing comes back
                     raise LinkError(f"{e.message}; nothing came back for {time.monotonic() - last_ok:.0f} s",
                                     f"check the device; `harness deploy --resume --run-id {plan.run_id}` later") from e
-                self.progress("reconnected", {"after_s": self.reconnect()})
+                self.progress(ev.Reconnected(self.reconnect()))
 
     def _stuck(self, f: Follower, what: str) -> None:
         raise BenchmarkError(
@@ -351,7 +351,7 @@ class Deployment:
             f"`harness deploy --resume --run-id {self.plan.run_id}` (limits.max_runner_restarts in the profile)")
 
 
-def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None, resume: bool = False) -> RunStore:
+def deploy(plan: DeployPlan, progress: Handler | None = None, resume: bool = False) -> RunStore:
     """Preflight, lock, ship, start (or follow) the runner, poll and pull until complete; the local run store."""
     d = Deployment(plan, progress)
     with DirLock(d.store.root, f"harness deploy {plan.run_id}"):  # one host process per local run directory
@@ -362,7 +362,7 @@ def deploy(plan: DeployPlan, progress: Callable[[str, dict], None] | None = None
             try:
                 d.ship()
                 if resume and d.reattach():
-                    d.progress("reattached", {"pid": d.pid})  # the runner from before is still going: follow it
+                    d.progress(ev.Reattached(d.pid))  # the runner from before is still going: follow it
                 else:
                     # a run stopped before the runner wrote its manifest has nothing to resume: start it afresh
                     d.start(resume=resume and d.conn.run(["test", "-f", f"{d.remote_run_dir}/manifest.json"]).ok)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from harness.remote.events import Poll
 from harness.results.record import record_key
 from harness.results.rows import at
 
@@ -44,9 +45,8 @@ class Observed:
     def gone(self) -> bool:
         return not self.alive and not self.complete and not self.awaiting_mode
 
-    def as_event(self) -> dict:
-        return {"done": self.done, "total": self.total, "current": self.current, "state": self.state,
-                "last_w": self.last_w, "last_temp_c": self.last_temp_c}
+    def as_event(self) -> Poll:
+        return Poll(self.done, self.total, self.current, self.state, self.last_w, self.last_temp_c)
 
 
 class Follower:

@@ -27,6 +27,8 @@ from typing import Callable
 
 from harness.errors import BenchmarkError, DeviceDataError, LinkError, RemoteError
 from harness.powermodes import NVPMODEL_CONF, BoardModes, ModeControl
+from harness.remote import events as ev
+from harness.remote.events import Handler
 from harness.remote.session import PendingReboot
 
 STATEMENT = "power_mode.json"
@@ -54,7 +56,7 @@ class HostModes:
     """
 
     def __init__(self, link, plan, remote_run_dir: str, persist: Callable[[bool], None],
-                 progress: Callable[[str, dict], None], pending: PendingReboot | None = None) -> None:
+                 progress: Handler, pending: PendingReboot | None = None) -> None:
         self.link, self.plan, self.remote_run_dir = link, plan, remote_run_dir
         self.persist, self.progress, self.pending = persist, progress, pending
         root = plan.profile.probe_root.rstrip("/")
@@ -116,7 +118,7 @@ class HostModes:
                      stdin=json.dumps(statement))
         if not r.ok:
             raise RemoteError(f"{link.where}: cannot write {path} ({r.stderr.strip()[:200]})", "check the device's disk")
-        self.progress("power_mode", {"mode": name, "id": mode_id, "rebooted": rebooted})
+        self.progress(ev.PowerMode(name, mode_id, rebooted))
         return statement
 
     def admit(self, name: str, progress: int) -> None:
@@ -164,7 +166,7 @@ class HostModes:
         before = link.current_boot_id()
         self.pending = PendingReboot(mode=name, boot_id=before, asked_at=time.time())
         self.persist(False)
-        self.progress("rebooting", {"mode": name})
+        self.progress(ev.Rebooting(name))
         try:
             self.control.switch(name, confirm_reboot=True)
         except (LinkError, RemoteError):
@@ -194,7 +196,7 @@ class HostModes:
                                 "continues once it is back with a new boot (timeouts.reboot_s in the profile)")
             time.sleep(min(5.0, plan.poll_s))
         self._booted(now)
-        self.progress("rebooted", {"mode": name})
+        self.progress(ev.Rebooted(name))
 
     def _booted(self, now: str) -> None:
         """The board has a new boot: the pending reboot came; the deployment's lock names the new boot."""
@@ -229,5 +231,5 @@ class HostModes:
         self.control.verify(target)
         if self.plan.profile.power_mode.jetson_clocks:
             self.control.lock_clocks()
-        self.progress("power_mode", {"mode": target, "restored": True})
+        self.progress(ev.PowerMode(target, restored=True))
         return target

@@ -61,10 +61,10 @@ def test_eight_devices_one_dead_one_flaky(fleet, tmp_path, small_seq):
     c = Campaign(load_campaign(spec_file), tmp_path / "results" / "night", tmp_path)
     chaos = {}
 
-    def log(dev, event, data):
-        if dev == "dev1" and event == "started" and "flap" not in chaos:
+    def log(dev, e):
+        if dev == "dev1" and e.name == "started" and "flap" not in chaos:
             chaos["flap"] = devs[1].flap(after_s=1.0, down_s=3.0)
-        if dev == "dev1" and event == "reconnected":
+        if dev == "dev1" and e.name == "reconnected":
             chaos["reconnected"] = time.monotonic()
 
     t0 = time.perf_counter()

@@ -123,9 +123,8 @@ def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_pat
                                       "experiments": [{"name": "baseline", "models": ["yolov8n"],
                                                        "variants": [{"format": "pytorch", "precision": "fp32"},
                                                                     {"format": "onnx", "precision": "fp32"}]}]})
-        events: list[tuple[str, dict]] = []
-        store = deploy(DeployPlan(prof, suite, small_seq, "pod1", tmp_path / "results", poll_s=0.5),
-                       lambda e, d: events.append((e, d)))
+        events: list = []
+        store = deploy(DeployPlan(prof, suite, small_seq, "pod1", tmp_path / "results", poll_s=0.5), events.append)
     except Exception:
         logs = pm.podman("logs", "harness-pod1", check=False)
         print("container log:\n", (logs.stdout + logs.stderr)[-4000:])
@@ -140,7 +139,7 @@ def test_deploy_runs_in_the_image_on_a_loopback_podman_device(cpu_image, tmp_pat
         env = r["environment"]
         assert env["l4t"] == "36.4.3" and env["image"].get("l4t") is None
         assert env["board_model"] == "NVIDIA Jetson Orin Nano Engineering Reference Developer Kit Super"
-    shipped = next(d for e, d in events if e == "shipped")
+    shipped = next(e for e in events if e.name == "shipped").info
     assert shipped["image"]["skipped"] is True  # the "device" shares this podman storage: same image ID, nothing sent
 
 

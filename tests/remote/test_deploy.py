@@ -11,6 +11,7 @@ import yaml
 from harness.errors import RemoteError
 from harness.config.profiles import DeviceProfile
 from harness.remote.deploy import DeployPlan, deploy
+from harness.remote.events import Rebooted
 from harness.results.store import RunStore
 from harness.config.suite import Suite
 from harness.testing.infra.sshd import make_device
@@ -56,7 +57,7 @@ def test_deploy_runs_the_suite_and_pulls_every_record(device, tmp_path, small_se
     events = []
     plan = DeployPlan(profile(device, tmp_path), Suite.model_validate(SUITE), small_seq, "d1", tmp_path / "results", poll_s=0.5)
     t0 = time.perf_counter()
-    store = deploy(plan, lambda e, d: events.append(e))
+    store = deploy(plan, lambda e: events.append(e.name))
     took = time.perf_counter() - t0
     recs = store.read_records()
     assert [r["status"] for r in recs] == ["ok"] * 3 and store.read_manifest()["state"] == "complete"
@@ -69,8 +70,8 @@ def test_deploy_runs_the_suite_and_pulls_every_record(device, tmp_path, small_se
     # a second deploy of the same content ships no sequence bytes
     again = []
     deploy(DeployPlan(profile(device, tmp_path), Suite.model_validate(SUITE), small_seq, "d2", tmp_path / "results", poll_s=0.5),
-           lambda e, d: again.append((e, d)))
-    assert next(d for e, d in again if e == "shipped")["sequence_skipped"] is True
+           again.append)
+    assert next(e for e in again if e.name == "shipped").info["sequence_skipped"] is True
     print(f"deploy of 3 cells took {took:.1f} s")
 
 
@@ -96,11 +97,11 @@ def test_killed_sshd_mid_run_reconnects_and_finishes(device, tmp_path, small_seq
     seen = []
     timeline = {}
 
-    def progress(event, data):
-        seen.append(event)
-        if event == "started" and "flap" not in timeline:
+    def progress(e):
+        seen.append(e.name)
+        if e.name == "started" and "flap" not in timeline:
             timeline["flap"] = device.flap(after_s=1.0, down_s=3.0)
-        if event == "reconnected":
+        if e.name == "reconnected":
             timeline["reconnected"] = time.monotonic()
 
     store = deploy(plan, progress)
@@ -198,8 +199,8 @@ def test_a_reboot_restarts_the_runner_which_resumes(device, tmp_path, small_seq,
 
     monkeypatch.setattr(Deployment, "alive", alive)
     events = []
-    store = deploy(plan, lambda e, d: events.append((e, d)))
-    assert state["killed"] and ("rebooted", {}) in events
+    store = deploy(plan, events.append)
+    assert state["killed"] and Rebooted() in events
     assert any(e == "started" and d["resume"] for e, d in events)  # restarted with --resume
     recs = store.read_records()
     ids = [r["cell_id"] for r in recs]
@@ -403,8 +404,8 @@ def test_local_model_files_ship_and_a_device_sequence_is_used_in_place(device, t
     events = []
     plan = DeployPlan(profile(device, tmp_path, tmp_path / "wd"), Suite.model_validate(suite), Path("."), "m1",
                       tmp_path / "results", poll_s=0.3, device_sequence=str(small_seq))
-    store = deploy(plan, lambda e, d: events.append((e, d)))
-    shipped = next(d for e, d in events if e == "shipped")
+    store = deploy(plan, events.append)
+    shipped = next(e for e in events if e.name == "shipped").info
     assert shipped["sequence"] == str(small_seq) and shipped["sequence_bytes_sent"] == 0
     remote_pt = shipped["models"][str(pt)]
     assert remote_pt.endswith("/custom-v8n.pt") and Path(remote_pt).read_bytes() == pt.read_bytes()
@@ -424,7 +425,7 @@ def test_a_runner_that_cannot_start_fails_the_run_after_bounded_restarts(device,
     events = []
     t0 = time.monotonic()
     with pytest.raises(BenchmarkError, match="the runner stopped 3 times without finishing a cell") as e:
-        deploy(plan, lambda ev, d: events.append(ev))
+        deploy(plan, lambda e: events.append(e.name))
     assert time.monotonic() - t0 < 60
     assert "/nonexistent/python3" in e.value.message  # the log's last words say why
     assert events.count("started") == 3 and not (tmp_path / "wd" / "lock.json").exists()  # the board is free again
@@ -465,7 +466,7 @@ def test_a_hung_cell_on_the_device_is_stopped_and_the_deploy_finishes(tmp_path, 
         events = []
         plan = DeployPlan(DeviceProfile.model_validate(prof), Suite.model_validate(SUITE), small_seq, "hung",
                           tmp_path / "results", poll_s=0.3)
-        recs = {r["cell_id"]: r for r in deploy(plan, lambda e, d: events.append(e)).read_records()}
+        recs = {r["cell_id"]: r for r in deploy(plan, lambda e: events.append(e.name)).read_records()}
         hung = recs["baseline.yolo11n.pytorch-fp32"]
         assert hung["timed_out"] is True and hung["duration_s"] >= cell_budget_s
         assert f"ran past timeouts.cell_s ({cell_budget_s} s)" in hung["reason"]

@@ -12,6 +12,7 @@ import pytest
 from harness.config.suite import Suite
 from harness.errors import BenchmarkError, DeviceDataError, RemoteError
 from harness.remote.deploy import DeployPlan, Deployment, deploy
+from harness.remote.events import PowerMode, Rebooted, Rebooting
 from harness.results.store import RunStore
 from harness.testing.fakes import sysfs as fake_sysfs
 from harness.testing.fakes.jetson import write_fake_jetson
@@ -69,7 +70,7 @@ def test_a_sweep_over_three_modes_survives_a_reboot_and_ends_in_the_profile_mode
     events = []
     plan = DeployPlan(jetson_profile(board, tmp_path), suite(["15W", "MAXN_SUPER", "7W"]), small_seq, "sw",
                       tmp_path / "results", poll_s=0.3)
-    store = deploy(plan, lambda e, d: events.append((e, d)))
+    store = deploy(plan, events.append)
     recs = store.read_records()
     assert [r["cell"]["power_mode"] for r in recs] == ["15W", "MAXN_SUPER", "7W"] and all(r["status"] == "ok" for r in recs)
     facts = {r["cell"]["power_mode"]: r["power_mode"] for r in recs}
@@ -81,13 +82,13 @@ def test_a_sweep_over_three_modes_survives_a_reboot_and_ends_in_the_profile_mode
     energy = [r["power"]["energy_per_frame_mj"] for r in recs]
     assert len({round(e) for e in energy}) == 3
     # 7W asked for a reboot: the host confirmed it, saw a new boot id, took the lock for the new boot
-    assert ("rebooting", {"mode": "7W"}) in events and ("rebooted", {"mode": "7W"}) in events
+    assert Rebooting("7W") in events and Rebooted("7W") in events
     assert boot_id(board) != before
     # the board was in 15W already (the runner checks with nvpmodel -q): switches to MAXN_SUPER, 7W, back to 25W
-    assert [d["mode"] for e, d in events if e == "power_mode"] == ["MAXN_SUPER", "7W", "25W"]
+    assert [e.mode for e in events if isinstance(e, PowerMode)] == ["MAXN_SUPER", "7W", "25W"]
     assert mode_now(board) == 1  # the profile's 25W at the end
     assert json.loads((store.root / "deploy.json").read_text())["boot_id"] == boot_id(board)
-    assert ("power_mode", {"mode": "25W", "restored": True}) in events
+    assert PowerMode("25W", restored=True) in events
 
 
 def test_a_crash_mid_sweep_then_resume_finishes_without_rerunning_cells(board, tmp_path, small_seq, monkeypatch):
@@ -109,8 +110,8 @@ def test_a_crash_mid_sweep_then_resume_finishes_without_rerunning_cells(board, t
 
     monkeypatch.setattr(Deployment, "alive", alive)
 
-    def progress(event, data):  # then the host itself goes away right after switching to MAXN_SUPER
-        if event == "power_mode" and data.get("mode") == "MAXN_SUPER":
+    def progress(e):  # then the host itself goes away right after switching to MAXN_SUPER
+        if isinstance(e, PowerMode) and e.mode == "MAXN_SUPER":
             raise HostCrash()
 
     with pytest.raises(HostCrash):
@@ -145,7 +146,7 @@ def test_a_device_asking_for_a_mode_outside_the_sweep_is_refused():
     link = type("L", (), {"where": "root@board"})()  # no command: the check is made before any reaches the device
 
     with pytest.raises(DeviceDataError, match="does not sweep"):
-        HostModes(link, plan, "/runs/x", lambda new_boot: None, lambda e, d: None).set("MAXN_SUPER; reboot")
+        HostModes(link, plan, "/runs/x", lambda new_boot: None, lambda e: None).set("MAXN_SUPER; reboot")
 
 
 def test_a_runner_that_keeps_asking_for_modes_is_refused_at_the_second_switch(board, tmp_path, small_seq):
@@ -171,12 +172,12 @@ os.replace(path + ".tmp", path)
     events = []
     t0 = time.monotonic()
     with pytest.raises(DeviceDataError) as e:
-        deploy(plan, lambda ev, d: events.append((ev, d)))
+        deploy(plan, events.append)
     assert time.monotonic() - t0 < 120
     assert "the runner asked for power mode MAXN_SUPER without finishing a cell since the switch to 25W" in e.value.message
     assert e.value.message.startswith(f"root@127.0.0.1:{board.port}: ")
     # one switch (15W -> 25W), then the board stays in the profile's 25W; the lock is free again
-    assert [d["mode"] for ev, d in events if ev == "power_mode"] == ["25W", "25W"]
+    assert [e.mode for e in events if isinstance(e, PowerMode)] == ["25W", "25W"]
     assert mode_now(board) == 1 and not (tmp_path / "wd" / "lock.json").exists()
 
 
@@ -191,8 +192,8 @@ def test_a_reboot_that_never_comes_fails_the_switch_and_a_resume_does_not_take_t
     events = []
     with pytest.raises(BenchmarkError, match="power mode 7W needs a reboot; nvpmodel's was confirmed but the board is "
                                              "still up in the same boot"):
-        deploy(plan, lambda ev, d: events.append((ev, d)))
-    assert ("rebooting", {"mode": "7W"}) in events and not any(ev == "rebooted" for ev, _ in events)
+        deploy(plan, events.append)
+    assert Rebooting("7W") in events and not any(isinstance(e, Rebooted) for e in events)
     local = tmp_path / "results" / "nr"
     assert not (local / "records.jsonl").exists() or not RunStore(local).read_records()
     session = json.loads((local / "deploy.json").read_text())
@@ -203,5 +204,5 @@ def test_a_reboot_that_never_comes_fails_the_switch_and_a_resume_does_not_take_t
     events.clear()
     with pytest.raises(BenchmarkError, match="names power mode 7W, which needs a reboot that never came"):
         deploy(DeployPlan(prof, plan.suite, small_seq, "nr", tmp_path / "results", poll_s=0.3),
-               lambda ev, d: events.append((ev, d)), resume=True)
-    assert not any(ev == "started" for ev, _ in events) and not (tmp_path / "wd" / "lock.json").exists()
+               events.append, resume=True)
+    assert not any(e.name == "started" for e in events) and not (tmp_path / "wd" / "lock.json").exists()

@@ -159,11 +159,11 @@ class ContainerRuntime:
         return checks
 
     def prepare(self, conn, workdir: str, progress) -> dict:  # noqa: ARG002 - the image lives in the engine, not the work dir
+        from harness.remote.events import ImageBytes
         from harness.remote.image_transfer import ship_image
 
         shipped = ship_image(conn, self.engine, self.profile.container.image,
-                             progress=lambda raw, total, sent, secs: progress(
-                                 "image_bytes", {"bytes": raw, "total": total, "sent": sent, "seconds": secs}))
+                             progress=lambda raw, total, sent, secs: progress(ImageBytes(raw, total, sent, secs)))
         self.check_image_fits_board(conn)
         return shipped
 
