@@ -16,10 +16,22 @@ os.environ.setdefault("YOLO_VERBOSE", "False")
 os.environ["HARNESS_REPEATS"] = "1"
 
 
+def pytest_collection_modifyitems(config, items):
+    """With ``-n`` (pytest-xdist, ``--dist loadgroup``): a file's tests stay on one worker (module fixtures such as
+    the reference detector's compression run are built once), and every test that uses podman shares one worker
+    (one image build, one container store)."""
+    for item in items:
+        shared = item.get_closest_marker("container") or item.get_closest_marker("provision")
+        item.add_marker(pytest.mark.xdist_group("podman" if shared else item.nodeid.split("::")[0]))
+
+
 @pytest.fixture(scope="session", autouse=True)
 def harness_cache(tmp_path_factory) -> Path:
-    """One cache per test session (random-init weights, ONNX exports are built once)."""
-    d = tmp_path_factory.mktemp("harness-cache")
+    """One cache per test run (random-init weights, ONNX exports, the reference detector are built once), shared by
+    pytest-xdist's workers: the content cache is safe for concurrent writers (atomic replace, temps named by pid)."""
+    base = tmp_path_factory.getbasetemp()
+    d = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "harness-cache"
+    d.mkdir(exist_ok=True)
     os.environ["HARNESS_CACHE_DIR"] = str(d)
     os.environ["HARNESS_MODELS_DIR"] = str(d / "models")
     return d

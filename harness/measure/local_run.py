@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from harness.errors import HarnessError, Interrupted
 from harness.fsutil import DirLock
 from harness.measure.plan import RunPlan
-from harness.measure.runner import Progress, Runner
+from harness.measure.events import Handler as Progress
+from harness.measure.runner import Runner
 from harness.results.store import RunStore
 
 

@@ -14,7 +14,6 @@ import os
 import sys
 import time
 import traceback
-from typing import Callable
 
 from harness.environment import collect_environment
 from harness.mot.files import GroundTruth, read_gt
@@ -31,10 +30,8 @@ from harness.results.rows import at
 from harness.results.stats import latency_uncertainty
 from harness.results.store import RunStore
 from harness.config.suite import Cell, cell_key
-from harness.measure.events import CellDone, CellStarted, HostBusy, RunEvent, RunStarted, Stage, ignore
+from harness.measure.events import CellDone, CellStarted, Handler as Progress, HostBusy, RunStarted, Stage, ignore
 from harness.measure.plan import FrameCache, RunPlan, now as _now
-
-Progress = Callable[[RunEvent], None]
 
 
 class Runner:

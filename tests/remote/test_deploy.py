@@ -84,11 +84,8 @@ def test_a_locked_device_is_refused_with_the_owner(device, tmp_path, small_seq):
     plan = DeployPlan(profile(device, tmp_path, workdir), Suite.model_validate(SUITE), small_seq, "d3", tmp_path / "results")
     with pytest.raises(RemoteError, match="locked by alice@lab-host for run other"):
         deploy(plan)
-    # a lock from before a reboot (another boot id) is stale and taken over
-    (workdir / "lock.json").write_text(json.dumps({"owner": "alice@lab-host", "run_id": "other", "boot_id": "old-boot",
-                                                   "heartbeat": time.time()}))
-    plan.poll_s = 0.5
-    assert [r["status"] for r in deploy(plan).read_records()] == ["ok"] * 3
+    assert json.loads((workdir / "lock.json").read_text())["owner"] == "alice@lab-host"  # left as it was
+    # a stale lock (another boot, no heartbeat) is taken over: tests/remote/test_lock.py, in-process
 
 
 def test_killed_sshd_mid_run_reconnects_and_finishes(device, tmp_path, small_seq):
@@ -201,7 +198,7 @@ def test_a_reboot_restarts_the_runner_which_resumes(device, tmp_path, small_seq,
     events = []
     store = deploy(plan, events.append)
     assert state["killed"] and Rebooted() in events
-    assert any(e == "started" and d["resume"] for e, d in events)  # restarted with --resume
+    assert any(e.name == "started" and e.resume for e in events)  # restarted with --resume
     recs = store.read_records()
     ids = [r["cell_id"] for r in recs]
     assert len(ids) == len(set(ids)) == 3 and all(r["status"] == "ok" for r in recs)

@@ -84,3 +84,24 @@ def test_the_facts_script_never_blocks_on_fifos_and_names_a_fifo_conf(tmp_path):
     facts = parse_facts(subprocess.run(["sh", "-c", FACTS_SCRIPT], capture_output=True, text=True, env=env,
                                        timeout=60).stdout)
     assert facts["nvpmodel_conf"] == "missing"
+
+
+def test_preflight_over_the_in_process_connection_judges_a_fake_board(tmp_path):
+    """The whole preflight (the facts script as the link runs it, its parse, the checks) in-process: the sshd tier
+    (test_connection.py's doctor tests) proves the same over SSH."""
+    from harness.remote.preflight import run_preflight
+    from harness.testing.fakes.connection import FakeConnection
+    from harness.testing.fakes.jetson import write_fake_jetson
+
+    board = write_fake_jetson(tmp_path / "board")
+    prof = DeviceProfile.model_validate({**PROFILE, "runtime": "host", "connection": {"host": "127.0.0.1"},
+                                         "probe_root": str(board)})
+    conn = FakeConnection(board, home=tmp_path)
+    facts, checks = run_preflight(conn, prof)
+    assert len(conn.commands) == 1 and conn.commands[0][0] == "env"  # one command: the facts script
+    by = {c.name: c for c in checks}
+    assert {"disk", "memory", "quiet"} <= set(by)
+    assert facts["nvpmodel"] == "15W" and by["nvpmodel"].ok and by["reachable"].ok
+    # this fake tree has no device-tree model and no nv_tegra_release: the board checks say what the profile expects
+    assert not by["board"].ok and "Orin Nano" in by["board"].detail
+    assert not by["l4t"].ok and "r36" in by["l4t"].detail

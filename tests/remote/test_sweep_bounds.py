@@ -19,34 +19,9 @@ from harness.remote.modes import HostModes, planned_entries
 from harness.remote.session import Session
 from harness.testing.fakes.jetson import write_fake_jetson
 from harness.testing.fakes.runs import record
-from harness.subproc import CommandResult
+from harness.testing.fakes.connection import FakeConnection
 
 ORDER = {"15W": 0, "25W": 1, "MAXN_SUPER": 2, "7W": 3}  # the fake board's ids
-
-
-class LocalLink:
-    """A DeviceConnection stand-in: every command runs on this machine, the fake L4T tools first on PATH."""
-
-    where = "root@fake-board"
-
-    def __init__(self, root) -> None:
-        self.env = {**os.environ, "FAKE_JETSON_ROOT": str(root),
-                    "PATH": f"{root / 'usr/sbin'}:{root / 'usr/bin'}:{os.environ['PATH']}"}
-        self.commands: list[list[str]] = []
-
-    def run(self, argv, timeout_s=None, max_output_bytes=None, *, stdin=""):
-        self.commands.append(list(argv))
-        p = subprocess.run(argv, input=stdin, capture_output=True, text=True, env=self.env, timeout=30)
-        return CommandResult(shlex.join(argv), p.returncode, p.stdout, p.stderr)
-
-    def stream_in(self, argv, chunks, on_bytes=None, timeout_s=None):
-        return self.run(argv, stdin=b"".join(chunks).decode())
-
-    def link_ok(self) -> bool:
-        return True
-
-    def close(self) -> None:
-        pass
 
 
 class ScriptedRunner:
@@ -100,7 +75,7 @@ def deployment(tmp_path, root, s, reboot_s=0.4, max_restarts=2) -> Deployment:
         "probe_root": str(root), "power_mode": {"nvpmodel": "25W"}, "timeouts": {"reboot_s": reboot_s},
         "limits": {"max_runner_restarts": max_restarts}})
     d = Deployment(DeployPlan(prof, s, tmp_path / "seq", "sw", tmp_path / "results", poll_s=0.01))
-    link = LocalLink(root)
+    link = FakeConnection(root)
     d.link = BoardLink(lambda: link, str(root)).open()  # a reconnect gets the same stand-in back
     d.workdir = str(tmp_path / "wd")
     (tmp_path / "wd/runs/sw").mkdir(parents=True)
