@@ -15,11 +15,11 @@ demo: $(STAMP)
 	$(BIN)/harness models reference
 	$(BIN)/harness run
 
-# Two workers (pytest-xdist): a file's tests and every podman test stay together (tests/conftest.py).
+# Two workers (pytest-xdist): a file's tests and every podman test stay together (tests/conftest.py's scheduler).
 PYTEST_WORKERS ?= 2
 
 test: $(STAMP) testdeps
-	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -n $(PYTEST_WORKERS) --dist loadgroup
+	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -n $(PYTEST_WORKERS)
 
 test-fast: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"

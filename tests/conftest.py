@@ -16,13 +16,30 @@ os.environ.setdefault("YOLO_VERBOSE", "False")
 os.environ["HARNESS_REPEATS"] = "1"
 
 
-def pytest_collection_modifyitems(config, items):
-    """With ``-n`` (pytest-xdist, ``--dist loadgroup``): a file's tests stay on one worker (module fixtures such as
-    the reference detector's compression run are built once), and every test that uses podman shares one worker
-    (one image build, one container store)."""
-    for item in items:
-        shared = item.get_closest_marker("container") or item.get_closest_marker("provision")
-        item.add_marker(pytest.mark.xdist_group("podman" if shared else item.nodeid.split("::")[0]))
+PODMAN_MARKS = ("mark.container", "mark.provision", "testing.infra import podman")
+
+
+def _podman_files(root: Path) -> set[str]:
+    """Test files that start podman (their tests are marked ``container`` / ``provision`` or use the podman infra)."""
+    return {str(p.relative_to(root)) for p in (root / "tests").rglob("test_*.py")
+            if any(m in p.read_text() for m in PODMAN_MARKS)}
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``make test`` runs two pytest-xdist workers: a file's tests stay on one worker (module fixtures such as the
+    reference detector's compression run are built once) and every file that starts podman shares one worker (one
+    image build, one container store). xdist's ``loadgroup`` does not group under this pytest, so the scope is the
+    file, or ``podman``."""
+    from xdist.scheduler import LoadFileScheduling
+
+    podman = _podman_files(Path(config.rootpath))
+
+    class FileOrPodman(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "podman" if path in podman else path
+
+    return FileOrPodman(config, log)
 
 
 @pytest.fixture(scope="session", autouse=True)

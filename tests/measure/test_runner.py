@@ -85,9 +85,14 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
         frames_csv = (run / r["files"]["frames"]).read_text().splitlines()
         assert frames_csv[0] == "frame,pass,pre_ms,infer_ms,post_ms,total_ms" and len(frames_csv) == r["timed_frames"] + 1
         assert r["uncertainty"]["kind"] == "window" and r["uncertainty"]["latency_p50_ms"] is None  # n=1 in tests
-        lo, hi = r["uncertainty"]["within_window"]["latency_p50_ms"]
-        assert 0 < lo <= lat["total"]["p50_ms"] <= hi
+        within = r["uncertainty"]["within_window"]
+        if r["timed_frames"] >= 8:  # enough frames to resample blocks of
+            lo, hi = within["latency_p50_ms"]
+            assert 0 < lo <= lat["total"]["p50_ms"] <= hi
+        else:  # a slow cell in a 1 s window (a busy or slow machine): no interval, and the record does not invent one
+            assert within is None
         assert r["threads"]["torch_intra"] >= 1 and r["host_state"]["cpus"] >= 1
+    assert any(r["uncertainty"]["within_window"] for r in records if r["status"] == "ok")
     onnx = [r for r in records if r["cell"]["format"] == "onnx" and not r["cell"]["prune_ratio"]]
     assert {r["cell"]["precision"] for r in onnx} == {"fp32", "fp16", "int8"}
     assert all(r["runtime"] == "CPUExecutionProvider" for r in onnx)
