@@ -25,11 +25,18 @@ def _podman_files(root: Path) -> set[str]:
             if any(m in p.read_text() for m in PODMAN_MARKS)}
 
 
+# The long end-to-end files, longest first (measured: `pytest -n 2 --durations`): handed out before the short
+# ones, so the workers finish together instead of one running the last long file alone.
+LONG_FIRST = ("tests/models/test_reference.py", "podman", "tests/measure/test_runner.py",
+              "tests/remote/test_deploy.py", "tests/campaign/test_scheduler.py", "tests/remote/test_sweep_deploy.py",
+              "tests/measure/test_sweep.py", "tests/measure/test_window.py", "tests/cli/test_faults.py")
+
+
 def pytest_xdist_make_scheduler(config, log):
-    """``make test`` runs two pytest-xdist workers: a file's tests stay on one worker (module fixtures such as the
-    reference detector's compression run are built once) and every file that starts podman shares one worker (one
-    image build, one container store). xdist's ``loadgroup`` does not group under this pytest, so the scope is the
-    file, or ``podman``."""
+    """``make test`` runs pytest-xdist workers: a file's tests stay on one worker (module fixtures such as the
+    reference detector's compression run are built once), every file that starts podman shares one worker (one
+    image build, one container store), and the long files go first. xdist's ``loadgroup`` does not group under
+    this pytest, so the scope is the file, or ``podman``."""
     from xdist.scheduler import LoadFileScheduling
 
     podman = _podman_files(Path(config.rootpath))
@@ -39,7 +46,34 @@ def pytest_xdist_make_scheduler(config, log):
             path = nodeid.split("::", 1)[0]
             return "podman" if path in podman else path
 
+        def _assign_work_unit(self, node) -> None:
+            for scope in reversed(LONG_FIRST):
+                if scope in self.workqueue:
+                    self.workqueue.move_to_end(scope, last=False)
+            super()._assign_work_unit(node)
+
     return FileOrPodman(config, log)
+
+
+def _shared_cache(base: Path) -> Path:
+    d = base / "harness-cache"
+    d.mkdir(parents=True, exist_ok=True)
+    return d
+
+
+def pytest_sessionstart(session):
+    """With workers: the reference detector is built once into the shared cache before they start (two workers
+    building it at once would each take twice as long); a build that fails is left to the tests to report."""
+    config = session.config
+    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
+        return
+    os.environ["HARNESS_CACHE_DIR"] = str(_shared_cache(config._tmp_path_factory.getbasetemp()))
+    try:
+        from harness.models.reference import build_reference
+
+        build_reference()
+    except Exception as e:  # noqa: BLE001 - the reference tests say what is wrong
+        print(f"reference detector not pre-built: {e}")
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -47,8 +81,7 @@ def harness_cache(tmp_path_factory) -> Path:
     """One cache per test run (random-init weights, ONNX exports, the reference detector are built once), shared by
     pytest-xdist's workers: the content cache is safe for concurrent writers (atomic replace, temps named by pid)."""
     base = tmp_path_factory.getbasetemp()
-    d = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "harness-cache"
-    d.mkdir(exist_ok=True)
+    d = _shared_cache(base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base)
     os.environ["HARNESS_CACHE_DIR"] = str(d)
     os.environ["HARNESS_MODELS_DIR"] = str(d / "models")
     return d
