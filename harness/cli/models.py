@@ -18,7 +18,7 @@ def formats_command(
     compute: str = typer.Option("auto", "--compute", help="auto | cpu | cuda: the device to ask about."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array.", metavar=""),
 ) -> None:
-    """Which export formats and precisions run on this machine, and why not."""
+    """Which export formats (built in, or from plugins) and precisions run on this machine, and why not."""
     from rich.markup import escape
     from rich.table import Table
 
