@@ -68,7 +68,8 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
         assert r["schema_version"] == 1 and r["environment"]["torch"]
         # 3 evaluated frames (--frames 8, 5 warm-up), cycled for the quick suite's 1 s window
         assert r["eval_frames"] == 3 and r["n_warmup"] == 5 and r["window_s"] >= 1.0
-        assert r["n_frames"] == r["timed_frames"] > 3 and r["passes"] == pytest.approx(r["timed_frames"] / 3, abs=1e-3)
+        # at least one pass; how many more fit in the window is this machine's speed (one pass on a busy one)
+        assert r["n_frames"] == r["timed_frames"] >= 3 and r["passes"] == pytest.approx(r["timed_frames"] / 3, abs=1e-3)
         lat = r["latency"]
         for stage in ("total", "pre", "infer", "post"):
             s = lat[stage]
