@@ -10,8 +10,11 @@ from typing import Callable
 from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from harness.errors import LinkError, RemoteError, printable
-from harness.remote.connection import MAX_OUTPUT_BYTES
 from harness.subproc import CommandResult
+
+# What one command through the link may print (a mode switch, a statement written): nvpmodel prints lines; the
+# connection's own cap (16 MiB) is for pulls and logs.
+LINK_OUTPUT_BYTES = 4 << 20
 
 BOOT_ID_ARGV = ["sh", "-c", 'f="$1/proc/sys/kernel/random/boot_id"; [ -f "$f" ] || f=/proc/sys/kernel/random/boot_id; '
                 '[ -f "$f" ] && exec head -c 128 "$f"', "sh"]
@@ -44,7 +47,7 @@ class BoardLink:
             self.close()
             self.open()
 
-    def run(self, argv, timeout_s: float | None = None, max_output_bytes: int = MAX_OUTPUT_BYTES, *,
+    def run(self, argv, timeout_s: float | None = None, max_output_bytes: int = LINK_OUTPUT_BYTES, *,
             stdin: str = "") -> CommandResult:
         return self.conn.run(argv, timeout_s, max_output_bytes, stdin=stdin)
 

@@ -60,7 +60,7 @@ class HostModes:
         self.link, self.plan, self.remote_run_dir = link, plan, remote_run_dir
         self.persist, self.progress, self.pending = persist, progress, pending
         root = plan.profile.probe_root.rstrip("/")
-        self.control = ModeControl(link, where=link.where, conf_path=root + NVPMODEL_CONF)
+        self.control = ModeControl(link, conf_path=root + NVPMODEL_CONF)
         self.board: BoardModes | None = None
         self.planned = planned_entries(plan.suite)
         self.entered: Counter = Counter()  # switches this deploy made into each mode
