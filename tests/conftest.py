@@ -14,6 +14,12 @@ os.environ["YOLO_OFFLINE"] = "true"
 os.environ.setdefault("YOLO_VERBOSE", "False")
 # Suites without their own ``repeats`` measure each cell once in tests (speed); tests of repeats set them.
 os.environ["HARNESS_REPEATS"] = "1"
+# pytest-xdist workers share the cores: each gets its share of threads (inherited by the harness processes the
+# tests start, whose ``threads: auto`` honours it). Two workers each running 2-thread torch on 2 cores made
+# OpenMP threads wait for each other: a healthy 1.4 s cell ran past a 30 s cell budget in CI.
+if os.environ.get("PYTEST_XDIST_WORKER_COUNT"):
+    _share = max(1, len(os.sched_getaffinity(0)) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"]))
+    os.environ["OMP_NUM_THREADS"] = str(min(_share, int(os.environ.get("OMP_NUM_THREADS") or _share)))
 
 
 PODMAN_MARKS = ("mark.container", "mark.provision", "testing.infra import podman")

@@ -3,7 +3,8 @@
 More threads than free cores makes an OpenMP runtime's threads wait for each other behind whatever else runs
 (a 2-thread PyTorch cell on 2 busy cores ran 10x slower than with 1 thread in the issue that led here), while
 ONNX Runtime (spinning off) barely notices: the ratio between them then measures the host, not the formats.
-``auto`` (the default) is the CPUs this process may run on (``os.sched_getaffinity``), never more; a suite's
+``auto`` (the default) is the CPUs this process may run on (``os.sched_getaffinity``), never more, and no more
+than ``OMP_NUM_THREADS`` when the user set it (a shared host's way of giving each job its share); a suite's
 ``threads:`` wins over the profile's ``measure.threads``. Each record's ``threads`` block holds the torch
 intra/inter-op counts, ONNX Runtime's (intra = the same number, inter-op 1: its sequential executor), and
 ``over_idle`` when the threads outnumbered the cores other processes left free during the timed window.
@@ -11,14 +12,26 @@ intra/inter-op counts, ONNX Runtime's (intra = the same number, inter-op 1: its 
 
 from __future__ import annotations
 
+import os
+
 from harness.measure.host import Thresholds, cpus_available, quiet_check
+
+
+def _omp_cap() -> int | None:
+    """``OMP_NUM_THREADS`` as a positive whole number, else None (unset, a list such as ``4,2``, or nonsense)."""
+    try:
+        n = int(os.environ.get("OMP_NUM_THREADS", ""))
+    except ValueError:
+        return None
+    return n if n >= 1 else None
 
 
 def choose_threads(requested: int | str | None) -> int:
     """The thread count for ``requested`` (an int, ``auto`` or None = auto): at least 1."""
     if isinstance(requested, int) and not isinstance(requested, bool):
         return max(1, requested)
-    return cpus_available()
+    cpus = cpus_available()
+    return min(cpus, _omp_cap() or cpus)
 
 
 def apply_threads(requested: int | str | None) -> dict:

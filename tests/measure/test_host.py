@@ -62,8 +62,15 @@ def test_a_hog_beside_the_monitor_is_seen_with_its_share():
     assert 0.7 <= state["other_cpu_cores"] <= state["cpus"] + 0.05, state  # the hog's core (plus whatever else ran)
 
 
-def test_threads_past_the_free_cores_are_warned_about():
+def test_threads_past_the_free_cores_are_warned_about(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
     assert choose_threads(3) == 3 and choose_threads("auto") == H.cpus_available() and choose_threads(0) == 1
+    monkeypatch.setattr(H, "cpus_available", lambda: 4)
+    monkeypatch.setattr("harness.measure.threads.cpus_available", lambda: 4)
+    for omp, auto in (("1", 1), ("2", 2), ("16", 4), ("4,2", 4), ("0", 4), ("x", 4)):
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)  # the user's share of a shared host caps auto, never raises it
+        assert choose_threads("auto") == choose_threads(None) == auto, omp
+    assert choose_threads(3) == 3  # a number in the suite or profile wins over the environment
     assert over_idle(2, {"free_cores": 1.0, "other_cpu_cores": 1.0}).startswith("2 threads on 1.0 free cores")
     assert over_idle(2, {"free_cores": 1.9, "other_cpu_cores": 0.1}) is None
     assert over_idle(2, {}) is None

@@ -34,11 +34,13 @@ class LoopbackDevice:
     proc: subprocess.Popen | None = None
 
     def start(self, path_dirs: tuple[Path, ...] = (), env: dict[str, str] | None = None) -> LoopbackDevice:
-        """Start (or restart) sshd; ``path_dirs`` go first on the sessions' PATH, ``env`` is set in them."""
+        """Start (or restart) sshd; ``path_dirs`` go first on the sessions' PATH, ``env`` is set in them. The
+        device shares this host's cores, so its sessions keep this process's ``OMP_NUM_THREADS`` when set."""
         Path("/run/sshd").mkdir(parents=True, exist_ok=True)
         self._path_dirs, self._env = path_dirs, env or {}
         path = ":".join([*map(str, path_dirs), os.environ.get("PATH", "/usr/bin:/bin")])
-        setenv = " ".join([f"PATH={path}", *(f"{k}={v}" for k, v in self._env.items())])
+        share = {"OMP_NUM_THREADS": os.environ["OMP_NUM_THREADS"]} if os.environ.get("OMP_NUM_THREADS") else {}
+        setenv = " ".join([f"PATH={path}", *(f"{k}={v}" for k, v in {**share, **self._env}.items())])
         self.proc = subprocess.Popen(
             [SSHD, "-D", "-e", "-f", "/dev/null", "-p", str(self.port), "-o", "ListenAddress=127.0.0.1",
              "-o", f"HostKey={self.host_key}", "-o", f"AuthorizedKeysFile={self.root / 'authorized_keys'}",
