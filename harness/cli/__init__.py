@@ -40,7 +40,7 @@ def _main(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     """Benchmark compressed YOLO person detectors on Jetson boards and desktops: latency per stage, F1/AP50 on MOT
     sequences, power and energy per frame, model facts."""
 
-from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
+from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, history, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -52,6 +52,9 @@ app.command("eval")(eval_cmd.eval_command)
 app.command("run")(run.run_command)
 app.command("compare")(compare.compare_command)
 app.command("report")(report.report_command)
+app.command("history")(history.history_command)
+app.command("regressions")(history.regressions_command)
+app.add_typer(history.app, name="results")
 app.command("doctor")(doctor.doctor_command)
 app.command("deploy")(deploy.deploy_command)
 app.command("provision")(provision.provision_command)

@@ -188,6 +188,8 @@ class DeployProgress:
             return warn("rebooting", f"the board: power mode {e.mode} needs it (nvpmodel says so)")
         if isinstance(e, ev.PowerModeNotRestored):
             return Text.assemble(("warning", "yellow"), f": the board was not returned to power mode {e.mode}: {e.error}")
+        if isinstance(e, ev.Catalogued):
+            return warn("warning", e.problem) if e.problem else None  # added: nothing worth a line
         return Text(f"{e.name}: {e.as_dict()}")
 
 

@@ -59,16 +59,33 @@ def _run(c) -> None:
                   str(r.get("cells", 0)), Text(reason or ""))
     view.show(t)
     dirs = run_dirs(c)
+    _since(view, dirs)
     if dirs:
         view.comparison(dirs[-1], dirs[:-1], f"campaign {c.spec.name}")
         from harness.results.load import load_runs
         from harness.results.render.html import build_report
 
-        res = build_report(load_runs(dirs), c.root / "report")
+        from harness.catalogue.render import since_section
+
+        res = build_report(load_runs(dirs), c.root / "report", top=since_section(dirs))
         view.line(f"report: {res['html']}")
     view.line(f"campaign directory: {c.root}")
     if any(getattr(o, "state", None) != "done" for o in outcomes.values()):
         raise typer.Exit(1)  # a quarantined or crashed device is a failed campaign, whatever else finished
+
+
+def _since(view, dirs) -> None:
+    """What changed against the catalogue's earlier runs (``harness regressions`` for the whole catalogue)."""
+    from harness.catalogue.regressions import since_last_time
+    from harness.catalogue.render import regressions_table, summary_line
+
+    since = since_last_time(dirs)
+    if since is None:
+        return
+    changes, configs = since
+    if changes:
+        view.show(regressions_table(changes))
+    view.line(f"since last time: {summary_line(changes, configs)}")
 
 
 @app.command("run")

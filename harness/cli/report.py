@@ -21,8 +21,10 @@ def report_command(
     from harness.results.load import load_runs
     from harness.results.render.html import build_report
 
+    from harness.catalogue.render import since_section
+
     with contended_counted(include_contended):  # every front and pick the report draws
-        res = build_report(load_runs(runs), out, baseline)
+        res = build_report(load_runs(runs), out, baseline, since_section(runs))
     out = output()
     out.line(f"wrote {res['html']} with {len(res['plots'])} plots:")
     for p in res["plots"]:

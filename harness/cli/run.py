@@ -58,6 +58,12 @@ def run_command(
     if done.wanted_mode is not None:  # a deployed sweep: the host sets the mode and resumes
         view.line(f"awaiting power mode {done.wanted_mode}: the host switches it and resumes {store.root}")
         return
+    if mode_control == "local":  # a deployed runner's run goes into the host's catalogue when it is pulled
+        from harness.catalogue.store import add_finished
+
+        problem = add_finished(store.root)[1]
+        if problem:
+            view.flagged("warning", "yellow", problem)
     code = view.closing(store.root, done.records, f"{plan.run_id}: {plan.suite.name} on {plan.profile.name}",
                         compare_with, wide)
     if code:

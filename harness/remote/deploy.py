@@ -378,4 +378,7 @@ def deploy(plan: DeployPlan, progress: Handler | None = None, resume: bool = Fal
             d.finish()
         finally:
             d.link.close()
+    from harness.catalogue.store import add_finished
+
+    d.progress(ev.Catalogued(*add_finished(d.store.root)))
     return d.store

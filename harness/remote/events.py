@@ -106,6 +106,12 @@ class PowerModeNotRestored(DeployEvent):
 
 
 @dataclass(frozen=True)
+class Catalogued(DeployEvent):  # the pulled run went into the results catalogue (``rows``), or why not (``problem``)
+    rows: int
+    problem: str | None = None
+
+
+@dataclass(frozen=True)
 class DeviceFailed(DeployEvent):  # a campaign's: one attempt on the device failed
     NAME = "failed"
     error: str

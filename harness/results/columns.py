@@ -23,10 +23,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 Repeats = Literal["first", "mean", "interval", "any", "derived"]
+Kind = Literal["text", "int", "float", "bool"]
 
 ENV_COLUMNS = ("board_model", "l4t", "nvpmodel", "jetson_clocks", "gpu_name", "cpu_model", "torch", "ultralytics",
                "onnxruntime", "tensorrt", "harness")
-SETTINGS_COLUMNS = ("conf", "iou", "nms_iou", "frames", "warmup", "sequence_name", "weights_policy")
+SETTINGS_COLUMNS = {"conf": "float", "iou": "float", "nms_iou": "float", "frames": "int", "warmup": "int",
+                    "sequence_name": "text", "weights_policy": "text"}
 
 
 def at(d, *path):
@@ -82,6 +84,11 @@ class Column:
     doc: str = ""
     bounds: tuple[str, ...] = ()  # interval columns: (rerun lo, rerun hi, window lo, window hi)
     show: Shown | None = None  # in the console table
+    kind: Kind | None = None  # the value's type (pandas' nullable dtype, Parquet's); None: float with a unit, else text
+
+    @property
+    def dtype(self) -> Kind:
+        return self.kind or ("float" if self.unit else "text")
 
 
 def rec(*path: str) -> Callable[[Source], Any]:
@@ -132,8 +139,8 @@ def _interval(name: str) -> Column:
     return Column(name, lambda s: s.intervals[name], name.rsplit("_", 1)[1], "derived", "interval bound (results.stats)")
 
 
-def _ref(name: str, doc: str, show: Shown | None = None) -> Column:
-    return Column(name, lambda s: s.refs[name], "", "first", doc, show=show)
+def _ref(name: str, doc: str, show: Shown | None = None, kind: Kind | None = None) -> Column:
+    return Column(name, lambda s: s.refs[name], "", "first", doc, show=show, kind=kind)
 
 
 _P50_BOUNDS = ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "latency_p50_window_lo_ms", "latency_p50_window_hi_ms")
@@ -154,21 +161,21 @@ COLUMNS: tuple[Column, ...] = (
     Column("prune_channel_ratio", rec("model", "pruning", "channel_ratio"), "share",
            doc="the share of prunable channels removed (rounding makes it larger than asked)",
            show=Shown("ch cut", 7.1, ".1f", 100)),
-    Column("finetuned", rec("cell", "finetuned")),
+    Column("finetuned", rec("cell", "finetuned"), kind="bool"),
     Column("recovery", lambda s: at(s.d, "cell", "recovery") or ("finetune" if at(s.d, "cell", "finetuned") else "none"),
            doc="after pruning: none | bn | finetune"),
     Column("power_mode", rec("cell", "power_mode")),
-    Column("dla_core", rec("cell", "dla_core")),
-    Column("gpu_fallback", lambda s: at(s.d, "cell", "gpu_fallback") if at(s.d, "cell", "dla_core") is not None else None),
+    Column("dla_core", rec("cell", "dla_core"), kind="int"),
+    Column("gpu_fallback", lambda s: at(s.d, "cell", "gpu_fallback") if at(s.d, "cell", "dla_core") is not None else None, kind="bool"),
     Column("target", lambda s: engine_target(at(s.d, "cell", "format"), at(s.d, "cell", "dla_core")),
            doc="where a TensorRT engine runs: gpu | dla0 | dla1"),
-    Column("mode_id", rec("power_mode", "id")),
-    Column("cpu_online", rec("power_mode", "clocks", "cpu_online")),
-    Column("cpu_max_khz", rec("power_mode", "clocks", "cpu_max_khz"), "khz"),
-    Column("gpu_max_hz", rec("power_mode", "clocks", "gpu_max_hz"), "hz"),
-    Column("clocks_match", rec("power_mode", "clocks_match")),
-    Column("dla_layers", rec("build", "dla", "placement", "dla_layers")),
-    Column("gpu_layers", rec("build", "dla", "placement", "gpu_layers")),
+    Column("mode_id", rec("power_mode", "id"), kind="int"),
+    Column("cpu_online", rec("power_mode", "clocks", "cpu_online"), kind="int"),
+    Column("cpu_max_khz", rec("power_mode", "clocks", "cpu_max_khz"), "khz", kind="int"),
+    Column("gpu_max_hz", rec("power_mode", "clocks", "gpu_max_hz"), "hz", kind="int"),
+    Column("clocks_match", rec("power_mode", "clocks_match"), kind="bool"),
+    Column("dla_layers", rec("build", "dla", "placement", "dla_layers"), kind="int"),
+    Column("gpu_layers", rec("build", "dla", "placement", "gpu_layers"), kind="int"),
     Column("status", rec("status"), repeats="derived", doc="ok | skipped | failed (a cell's: ok if any repeat was)",
            show=Shown("status", 0.4, justify="left")),
     Column("reason", rec("reason")),
@@ -177,11 +184,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("weights_sha256", rec("model", "weights_sha256")),
     Column("runtime", rec("runtime"), show=Shown("runtime", 9.0, justify="left")),
     Column("format_origin", rec("format_origin"), doc="built-in, or the plugin's distribution"),
-    Column("params", rec("model", "params"), show=Shown("params M", 7.0, ".2f", 1e-6)),
-    Column("gflops", rec("model", "gflops")),
-    Column("artifact_bytes", rec("model", "artifact_bytes"), "bytes"),
-    Column("imgsz", rec("settings", "imgsz"), "px"),
-    Column("n_frames", rec("n_frames")),
+    Column("params", rec("model", "params"), show=Shown("params M", 7.0, ".2f", 1e-6), kind="int"),
+    Column("gflops", rec("model", "gflops"), kind="float"),
+    Column("artifact_bytes", rec("model", "artifact_bytes"), "bytes", kind="int"),
+    Column("imgsz", rec("settings", "imgsz"), "px", kind="int"),
+    Column("n_frames", rec("n_frames"), kind="int"),
     Column("latency_mean_ms", rec("latency", "total", "mean_ms"), "ms", "mean"),
     Column("latency_std_ms", rec("latency", "total", "std_ms"), "ms"),
     Column("latency_p50_ms", rec("latency", "total", "p50_ms"), "ms", "interval", "median frame latency",
@@ -192,9 +199,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("infer_mean_ms", rec("latency", "infer", "mean_ms"), "ms"),
     Column("post_mean_ms", rec("latency", "post", "mean_ms"), "ms"),
     Column("fps", rec("fps"), "1/s", "mean", show=Shown("FPS", 3.0, ".1f")),
-    Column("tp", rec("quality", "tp")),
-    Column("fp", rec("quality", "fp")),
-    Column("fn", rec("quality", "fn")),
+    Column("tp", rec("quality", "tp"), kind="int"),
+    Column("fp", rec("quality", "fp"), kind="int"),
+    Column("fn", rec("quality", "fn"), kind="int"),
     Column("precision_det", rec("quality", "precision"), "share", "mean", "detection precision"),
     Column("recall", rec("quality", "recall"), "share", "mean"),
     Column("f1", rec("quality", "f1"), "share", "mean", show=Shown("F1", 1.1, ".3f")),
@@ -204,7 +211,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("power_scope", rec("power", "scope"), doc="what the watts cover (module input, a rail sum, the CPU package)"),
     Column("power_status", rec("power", "status")),
     Column("power_reason", rec("power", "reason")),
-    Column("sample_count", rec("power", "sample_count")),
+    Column("sample_count", rec("power", "sample_count"), kind="int"),
     Column("effective_interval_ms", rec("power", "effective_interval_ms"), "ms"),
     Column("mean_w", rec("power", "mean_w"), "w", "mean", show=Shown("W", 5.1, ".2f")),
     Column("idle_w", rec("power", "idle_w"), "w", "mean"),
@@ -216,42 +223,42 @@ COLUMNS: tuple[Column, ...] = (
     Column("peak_temp_c", rec("power", "peak_temp_c"), "c", show=Shown("peak C", 8.1, ".0f")),
     Column("start_temp_c", rec("power", "start_temp_c"), "c"),
     Column("temp_slope_c_per_min", rec("power", "temp_slope_c_per_min"), "c/min"),
-    Column("not_steady", rec("power", "not_steady")),
-    Column("throttled", rec("power", "throttled")),
-    Column("repeat", lambda s: s.d.get("repeat") or 1, repeats="derived", doc="which window (1..repeats)"),
-    Column("eval_frames", rec("eval_frames")),
-    Column("timed_frames", rec("timed_frames")),
-    Column("passes", rec("passes")),
+    Column("not_steady", rec("power", "not_steady"), kind="bool"),
+    Column("throttled", rec("power", "throttled"), kind="bool"),
+    Column("repeat", lambda s: s.d.get("repeat") or 1, repeats="derived", doc="which window (1..repeats)", kind="int"),
+    Column("eval_frames", rec("eval_frames"), kind="int"),
+    Column("timed_frames", rec("timed_frames"), kind="int"),
+    Column("passes", rec("passes"), kind="int"),
     Column("window_s", rec("window_s"), "s"),
     *(_interval(n) for n in ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "energy_per_frame_ci_lo_mj",
                              "energy_per_frame_ci_hi_mj")),
     _ref("ref_cell_id", "the cell this one is compared with"),
     _ref("speedup_vs_ref", "its p50 latency / this one's",
-         Shown("x ref", 1.0, significant="speedup_vs_ref_significant")),
-    _ref("speedup_vs_ref_significant", "the speedup's interval excludes 1"),
+         Shown("x ref", 1.0, significant="speedup_vs_ref_significant"), "float"),
+    _ref("speedup_vs_ref_significant", "the speedup's interval excludes 1", kind="bool"),
     _ref("energy_ratio_vs_ref", "energy per frame / the reference's",
-         Shown("E/ref", 4.1, significant="energy_vs_ref_significant")),
-    _ref("energy_vs_ref_significant", "the energy ratio's interval excludes 1"),
-    _ref("f1_delta_vs_ref", "F1 - the reference's", Shown("ΔF1", 3.1, "+.3f")),
-    _ref("below_floor", "F1 below the suite's accuracy floor"),
+         Shown("E/ref", 4.1, significant="energy_vs_ref_significant"), "float"),
+    _ref("energy_vs_ref_significant", "the energy ratio's interval excludes 1", kind="bool"),
+    _ref("f1_delta_vs_ref", "F1 - the reference's", Shown("ΔF1", 3.1, "+.3f"), "float"),
+    _ref("below_floor", "F1 below the suite's accuracy floor", kind="bool"),
     Column("ci_kind", lambda s: s.intervals["ci_kind"], repeats="derived", doc="rerun | window"),
     *(_interval(n) for n in ("latency_p50_window_lo_ms", "latency_p50_window_hi_ms", "energy_per_frame_window_lo_mj",
                              "energy_per_frame_window_hi_mj")),
-    Column("contended", rec("host_state", "contended"), repeats="any", doc="the machine did other work in the window"),
+    Column("contended", rec("host_state", "contended"), repeats="any", doc="the machine did other work in the window", kind="bool"),
     Column("contended_reason", rec("host_state", "contended_reason"), repeats="derived"),
     Column("other_cpu_share", rec("host_state", "other_cpu_share"), "share", "mean"),
     Column("steal_share", rec("host_state", "steal_share"), "share", "mean"),
-    Column("load_1m", rec("host_state", "load_1m_max")),
+    Column("load_1m", rec("host_state", "load_1m_max"), kind="float"),
     Column("cpu_freq_ratio", rec("host_state", "cpu_freq_min_ratio"), "share"),
-    Column("threads_torch", rec("threads", "torch_intra")),
-    Column("threads_interop", rec("threads", "torch_interop")),
-    Column("threads_ort", rec("threads", "ort_intra")),
-    Column("threads_over_idle", rec("threads", "over_idle"), repeats="any"),
+    Column("threads_torch", rec("threads", "torch_intra"), kind="int"),
+    Column("threads_interop", rec("threads", "torch_interop"), kind="int"),
+    Column("threads_ort", rec("threads", "ort_intra"), kind="int"),
+    Column("threads_over_idle", rec("threads", "over_idle"), repeats="any", kind="bool"),
     # environment values are text (a version, a board name); a record's other types become their text, so a
     # column has one type (Parquet, --filter)
     *(Column(f"env_{k}", (lambda k: lambda s: _text(at(s.d, "environment", k)))(k), doc="environment") for k in ENV_COLUMNS),
-    *(Column(f"settings_{k}", (lambda k: lambda s: at(s.d, "settings", k))(k), doc="suite setting")
-      for k in SETTINGS_COLUMNS),
+    *(Column(f"settings_{k}", (lambda k: lambda s: at(s.d, "settings", k))(k), doc="suite setting", kind=kind)
+      for k, kind in SETTINGS_COLUMNS.items()),
 )
 
 NAMES: list[str] = [c.name for c in COLUMNS]
@@ -259,6 +266,15 @@ MEANS: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.repeats == "mean")
 ANY: tuple[str, ...] = tuple(c.name for c in COLUMNS if c.repeats == "any")
 INTERVALS: dict[str, tuple[str, ...]] = {c.name: c.bounds for c in COLUMNS if c.repeats == "interval"}
 SHOWN: tuple[Column, ...] = tuple(sorted((c for c in COLUMNS if c.show), key=lambda c: c.show.place))
+
+
+def fits(value: Any, kind: Kind) -> bool:
+    """Whether ``value`` (None: missing) is of ``kind``; a whole number is a fine float, a flag is not a number."""
+    if value is None:
+        return True
+    if kind == "bool" or isinstance(value, bool):
+        return kind == "bool" and isinstance(value, bool)
+    return isinstance(value, {"text": str, "int": int, "float": (int, float)}[kind])
 
 
 def flatten_record(d: dict) -> dict:
@@ -269,6 +285,6 @@ def flatten_record(d: dict) -> dict:
 
 def describe() -> list[dict]:
     """The registry as data (``harness schema columns``)."""
-    return [{"name": c.name, "unit": c.unit or None, "repeats": c.repeats, "doc": c.doc or None,
+    return [{"name": c.name, "type": c.dtype, "unit": c.unit or None, "repeats": c.repeats, "doc": c.doc or None,
              **({"bounds": list(c.bounds)} if c.bounds else {}),
              **({"table": {"header": c.show.header, "priority": int(c.show.place)}} if c.show else {})} for c in COLUMNS]

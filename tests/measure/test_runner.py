@@ -94,6 +94,14 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
             assert within is None
         assert r["threads"]["torch_intra"] >= 1 and r["host_state"]["cpus"] >= 1
     assert any(r["uncertainty"]["within_window"] for r in records if r["status"] == "ok")
+    from harness.results.columns import COLUMNS, fits, flatten_record
+
+    bad = {(c.name, repr(v)) for r in records for c in COLUMNS if not fits(v := flatten_record(r)[c.name], c.dtype)}
+    assert not bad  # a real record's values have their declared column types (the catalogue's Parquet relies on it)
+    from harness.catalogue.store import Catalogue
+
+    cat = Catalogue(run.parent)  # the finished run went into its results directory's catalogue
+    assert cat.connect().execute("SELECT count(*), min(run_id) FROM cells").fetchone() == (len(records), "q")
     onnx = [r for r in records if r["cell"]["format"] == "onnx" and not r["cell"]["prune_ratio"]]
     assert {r["cell"]["precision"] for r in onnx} == {"fp32", "fp16", "int8"}
     assert all(r["runtime"] == "CPUExecutionProvider" for r in onnx)

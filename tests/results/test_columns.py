@@ -112,3 +112,15 @@ def test_a_shown_column_prints_its_value_in_the_wide_table(tmp_path):
             assert c.show.header in header, c.name
     for shown in ("12.3", "0.567", "7.25", "61", "70.0"):
         assert shown in text
+
+
+def test_every_value_has_its_column_type(tmp_path):
+    """The declared ``kind`` is what a record gives (the catalogue's Parquet and pandas' dtypes rely on it)."""
+    from harness.testing.fakes.runs import fleet
+
+    rows = load_frame(fleet(tmp_path)).to_dict("records")
+    bad = {(c.name, type(r[c.name]).__name__) for r in rows for c in C.COLUMNS
+           if not (r[c.name] != r[c.name] or C.fits(r[c.name], c.dtype))}  # NaN: pandas' missing
+    assert not bad
+    assert C.fits(3, "float") and not C.fits(True, "int") and not C.fits(1, "bool") and not C.fits(2.5, "int")
+    assert {c.name: c.dtype for c in C.COLUMNS}["threads_over_idle"] == "bool"

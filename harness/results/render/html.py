@@ -194,8 +194,9 @@ def _environment(run: Run) -> str:
     return f"<h3>{_esc(run.device)}</h3><table class='env'>{rows}</table>"
 
 
-def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dict:
-    """Write plots and report.html into ``out``; returns {'html': path, 'plots': [paths]}."""
+def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: str = "") -> dict:
+    """Write plots and report.html into ``out``; returns {'html': path, 'plots': [paths]}. ``top``: an HTML section
+    placed first (the catalogue's "Since last time", made by the caller: results do not read the catalogue)."""
     out.mkdir(parents=True, exist_ok=True)
     rows = sort_rows(compare(runs, baseline), "latency")
     pngs: list[Path] = []
@@ -234,7 +235,7 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None) -> dic
         "<!doctype html><html><head><meta charset='utf-8'><title>edge-harness report</title>"
         f"<style>{CSS}</style></head><body><h1>edge-harness report</h1>"
         f"<p class='sub'>{len(runs)} run(s) on {len({r.device for r in runs})} device(s), {len(rows)} rows, generated "
-        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}</p>{warn}{_answer(rows)}"
+        f"{datetime.now(timezone.utc).isoformat(timespec='seconds')}</p>{top}{warn}{_answer(rows)}"
         f"{configurations}"
         f"<h2>Across devices</h2>{''.join(_img(p) for p in ranking) or '<p>No cell has a power figure or F1.</p>'}"
         f"<h2>Experiments</h2>{sections}<p class='legend'>{legend}</p>"

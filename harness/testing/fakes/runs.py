@@ -43,9 +43,11 @@ def record(run_id: str, device: str, cell: Cell, *, p50: float | None = None, p9
 
 
 def make_run(root: Path, run_id: str, device: str, records: list[dict], suite_name: str = "seed", imgsz: int = 640,
-             frames: int = 200) -> Path:
+             frames: int = 200, created_at: str | None = None) -> Path:
+    """A run directory holding ``records``; ``created_at`` (ISO time) dates it, as the runner's manifest does."""
     store = RunStore(root / run_id)
     store.create({"schema_version": SCHEMA_VERSION, "run_id": run_id, "state": "complete",
+                  **({"created_at": created_at} if created_at else {}),
                   "suite": {"name": suite_name, "imgsz": imgsz, "frames": frames, "warmup": 10},
                   "profile": {"name": device, "kind": "jetson" if not device.startswith("desktop") else device},
                   "sequence": "/data/MOT17-02-SDP",

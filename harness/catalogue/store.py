@@ -1,0 +1,194 @@
+"""The catalogue's files: adding a run, rebuilding from the run directories, and DuckDB over them.
+
+Layout: ``<results>/catalogue/device=<name>/month=<YYYY-MM>/runs.parquet``. Writers hold ``catalogue/.lock``
+(flock, blocking: adds are short) for the read-modify-rename of one partition; readers take no lock (a rename is
+atomic: they see the old file or the new one). Only files named exactly ``runs.parquet`` are read, so a writer's
+temp (``.runs.tmp-<host>-<pid>-....parquet``) left by a kill is never seen; ``index`` removes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from harness.catalogue.table import SCHEMA, conform, run_table, run_time
+from harness.errors import ResultsError, StorageError
+from harness.fsutil import remove_orphan_temps, staged, storage_error
+from harness.results.load import Run, load_run
+
+CATALOGUE_DIR = "catalogue"
+PART_FILE = "runs.parquet"
+_SAFE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+LOCK_WAIT_S = 120.0
+
+
+def partition_name(device: str) -> str:
+    """The directory name of a device's partition: its name when that is a safe file name, else a hash of it (a
+    device name read from a run directory is untrusted; the rows keep the real name)."""
+    if _SAFE.fullmatch(device or "") and device not in (".", ".."):
+        return f"device={device}"
+    return f"device=_{hashlib.sha256((device or '').encode()).hexdigest()[:16]}"
+
+
+def run_dirs(results_dir: Path) -> list[Path]:
+    """The run directories under ``results_dir``: ``<id>/`` and a campaign's ``<name>/runs/<id>/``."""
+    found = [p.parent for pat in ("*/manifest.json", "*/runs/*/manifest.json") for p in Path(results_dir).glob(pat)]
+    return sorted(p for p in found if p.name != CATALOGUE_DIR and not p.name.startswith("."))
+
+
+@dataclass
+class Indexed:
+    runs: int = 0
+    rows: int = 0
+    temps_removed: int = 0
+    skipped: list[str] = field(default_factory=list)  # "<dir>: why" for run directories that could not be read
+
+
+class Catalogue:
+    """The catalogue of the runs under one results directory."""
+
+    def __init__(self, results_dir: Path) -> None:
+        self.results_dir = Path(results_dir)
+        self.root = self.results_dir / CATALOGUE_DIR
+
+    def files(self, device: str | None = None) -> list[Path]:
+        part = partition_name(device) if device is not None else "device=*"
+        return sorted(self.root.glob(f"{part}/month=*/{PART_FILE}"))
+
+    def exists(self) -> bool:
+        return bool(self.files())
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(e, self.root) from e
+        try:
+            deadline = time.monotonic() + LOCK_WAIT_S
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise StorageError(f"{self.root}: another harness has been writing it for {LOCK_WAIT_S:g} s",
+                                           "wait for it, or stop it; then `harness results index` "
+                                           f"{self.results_dir}") from None
+                    time.sleep(0.05)
+            yield
+        finally:
+            os.close(fd)
+
+    def _part_path(self, device: str, month: str) -> Path:
+        return self.root / partition_name(device) / f"month={month}" / PART_FILE
+
+    def _write(self, path: Path, table: pa.Table) -> None:
+        if table.num_rows == 0:
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+            return
+        try:
+            with staged(path) as tmp:
+                pq.write_table(table, tmp, compression="zstd")
+        except OSError as e:
+            raise storage_error(e, path) from e
+
+    def _merge(self, path: Path, run_dir: str, new: pa.Table | None) -> int:
+        """Replace the rows of ``run_dir`` in the partition at ``path`` with ``new``; rows it held before."""
+        if path.is_file():
+            old = conform(pq.read_table(path))
+            mask = pc.equal(old.column("run_dir"), run_dir)
+            before = pc.sum(mask).as_py() or 0
+            keep = old.filter(pc.invert(mask))
+        else:
+            keep, before = SCHEMA.empty_table(), 0
+        self._write(path, pa.concat_tables([keep, new]) if new is not None else keep)
+        return before
+
+    def add(self, run_dir: Path) -> int:
+        """Add (or replace) one run's rows; returns how many. Idempotent: the run's earlier rows are replaced."""
+        run = load_run(run_dir)
+        return self.add_run(run)
+
+    def add_run(self, run: Run) -> int:
+        table = run_table(run)
+        key = str(Path(run.root).resolve())
+        table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
+                                 pa.array([key] * table.num_rows, pa.string()))
+        month = run_time(run).strftime("%Y-%m")
+        with self._locked():
+            self._merge(self._part_path(run.device, month), key, table)
+        return table.num_rows
+
+    def index(self) -> Indexed:
+        """Rebuild the catalogue from the run directories under the results directory: every partition is
+        rewritten from them (one atomic rename each), partitions of runs that are gone are removed, and temps
+        left by a killed writer are deleted. Readers see a readable catalogue throughout."""
+        done = Indexed()
+        parts: dict[Path, list[pa.Table]] = {}
+        for d in run_dirs(self.results_dir):
+            try:
+                run = load_run(d)
+                table = run_table(run)
+            except (ResultsError, OSError, ValueError) as e:
+                done.skipped.append(f"{d}: {getattr(e, 'message', e)}")
+                continue
+            key = str(d.resolve())
+            table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
+                                     pa.array([key] * table.num_rows, pa.string()))
+            parts.setdefault(self._part_path(run.device, run_time(run).strftime("%Y-%m")), []).append(table)
+            done.runs += 1
+            done.rows += table.num_rows
+        with self._locked():
+            for path, tables in parts.items():
+                self._write(path, pa.concat_tables(tables))
+            for stale in set(self.files()) - set(parts):
+                stale.unlink()
+            done.temps_removed = remove_orphan_temps(self.root)
+        return done
+
+    def connect(self, device: str | None = None):
+        """A DuckDB connection with the view ``cells`` over the catalogue (empty, with every column, when there
+        is nothing yet). ``device`` reads that device's partitions only."""
+        import duckdb
+
+        con = duckdb.connect()
+        files = self.files(device)
+        if files:
+            listed = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+            con.execute(f"CREATE VIEW cells AS SELECT * FROM read_parquet([{listed}], union_by_name = true, "
+                        "hive_partitioning = false)")
+        else:
+            con.register("_empty", SCHEMA.empty_table())
+            con.execute("CREATE VIEW cells AS SELECT * FROM _empty")
+        return con
+
+
+def catalogue_for(run_dir: Path) -> Catalogue:
+    """The catalogue a run belongs to: ``<results>/catalogue`` for ``<results>/<id>`` and for a campaign's
+    ``<results>/<campaign>/runs/<id>``."""
+    parent = Path(run_dir).resolve().parent
+    return Catalogue(parent.parent.parent if parent.name == "runs" and (parent.parent / "campaign.yaml").is_file()
+                     else parent)
+
+
+def add_finished(run_dir: Path) -> tuple[int, str | None]:
+    """Add a finished (or pulled) run to its catalogue: (rows, None), or (0, why) -- a run is never failed by its
+    catalogue; ``harness results index`` catches up later."""
+    try:
+        return catalogue_for(run_dir).add(run_dir), None
+    except (ResultsError, StorageError, OSError, ValueError, ImportError, pa.ArrowException) as e:
+        return 0, f"not added to the results catalogue ({getattr(e, 'message', e)}): `harness results index` adds it"
