@@ -25,6 +25,7 @@ LAYERS = [
     ("results",),  # records, run directories, comparison, rendering
     ("models",),  # weights, compression, one backend per format
     ("measure",),  # the runner: device side ends here
+    ("catalogue",),  # the results catalogue (Parquet + DuckDB): history, regressions
     ("image",),  # container images (host side starts here)
     ("remote",),  # SSH, the intake, deploy
     ("provision",),  # Ansible
@@ -33,7 +34,7 @@ LAYERS = [
 ]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
 DEVICE_SIDE = {"mot", "models", "measure", "telemetry"}
-HOST_SIDE = {"remote", "provision", "campaign", "image", "cli"}
+HOST_SIDE = {"catalogue", "remote", "provision", "campaign", "image", "cli"}
 
 
 def _module_of(path: Path) -> str:

@@ -3,9 +3,10 @@
 Run directories stay the source of truth; the catalogue is their index, rebuilt from them by ``harness results
 index``. One row per cell and repeat, with the DataFrame loader's columns (``results.frame.COLUMNS``, the registry
 of ``results.columns``) plus ``run_created_at`` and ``config`` (what makes two runs' cells comparable). Files are
-partitioned by device and month (``device=<name>/month=<YYYY-MM>/runs.parquet``): adding a run rewrites one
-partition (atomically: a temp file renamed over it), so its cost grows with that device's month, never with the
-catalogue; a re-added run replaces its own rows (idempotent); a killed write leaves the old file and a temp that
+partitioned by device and date, at the year (``device=<name>/year=<YYYY>/runs.parquet``): adding a run rewrites
+one partition (atomically: a temp file renamed over it), so its cost grows with that device's year, never with the
+catalogue, and a query opens a file per device and year (months made 12x the files, and opening them was most of
+a query's time at 10 000 runs: ``benchmarks/bench_catalogue.py``); a re-added run replaces its own rows (idempotent); a killed write leaves the old file and a temp that
 readers never see and ``index`` removes.
 
 - ``store``: the files, adding a run, rebuilding, and the DuckDB view ``cells``;

@@ -153,9 +153,8 @@ def _rows(cat: Catalogue, window: int, device: str | None, run_dirs: list[str] |
         marks = ", ".join("?" for _ in run_dirs)
         cond = f"{dev}config IN (SELECT DISTINCT config FROM cells WHERE run_dir IN ({marks}))"
         return load_rows(cat, cond, [*params, *run_dirs], device)
-    cond = (f"{dev}(config, run_dir) IN (SELECT config, run_dir FROM (SELECT config, run_dir, row_number() OVER "
-            "(PARTITION BY config ORDER BY max(run_created_at) DESC, run_dir DESC) AS k FROM cells "
-            "GROUP BY config, run_dir) WHERE k <= ?)")
+    cond = (f"{dev}true QUALIFY dense_rank() OVER (PARTITION BY config ORDER BY run_created_at DESC, run_dir DESC) "
+            "<= ?")  # one scan: a run's rows share its time and directory, so they share a rank
     return load_rows(cat, cond, [*params, window + 1], device)
 
 

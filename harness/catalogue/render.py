@@ -104,7 +104,7 @@ def summary_line(changes: list[Change], configs: int | None = None) -> str:
 
 def history_plot(df: pd.DataFrame, path: Path) -> Path:
     """p50, energy per frame, FPS/W and F1 per run (with their intervals), one line per configuration."""
-    from harness.results.render.plots import PALETTE, empty, plt_, save, short
+    from harness.results.render.plots import PALETTE, empty, plt_, short
 
     plt = plt_()
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.5), sharex=True)
@@ -135,14 +135,24 @@ def history_plot(df: pd.DataFrame, path: Path) -> Path:
     for ax in axes.flat:
         for t in pd.to_datetime(failed.run_created_at).dt.tz_convert("UTC").dt.tz_localize(None):
             ax.axvline(t, color="#c00", ls=":", lw=1)
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    for ax in axes.flat:
+        locator = AutoDateLocator(maxticks=7)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    rows = (len(labels) + 1) // 2
     if handles:
         fig.legend(handles, labels, loc="lower center", ncol=min(2, len(labels)), fontsize=8, frameon=False)
-    fig.autofmt_xdate()
-    fig.suptitle("history per configuration (bars: 95 % rerun intervals; dotted red: a run whose cell failed)",
+    fig.suptitle("history per configuration (bars: 95 % rerun intervals; dotted red: a run in which a cell failed)",
                  fontsize=10)
-    fig.tight_layout(rect=(0, 0.06 + 0.03 * ((len(labels) + 1) // 2 - 1), 1, 1))
-    return save(fig, path)
+    fig.tight_layout(rect=(0, 0.02 + 0.035 * rows, 1, 1))
+    import matplotlib.pyplot as plt
+
+    fig.savefig(path, dpi=plt.rcParams["figure.dpi"])
+    plt.close(fig)
+    return path
 
 
 def since_last_time_html(changes: list[Change], configs: int) -> str:

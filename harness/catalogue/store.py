@@ -1,6 +1,6 @@
 """The catalogue's files: adding a run, rebuilding from the run directories, and DuckDB over them.
 
-Layout: ``<results>/catalogue/device=<name>/month=<YYYY-MM>/runs.parquet``. Writers hold ``catalogue/.lock``
+Layout: ``<results>/catalogue/device=<name>/year=<YYYY>/runs.parquet``. Writers hold ``catalogue/.lock``
 (flock, blocking: adds are short) for the read-modify-rename of one partition; readers take no lock (a rename is
 atomic: they see the old file or the new one). Only files named exactly ``runs.parquet`` are read, so a writer's
 temp (``.runs.tmp-<host>-<pid>-....parquet``) left by a kill is never seen; ``index`` removes it.
@@ -64,7 +64,7 @@ class Catalogue:
 
     def files(self, device: str | None = None) -> list[Path]:
         part = partition_name(device) if device is not None else "device=*"
-        return sorted(self.root.glob(f"{part}/month=*/{PART_FILE}"))
+        return sorted(self.root.glob(f"{part}/year=*/{PART_FILE}"))
 
     def exists(self) -> bool:
         return bool(self.files())
@@ -92,8 +92,8 @@ class Catalogue:
         finally:
             os.close(fd)
 
-    def _part_path(self, device: str, month: str) -> Path:
-        return self.root / partition_name(device) / f"month={month}" / PART_FILE
+    def _part_path(self, run: Run) -> Path:
+        return self.root / partition_name(run.device) / f"year={run_time(run).year}" / PART_FILE
 
     def _write(self, path: Path, table: pa.Table) -> None:
         if table.num_rows == 0:
@@ -128,9 +128,8 @@ class Catalogue:
         key = str(Path(run.root).resolve())
         table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
                                  pa.array([key] * table.num_rows, pa.string()))
-        month = run_time(run).strftime("%Y-%m")
         with self._locked():
-            self._merge(self._part_path(run.device, month), key, table)
+            self._merge(self._part_path(run), key, table)
         return table.num_rows
 
     def index(self) -> Indexed:
@@ -149,7 +148,7 @@ class Catalogue:
             key = str(d.resolve())
             table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
                                      pa.array([key] * table.num_rows, pa.string()))
-            parts.setdefault(self._part_path(run.device, run_time(run).strftime("%Y-%m")), []).append(table)
+            parts.setdefault(self._part_path(run), []).append(table)
             done.runs += 1
             done.rows += table.num_rows
         with self._locked():

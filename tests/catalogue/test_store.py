@@ -28,7 +28,7 @@ def test_a_run_is_added_once_whatever_how_often(tmp_path):
     assert _count(cat) == 4  # re-adding (a re-pull, a resume) replaces, never duplicates
     cat.add(night(tmp_path, 2))
     assert _count(cat) == 8
-    assert [p.relative_to(cat.root).as_posix() for p in cat.files()] == ["device=orin-nano/month=2026-11/runs.parquet"]
+    assert [p.relative_to(cat.root).as_posix() for p in cat.files()] == ["device=orin-nano/year=2026/runs.parquet"]
 
 
 def test_rows_have_the_dataframe_columns_with_their_types(tmp_path):

@@ -70,3 +70,31 @@ def test_catalogue_errors_are_one_line(results, tmp_path):
     assert_user_error(harness("results", "query", "SELEC nonsense", "--results", results), "the query failed")
     assert_user_error(harness("regressions", "--results", tmp_path), "no catalogue yet")
     assert_user_error(harness("history", "--results", tmp_path), "no catalogue yet")
+
+
+def test_the_report_starts_with_what_changed_since_last_time(results, tmp_path):
+    p = harness("report", results / "night6", "--out", tmp_path / "rep")
+    assert p.returncode == 0, p.stderr
+    page = (tmp_path / "rep" / "report.html").read_text()
+    since = page.index("<h2>Since last time</h2>")
+    assert since < page.index("<h2>Which variant wins</h2>")
+    section = page[since:page.index("</table>", since)]
+    assert "3 worse, 0 better, outside the noise in 4 configuration(s)" in section
+    for text in ("slower", "+15.0%", "F1 down", "now failed", "TensorRT 10.3.0 -&gt; 10.7.0"):
+        assert text in section, text
+    older = harness("report", results / "night3", "--out", tmp_path / "old")
+    assert older.returncode == 0, older.stderr
+    assert "no change outside the noise in 4 configuration(s)" in (tmp_path / "old" / "report.html").read_text()
+
+
+def test_a_campaign_ends_with_the_summary(results):
+    from rich.console import Console
+
+    from harness.cli._console import Output
+    from harness.cli.campaign import _since
+
+    view = Output()
+    view.con = Console(record=True, width=100, file=open("/dev/null", "w"))
+    _since(view, [results / "night6"])
+    text = view.con.export_text()
+    assert "since last time: 3 worse, 0 better, outside the noise in 4 configuration(s)" in text and "slower" in text
