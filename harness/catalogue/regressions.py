@@ -170,7 +170,7 @@ def since_last_time(run_dirs: list) -> tuple[list[Change], int] | None:
     cat = catalogue_for(Path(run_dirs[0]))
     if not cat.exists():
         return None
-    dirs = [str(Path(d).resolve()) for d in run_dirs]
+    dirs = [cat.key(d) for d in run_dirs]
     marks = ", ".join("?" for _ in dirs)
     configs = cat.connect().execute(f"SELECT count(DISTINCT config) FROM cells WHERE run_dir IN ({marks})", dirs).fetchone()[0]
     return regressions(cat, run_dirs=dirs), int(configs)

@@ -74,6 +74,11 @@ def _value(c: Change, v) -> str:
     return format(v, ".3f" if c.metric == "f1" else ".2f" if c.metric == "latency_p50_ms" else ".1f")
 
 
+def _note(c: Change) -> str:
+    """What else changed since the run before; for a cell that now fails, its reason first."""
+    return c.since if c.metric != "status" else "; ".join(x for x in (c.reason, c.since) if x)
+
+
 def regressions_table(changes: list[Change]):
     """The changes outside the noise, worse first (red), then better (green); under each configuration, what else
     changed since the run before (versions, clocks) or why the cell failed."""
@@ -85,7 +90,7 @@ def regressions_table(changes: list[Change]):
     for name in ("change", "before", "now", "by", "noise"):
         t.add_column(name, justify="left" if name == "change" else "right", no_wrap=True)
     for c in changes:
-        note = c.since if c.metric != "status" else "; ".join(x for x in (c.reason, c.since) if x)
+        note = _note(c)
         label = Text(c.label)
         if note:
             label.append(f"\n  {note}", style="dim")
@@ -158,13 +163,14 @@ def history_plot(df: pd.DataFrame, path: Path) -> Path:
 def since_last_time_html(changes: list[Change], configs: int) -> str:
     """The report's first section: the changes of these runs against the catalogue's earlier runs."""
     esc = lambda v: html.escape(str(v), quote=True)  # noqa: E731 - names, versions and reasons come from devices
-    head = f"<h2>Since last time</h2><p>{esc(summary_line(changes, configs))} (`harness regressions` for the rule)</p>"
+    head = (f"<h2>Since last time</h2><p>{esc(summary_line(changes, configs))} against the earlier runs in the results "
+            "catalogue (<code>harness regressions</code> says what outside the noise means)</p>")
     if not changes:
         return head
     rows = "".join(
         f'<tr class="{"failed" if c.worse else "pareto"}"><td class="l">{esc(c.label)}</td><td class="l">{esc(c.what)}</td>'
         f"<td>{esc(_value(c, c.before))}</td><td>{esc(_value(c, c.now))}</td><td>{esc(_amount(c))}</td>"
-        f'<td>{esc(_band(c))}</td><td class="l">{esc(c.since or "")}</td></tr>' for c in changes)
+        f'<td>{esc(_band(c))}</td><td class="l">{esc(_note(c))}</td></tr>' for c in changes)
     return (head + '<div class="scroll"><table><tr><th class="l">configuration</th><th class="l">change</th>'
             "<th>before</th><th>now</th><th>by</th><th>noise</th><th class=\"l\">since the run before</th></tr>"
             f"{rows}</table></div>")

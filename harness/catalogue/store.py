@@ -62,6 +62,11 @@ class Catalogue:
         self.results_dir = Path(results_dir)
         self.root = self.results_dir / CATALOGUE_DIR
 
+    def key(self, run_dir: Path) -> str:
+        """A run's ``run_dir`` in the catalogue: its path under the results directory (``night6``,
+        ``camp/runs/camp-orin-r1``), so a results directory moved or copied elsewhere keeps its catalogue."""
+        return os.path.relpath(Path(run_dir).resolve(), self.results_dir.resolve())
+
     def files(self, device: str | None = None) -> list[Path]:
         part = partition_name(device) if device is not None else "device=*"
         return sorted(self.root.glob(f"{part}/year=*/{PART_FILE}"))
@@ -125,7 +130,7 @@ class Catalogue:
 
     def add_run(self, run: Run) -> int:
         table = run_table(run)
-        key = str(Path(run.root).resolve())
+        key = self.key(run.root)
         table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
                                  pa.array([key] * table.num_rows, pa.string()))
         with self._locked():
@@ -145,7 +150,7 @@ class Catalogue:
             except (ResultsError, OSError, ValueError) as e:
                 done.skipped.append(f"{d}: {getattr(e, 'message', e)}")
                 continue
-            key = str(d.resolve())
+            key = self.key(d)
             table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
                                      pa.array([key] * table.num_rows, pa.string()))
             parts.setdefault(self._part_path(run), []).append(table)

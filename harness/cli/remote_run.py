@@ -51,7 +51,18 @@ def pull_command(run_dir: Path = typer.Argument(..., help="Local run directory o
             m = d.pull()
         finally:
             d.conn.close()
-    output().line(f"pulled {len(d.store.read_records())} records into {d.store.root} (device state: {m.get('state')})")
+    out = output()
+    out.line(f"pulled {len(d.store.read_records())} records into {d.store.root} (device state: {m.get('state')})")
+    _catalogue(d.store.root)
+
+
+def _catalogue(run_dir: Path) -> None:
+    """A pulled run (whole or partial) goes into its results catalogue; re-adding replaces its rows."""
+    from harness.catalogue.store import add_finished
+
+    problem = add_finished(run_dir)[1]
+    if problem:
+        output().flagged("warning", "yellow", problem)
 
 
 def logs_command(run_dir: Path = typer.Argument(..., help="Local run directory of a deploy."),
@@ -83,6 +94,7 @@ def stop_command(run_dir: Path = typer.Argument(..., help="Local run directory o
         finally:
             d.conn.close()
     output().line(f"stopped {d.plan.run_id} on its device; finished records are in {d.store.root}")
+    _catalogue(d.store.root)
 
 
 def register(app: typer.Typer) -> None:

@@ -83,3 +83,31 @@ def test_the_window_limits_the_runs_read(tmp_path):
     # nights 1-2 were 50 % slower; with a window of 5 the latest (night 8) sees nights 3-7 only
     assert regressions(cat, window=5) == []
     assert [c.what for c in regressions(cat, window=7)] == []  # the median of 7 is still an ordinary night
+
+
+def test_a_devices_words_reach_the_tables_literally(tmp_path):
+    """A reason is the device's text: escaped in the report, never rich markup in the terminal."""
+    from rich.console import Console
+
+    from harness.catalogue.render import regressions_table, since_last_time_html
+    from harness.results.store import RunStore
+
+    cat = Catalogue(tmp_path)
+    cat.add(night(tmp_path, 1))
+    evil = "<script>alert(1)</script> [bold red]x[/] \x1b[2J"
+    second = night(tmp_path, 2, failed=("fp32",))
+    store = RunStore(second)
+    recs = store.read_records()
+    for r in recs:
+        if r["status"] == "failed":
+            r["reason"] = evil
+    store.records_path.write_text("")
+    store.put_records(recs)
+    cat.add(second)
+    changes = regressions(cat)
+    assert [c.what for c in changes] == ["now failed"]
+    page = since_last_time_html(changes, 4)
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    con = Console(record=True, width=200, file=open("/dev/null", "w"))
+    con.print(regressions_table(changes))
+    assert "[bold red]x[/]" in con.export_text()

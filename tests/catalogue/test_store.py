@@ -151,3 +151,16 @@ def test_a_run_with_a_nonsense_date_is_dated_by_its_manifest_file(tmp_path, crea
 
     run = make_run(tmp_path, "odd", "orin-nano", [], created_at=created)
     assert run_time(load_run(run)).year >= 2026
+
+
+def test_a_moved_results_directory_keeps_its_catalogue(tmp_path):
+    import shutil
+
+    old = tmp_path / "old" / "results"
+    cat = Catalogue(old)
+    cat.add(night(old, 1))
+    new = tmp_path / "moved"
+    shutil.move(str(old), str(new))
+    moved = Catalogue(new)
+    assert moved.add(new / "night1") == 4 and _count(moved) == 4  # the same run: replaced, not doubled
+    assert moved.connect().execute("SELECT DISTINCT run_dir FROM cells").fetchall() == [("night1",)]
