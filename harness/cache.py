@@ -3,13 +3,18 @@
 ONNX exports and INT8 models (``onnx/``), pruned and fine-tuned weights, TensorRT engines, random-init
 weights: every one is a ``ContentCache(kind).entry(...)``, so a cache hit, a build's time (``build_s``)
 and its key are recorded the same way for all of them, and a killed build never leaves a file that a
-later run would take for a result.
+later run would take for a result. Builds are single-flight across processes: a second process that wants the
+entry a first is building waits for it (``.<name>.lock``, flock: released when the builder exits, however it
+exits; the file is removed after the build) and takes the result, rather than building it twice at half the
+speed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import fcntl
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,6 +46,27 @@ def announce(text: str) -> None:
     report = _STAGE.get()
     if report is not None:
         report(text)
+
+
+@contextlib.contextmanager
+def single_flight(path: Path) -> Iterator[None]:
+    """Hold the build lock of ``path`` (blocking; says so when another process holds it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = path.with_name(f".{path.name}.lock")
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            announce(f"waiting for another process to finish building {path.name}")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        # removed while held: a waiter on it re-checks and finds the entry; a later process finds the entry first
+        # (it is renamed into place before this). After a failed build two waiters may both build: still atomic.
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()
+        os.close(fd)
 
 
 @contextlib.contextmanager
@@ -103,10 +129,19 @@ class ContentCache:
 
     def entry_at(self, path: Path, key: str, build, directory: bool = False, label: str | None = None) -> CacheEntry:
         """``entry`` for a caller that names the file itself (a key computed elsewhere, e.g. TensorRT's)."""
-        import time
-
         if path.exists():
             return CacheEntry(path, key, True, 0.0)
+        try:
+            with single_flight(path):
+                if path.exists():  # built by the process this one waited for
+                    return CacheEntry(path, key, True, 0.0)
+                return self._build(path, key, build, directory, label)
+        except OSError as e:
+            raise storage_error(e, path) from e
+
+    def _build(self, path: Path, key: str, build, directory: bool, label: str | None) -> CacheEntry:
+        import time
+
         if self.root not in ContentCache._swept and self.root.is_dir():
             remove_orphan_temps(self.root)  # what killed builds left behind
             ContentCache._swept.add(self.root)

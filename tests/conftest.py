@@ -67,21 +67,6 @@ def _shared_cache(base: Path) -> Path:
     return d
 
 
-def pytest_sessionstart(session):
-    """With workers: the reference detector is built once into the shared cache before they start (two workers
-    building it at once would each take twice as long); a build that fails is left to the tests to report."""
-    config = session.config
-    if os.environ.get("PYTEST_XDIST_WORKER") or not getattr(config.option, "numprocesses", None):
-        return
-    os.environ["HARNESS_CACHE_DIR"] = str(_shared_cache(config._tmp_path_factory.getbasetemp()))
-    try:
-        from harness.models.reference import build_reference
-
-        build_reference()
-    except Exception as e:  # noqa: BLE001 - the reference tests say what is wrong
-        print(f"reference detector not pre-built: {e}")
-
-
 @pytest.fixture(scope="session", autouse=True)
 def harness_cache(tmp_path_factory) -> Path:
     """One cache per test run (random-init weights, ONNX exports, the reference detector are built once), shared by

@@ -29,3 +29,35 @@ def test_content_cache_builds_once_per_key_and_keeps_nothing_of_a_failed_build(h
     with pytest.raises(BenchmarkError, match="produced nothing"):
         cache.entry(lambda k: f"empty-{k}.bin", ("y",), lambda tmp: tmp.write_text(""))
     assert sorted(p.name for p in cache.root.iterdir()) == sorted([first.path.name, other.path.name])
+
+
+SLOW_BUILD = """
+import os, sys, time
+from pathlib import Path
+from harness.cache import ContentCache
+
+def build(tmp):
+    with open(sys.argv[1], "a") as f:
+        f.write(f"{os.getpid()}\\n")  # one line per build that ran
+    time.sleep(1.5)
+    tmp.write_text("built")
+
+entry = ContentCache("slow").entry(lambda k: f"x-{k}.txt", ("same",), build)
+print(entry.path.read_text(), entry.hit)
+"""
+
+
+def test_two_processes_wanting_one_entry_build_it_once(tmp_path):
+    """Single flight: the second waits for the first's build and takes it (a cache hit), never builds it again."""
+    import os
+    import subprocess
+    import sys
+
+    log = tmp_path / "builds.log"
+    env = {**os.environ, "HARNESS_CACHE_DIR": str(tmp_path / "cache")}
+    procs = [subprocess.Popen([sys.executable, "-c", SLOW_BUILD, str(log)], stdout=subprocess.PIPE, text=True, env=env)
+             for _ in range(2)]
+    outs = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert [p.returncode for p in procs] == [0, 0]
+    assert len(log.read_text().splitlines()) == 1  # built once
+    assert outs == ["built False", "built True"]
