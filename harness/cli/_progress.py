@@ -66,17 +66,18 @@ class RunProgress:
         if r["status"] == "ok":
             f1 = at(r, "quality", "f1")
             busy = at(r, "host_state", "contended_reason")
-            line = (f"[green]ok[/] {r['cell_id']}: p50 {at(r, 'latency', 'total', 'p50_ms'):.1f} ms"
-                    + (f", F1 {f1:.3f}" if f1 is not None else "") + f" ({r['duration_s']:.0f} s)"
-                    + (f" [yellow]contended[/]: {busy}" if busy else ""))
-        else:
-            style = "yellow" if r["status"] == "skipped" else "red"
-            line = f"[{style}]{r['status']}[/] {r['cell_id']}: {r['reason']}"
+            line = Text.assemble(("ok", "green"), f" {r['cell_id']}: p50 {at(r, 'latency', 'total', 'p50_ms'):.1f} ms"
+                                 + (f", F1 {f1:.3f}" if f1 is not None else "") + f" ({r['duration_s']:.0f} s)")
+            if busy:
+                line.append_text(Text.assemble(" ", ("contended", "yellow"), f": {busy}"))
+        else:  # a reason is free text (an exception's words, a device's): literal, never markup
+            line = Text.assemble((r["status"], "yellow" if r["status"] == "skipped" else "red"),
+                                 f" {r['cell_id']}: {r['reason']}")
         if self.progress:
             self.progress.console.print(line, highlight=False)
             self.progress.advance(self.task)
         else:
-            self.con.print(f"  {line}", highlight=False)
+            self.con.print(Text("  ") + line, highlight=False)
 
     def close(self) -> None:
         if self.progress:

@@ -228,7 +228,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("repeat", lambda s: s.d.get("repeat") or 1, repeats="derived", doc="which window (1..repeats)", kind="int"),
     Column("eval_frames", rec("eval_frames"), kind="int"),
     Column("timed_frames", rec("timed_frames"), kind="int"),
-    Column("passes", rec("passes"), kind="int"),
+    Column("passes", rec("passes"), kind="float", doc="timed frames / evaluated frames: how often the window cycled them"),
     Column("window_s", rec("window_s"), "s"),
     *(_interval(n) for n in ("latency_p50_ci_lo_ms", "latency_p50_ci_hi_ms", "energy_per_frame_ci_lo_mj",
                              "energy_per_frame_ci_hi_mj")),
