@@ -34,23 +34,32 @@ def history_tables(df: pd.DataFrame, width: int = 120) -> list:
 
     out = []
     inline = width >= WIDE_HISTORY
+    heads = (("when (UTC)", "left"), ("run", "left"), ("status", "left"), ("p50 ms", "right"), ("mJ/frame", "right"),
+             ("FPS/W", "right"), ("F1", "right"))
     for label, runs in df.groupby("label", sort=False):
-        t = Table(title=Text(str(label), style="bold"), title_justify="left", show_edge=False, pad_edge=False)
-        for name, just in (("when (UTC)", "left"), ("run", "left"), ("status", "left"), ("p50 ms", "right"),
-                           ("mJ/frame", "right"), ("FPS/W", "right"), ("F1", "right")):
-            t.add_column(name, justify=just, no_wrap=True, overflow="ellipsis" if name == "run" else "fold")
-        if inline:
-            t.add_column("changed since the run before", overflow="fold")
-        notes = []
+        rows, notes = [], []
         for r in runs.to_dict("records"):
             when = pd.Timestamp(r["run_created_at"]).tz_convert("UTC").strftime("%Y-%m-%d %H:%M")
-            cells = [when, Text(str(r["run_id"])), Text(str(r["status"]), style="" if r["status"] == "ok" else "red"),
-                     _ci(r["latency_p50_ms"], r["latency_p50_ci_lo_ms"], r["latency_p50_ci_hi_ms"], ".2f"),
-                     _ci(r["energy_per_frame_mj"], r["energy_per_frame_ci_lo_mj"], r["energy_per_frame_ci_hi_mj"], ".1f"),
-                     _plain(r["fps_per_w"], ".1f"), _plain(r["f1"], ".3f")]
-            t.add_row(*cells, *([Text(r["changed"] or "")] if inline else []))
+            rows.append([when, str(r["run_id"]), str(r["status"]),
+                         _ci(r["latency_p50_ms"], r["latency_p50_ci_lo_ms"], r["latency_p50_ci_hi_ms"], ".2f"),
+                         _ci(r["energy_per_frame_mj"], r["energy_per_frame_ci_lo_mj"], r["energy_per_frame_ci_hi_mj"], ".1f"),
+                         _plain(r["fps_per_w"], ".1f"), _plain(r["f1"], ".3f"), r["changed"] or ""])
             if not inline and r["changed"]:
                 notes.append(Text.assemble((f"  {when} {r['run_id']}: ", "dim"), r["changed"]))
+        t = Table(title=Text(str(label), style="bold"), title_justify="left", show_edge=False, pad_edge=False)
+        widths = [max(len(name), *(len(row[i]) for row in rows)) for i, (name, _) in enumerate(heads)]
+        fixed = sum(w for i, w in enumerate(widths) if i != 1) + 3 * (len(heads) - 1 + inline) + (20 if inline else 0)
+        for i, (name, just) in enumerate(heads):
+            if name == "run":  # the one column that gives way (a long run id ends in …; the notes name it whole)
+                t.add_column(name, justify=just, no_wrap=True, overflow="ellipsis",
+                             max_width=max(6, min(widths[1], width - fixed)))
+            else:  # every number whole, whatever the width
+                t.add_column(name, justify=just, no_wrap=True, min_width=widths[i])
+        if inline:
+            t.add_column("changed since the run before", overflow="fold")
+        for row in rows:
+            status = Text(row[2], style="" if row[2] == "ok" else "red")
+            t.add_row(row[0], Text(row[1]), status, *row[3:7], *([Text(row[7])] if inline else []))
         out.append(t)
         out.extend(notes)
     return out

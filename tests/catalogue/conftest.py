@@ -14,17 +14,17 @@ WOBBLE = (1.0, 1.006, 0.994, 1.003, 0.997)  # night-to-night: well inside a 3 % 
 
 
 def night(root: Path, n: int, device: str = "orin-nano", scale: dict | None = None, f1: dict | None = None,
-          failed: tuple[str, ...] = (), env: dict | None = None) -> Path:
+          failed: tuple[str, ...] = (), env: dict | None = None, run_id: str | None = None) -> Path:
     """Night ``n`` (1-based, 2026-11-0n 02:00 UTC): the four cells with 3 % intervals, ``scale`` multiplying a
     cell's p50, ``f1`` replacing its F1, ``failed`` cells failing."""
-    recs = []
+    recs, rid = [], run_id or f"night{n}"
     for key, cell in CELLS.items():
         p50, f, e = BASE[key]
         p50 *= WOBBLE[(n - 1) % len(WOBBLE)] * (scale or {}).get(key, 1.0)
         if key in failed:
-            recs.append(record(f"night{n}", device, cell, status="failed", reason="engine build ran out of memory"))
+            recs.append(record(rid, device, cell, status="failed", reason="engine build ran out of memory"))
             continue
-        recs.append(record(f"night{n}", device, cell, p50=p50, f1=(f1 or {}).get(key, f), mean_w=e / p50,
+        recs.append(record(rid, device, cell, p50=p50, f1=(f1 or {}).get(key, f), mean_w=e / p50,
                            energy_mj=e * WOBBLE[(n - 1) % len(WOBBLE)], idle_w=4.5, ci_pct=3,
                            environment={"l4t": "36.4.3", "tensorrt": "10.3.0", "nvpmodel": "15W", **(env or {})}))
-    return make_run(root, f"night{n}", device, recs, created_at=f"2026-11-{n:02d}T02:00:00+00:00")
+    return make_run(root, rid, device, recs, created_at=f"2026-11-{n:02d}T02:00:00+00:00")

@@ -98,3 +98,17 @@ def test_a_campaign_ends_with_the_summary(results):
     _since(view, [results / "night6"])
     text = view.con.export_text()
     assert "since last time: 3 worse, 0 better, outside the noise in 4 configuration(s)" in text and "slower" in text
+
+
+@pytest.mark.parametrize("cols", [80, 120])
+def test_a_long_run_id_gives_way_and_every_number_stays_whole(tmp_path, cols):
+    root = tmp_path / "results"
+    for n in (1, 2):
+        night(root, n, run_id=f"20261203-21201{n}-orin-nano-quick-suite-night")
+    assert harness("results", "index", root).returncode == 0
+    p = harness("history", "--results", root, "--variant", "onnx", env={"COLUMNS": str(cols)})
+    lines = p.stdout.splitlines()
+    assert max(len(line) for line in lines) <= cols
+    row = next(line for line in lines if line.startswith("2026-11-02"))
+    for whole in ("20.12 ±0.60", "150.9 ±4.5", "6.7", "0.620"):
+        assert whole in row, (whole, row)
