@@ -26,6 +26,14 @@ def _plain(v, fmt: str) -> str:
 WIDE_HISTORY = 110  # from this width "changed" is a column; below it, lines under the table
 
 
+def _middle(text: str, width: int) -> str:
+    """``text`` in ``width`` characters: whole, or its start and end around an ellipsis."""
+    if len(text) <= width:
+        return text
+    head = (width - 1) // 2
+    return text[:head] + "…" + text[len(text) - (width - 1 - head):]
+
+
 def history_tables(df: pd.DataFrame, width: int = 120) -> list:
     """One table per configuration: a row per run, oldest first, with what changed since the run before (a
     column on a wide terminal, lines under the table on a narrow one: numbers are never folded)."""
@@ -50,16 +58,16 @@ def history_tables(df: pd.DataFrame, width: int = 120) -> list:
         widths = [max(len(name), *(len(row[i]) for row in rows)) for i, (name, _) in enumerate(heads)]
         fixed = sum(w for i, w in enumerate(widths) if i != 1) + 3 * (len(heads) - 1 + inline) + (20 if inline else 0)
         for i, (name, just) in enumerate(heads):
-            if name == "run":  # the one column that gives way (a long run id ends in …; the notes name it whole)
-                t.add_column(name, justify=just, no_wrap=True, overflow="ellipsis",
-                             max_width=max(6, min(widths[1], width - fixed)))
+            if name == "run":  # the one column that gives way: a long id keeps its start and end (they differ)
+                run_w = max(7, min(widths[1], width - fixed))
+                t.add_column(name, justify=just, no_wrap=True, width=run_w)
             else:  # every number whole, whatever the width
                 t.add_column(name, justify=just, no_wrap=True, min_width=widths[i])
         if inline:
             t.add_column("changed since the run before", overflow="fold")
         for row in rows:
             status = Text(row[2], style="" if row[2] == "ok" else "red")
-            t.add_row(row[0], Text(row[1]), status, *row[3:7], *([Text(row[7])] if inline else []))
+            t.add_row(row[0], Text(_middle(row[1], run_w)), status, *row[3:7], *([Text(row[7])] if inline else []))
         out.append(t)
         out.extend(notes)
     return out
