@@ -32,3 +32,11 @@ def require_safe_name(value: str, what: str, error: type) -> str:
     if not is_safe_name(value):
         raise error(f"{what} {value[:80]!r} is not a safe name", safe_name_hint(what))
     return value
+
+
+def did_you_mean(value: str, known) -> str:
+    """`` (did you mean 'orin-nano'?)`` for the closest of ``known`` names, '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(value, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -25,7 +25,7 @@ import pyarrow.parquet as pq
 from harness.catalogue.table import SCHEMA, conform, run_table, run_time
 from harness.errors import ResultsError, StorageError
 from harness.fsutil import remove_orphan_temps, staged, storage_error
-from harness.results.load import Run, load_run
+from harness.results.load import Run, load_run, runs_under
 
 CATALOGUE_DIR = "catalogue"
 PART_FILE = "runs.parquet"
@@ -43,8 +43,7 @@ def partition_name(device: str) -> str:
 
 def run_dirs(results_dir: Path) -> list[Path]:
     """The run directories under ``results_dir``: ``<id>/`` and a campaign's ``<name>/runs/<id>/``."""
-    found = [p.parent for pat in ("*/manifest.json", "*/runs/*/manifest.json") for p in Path(results_dir).glob(pat)]
-    return sorted(p for p in found if p.name != CATALOGUE_DIR and not p.name.startswith("."))
+    return [p for p in runs_under(results_dir) if p.name != CATALOGUE_DIR]
 
 
 @dataclass

@@ -11,7 +11,7 @@ from harness.cli._console import output
 
 def report_command(
     runs: list[Path] = typer.Argument(..., help="Run directories (results/<run-id>)."),
-    out: Path = typer.Option(..., "--out", help="Directory for report.html and the PNG plots."),
+    out: Path = typer.Option(None, "--out", help="Directory for report.html and the PNG plots (default: <first run>/report)."),
     baseline: str = typer.Option(None, "--baseline", help="Run dir, run id or device name the ratios are against."),
     include_contended: bool = typer.Option(False, "--include-contended", metavar="",
                                            help="Let cells measured on a busy host into the Pareto fronts and the winners."),
@@ -23,6 +23,7 @@ def report_command(
 
     from harness.catalogue.render import since_section
 
+    out = out if out is not None else Path(runs[0]) / "report"
     with contended_counted(include_contended):  # every front and pick the report draws
         res = build_report(load_runs(runs), out, baseline, since_section(runs))
     out = output()

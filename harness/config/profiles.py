@@ -287,8 +287,11 @@ def profile_path(name_or_path: str) -> Path:
         return p
     candidate = profiles_dir() / f"{name_or_path}.yaml"
     if not candidate.is_file():
+        from harness.names import did_you_mean
+
         known = ", ".join(profile_names()) or "none found"
-        raise ProfileError(f"unknown profile {name_or_path!r} (known: {known})", "pass a profile name or a path to a YAML file")
+        raise ProfileError(f"unknown profile {name_or_path!r}{did_you_mean(name_or_path, profile_names())} (known: {known})",
+                           "pass a profile name or a path to a YAML file")
     return candidate
 
 

@@ -256,8 +256,11 @@ def load_suite(name_or_path: str) -> Suite:
     if p.suffix in (".yaml", ".yml") or p.exists():
         return load_model_yaml(p, Suite, SuiteError, "suite", SUITE_FIX)
     if name_or_path not in builtin_suites():
+        from harness.names import did_you_mean
+
         raise SuiteError(
-            f"unknown suite {name_or_path!r} (built in: {', '.join(builtin_suites())})",
+            f"unknown suite {name_or_path!r}{did_you_mean(name_or_path, builtin_suites())} "
+            f"(built in: {', '.join(builtin_suites())})",
             "pass a built-in suite name or a path to a suite YAML file",
         )
     with resources.as_file(resources.files("harness.suites") / f"{name_or_path}.yaml") as f:

@@ -67,9 +67,12 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
 
 
-def load_frame(paths: list[str | Path]) -> pd.DataFrame:
-    """The DataFrame of the given run directories (records upgraded and validated on the way)."""
-    return runs_frame(load_runs([Path(p) for p in paths]))
+def load_frame(paths: str | Path | list[str | Path]) -> pd.DataFrame:
+    """The DataFrame of the given run directories (records upgraded and validated on the way): one path or a list,
+    a glob (``"results/*-orin-*"``) or a results directory (every run under it, campaigns' runs included)."""
+    from harness.results.load import run_paths
+
+    return runs_frame(load_runs(run_paths(paths)))
 
 
 def _num(v) -> bool:

@@ -37,6 +37,30 @@ def load_run(path: str | Path) -> Run:
     return Run(store.root, manifest, records)
 
 
+def runs_under(results_dir: Path) -> list[Path]:
+    """The run directories under a results directory: ``<id>/`` and a campaign's ``<name>/runs/<id>/``."""
+    found = [p.parent for pat in ("*/manifest.json", "*/runs/*/manifest.json") for p in Path(results_dir).glob(pat)]
+    return sorted(p for p in found if not p.name.startswith("."))
+
+
+def run_paths(paths) -> list[Path]:
+    """What a person passes, as run directories: one path (str or Path) or several; a glob (``results/*-orin-*``);
+    a results directory holding runs (every run under it)."""
+    import glob
+
+    items = [paths] if isinstance(paths, (str, Path)) else list(paths)
+    out: list[Path] = []
+    for item in items:
+        text = str(item)
+        pattern = any(c in text for c in "*?[")
+        for m in map(Path, sorted(glob.glob(text)) if pattern else [text]):
+            if (m / "manifest.json").is_file() or not m.is_dir():
+                out.append(m)
+            else:  # a results directory; a glob's other matches (the catalogue, a report) are passed over
+                out.extend(runs_under(m) or ([] if pattern else [m]))
+    return out
+
+
 def load_runs(paths: list[Path]) -> list[Run]:
     if not paths:
         raise ResultsError("no run directories given", "pass one or more results/<run-id> directories")

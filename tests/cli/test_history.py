@@ -112,3 +112,10 @@ def test_a_long_run_id_gives_way_and_every_number_stays_whole(tmp_path, cols):
     row = next(line for line in lines if line.startswith("2026-11-02"))
     for whole in ("20.12 ±0.60", "150.9 ±4.5", "6.7", "0.620"):
         assert whole in row, (whole, row)
+
+
+def test_report_writes_beside_the_first_run_without_out(results):
+    p = harness("report", results / "night5")
+    assert p.returncode == 0, p.stderr
+    assert (results / "night5" / "report" / "report.html").is_file()
+    assert harness("history", "--results", results, "--json").returncode == 0  # a report dir is no run

@@ -53,7 +53,7 @@ def test_bad_profiles_name_the_file_and_field(tmp_path, text, message):
 
 
 def test_unknown_profile_name_lists_the_known_ones():
-    with pytest.raises(ProfileError, match=r"unknown profile 'orin-nan0' \(known: agx-orin"):
+    with pytest.raises(ProfileError, match=r"unknown profile 'orin-nan0' \(did you mean 'orin-nano'\?\) \(known: agx-orin"):
         load_profile("orin-nan0")
 
 

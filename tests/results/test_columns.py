@@ -124,3 +124,14 @@ def test_every_value_has_its_column_type(tmp_path):
     assert not bad
     assert C.fits(3, "float") and not C.fits(True, "int") and not C.fits(1, "bool") and not C.fits(2.5, "int")
     assert {c.name: c.dtype for c in C.COLUMNS}["threads_over_idle"] == "bool"
+
+
+def test_the_loader_takes_a_path_a_str_a_glob_or_a_results_directory(tmp_path):
+    from harness.testing.fakes.runs import fleet
+
+    runs = fleet(tmp_path)
+    one = load_frame(str(runs[0]))  # a str is one run, not its characters
+    assert set(one.run_id) == {"nano"}
+    assert len(load_frame(runs[0])) == len(one)
+    assert set(load_frame(str(tmp_path / "*")).run_id) == set(load_frame(tmp_path).run_id) == {"nano", "gpu", "cpu"}
+    assert set(load_frame([runs[1], str(runs[2])]).run_id) == {"gpu", "cpu"}
