@@ -126,7 +126,7 @@ def summary_line(changes: list[Change], configs: int | None = None) -> str:
 
 def history_plot(df: pd.DataFrame, path: Path) -> Path:
     """p50, energy per frame, FPS/W and F1 per run (with their intervals), one line per configuration."""
-    from harness.results.render.plots import PALETTE, empty, plt_, short
+    from harness.results.render.plots import PALETTE, empty, plt_, save, short
 
     plt = plt_()
     fig, axes = plt.subplots(2, 2, figsize=(11, 6.5), sharex=True)
@@ -169,12 +169,7 @@ def history_plot(df: pd.DataFrame, path: Path) -> Path:
         fig.legend(handles, labels, loc="lower center", ncol=min(2, len(labels)), fontsize=8, frameon=False)
     fig.suptitle("history per configuration (bars: 95 % rerun intervals; dotted red: a run in which a cell failed)",
                  fontsize=10)
-    fig.tight_layout(rect=(0, 0.02 + 0.035 * rows, 1, 1))
-    import matplotlib.pyplot as plt
-
-    fig.savefig(path, dpi=plt.rcParams["figure.dpi"])
-    plt.close(fig)
-    return path
+    return save(fig, path, rect=(0, 0.02 + 0.035 * rows, 1, 1))
 
 
 def since_last_time_html(changes: list[Change], configs: int) -> str:

@@ -110,17 +110,13 @@ class Catalogue:
         except OSError as e:
             raise storage_error(e, path) from e
 
-    def _merge(self, path: Path, run_dir: str, new: pa.Table | None) -> int:
-        """Replace the rows of ``run_dir`` in the partition at ``path`` with ``new``; rows it held before."""
+    def _merge(self, path: Path, run_dir: str, new: pa.Table) -> None:
+        """Replace the rows of ``run_dir`` in the partition at ``path`` with ``new``."""
+        keep = SCHEMA.empty_table()
         if path.is_file():
             old = conform(pq.read_table(path))
-            mask = pc.equal(old.column("run_dir"), run_dir)
-            before = pc.sum(mask).as_py() or 0
-            keep = old.filter(pc.invert(mask))
-        else:
-            keep, before = SCHEMA.empty_table(), 0
-        self._write(path, pa.concat_tables([keep, new]) if new is not None else keep)
-        return before
+            keep = old.filter(pc.invert(pc.equal(old.column("run_dir"), run_dir)))
+        self._write(path, pa.concat_tables([keep, new]))
 
     def add(self, run_dir: Path) -> int:
         """Add (or replace) one run's rows; returns how many. Idempotent: the run's earlier rows are replaced."""
@@ -128,10 +124,8 @@ class Catalogue:
         return self.add_run(run)
 
     def add_run(self, run: Run) -> int:
-        table = run_table(run)
         key = self.key(run.root)
-        table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
-                                 pa.array([key] * table.num_rows, pa.string()))
+        table = run_table(run, key)
         with self._locked():
             self._merge(self._part_path(run), key, table)
         return table.num_rows
@@ -145,13 +139,10 @@ class Catalogue:
         for d in run_dirs(self.results_dir):
             try:
                 run = load_run(d)
-                table = run_table(run)
+                table = run_table(run, self.key(d))
             except (ResultsError, OSError, ValueError) as e:
                 done.skipped.append(f"{d}: {getattr(e, 'message', e)}")
                 continue
-            key = self.key(d)
-            table = table.set_column(table.schema.get_field_index("run_dir"), "run_dir",
-                                     pa.array([key] * table.num_rows, pa.string()))
             parts.setdefault(self._part_path(run), []).append(table)
             done.runs += 1
             done.rows += table.num_rows

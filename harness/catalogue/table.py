@@ -63,11 +63,13 @@ def _value(v, kind: str):
     return v if fits(v, kind) else None
 
 
-def run_table(run: Run) -> pa.Table:
-    """The run's rows (one per record: cell and repeat) with the catalogue's schema."""
+def run_table(run: Run, run_dir: str) -> pa.Table:
+    """The run's rows (one per record: cell and repeat) with the catalogue's schema; ``run_dir`` is the run's key
+    in the catalogue (its path under the results directory)."""
     created = run_time(run).astimezone(dt.timezone.utc)
     rows = run_rows(run)
     cols = {n: [_value(r.get(n), k) for r in rows] for n, k in KINDS.items()}
+    cols["run_dir"] = [run_dir] * len(rows)
     cols["run_created_at"] = [created] * len(rows)
     cols["config"] = [config_key(r) for r in rows]
     return pa.table({f.name: pa.array(cols[f.name], type=f.type) for f in SCHEMA}, schema=SCHEMA)

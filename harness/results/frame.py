@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from harness.results.columns import ANY, INTERVALS, MEANS
-from harness.results.load import Run, load_runs
+from harness.results.load import Run, load_runs, run_paths
 from harness.results.rows import SUMMARY_COLUMNS, flatten
 from harness.results.stats import LEVEL, rerun_interval
 
@@ -70,8 +70,6 @@ def runs_frame(runs: list[Run]) -> pd.DataFrame:
 def load_frame(paths: str | Path | list[str | Path]) -> pd.DataFrame:
     """The DataFrame of the given run directories (records upgraded and validated on the way): one path or a list,
     a glob (``"results/*-orin-*"``) or a results directory (every run under it, campaigns' runs included)."""
-    from harness.results.load import run_paths
-
     return runs_frame(load_runs(run_paths(paths)))
 
 

@@ -28,10 +28,11 @@ def plt_():
     return plt
 
 
-def save(fig, path: Path) -> Path:
+def save(fig, path: Path, rect: tuple[float, float, float, float] | None = None) -> Path:
+    """Lay out (inside ``rect`` of the figure when given: room kept for a legend below), write the PNG, close."""
     import matplotlib.pyplot as plt
 
-    fig.tight_layout()
+    fig.tight_layout(**({"rect": rect} if rect else {}))
     fig.savefig(path, dpi=DPI)
     plt.close(fig)
     return path
