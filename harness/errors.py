@@ -89,6 +89,10 @@ class DeviceDataError(HarnessError):
     """
 
 
+class FarmError(RemoteError):
+    """A board pool (a labgrid coordinator) could not lease, keep or release a board."""
+
+
 class LinkError(RemoteError):
     """The SSH link to a device dropped or timed out mid-operation; reconnecting may help (a deploy does)."""
 

@@ -29,3 +29,13 @@ def offline() -> bool:
 def sysfs_root() -> Path:
     """``/`` normally; ``HARNESS_SYSFS_ROOT`` points every sysfs reader (telemetry, clocks, DLA cores) at a fake tree."""
     return Path(os.environ.get("HARNESS_SYSFS_ROOT", "/"))
+
+
+def state_dir() -> Path:
+    """``HARNESS_STATE_DIR`` or ``$XDG_STATE_HOME/edge-harness`` (~/.local/state/edge-harness): what this host holds
+    (the boards leased from a pool), kept across processes so a killed harness's lease is found again."""
+    env = os.environ.get("HARNESS_STATE_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "edge-harness"

@@ -28,13 +28,14 @@ LAYERS = [
     ("catalogue",),  # the results catalogue (Parquet + DuckDB): history, regressions
     ("image",),  # container images (host side starts here)
     ("remote",),  # SSH, the intake, deploy
+    ("farm",),  # boards shared through a pool (labgrid): leases around a deploy
     ("provision",),  # Ansible
     ("campaign",),  # fleets of devices
     ("cli",),  # the commands
 ]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
 DEVICE_SIDE = {"mot", "models", "measure", "telemetry"}
-HOST_SIDE = {"catalogue", "remote", "provision", "campaign", "image", "cli"}
+HOST_SIDE = {"catalogue", "remote", "farm", "provision", "campaign", "image", "cli"}
 
 
 def _module_of(path: Path) -> str:

@@ -34,6 +34,12 @@ class Campaign:
         profs = [load_profile(resolve_ref(d, self.base)) for d in self.spec.devices]
         if self.spec.inventory is not None:
             profs += inventory_profiles(self.spec.inventory, self.base)
+        for want in self.spec.boards:
+            prof = load_profile(resolve_ref(want.profile, self.base))
+            if prof.connection is None or not prof.connection.pooled:
+                raise ProfileError(f"campaign {self.spec.name}: boards: profile {want.profile!r} names a fixed host",
+                                   "list it under devices:, or give it connection: {pool: labgrid, tags: {...}}")
+            profs += [prof.model_copy(update={"name": f"{prof.name}-{i + 1}"}) for i in range(want.count)]
         names = [p.name for p in profs]
         if len(set(names)) != len(names):
             raise ProfileError(f"campaign {self.spec.name}: device names repeat ({names})", "give every device its own profile name")
@@ -49,6 +55,8 @@ class Campaign:
         spec, base = self.spec, self.base
         d = spec.model_dump(exclude_unset=True)
         d["devices"] = [resolve_ref(x, base) for x in spec.devices]
+        if spec.boards:
+            d["boards"] = [{"profile": resolve_ref(b.profile, base), "count": b.count} for b in spec.boards]
         d["suite"] = resolve_ref(spec.suite, base)
         d["suites"] = [resolve_ref(x, base) for x in spec.suites]
         if spec.sequence and not Path(spec.sequence).is_absolute():

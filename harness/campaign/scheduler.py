@@ -69,7 +69,9 @@ def _power_cycle(profile: DeviceProfile, journal: Journal) -> None:
 def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequence: Path, journal: Journal,
                t_end: float | None, log) -> DeviceResult:
     """All repetitions of one device; returns how it ended. Never raises for a device's failure."""
-    from harness.remote.deploy import DeployPlan, deploy
+    from harness.farm.leased import deploy_leased
+    from harness.remote.deploy import DeployPlan
+    from harness.remote.events import Farm
 
     dev, spec = profile.name, c.spec
     state = journal.device(dev)
@@ -89,7 +91,8 @@ def run_device(c: Campaign, profile: DeviceProfile, suites: list[Suite], sequenc
                                                  dev), sequence, run_id,
                           c.root / "runs", poll_s=spec.poll_s, reconnect_budget_s=spec.reconnect_budget_s)
         try:
-            store = deploy(plan, lambda e: (log(dev, e), journal.event(dev, e.name, _short(e))), resume=resume)
+            handler = lambda e: (log(dev, e), journal.event(dev, e.name, _short(e)))  # noqa: E731
+            store = deploy_leased(plan, handler, resume, lambda text: handler(Farm(text)))
         except Exception as e:  # noqa: BLE001 - any failure of one board is that board's, never the campaign's
             why = _why(e)
             failures[0] += 1

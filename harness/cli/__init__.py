@@ -40,7 +40,7 @@ def _main(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     """Benchmark compressed YOLO person detectors on Jetson boards and desktops: latency per stage, F1/AP50 on MOT
     sequences, power and energy per frame, model facts."""
 
-from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, history, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
+from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, farm, history, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -60,6 +60,7 @@ app.command("deploy")(deploy.deploy_command)
 app.command("provision")(provision.provision_command)
 remote_run.register(app)
 app.add_typer(campaign.app, name="campaign")
+app.add_typer(farm.app, name="farm")
 app.add_typer(image.app, name="image")
 
 

@@ -191,6 +191,8 @@ class DeployProgress:
             return Text.assemble(("warning", "yellow"), f": the board was not returned to power mode {e.mode}: {e.error}")
         if isinstance(e, ev.Catalogued):
             return warn("warning", e.problem) if e.problem else None  # added: nothing worth a line
+        if isinstance(e, ev.Farm):
+            return Text.assemble(("farm", "cyan"), f": {e.text}")
         return Text(f"{e.name}: {e.as_dict()}")
 
 
@@ -199,7 +201,7 @@ class CampaignProgress:
     the state changes as lines otherwise."""
 
     SAID = ("started", "reattached", "failed", "quarantined", "link_lost", "reconnected", "rebooted", "power_mode",
-            "rebooting")
+            "rebooting", "farm")
 
     def __init__(self, con, name: str) -> None:
         import threading

@@ -25,12 +25,17 @@ def deploy_command(
     wide: bool = opts.WIDE,
     as_json: bool = opts.JSON,
 ) -> None:
-    """Preflight, lock, ship, run detached on the device, follow progress and pull records; exit 1 when a cell failed."""
+    """Preflight, lock, ship, run detached on the device, follow progress and pull records; exit 1 when a cell failed.
+
+    A profile with connection.pool: labgrid leases any free board with its tags first (waiting in the
+    coordinator's queue) and gives it back at the end (docs/farm.md)."""
     from harness.measure.plan import new_run_id
     from harness.errors import ProfileError
     from harness.config.profiles import load_profile
     from harness.cli._progress import DeployProgress
-    from harness.remote.deploy import DeployPlan, deploy
+    from harness.farm.leased import deploy_leased
+    from harness.remote.deploy import DeployPlan
+    from harness.remote.events import Farm
     from harness.config.suite import load_suite, with_overrides
     from harness.mot.synth import demo_sequence
 
@@ -44,7 +49,7 @@ def deploy_command(
                       device_sequence=device_sequence)
     progress = DeployProgress(view.con)
     try:
-        store = deploy(plan, progress, resume=resume)
+        store = deploy_leased(plan, progress, resume, lambda text: progress(Farm(text)))
     finally:
         progress.close()
     code = view.closing(store.root, store.read_records(), f"{plan.run_id}: {s.name} on {prof.name}", wide=wide)

@@ -24,7 +24,9 @@ def list_profiles(ctx: typer.Context) -> None:
         t.add_column(c)
     for name in profile_names():
         p = load_profile(name)
-        host = p.connection.host if p.connection else "(this machine)"
+        c = p.connection
+        host = "(this machine)" if c is None else c.host if not c.pooled else \
+            f"{c.pool}: " + ",".join(f"{k}={v}" for k, v in c.tags.items())
         t.add_row(p.name, p.kind, p.runtime, p.compute, host, p.description)
     output().show(t)
 

@@ -31,12 +31,23 @@ class InventoryRef(BaseModel):
     group: str = "all"
 
 
+class BoardRequest(BaseModel):
+    """``count`` boards leased by a pool profile's tags (``connection.pool: labgrid``): devices PROFILE-1..PROFILE-N,
+    each running its work on whichever matching board is free when it starts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: str
+    count: bounded(int, ge=1, le=64) = 1
+
+
 class CampaignSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: SafeName
     devices: list[str] = Field(default_factory=list, description="profile names or YAML paths")
     inventory: InventoryRef | None = None
+    boards: list[BoardRequest] = Field(default_factory=list, description="boards by kind from a pool (docs/farm.md)")
     suite: str = "quick"
     suites: list[str] = Field(default_factory=list, description="several suites (overrides suite); each is its own run")
     cooldown: Cooldown | None = Field(None, description="overrides every device profile's cooldown block")
@@ -64,6 +75,7 @@ class CampaignSpec(BaseModel):
 
 def load_campaign(path: str | Path) -> CampaignSpec:
     spec = load_model_yaml(Path(path), CampaignSpec, ProfileError, "campaign", CAMPAIGN_FIX)
-    if not spec.devices and spec.inventory is None:
-        raise ProfileError(f"{path}: no devices (set devices: [...] or inventory: {{path, group}})", CAMPAIGN_FIX)
+    if not spec.devices and spec.inventory is None and not spec.boards:
+        raise ProfileError(f"{path}: no devices (set devices: [...], boards: [{{profile, count}}] or inventory: "
+                           "{path, group})", CAMPAIGN_FIX)
     return spec

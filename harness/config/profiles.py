@@ -16,7 +16,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from harness.errors import ProfileError
 from harness.names import SafeName
 from harness.config.bounds import DAY_S, GIB_IN_MIB, HOUR_S, MINUTE_S, TIB_IN_MIB, Threads, bounded
+from harness.config.connection import HOST_RE, USER_RE, Connection, no_control_chars as _no_control_chars
 from harness.config.yamlio import load_model_yaml
+
+__all__ = ["HOST_RE", "USER_RE", "Connection", "DeviceProfile", "load_profile"]
 
 PROFILE_FIX = "see `harness profiles show local` for a valid profile"
 
@@ -25,10 +28,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-# Values below reach ssh, remote shells and Ansible; they are checked here, where they are defined,
-# and passed on as data (argv, quoting, Ansible's !unsafe), never as code.
-HOST_RE = r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$|^[0-9A-Fa-f:.]{2,45}(?:%[A-Za-z0-9]{1,15})?$"
-USER_RE = r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$"
 # An OCI image reference: [registry[:port]/]path[:tag][@digest], lower-case path components.
 IMAGE_RE = (r"^(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?/)?"
             r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*"
@@ -54,31 +53,6 @@ def forbidden_container_arg(opt: str, val: str) -> str | None:
     if opt == "--mount" and any(part in ("source=/", "src=/") for part in val.split(",")):
         return "the device's root filesystem is never mounted into the container"
     return None
-
-
-def _no_control_chars(value: str, what: str) -> str:
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
-        raise ValueError(f"{what} must not contain control characters (newline, NUL, escape)")
-    return value
-
-
-class Connection(_Strict):
-    """How the host reaches the device over SSH."""
-
-    host: str = Field(pattern=HOST_RE, description="DNS name or IP address")
-    user: str = Field("root", pattern=USER_RE)
-    port: bounded(int, ge=1, le=65535) = 22
-    key_file: str | None = None
-    known_hosts: str | None = None
-    # a TCP connect and SSH handshake that takes longer than 10 minutes is a dead link
-    connect_timeout_s: bounded(float, gt=0, le=10 * MINUTE_S, unit="s") = 15.0
-    load_ssh_config: bool = False
-    forward_agent: bool = False
-
-    @field_validator("key_file", "known_hosts")
-    @classmethod
-    def _plain_path(cls, v: str | None) -> str | None:
-        return None if v is None else _no_control_chars(v, "a path")
 
 
 class Expect(_Strict):

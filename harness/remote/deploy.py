@@ -215,7 +215,8 @@ class Deployment:
         Session(run_id=self.plan.run_id, profile=self.plan.profile.model_dump(), suite=self.plan.suite.model_dump(),
                 sequence=self.plan.host_sequence, device_sequence=self.plan.device_sequence, workdir=self.workdir,
                 remote_run_dir=self.remote_run_dir, pid=self.pid, log=self.log, boot_id=self.boot_id,
-                mode_at_start=self.mode_at_start, reboot_pending=self.reboot_pending).write(self.store.root)
+                mode_at_start=self.mode_at_start, reboot_pending=self.reboot_pending,
+                lease=self.plan.lease).write(self.store.root)
 
     @classmethod
     def attach(cls, plan: DeployPlan, workdir: str, pid=None, log: str = "", boot_id: str = "", progress=None) -> Deployment:

@@ -112,6 +112,11 @@ class Catalogued(DeployEvent):  # the pulled run went into the results catalogue
 
 
 @dataclass(frozen=True)
+class Farm(DeployEvent):  # the board pool: queued, leased, a board held aside, re-taken, released (harness.farm)
+    text: str
+
+
+@dataclass(frozen=True)
 class DeviceFailed(DeployEvent):  # a campaign's: one attempt on the device failed
     NAME = "failed"
     error: str

@@ -28,6 +28,7 @@ class DeployPlan:
     poll_s: float = POLL_S
     reconnect_budget_s: float = 300.0
     device_sequence: str | None = None  # a sequence already on the device: nothing shipped
+    lease: dict | None = None  # the board leased from a pool (harness.farm.lease.Lease.as_dict), None for a fixed host
 
     def __post_init__(self) -> None:
         require_safe_name(self.run_id, "run id", ProfileError)
@@ -65,6 +66,7 @@ class Session(BaseModel):
     boot_id: str
     mode_at_start: str | None = None  # a sweep's board returns here when the profile names no power mode
     reboot_pending: PendingReboot | None = None  # a power mode switched with a reboot not yet seen
+    lease: dict | None = None  # the pool's board this run runs on: a resumed deploy leases the same place
 
     def write(self, run_dir: Path) -> None:
         Path(run_dir).mkdir(parents=True, exist_ok=True)
@@ -89,4 +91,4 @@ class Session(BaseModel):
             raise ResultsError(f"{Path(run_dir) / SESSION_FILE}: invalid profile or suite ({str(e).splitlines()[0][:200]})",
                                "restore it or deploy again") from None
         return DeployPlan(prof, suite, Path(self.sequence or "."), self.run_id, Path(run_dir).parent,
-                          device_sequence=self.device_sequence)
+                          device_sequence=self.device_sequence, lease=self.lease)
