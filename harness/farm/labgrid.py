@@ -217,11 +217,13 @@ def parse_network_service(text: str, place: str, coordinator: str) -> tuple[str,
     try:
         info = ast.literal_eval(m.group(1).strip()[:65536])
         params = info["params"]
-        host, user, port = params["address"], params.get("username", "root"), int(params.get("port", 22))
+        if info.get("avail") is False:
+            raise FarmError(f"{where}: its exporter says the board is not available", "check the board and its exporter")
+        host, user, port = params["address"], params.get("username", "root"), params.get("port", 22)
     except (ValueError, SyntaxError, KeyError, TypeError, MemoryError, RecursionError):
         raise FarmError(f"{where}: its NetworkService is not readable", "check the exporter's YAML (docs/farm.md)") from None
     if not (isinstance(host, str) and re.match(HOST_RE, host)) or not (isinstance(user, str) and re.match(USER_RE, user)) \
-            or not 1 <= port <= 65535:
+            or not isinstance(port, int) or isinstance(port, bool) or not 1 <= port <= 65535:
         raise FarmError(f"{where}: its NetworkService names {printable(str(host))[:80]!r} user "
                         f"{printable(str(user))[:40]!r} port {port}: not an SSH address",
                         "fix the exporter's YAML: address (a host name or IP), username, port")

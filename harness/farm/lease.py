@@ -79,8 +79,8 @@ class LeaseBook:
 
     def mark_release_pending(self, lease: Lease) -> None:
         path = self._path(lease.coordinator, lease.place)
-        rec = self._read(path)
-        if rec is not None:
+        if self._read(path) is not None:
+            rec = json.loads(path.read_text())
             rec["release_pending"] = True
             atomic_write_text(path, json.dumps(rec))
 

@@ -218,13 +218,11 @@ class LabgridPool:
         freed = []
         for rec in self.book.records(self.coordinator):
             lease = rec["lease"]
-            if lease.holder != self.me or (rec["live"] and not rec.get("release_pending")):
-                continue
-            if keep and rec.get("run_id") == keep and not rec.get("release_pending"):
-                continue
-            if rec["live"]:
-                continue
-            say(f"releasing {lease.place}: leased by harness pid {rec['pid']} (run {rec.get('run_id')}), which stopped")
+            pending = rec.get("release_pending")
+            if lease.holder != self.me or (not pending and (rec["live"] or (keep and rec.get("run_id") == keep))):
+                continue  # someone else's, a running harness's, or the run being resumed (it adopts its board)
+            why = "its release did not reach the coordinator" if pending else "which stopped"
+            say(f"releasing {lease.place}: leased by harness pid {rec['pid']} (run {rec.get('run_id')}); {why}")
             if self.release(lease, say):
                 freed.append(lease.place)
         return freed

@@ -22,7 +22,7 @@ import socket
 import time
 from pathlib import Path
 
-from harness.errors import DeviceDataError, LinkError, RemoteError
+from harness.errors import DeviceDataError, LinkError, ProfileError, RemoteError
 from harness.subproc import CommandResult
 from harness.config.profiles import Connection as ConnectionCfg
 
@@ -57,6 +57,10 @@ class DeviceConnection:
     """One SSH connection; ``run(argv)`` returns a Result and never hangs past its timeouts."""
 
     def __init__(self, cfg: ConnectionCfg, accept_new_host_key: bool = False, command_timeout_s: float = 120.0) -> None:
+        if cfg.host is None:
+            raise ProfileError(f"this profile leases its board from a pool ({cfg.pool}: "
+                               + ", ".join(f"{k}={v}" for k, v in cfg.tags.items()) + "): it has no host to connect to",
+                               "`harness deploy` and campaigns lease a board; `harness farm status` shows the boards")
         self.cfg = cfg
         self.accept_new = accept_new_host_key
         self.command_timeout_s = command_timeout_s
