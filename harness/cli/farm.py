@@ -85,7 +85,7 @@ def release_command(place: str = typer.Argument(..., metavar="PLACE", help="The 
     from harness.config.connection import PLACE_RE
     from harness.errors import ProfileError
     from harness.farm.labgrid import LabgridClient
-    from harness.farm.lease import Lease, LeaseBook
+    from harness.farm.lease import LeaseBook
 
     if not re.match(PLACE_RE, place):
         raise ProfileError(f"{place[:80]!r} is not a place name", "`harness farm status` lists them")
@@ -99,4 +99,4 @@ def release_command(place: str = typer.Argument(..., metavar="PLACE", help="The 
     else:
         client.unlock(place, kick)
         output().line(f"released {place} (held by {held.holder})")
-    LeaseBook().drop(Lease("labgrid", place, "", "", 0, coordinator=addr))
+    LeaseBook().forget(addr, place)

@@ -63,14 +63,15 @@ class LeaseBook:
     def __init__(self, root: Path | None = None) -> None:
         self.root = Path(root) if root is not None else state_dir() / "farm"
 
-    def _path(self, coordinator: str, place: str) -> Path:
-        safe = coordinator.replace(":", "_").replace("[", "").replace("]", "")
-        return self.root / f"{safe}--{place}.json"
+    def _path(self, coordinator: str, place: str, holder: str) -> Path:
+        """One file per coordinator, place and holder (two users of this host may hold the same place in turn)."""
+        safe = lambda s: "".join(c if c.isalnum() or c in "-_." else "_" for c in s)  # noqa: E731
+        return self.root / f"{safe(coordinator)}--{place}--{safe(holder)}.json"
 
     def hold(self, lease: Lease, run_id: str | None) -> None:
         rec = {"lease": lease.as_dict(), "run_id": run_id, "pid": os.getpid(), "started": _start_time(os.getpid()),
                "at": time.time(), "release_pending": False}
-        path = self._path(lease.coordinator, lease.place)
+        path = self._path(lease.coordinator, lease.place, lease.holder)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(path, json.dumps(rec))
@@ -78,14 +79,20 @@ class LeaseBook:
             raise storage_error(e, path) from e
 
     def mark_release_pending(self, lease: Lease) -> None:
-        path = self._path(lease.coordinator, lease.place)
+        path = self._path(lease.coordinator, lease.place, lease.holder)
         if self._read(path) is not None:
             rec = json.loads(path.read_text())
             rec["release_pending"] = True
             atomic_write_text(path, json.dumps(rec))
 
     def drop(self, lease: Lease) -> None:
-        self._path(lease.coordinator, lease.place).unlink(missing_ok=True)
+        self._path(lease.coordinator, lease.place, lease.holder).unlink(missing_ok=True)
+
+    def forget(self, coordinator: str, place: str) -> None:
+        """Every record of ``place`` (``harness farm release``: the place is free, whoever held it)."""
+        for rec in self.records(coordinator):
+            if rec["lease"].place == place:
+                self.drop(rec["lease"])
 
     @staticmethod
     def _read(path: Path) -> dict | None:
@@ -102,7 +109,7 @@ class LeaseBook:
         if not self.root.is_dir():
             return []
         out = []
-        prefix = self._path(coordinator, "x").name[:-len("x.json")]
+        prefix = self._path(coordinator, "x", "y").name[:-len("x--y.json")]
         for path in sorted(self.root.glob(f"{prefix}*.json")):
             rec = self._read(path)
             if rec is not None:
