@@ -70,3 +70,34 @@ def test_inventory_overrides_go_on_top_of_the_host_and_cannot_rename_it(tmp_path
     inv.write_text(yaml.safe_dump({"all": {"hosts": {"nano-1": {"harness_overrides": {"name": "other"}}}}}))
     with pytest.raises(ProfileError, match="host nano-1: harness_overrides may not set name"):
         inventory_profiles(InventoryRef(path=str(inv)), tmp_path)
+
+
+def _pool_profile(tmp_path, name="lab-nano"):
+    f = tmp_path / f"{name}.yaml"
+    f.write_text(yaml.safe_dump({"name": name, "kind": "jetson", "connection": {
+        "pool": "labgrid", "tags": {"board": "orin-nano"}, "coordinator": "lab:20408"}}))
+    return f
+
+
+def test_boards_by_kind_and_count_become_numbered_devices_beside_fixed_ones(tmp_path):
+    spec = CampaignSpec.model_validate({"name": "night", "devices": ["local"],
+                                        "boards": [{"profile": str(_pool_profile(tmp_path)), "count": 2}]})
+    profs = Campaign(spec, tmp_path, tmp_path).profiles()
+    assert [p.name for p in profs] == ["local", "lab-nano-1", "lab-nano-2"]
+    assert all(p.connection.pooled and p.connection.tags == {"board": "orin-nano"} for p in profs[1:])
+
+
+def test_a_fixed_host_profile_under_boards_is_refused_with_where_it_belongs(tmp_path):
+    spec = CampaignSpec.model_validate({"name": "night", "boards": [{"profile": "orin-nano", "count": 2}]})
+    with pytest.raises(ProfileError, match="boards: profile 'orin-nano' names a fixed host") as e:
+        Campaign(spec, tmp_path, tmp_path).profiles()
+    assert "devices:" in e.value.hint
+
+
+def test_a_campaign_of_boards_only_is_a_campaign(tmp_path):
+    f = tmp_path / "c.yaml"
+    f.write_text(yaml.safe_dump({"name": "night", "boards": [{"profile": "lab.yaml", "count": 1}]}))
+    assert load_campaign(f).boards[0].count == 1
+    f.write_text(yaml.safe_dump({"name": "night"}))
+    with pytest.raises(ProfileError, match=r"boards: \[\{profile, count\}\]"):
+        load_campaign(f)

@@ -219,3 +219,26 @@ def test_the_coordinator_restarts_mid_campaign_and_the_campaign_finishes(lab, sm
     for run in (lab.root / "r" / "restart" / "runs").iterdir():
         assert [x["status"] for x in RunStore(run).read_records()] == ["ok"]
     assert lab.free()
+
+
+def test_farm_status_at_80_and_120_columns_and_release_of_a_stale_lock(lab):
+    assert lab.farm.client("-p", "nano1", "lock", user="carol").returncode == 0
+    env = {**lab.env, "LG_USERNAME": "alice"}
+    for cols in (80, 120):
+        st = subprocess.run([str(HARNESS), "farm", "status"], env={**env, "COLUMNS": str(cols)}, capture_output=True,
+                            text=True)
+        assert st.returncode == 0, st.stderr
+        lines = st.stdout.splitlines()
+        print(f"--- {cols} columns\n{st.stdout}")
+        assert max(map(len, lines)) <= cols
+        row = next(x for x in lines if "nano1" in x)
+        assert "board=orin-nano" in row and "/carol" in row and "nx1" in st.stdout and "free" in st.stdout
+    doc = json.loads(subprocess.run([str(HARNESS), "farm", "status", "--json"], env=env, capture_output=True,
+                                    text=True).stdout)
+    assert [(p["place"], p["tags"], (p["holder"] or "").split("/")[-1]) for p in doc["places"]] == [
+        ("nano1", {"board": "orin-nano"}, "carol"), ("nano2", {"board": "orin-nano"}, ""), ("nx1", {"board": "orin-nx"}, "")]
+    refused = subprocess.run([str(HARNESS), "farm", "release", "nano1"], env=env, capture_output=True, text=True)
+    assert refused.returncode == 2 and "different user" in refused.stderr and "Traceback" not in refused.stderr
+    ok = subprocess.run([str(HARNESS), "farm", "release", "nano1", "--kick"], env=env, capture_output=True, text=True)
+    assert ok.returncode == 0 and "released nano1" in ok.stdout
+    assert lab.free()
