@@ -6,14 +6,14 @@ from harness.config.campaign import CampaignSpec, load_campaign
 from harness.errors import ProfileError
 from tests.config.numbers import ATTACK_IDS, ATTACKS, assert_refused_in_one_line, dotted, numeric_fields, write
 
-CAMPAIGN = {"name": "night", "devices": ["local"]}
+CAMPAIGN = {"name": "night", "devices": ["local"], "boards": [{"profile": "orin-nano", "count": 1}]}
 CAMPAIGN_NUMBERS = numeric_fields(CampaignSpec)
 
 
 def test_the_walk_finds_every_numeric_setting():
     found = {dotted(p) for p, _ in CAMPAIGN_NUMBERS}
     assert {"frames", "imgsz", "seed", "time_budget_s", "retry_backoff_s", "poll_s", "cooldown.wait_s"} <= found
-    assert len(found) == 14, sorted(found)
+    assert len(found) == 15, sorted(found)
 
 
 @pytest.mark.parametrize("value", ATTACKS, ids=ATTACK_IDS)

@@ -28,7 +28,7 @@ def test_profile_by_path(tmp_path):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("name: x\nkind: local\nconnection:\n  host: a\n  prot: 22\n", "connection.prot: unknown key (did you mean 'port'? allowed here: connect_timeout_s"),
+    ("name: x\nkind: local\nconnection:\n  host: a\n  prot: 22\n", "connection.prot: unknown key (did you mean 'port'? allowed here: acquire_timeout_s, connect_timeout_s"),
     ("name: x\nkind: laptop\n", "kind: Input should be"),
     ("name: x\nkind: local\nruntime: docker\ncontainer:\n  imag: y\n", "container.imag: unknown key"),
     ("name: x\nkind: local\nconnection:\n  host: a\n  port: 99999\n", "connection.port: 99999 is not allowed: use a whole number from 1 to 65535"),
@@ -89,7 +89,7 @@ def test_the_walk_finds_every_numeric_setting():
     found = {dotted(p) for p, _ in PROFILE_NUMBERS}
     assert {"timeouts.cell_s", "limits.max_file_mib", "limits.read_timeout_s", "measure.min_duration_s",
             "telemetry.interval_ms", "connection.port", "cooldown.wait_s", "measure.threads"} <= found
-    assert len(found) == 26, sorted(found)  # a new numeric field is walked (and attacked) like these
+    assert len(found) == 27, sorted(found)  # a new numeric field is walked (and attacked) like these
 
 
 @pytest.mark.parametrize("value", ATTACKS, ids=ATTACK_IDS)
