@@ -45,7 +45,10 @@ class Campaign:
             raise ProfileError(f"campaign {self.spec.name}: device names repeat ({names})", "give every device its own profile name")
         unknown = [d for d in self.spec.power_modes if d not in names]
         if unknown:  # a typo would silently run that board in the suite's modes (or none)
-            raise ProfileError(f"campaign {self.spec.name}: power_modes names {', '.join(map(repr, unknown))}, not a device "
+            from harness.names import did_you_mean
+
+            raise ProfileError(f"campaign {self.spec.name}: power_modes names {', '.join(map(repr, unknown))}"
+                               f"{did_you_mean(unknown[0], names)}, not a device "
                                f"of this campaign (its devices: {', '.join(names)})",
                                "key power_modes by the profile name of a device (inventory: the host name)")
         return profs

@@ -42,10 +42,11 @@ class VariantSpec(BaseModel):
     @classmethod
     def _known_format(cls, v: str) -> str:
         from harness.extensions import format_names
+        from harness.names import did_you_mean
 
         known = format_names()
         if v not in known:
-            raise ValueError(f"{v[:80]!r} is not an export format here: use {', '.join(known)} (a plugin's name once "
+            raise ValueError(f"{v[:80]!r} is not an export format here{did_you_mean(v, known)}: use {', '.join(known)} (a plugin's name once "
                              "its package is installed here: `harness models formats`)")
         return v
 

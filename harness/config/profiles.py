@@ -101,11 +101,12 @@ class Telemetry(_Strict):
     @classmethod
     def _known_backends(cls, v: list[str]) -> list[str]:
         from harness.extensions import telemetry_names
+        from harness.names import did_you_mean
 
         known = telemetry_names()
         for name in v:
             if name != "none" and name not in known:
-                raise ValueError(f"{name[:80]!r} is not a telemetry backend here: use {', '.join(known)} or none "
+                raise ValueError(f"{name[:80]!r} is not a telemetry backend here{did_you_mean(name, [*known, 'none'])}: use {', '.join(known)} or none "
                                  "(a plugin's name once its package is installed here: `harness telemetry probe`)")
         return v
 

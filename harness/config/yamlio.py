@@ -77,29 +77,69 @@ def _model_of(annotation) -> type[BaseModel] | None:
     return None
 
 
-def describe_validation_error(e: ValidationError, model: type[BaseModel]) -> str:
-    """The most telling problem of a pydantic error as 'field.path: what is wrong'.
+MAX_PROBLEMS = 8  # listed in one error; more are counted
 
-    Unknown keys come first: a typo ('modles') also makes the real key look
-    missing, and the typo is what the user must fix.
-    """
-    errors = sorted(e.errors(), key=lambda err: err["type"] != "extra_forbidden")
-    err = errors[0]
+
+def _parent_model(model: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model that holds the last key of ``loc`` (None when a free-form mapping is on the way)."""
+    parent: type[BaseModel] | None = model
+    for part in loc[:-1]:
+        if parent is None or not isinstance(part, str):
+            continue
+        field = parent.model_fields.get(part)
+        parent = _model_of(field.annotation) if field else None
+    return parent
+
+
+def _literal_choices(err: dict) -> list[str]:
+    """The allowed values of a ``literal_error`` / ``enum`` error (``'fp32', 'fp16' or 'int8'``)."""
+    import re
+
+    expected = str((err.get("ctx") or {}).get("expected", ""))
+    return re.findall(r"'([^']*)'", expected)
+
+
+def _problem(err: dict, model: type[BaseModel]) -> tuple[str, str | None]:
+    """'field.path: what is wrong' of one pydantic error, and the key an unknown key was probably meant to be."""
+    from harness.names import did_you_mean
+
     where = _loc(err["loc"])
     if err["type"] == "extra_forbidden":
-        parent: type[BaseModel] | None = model
-        for part in err["loc"][:-1]:
-            if parent is None or not isinstance(part, str):
-                continue
-            field = parent.model_fields.get(part)
-            parent = _model_of(field.annotation) if field else None
+        parent = _parent_model(model, err["loc"])
         allowed = sorted(parent.model_fields) if parent is not None else []
         close = difflib.get_close_matches(str(err["loc"][-1]), allowed, n=1)
         guess = f"did you mean {close[0]!r}? " if close else ""
-        return f"{where}: unknown key ({guess}allowed here: {', '.join(allowed) or '?'})"
+        return f"{where}: unknown key ({guess}allowed here: {', '.join(allowed) or '?'})", (close[0] if close else None)
     msg = err["msg"]
-    more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {msg}{more}"
+    if err["type"] in ("literal_error", "enum") and isinstance(err.get("input"), str):
+        msg += did_you_mean(err["input"], _literal_choices(err))
+    return f"{where}: {msg}", None
+
+
+def describe_validation_error(e: ValidationError, model: type[BaseModel]) -> str:
+    """Every problem of a pydantic error as 'field.path: what is wrong', joined by '; ' (one line).
+
+    Unknown keys come first: a typo ('modles') also makes the real key look missing, and the typo is what the
+    user must fix -- so a 'Field required' for the key a typo was probably meant to be is left out. One problem
+    per field (a union reports each of its branches); past ``MAX_PROBLEMS`` the rest are counted.
+    """
+    errors = sorted(e.errors(), key=lambda err: err["type"] != "extra_forbidden")
+    meant: set[tuple] = set()
+    seen: set[str] = set()
+    problems: list[str] = []
+    for err in errors:
+        if err["type"] == "missing" and tuple(err["loc"]) in meant:
+            continue
+        text, guess = _problem(err, model)
+        if guess is not None:
+            meant.add((*tuple(err["loc"])[:-1], guess))
+        where = text.split(": ", 1)[0]
+        if where in seen:
+            continue
+        seen.add(where)
+        problems.append(text)
+    more = f" (+{len(problems) - MAX_PROBLEMS} more)" if len(problems) > MAX_PROBLEMS else ""
+    return "; ".join(problems[:MAX_PROBLEMS]) + more
 
 
 def load_model_yaml(path: Path, model: type[M], error: type[HarnessError], what: str, fix: str) -> M:

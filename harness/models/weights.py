@@ -74,8 +74,13 @@ def _random_init(stem: str) -> Path:
         try:
             model = YOLO(f"{stem}.yaml", verbose=False)
         except (FileNotFoundError, KeyError, ValueError) as e:
+            from ultralytics.utils.downloads import GITHUB_ASSETS_STEMS
+
+            from harness.names import did_you_mean
+
             raise BenchmarkError(
-                f"model {stem!r}: no weights found and no architecture {stem}.yaml in ultralytics",
+                f"model {stem!r}{did_you_mean(stem, [*GITHUB_ASSETS_STEMS, REFERENCE])}: no weights found and no "
+                f"architecture {stem}.yaml in ultralytics",
                 "use an ultralytics model name (yolov8n, yolo11s, yolo26m, ...) or a path to a .pt file",
             ) from e
         model.save(str(tmp))

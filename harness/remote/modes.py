@@ -80,7 +80,10 @@ class HostModes:
         self.board = self.control.modes()
         unknown = [m for m in self.sweep if m not in self.board.ids]
         if unknown:
-            raise RemoteError(f"{where}: power mode{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not defined in "
+            from harness.names import did_you_mean
+
+            raise RemoteError(f"{where}: power mode{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
+                              f"{did_you_mean(unknown[0], self.board.ids)} not defined in "
                               f"{NVPMODEL_CONF} (this board has: {', '.join(self.board.ids)})",
                               "use this board's mode names in the suite's power_modes")
         return self.control.query()[0]

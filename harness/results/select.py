@@ -30,8 +30,12 @@ _TERM = re.compile(r"^\s*([A-Za-z_0-9]+)\s*(>=|<=|!=|=|>|<|~)\s*(.+?)\s*$")
 def column_of(name: str, columns) -> str:
     key = ALIASES.get(name.lower(), name.lower())
     if key not in columns:
-        known = sorted(set(columns) | set(ALIASES))
-        raise ResultsError(f"unknown column {name!r}", f"columns and short names: {', '.join(known)}")
+        import difflib
+
+        close = difflib.get_close_matches(name.lower(), sorted(set(columns) | set(ALIASES)), n=3, cutoff=0.5)
+        guess = f" (did you mean {', '.join(map(repr, close))}?)" if close else ""
+        raise ResultsError(f"unknown column {name[:80]!r}{guess}",
+                           f"`harness schema columns` lists the columns; short names: {', '.join(sorted(ALIASES))}")
     return key
 
 

@@ -17,7 +17,9 @@ def make_sampler(name: str, interval_ms: int = 50):
         return NullSampler("telemetry disabled (backend none)")
     ext = telemetry_backends().get(name)
     if ext is None:
-        raise TelemetryError(f"unknown telemetry backend {name!r}",
+        from harness.names import did_you_mean
+
+        raise TelemetryError(f"unknown telemetry backend {name!r}{did_you_mean(name, [*telemetry_names(), 'none'])}",
                              f"use one of: {', '.join(telemetry_names())}, none (`harness telemetry probe` lists them)")
     try:
         sampler = ext.load()(interval_ms)
