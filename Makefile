@@ -9,11 +9,15 @@ STAMP  := $(VENV)/.installed
 # Jetson images bring NVIDIA's own wheels instead.
 TORCH  := torch==2.14.1 torchvision==0.29.1
 
-.PHONY: demo test test-fast test-containers test-provision bench venv sysdeps testdeps refwheel clean
+.PHONY: demo docs test test-fast test-containers test-provision bench venv sysdeps testdeps refwheel clean
 
 demo: $(STAMP)
 	$(BIN)/harness models reference
 	$(BIN)/harness run
+
+# The docs site (MkDocs, Material theme) into site/; `$(BIN)/mkdocs serve` to browse it while editing.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Two workers (pytest-xdist): a file's tests and every podman test stay together (tests/conftest.py's scheduler).
 PYTEST_WORKERS ?= 2
