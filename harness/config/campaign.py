@@ -19,7 +19,7 @@ from harness.config.yamlio import load_model_yaml
 from harness.errors import ProfileError
 from harness.names import SafeName
 
-CAMPAIGN_FIX = "see README (Overnight campaigns) for the campaign file format"
+CAMPAIGN_FIX = "see docs/campaigns.md for the campaign file format"
 
 
 class InventoryRef(BaseModel):

@@ -27,7 +27,7 @@ from harness.config.yamlio import load_model_yaml
 SUITE_FIX = "`harness suites show quick` prints a valid suite to start from"
 
 # Repeats of a suite that does not set them: interleaved windows are what a rerun interval is made of. Chosen with
-# benchmarks/bench_rerun_coverage.py (README, "What the intervals cover"); HARNESS_REPEATS overrides it.
+# benchmarks/bench_rerun_coverage.py (docs/measurement.md, "What the intervals cover"); HARNESS_REPEATS overrides it.
 DEFAULT_REPEATS = 5
 MAX_REPEATS = 100
 

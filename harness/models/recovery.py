@@ -7,7 +7,7 @@ network on the same images -- and moves the running statistics by that much: the
 variance by the ratio (clamped to [2/3, 1.5]). Re-estimating the statistics from scratch on the images instead (the
 "adaptive BN" of EagleEye, ECCV 2020) also replaces what training measured with what a few hundred frames of one
 sequence show; on the reference detector that alone costs the *unpruned* model 0.10 F1 (0.799 -> 0.69-0.71), and
-pruned 10 % it recovers 0.55-0.65 where the transferred shift recovers 0.69-0.75 of 0.82 (README, "Pruning,
+pruned 10 % it recovers 0.55-0.65 where the transferred shift recovers 0.69-0.75 of 0.82 (docs/pruning.md, "Pruning,
 measured"). The images are the INT8 calibration frames (``models.calibration``: never the evaluated ones); the
 result is cached by content (pruned and unpruned weights, images, imgsz), like the pruned weights themselves.
 The fine-tune recipe (``models.finetune``) ends with a plain re-estimation on its training images
@@ -90,7 +90,7 @@ def _forward_in_train_mode(model, bns: list, momentum: float | None, images: lis
 
 # A variance moved by more than this factor is no longer a shift the unpruned statistics can carry. Measured on
 # the reference pruned 10 % (F1 on the seed-7 sequence, unpruned 0.80): 1.25 -> 0.70, 1.5 -> 0.74, 2 -> 0.71,
-# 3 -> 0.69, none (the variance left as trained) -> 0.03; the demo sequence (README) confirms 1.5.
+# 3 -> 0.69, none (the variance left as trained) -> 0.03; the demo sequence (docs/pruning.md) confirms 1.5.
 VAR_RATIO_CLAMP = 1.5
 
 
