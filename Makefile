@@ -23,7 +23,7 @@ docs: $(STAMP)
 PYTEST_WORKERS ?= 2
 
 test: $(STAMP) testdeps
-	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -n $(PYTEST_WORKERS)
+	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -n $(PYTEST_WORKERS) --durations=15
 
 test-fast: $(STAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"

@@ -35,7 +35,8 @@ def _podman_files(root: Path) -> set[str]:
 # ones, so the workers finish together instead of one running the last long file alone.
 LONG_FIRST = ("tests/models/test_reference.py", "podman", "tests/measure/test_runner.py",
               "tests/remote/test_deploy.py", "tests/campaign/test_scheduler.py", "tests/remote/test_sweep_deploy.py",
-              "tests/measure/test_sweep.py", "tests/measure/test_window.py", "tests/cli/test_faults.py")
+              "tests/measure/test_sweep.py", "tests/measure/test_window.py", "tests/cli/test_faults.py",
+              "tests/farm/test_farm.py", "tests/docs/test_docs.py")
 
 
 def pytest_xdist_make_scheduler(config, log):
