@@ -34,7 +34,7 @@ def deploy_command(
     from harness.config.profiles import load_profile
     from harness.cli._progress import DeployProgress
     from harness.farm.leased import deploy_leased
-    from harness.remote.deploy import DeployPlan
+    from harness.remote.deploy import DeployPlan, refuse_existing_run
     from harness.remote.events import Farm
     from harness.config.suite import load_suite, with_overrides
     from harness.mot.synth import demo_sequence
@@ -43,10 +43,12 @@ def deploy_command(
     s = with_overrides(load_suite(suite), frames, imgsz, None)
     if resume and not run_id:
         raise ProfileError("--resume needs --run-id", "pass the run id printed by the first deploy")
+    rid = run_id or new_run_id(prof.name, s.name)
+    if not resume:  # before any lease or connection: a reused id would ship, start, then fail on the device
+        refuse_existing_run(out, rid)
     view = output(as_json)
     seq = sequence if sequence is not None else (Path(".") if device_sequence else demo_sequence(s.frames, view.line))
-    plan = DeployPlan(prof, s, Path(seq), run_id or new_run_id(prof.name, s.name), out, accept_new_host_key, poll_s,
-                      device_sequence=device_sequence)
+    plan = DeployPlan(prof, s, Path(seq), rid, out, accept_new_host_key, poll_s, device_sequence=device_sequence)
     progress = DeployProgress(view.con)
     try:
         store = deploy_leased(plan, progress, resume, lambda text: progress(Farm(text)))

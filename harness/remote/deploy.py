@@ -20,11 +20,13 @@ machine is one concept: every step is a short method beside the states it may ru
 
 from __future__ import annotations
 
+import shutil
 import time
 from enum import Enum
+from pathlib import Path
 
 from harness.errors import (BenchmarkError, DeviceDataError, HarnessError, LinkError, ProfileError, RemoteError,
-                            StateError, printable)
+                            ResultsError, StateError, printable)
 from harness.fsutil import DirLock
 from harness.remote import events as ev, lock
 from harness.remote.connection import DeviceConnection
@@ -352,13 +354,55 @@ class Deployment:
             f"`harness deploy --resume --run-id {self.plan.run_id}` (limits.max_runner_restarts in the profile)")
 
 
+def refuse_existing_run(out: Path, run_id: str) -> None:
+    """A new deploy under a run id that already has a local run directory is refused before anything connects: it
+    would ship, start a runner the device's own copy of the run refuses, and overwrite ``deploy.json``."""
+    from harness.names import require_safe_name
+
+    root = Path(out) / require_safe_name(run_id, "run id", ProfileError)
+    if root.exists() and (not root.is_dir() or any(p.name != ".lock" for p in root.iterdir())):
+        raise ResultsError(f"{root}: run {run_id!r} already exists",
+                           f"`harness deploy --resume --run-id {run_id}` continues it; or pass a new --run-id")
+
+
+def _nothing_to_keep(d: Deployment) -> bool:
+    """A failed deploy whose runner never ran (or was stopped, abandoned) and brought no record back: its run
+    directory is only noise (``harness compare results/*`` would trip on it)."""
+    started = d.pid is not None and d.state != S.RELEASED  # a runner that may go on: deploy.json finds it again
+    records = d.store.records_path
+    return not started and not (records.is_file() and records.stat().st_size > 0)
+
+
 def deploy(plan: DeployPlan, progress: Handler | None = None, resume: bool = False) -> RunStore:
-    """Preflight, lock, ship, start (or follow) the runner, poll and pull until complete; the local run store."""
+    """Preflight, lock, ship, start (or follow) the runner, poll and pull until complete; the local run store.
+
+    A new run (not ``resume``) needs an unused run id, here and on the device; a deploy that fails before the first
+    cell leaves no run directory behind."""
+    if not resume:
+        refuse_existing_run(plan.out, plan.run_id)
     d = Deployment(plan, progress)
+    made_here = not d.store.root.exists()
+    try:
+        _deploy(d, resume)
+    except BaseException:
+        if made_here and _nothing_to_keep(d):
+            shutil.rmtree(d.store.root, ignore_errors=True)
+        raise
+    from harness.catalogue.store import add_finished
+
+    d.progress(ev.Catalogued(*add_finished(d.store.root)))
+    return d.store
+
+
+def _deploy(d: Deployment, resume: bool) -> None:
+    plan = d.plan
     with DirLock(d.store.root, f"harness deploy {plan.run_id}"):  # one host process per local run directory
         d.connect()
         try:
             d.preflight()
+            if not resume and d.conn.run(["test", "-e", f"{d.remote_run_dir}/manifest.json"]).ok:
+                raise ResultsError(f"{d.conn.where}: run {plan.run_id!r} already exists on the device ({d.remote_run_dir})",
+                                   f"`harness deploy --resume --run-id {plan.run_id}` continues it; or pass a new --run-id")
             d.lock()
             try:
                 d.ship()
@@ -379,7 +423,3 @@ def deploy(plan: DeployPlan, progress: Handler | None = None, resume: bool = Fal
             d.finish()
         finally:
             d.link.close()
-    from harness.catalogue.store import add_finished
-
-    d.progress(ev.Catalogued(*add_finished(d.store.root)))
-    return d.store

@@ -61,10 +61,28 @@ def run_paths(paths) -> list[Path]:
     return out
 
 
-def load_runs(paths: list[Path]) -> list[Run]:
+def _holds_nothing(path: Path) -> bool:
+    """A directory without a manifest or a single record (a deploy that failed before its first cell, an empty
+    directory): nothing to compare, and ``compare results/*`` should not stop on it."""
+    store = RunStore(path)
+    if not path.is_dir() or store.manifest_path.exists():
+        return False
+    return not (store.records_path.is_file() and store.records_path.stat().st_size > 0)
+
+
+def load_runs(paths: list[Path], warn=None) -> list[Run]:
+    """The runs at ``paths``; a directory that holds no record at all is passed over with a one-line warning
+    (``warn``, default stderr)."""
     if not paths:
         raise ResultsError("no run directories given", "pass one or more results/<run-id> directories")
-    runs = [load_run(p) for p in paths]
+    empty = [Path(p) for p in paths if _holds_nothing(Path(p))]
+    if empty and len(empty) == len(paths):
+        raise ResultsError(f"{empty[0]}: not a run directory (no manifest.json, no records)"
+                           + (f"; nor are the {len(empty) - 1} others" if len(empty) > 1 else ""),
+                           "pass a directory made by `harness run` or `harness deploy`")
+    for p in empty:
+        (warn or _stderr)(f"{p}: no records (not a run, or a deploy that failed before its first cell): skipped")
+    runs = [load_run(p) for p in paths if Path(p) not in empty]
     seen: dict[str, Path] = {}
     for run in runs:  # rows, baselines and report files are keyed by run id: two runs with one id would mix
         if run.run_id in seen:
@@ -72,3 +90,11 @@ def load_runs(paths: list[Path]) -> list[Run]:
                                "pass each run once (a copied run keeps its id: compare it with the other, not beside it)")
         seen[run.run_id] = run.root
     return runs
+
+
+def _stderr(message: str) -> None:
+    import sys
+
+    from harness.errors import printable
+
+    print(f"warning: {printable(message)}", file=sys.stderr)
