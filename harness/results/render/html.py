@@ -153,7 +153,7 @@ def _experiment(mine: list[dict], exp: str, out: Path, pngs: list[Path], plotted
     charts = [p for p in (plots.speed_bars(mine, exp, out), plots.f1_bars(mine, exp, out),
                           plots.params_bars(mine, exp, out),
                           plots.scatter(mine, "latency_p50_ms", "latency p50 (ms / frame)", out, f"tradeoff_{exp}",
-                                        f"{exp}: speed against accuracy (ringed: Pareto front over all rows)",
+                                        f"{exp}: speed against accuracy",
                                         "pareto_f1_latency")) if p is not None] if plotted else []
     pngs += charts
     return f"<h3>{_esc(exp)}</h3>{''.join(_img(p) for p in charts)}{_table(mine)}"
@@ -194,6 +194,18 @@ def _environment(run: Run) -> str:
     return f"<h3>{_esc(run.device)}</h3><table class='env'>{rows}</table>"
 
 
+def _simulated_banner(runs: list[Run]) -> str:
+    """The banner of a report with runs from a simulated board (``harness sim``): first, before any number."""
+    sim = [r for r in runs if r.simulated]
+    if not sim:
+        return ""
+    names = ", ".join(f"{r.device}/{r.run_id}" for r in sim)
+    return ("<p class='warn simulated'><b>SIMULATED BOARD: not a measurement.</b> " + _esc(names) +
+            " ran on a simulated board (<code>harness sim</code>: a loopback sshd with a fake L4T tree, its power a "
+            "model of its load). Its latency is this machine's, its power made up: never compare it with a real "
+            "board.</p>")
+
+
 def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: str = "") -> dict:
     """Write plots and report.html into ``out``; returns {'html': path, 'plots': [paths]}. ``top``: an HTML section
     placed first (the catalogue's "Since last time", made by the caller: results do not read the catalogue)."""
@@ -206,9 +218,9 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: s
         plots.device_bars(rows, "energy_per_frame_mj", "energy per frame (mJ, lower is better)", out, "energy",
                           "Energy per frame per variant", False),
         plots.scatter(rows, "latency_p50_ms", "latency p50 (ms / frame)", out, "frontier_latency",
-                      "F1 against latency (ringed: Pareto front; hollow: below the accuracy floor)", "pareto_f1_latency"),
+                      "F1 against latency", "pareto_f1_latency"),
         plots.scatter(rows, "energy_per_frame_mj", "energy per frame (mJ)", out, "frontier_energy",
-                      "F1 against energy per frame (ringed: Pareto front)", "pareto_f1_energy"),
+                      "F1 against energy per frame", "pareto_f1_energy"),
     ) if p is not None]
     pngs += ranking
     configurations = modes.section(rows, out, pngs, _esc, _img)
@@ -228,6 +240,7 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: s
                         f"; e.g. {_esc(busy[0]['cell_id'])}: {_esc(busy[0].get('contended_reason') or '')}). They are left "
                         "out of every best pick and front; rerun them on a quiet host (<code>harness doctor</code> says "
                         "when it is).</p>")
+    warn = _simulated_banner(runs) + warn
     warn += "".join(f"<p class='info'><b>Reference detector</b> (model <code>reference</code>): {_esc(src)}. "
                     f"{_esc(REFERENCE_MEANING)}.</p>" for src in reference_sources(rows))
     legend = _esc(notes(rows, {c.name for c in COLUMNS}).plain)

@@ -54,9 +54,8 @@ def section(rows: list[dict], out: Path, pngs: list[Path], esc, img) -> str:
                    if best else f"<p><b>{esc(device)}</b>: no configuration has a valid power figure at or above the floor.</p>")
         charts = [c for c in (
             plots_modes.mode_front(mine, out, f"modes_{device}", f"{device}: F1 against energy per frame across power "
-                                   "modes and engine targets (ringed: Pareto front)", best),
-            plots_modes.mode_energy(mine, out, f"modes_energy_{device}", f"{device}: energy per frame in each power mode "
-                                    "(hatched: below the accuracy floor)")) if c is not None]
+                                   "modes and engine targets", best),
+            plots_modes.mode_energy(mine, out, f"modes_energy_{device}", f"{device}: energy per frame in each power mode")) if c is not None]
         pngs += charts
         head = ("<tr><th class='l'>configuration</th><th class='l'>mode</th><th class='l'>target</th><th>CPU cores</th>"
                 "<th>CPU MHz</th><th>GPU MHz</th><th>DLA/GPU layers</th><th>W</th><th>mJ/frame</th><th>FPS</th>"

@@ -1,9 +1,11 @@
 """PNG charts of comparison rows (matplotlib, Agg): the notebooks' charts, readable at any number of variants.
 
-Bars are horizontal (variant names stay legible however many there are), one panel per device with
-its own axis (a desktop GPU's bars stay visible beside a CPU's), a log axis where values span more
-than 10x, and no free-floating text labels that could overlap: a speed-up sits at the end of its bar,
-scatter points carry a number that the legend names. Every axis says its unit.
+Rankings are horizontal (variant names stay legible however many there are), one panel per device with
+its own axis (a desktop GPU's values stay visible beside a CPU's). Within 10x a panel draws bars on a
+linear axis; beyond, a dot plot on a log axis (a bar's length on a log axis is not proportional to its
+value). Every value is written beside its mark; scatter points carry a number that the legend names,
+and points that would sit on each other share one marker. F1 is never drawn for random-init weights
+(it means nothing), and a title names only the marks the chart has. Every axis says its unit.
 """
 
 from __future__ import annotations
@@ -64,6 +66,32 @@ def short(text: str, limit: int = 48) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def has_f1(r: dict) -> bool:
+    """An F1 worth drawing: measured, and not of random-init weights (whose F1 means nothing)."""
+    return r.get("f1") is not None and r.get("weights_provenance") != "random-init"
+
+
+def wide_span(values) -> bool:
+    vals = [v for v in values if v and v > 0]
+    return bool(vals) and max(vals) / min(vals) > SPAN_FOR_LOG
+
+
+def ranked(ax, ys: list[int], vals: list[float], color, fmt: str, err=None, colors=None) -> None:
+    """``vals`` at rows ``ys``: bars on a linear axis within 10x, else dots on a log axis; each value written."""
+    if wide_span(vals):
+        ax.errorbar(vals, ys, xerr=err, fmt="none", ecolor="#555", capsize=3, zorder=2)
+        ax.scatter(vals, ys, s=36, color=colors or color, zorder=3)
+        ax.grid(True, axis="x", ls="--", alpha=0.4)
+        _log_if_wide(ax, vals)
+    else:
+        ax.barh(ys, vals, xerr=err, color=colors or color, capsize=3, height=0.7)
+        ax.set_xlim(left=0)
+    hi = err[1] if err else [0] * len(vals)
+    for y, v, h in zip(ys, vals, hi):
+        ax.annotate(format(v, fmt), (v + h, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=7)
+    ax.margins(x=0.3)
+
+
 def _label(r: dict) -> str:
     return f"{r['model']} {r['variant']}"
 
@@ -122,17 +150,15 @@ def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
         err = [[max(0, r["latency_p50_ms"] - (r["latency_p50_ci_lo_ms"] or r["latency_p50_ms"])) for r in rr],
                [max(0, (r["latency_p50_ci_hi_ms"] or r["latency_p50_ms"]) - r["latency_p50_ms"]) for r in rr]]
         colors = ["#C44E52" if r.get("below_floor") else color for r in rr]
-        ax.barh(ys, vals, xerr=err, color=colors, capsize=3, height=0.7)
+        ranked(ax, ys, vals, color, ".1f", err, colors)
         for y, r, hi in zip(ys, rr, err[1]):
             s = r.get("speedup_vs_ref")
             if s is not None:
                 mark = "" if r.get("speedup_vs_ref_significant") is not False else " ~"
-                ax.annotate(f"{s:.2f}x{mark}", (r["latency_p50_ms"] + hi, y), xytext=(5, 0), textcoords="offset points",
-                            va="center", fontsize=7)
-        _log_if_wide(ax, vals)
+                ax.annotate(f"{s:.2f}x{mark}", (r["latency_p50_ms"] + hi, y), xytext=(40, 0), textcoords="offset points",
+                            va="center", fontsize=7, color="#555")
         ax.set_title(short(dev), fontsize=9)
-        ax.set_xlabel("latency p50 (ms / frame)")
-        ax.margins(x=0.25)
+        ax.set_xlabel("latency p50 (ms / frame)" + (", log" if ax.get_xscale() == "log" else ""))
     axes[0].set_yticks(range(len(labels)))
     axes[0].set_yticklabels([short(v) for v in labels], fontsize=7)
     axes[0].invert_yaxis()
@@ -141,7 +167,7 @@ def speed_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
 
 def f1_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
     """F1 per variant, the reference's F1 dashed and the accuracy floor dotted; bars below the floor in red."""
-    drawn = _experiment_panels(rows, exp, "f1", "detection quality (F1 @ IoU 0.5; reference dashed)")
+    drawn = _experiment_panels([r for r in rows if has_f1(r)], exp, "f1", "detection quality (F1 @ IoU 0.5; reference dashed)")
     if drawn is None:
         return None
     ok, labels, devices, fig, axes = drawn
@@ -190,9 +216,10 @@ def params_bars(rows: list[dict], exp: str, out: Path) -> Path | None:
 
 def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: str, pareto_key: str | None = None) -> Path | None:
     """F1 against a cost; each point numbered, the legend says which variant; the Pareto front as a step line."""
-    pts = distinct([r for r in rows if r["status"] == "ok" and r["f1"] is not None and r.get(x) is not None])
+    pts = distinct([r for r in rows if r["status"] == "ok" and has_f1(r) and r.get(x) is not None])
     if not pts:
         return None
+    title = with_marks(title, pts, pareto_key)
     plt = plt_()
     devices = list(dict.fromkeys(r["device"] for r in pts))
     color = {d: PALETTE[i % len(PALETTE)] for i, d in enumerate(devices)}
@@ -206,12 +233,20 @@ def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: 
         front = [r for r in pts if pareto_key and r.get(pareto_key)]
         ax.scatter([r[x] for r in front], [r["f1"] for r in front], s=40, facecolors="none", edgecolors="black", lw=1,
                    zorder=4)
-    for i, r in enumerate(pts if len(pts) <= NUMBERED_POINTS else [], start=1):
-        ring = "black" if pareto_key and r.get(pareto_key) else "none"
-        face = "white" if r.get("below_floor") else color[r["device"]]
-        ax.scatter(r[x], r["f1"], s=130, color=face, edgecolors=ring if ring != "none" else color[r["device"]], lw=1.5, zorder=3)
-        ax.text(r[x], r["f1"], str(i), ha="center", va="center", fontsize=6, color="white" if face != "white" else "black", zorder=4)
-        legend.append(f"{i}: {short(r['device'] + ' ' + _label(r), 72)}" + (" (below floor)" if r.get("below_floor") else ""))
+    numbered = pts if len(pts) <= NUMBERED_POINTS else []
+    for group in clusters(numbered, x, log=wide_span([r[x] for r in pts])):
+        (first, r0), on_front = group[0], pareto_key and any(r.get(pareto_key) for _, r in group)
+        face = "white" if r0.get("below_floor") else color[r0["device"]]
+        label = str(first) + ("+" if len(group) > 1 else "")  # one marker for points that would cover each other
+        ax.scatter(r0[x], r0["f1"], s=130 if len(group) == 1 else 190, color=face,
+                   edgecolors="black" if on_front else color[r0["device"]], lw=1.5, zorder=3)
+        ax.text(r0[x], r0["f1"], label, ha="center", va="center", fontsize=6,
+                color="white" if face != "white" else "black", zorder=4)
+        for i, r in group:
+            where = f" (at {first}+)" if i != first else ""
+            legend.append((i, f"{i}{where}: {short(r['device'] + ' ' + _label(r), 72)}"
+                              + (" (below floor)" if r.get("below_floor") else "")))
+    legend = [line for _, line in sorted(legend)]
     if pareto_key:
         front = sorted((r[x], r["f1"]) for r in pts if r.get(pareto_key))
         if front:
@@ -237,6 +272,36 @@ def scatter(rows: list[dict], x: str, xlabel: str, out: Path, name: str, title: 
     return out / f"{name}.png"
 
 
+def with_marks(title: str, pts: list[dict], pareto_key: str | None) -> str:
+    """``title`` with the key to the marks the chart has, and only those."""
+    marks = [m for m, on in (("ringed: Pareto front", bool(pareto_key) and any(r.get(pareto_key) for r in pts)),
+                             ("hollow: below the accuracy floor", any(r.get("below_floor") for r in pts))) if on]
+    return title + (f" ({'; '.join(marks)})" if marks else "")
+
+
+def clusters(pts: list[dict], x: str, log: bool, near: tuple[float, float] = (0.025, 0.04)) -> list[list[tuple[int, dict]]]:
+    """Numbered points (1-based) grouped where their markers would overlap: within ``near`` (x, y) of the axes'
+    spans (x on the log scale when the axis is) of the group's first point. One marker per group."""
+    import math
+
+    if not pts:
+        return []
+    xs = [math.log10(r[x]) if log and r[x] > 0 else r[x] for r in pts]
+    span_x = (max(xs) - min(xs)) or 1.0
+    span_y = (max(r["f1"] for r in pts) - min(r["f1"] for r in pts)) or 1.0
+    groups: list[list[tuple[int, dict]]] = []
+    anchors: list[tuple[float, float]] = []
+    for i, (r, xv) in enumerate(zip(pts, xs), start=1):
+        for g, (ax_, ay) in zip(groups, anchors):
+            if abs(xv - ax_) <= near[0] * span_x and abs(r["f1"] - ay) <= near[1] * span_y:
+                g.append((i, r))
+                break
+        else:
+            groups.append([(i, r)])
+            anchors.append((xv, r["f1"]))
+    return groups
+
+
 def device_bars(rows: list[dict], key: str, xlabel: str, out: Path, name: str, title: str, higher_better: bool) -> Path | None:
     """One bar per variant and device for ``key`` (FPS/W, energy per frame), a panel per device, best first."""
     ok = distinct([r for r in rows if r["status"] == "ok" and r.get(key) is not None and r.get("below_floor") is not True])
@@ -251,11 +316,11 @@ def device_bars(rows: list[dict], key: str, xlabel: str, out: Path, name: str, t
                  fontweight="bold", fontsize=10)
     for ax, dev, color in zip(axes[0], devices, PALETTE * 8):
         rr = sorted((r for r in ok if r["device"] == dev), key=lambda r: r[key], reverse=higher_better)[:MAX_BARS]
-        ax.barh(range(len(rr)), [r[key] for r in rr], color=color, height=0.7)
+        vals = [r[key] for r in rr]
+        ranked(ax, list(range(len(rr))), vals, color, ".3g")
         ax.set_yticks(range(len(rr)))
         ax.set_yticklabels([short(_label(r)) for r in rr], fontsize=7)
         ax.invert_yaxis()
-        _log_if_wide(ax, [r[key] for r in rr])
         ax.set_title(short(dev), fontsize=9)
-        ax.set_xlabel(xlabel)
+        ax.set_xlabel(xlabel + (", log" if ax.get_xscale() == "log" else ""))
     return save(fig, out / f"{name}.png")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.results.render.plots import PALETTE, _log_if_wide, distinct, plt_, save
+from harness.results.render.plots import PALETTE, _log_if_wide, distinct, has_f1, plt_, save, wide_span
 
 MARKERS = {None: "o", "gpu": "o", "dla0": "s", "dla1": "D"}
 
@@ -32,10 +32,11 @@ def _modes(rows: list[dict]) -> list:
 
 
 def mode_front(rows: list[dict], out: Path, name: str, title: str, best: dict | None) -> Path | None:
-    pts = distinct([r for r in rows if r["status"] == "ok" and r.get("f1") is not None
-                    and r.get("energy_per_frame_mj") is not None])
+    pts = distinct([r for r in rows if r["status"] == "ok" and has_f1(r) and r.get("energy_per_frame_mj") is not None])
     if not pts:
         return None
+    if any(r.get("pareto_f1_energy") for r in pts):
+        title += " (ringed: Pareto front)"
     plt = plt_()
     modes = _modes(pts)
     color = {m: PALETTE[i % len(PALETTE)] for i, m in enumerate(modes)}
@@ -82,6 +83,7 @@ def mode_energy(rows: list[dict], out: Path, name: str, title: str) -> Path | No
     value = {(r.get("power_mode"), _short(r)): r for r in ok}
     fig, ax = plt.subplots(figsize=(max(6.5, 1.3 * len(modes) * max(1, len(variants) / 3)), 4.2))
     width = 0.8 / len(variants)
+    dots = wide_span([r["energy_per_frame_mj"] for r in ok])  # a bar's length on a log axis is not its value
     for j, (v, c) in enumerate(zip(variants, PALETTE * 8)):
         xs, ys, hatch = [], [], []
         for i, m in enumerate(modes):
@@ -90,14 +92,22 @@ def mode_energy(rows: list[dict], out: Path, name: str, title: str) -> Path | No
                 xs.append(i + (j - (len(variants) - 1) / 2) * width)
                 ys.append(r["energy_per_frame_mj"])
                 hatch.append("//" if r.get("below_floor") else "")
-        bars = ax.bar(xs, ys, width=width * 0.95, color=c, label=v)
-        for b, h in zip(bars, hatch):
-            b.set_hatch(h)
+        if dots:
+            ax.scatter(xs, ys, s=40, color=[("white" if h else c) for h in hatch], edgecolors=c, lw=1.4, label=v,
+                       zorder=3)
+        else:
+            bars = ax.bar(xs, ys, width=width * 0.95, color=c, label=v)
+            for b, h in zip(bars, hatch):
+                b.set_hatch(h)
+        for x, y in zip(xs, ys):
+            ax.annotate(f"{y:.3g}", (x, y), xytext=(0, 4), textcoords="offset points", ha="center", fontsize=6)
     ax.set_xticks(range(len(modes)))
     ax.set_xticklabels(modes)
     _log_if_wide(ax, [r["energy_per_frame_mj"] for r in ok], axis="y")
-    ax.set_ylabel("energy per frame (mJ, lower is better)")
-    ax.set_title(title, fontweight="bold", fontsize=10)
+    ax.set_ylabel("energy per frame (mJ, lower is better" + (", log)" if dots else ")"))
+    ax.set_title(title + (" (hollow: below the accuracy floor)" if dots and any(r.get("below_floor") for r in ok)
+                          else " (hatched: below the accuracy floor)" if any(r.get("below_floor") for r in ok) else ""),
+                 fontweight="bold", fontsize=10)
     ax.grid(True, axis="y", ls="--", alpha=0.4)
     ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=min(len(variants), 4), frameon=False)
     return save(fig, out / f"{name}.png")
