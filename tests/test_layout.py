@@ -31,11 +31,12 @@ LAYERS = [
     ("farm",),  # boards shared through a pool (labgrid): leases around a deploy
     ("provision",),  # Ansible
     ("campaign",),  # fleets of devices
+    ("sim",),  # a simulated board on loopback (sshd, fake L4T tree, rails that follow the load)
     ("cli",),  # the commands
 ]
 LEVEL = {name: i for i, names in enumerate(LAYERS) for name in names}
 DEVICE_SIDE = {"mot", "models", "measure", "telemetry"}
-HOST_SIDE = {"catalogue", "remote", "farm", "provision", "campaign", "image", "cli"}
+HOST_SIDE = {"catalogue", "remote", "farm", "provision", "campaign", "image", "sim", "cli"}
 
 
 def _module_of(path: Path) -> str:

@@ -41,6 +41,7 @@ def _main(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     sequences, power and energy per frame, model facts."""
 
 from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, farm, history, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
+from harness.cli import sim  # noqa: E402
 
 app.add_typer(data.app, name="data")
 app.add_typer(profiles.app, name="profiles")
@@ -62,6 +63,7 @@ remote_run.register(app)
 app.add_typer(campaign.app, name="campaign")
 app.add_typer(farm.app, name="farm")
 app.add_typer(image.app, name="image")
+app.add_typer(sim.app, name="sim")
 
 
 def _fail(e: HarnessError) -> None:

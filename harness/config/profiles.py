@@ -22,6 +22,7 @@ from harness.config.yamlio import load_model_yaml
 __all__ = ["HOST_RE", "USER_RE", "Connection", "DeviceProfile", "load_profile"]
 
 PROFILE_FIX = "see `harness profiles show local` for a valid profile"
+SIM_PREFIX = "sim-"  # ``--profile sim-orin-nano``: a simulated board's profile (``harness sim start orin-nano``)
 
 
 class _Strict(BaseModel):
@@ -241,6 +242,8 @@ class DeviceProfile(_Strict):
     power_cycle: PowerCycle = Field(default_factory=PowerCycle)
     host_runtime: HostRuntime = Field(default_factory=HostRuntime)
     probe_root: str = Field("/", description="where preflight reads /proc/device-tree/model and /etc/nv_tegra_release (tests use a fake tree)")
+    simulated: bool = Field(False, description="a simulated board (`harness sim start`): its runs are marked simulated, "
+                            "never taken for measurements")
 
 
 def profiles_dir() -> Path:
@@ -261,6 +264,8 @@ def profile_path(name_or_path: str) -> Path:
     if p.suffix in (".yaml", ".yml") or os.sep in name_or_path:
         return p
     candidate = profiles_dir() / f"{name_or_path}.yaml"
+    if not candidate.is_file() and name_or_path.startswith(SIM_PREFIX):
+        return _sim_profile_path(name_or_path)
     if not candidate.is_file():
         from harness.names import did_you_mean
 
@@ -268,6 +273,18 @@ def profile_path(name_or_path: str) -> Path:
         raise ProfileError(f"unknown profile {name_or_path!r}{did_you_mean(name_or_path, profile_names())} (known: {known})",
                            "pass a profile name or a path to a YAML file")
     return candidate
+
+
+def _sim_profile_path(name: str) -> Path:
+    """``sim-<NAME>``: the profile ``harness sim start`` wrote for the simulated board NAME (``harness.sim``)."""
+    from harness.paths import state_dir
+
+    sim = name[len(SIM_PREFIX):]
+    path = state_dir() / "sim" / sim / "profile.yaml"
+    if sim.startswith(".") or not path.is_file():
+        raise ProfileError(f"unknown profile {name!r}: no simulated board {sim!r} is running",
+                           f"start it: harness sim start {sim} (harness sim status lists the running ones)")
+    return path
 
 
 def load_profile(name_or_path: str) -> DeviceProfile:

@@ -176,7 +176,8 @@ class Runner:
         """Measure one cell into a record (a plain dict); every outcome becomes ok / skipped / failed."""
         from harness.models.variants import CellSkipped, load_variant
 
-        rec = Record.new(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env)
+        rec = Record.new(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env,
+                         self.plan.profile.simulated)
         rec.repeat = cell.repeat
         rec.started_at = _now()
         rec.power = Power.none(f"cell did not run ({self.power.backend} selected)")

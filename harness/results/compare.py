@@ -274,6 +274,10 @@ def comparison_notes(rows: list[dict], include_contended: bool | None = None) ->
             else:
                 notes += [f"{runs[run]}/{run} has no configuration in common with the baseline {label}: "
                           "no x base / E/base for its rows" for run in runs if run in ran - matched]
+    simulated = sorted({f"{r['device']}/{r['run_id']}" for r in rows if r.get("simulated") is True})
+    if simulated:
+        notes.append(f"simulated board: not a measurement ({', '.join(simulated)}: `harness sim`, a loopback board whose "
+                     "power follows a model of its load)")
     busy = [r for r in rows if r["status"] == "ok" and r.get("contended") is True]
     if busy:
         n, why = _plural(len(busy), "contended row"), contended_why(busy)

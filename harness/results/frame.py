@@ -47,9 +47,10 @@ def run_rows(run: Run) -> list[dict]:
     """The rows of one run as plain dicts (None where unknown): ``COLUMNS``, one per record."""
     rows = []
     kind = (run.manifest.get("profile") or {}).get("kind")
+    simulated = run.simulated  # a row key, not a column: compare's notes and the report's banner say it
     for rec in run.records:
         row = flatten(rec)
-        row.update(run_id=run.run_id, device=run.device, device_kind=kind, run_dir=str(run.root),
+        row.update(run_id=run.run_id, device=run.device, device_kind=kind, run_dir=str(run.root), simulated=simulated,
                    variant=variant_label(row["format"], row["precision"], row["prune_ratio"], row["finetuned"],
                                          row["dla_core"], row["gpu_fallback"], row["power_mode"], row["recovery"]))
         rows.append(row)

@@ -25,6 +25,12 @@ class Run:
         return self.manifest.get("run_id", self.root.name)
 
     @property
+    def simulated(self) -> bool:
+        """Measured on a simulated board (``harness sim``): its profile or a record says so. Not a measurement."""
+        prof = self.manifest.get("profile") or {}
+        return prof.get("simulated") is True or any(r.get("simulated") is True for r in self.records)
+
+    @property
     def device(self) -> str:
         prof = self.manifest.get("profile") or {}
         return prof.get("name") or (self.records[0].get("device_profile") if self.records else "?")

@@ -289,6 +289,7 @@ class Record(_Block):
     cell_id: SafeName
     device_profile: Text | None = None
     host: Text | None = None
+    simulated: bool = False  # measured on a simulated board (`harness sim`, the profile's `simulated`): not a measurement
     environment: dict[str, Any] = Field(default_factory=dict)
     cell: CellSpec
     settings: Settings = Field(default_factory=Settings)
@@ -323,10 +324,11 @@ class Record(_Block):
     threads: ThreadFacts | None = None  # torch / ONNX Runtime threads and whether they outnumbered the free cores
 
     @classmethod
-    def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict) -> Record:
+    def new(cls, run_id: str, profile: str, cell: dict, settings: dict, environment: dict,
+            simulated: bool = False) -> Record:
         """A record to fill: ids, environment, the cell and its settings; no measurement yet."""
         return cls(run_id=run_id, cell_id=cell["cell_id"], device_profile=profile, host=environment.get("hostname"),
-                   environment=environment, cell=cell, settings=settings)
+                   simulated=simulated, environment=environment, cell=cell, settings=settings)
 
     def to_dict(self) -> dict:
         """The plain JSON object written to records.jsonl (extra keys kept)."""
@@ -349,6 +351,7 @@ class ProfileFacts(_Block):
 
     name: SafeName | None = None
     kind: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")] | None = None
+    simulated: bool = False  # a simulated board (`harness sim`): the run's numbers are not measurements
 
 
 class Manifest(_Block):

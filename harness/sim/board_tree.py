@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from harness.testing.fakes.sysfs import _write, ina3221_channels, link, set_rail, thermal_zones
+from harness.sim.sysfs import _write, ina3221_channels, link, set_rail, thermal_zones
 
 OFFLINE_MC = -256  # degC a powered-down Jetson sensor reads (-256000 in the file)
 I2C_BUS = "sys/devices/platform/bus@0/c240000.i2c/i2c-1"  # where the power monitors sit (Orin: i2c-1)

@@ -18,17 +18,18 @@ MODES = [(0, "15W", 6, 1497600, 612000000), (1, "25W", 6, 1344000, 918000000), (
          (3, "7W", 4, 960000, 408000000)]
 
 
-def _conf(modes=MODES) -> str:
+def _conf(modes=MODES, cpus: int = 6, gpu_devfreq: str = "17000000.gpu") -> str:
+    """An nvpmodel.conf with ``modes`` (id, name, cores online, CPU max kHz, GPU max Hz) on a board of ``cpus`` CPUs."""
     out = ["# Fake /etc/nvpmodel.conf (edge-harness tests), modelled on JetPack 6.2's Orin Nano 8GB file.",
-           "< PARAM TYPE=FILE NAME=CPU_ONLINE >", *(f"CORE_{c} /sys/devices/system/cpu/cpu{c}/online" for c in range(6)),
+           "< PARAM TYPE=FILE NAME=CPU_ONLINE >", *(f"CORE_{c} /sys/devices/system/cpu/cpu{c}/online" for c in range(cpus)),
            "", "< PARAM TYPE=CLOCK NAME=CPU_A78_0 >", "FREQ_TABLE /sys/devices/system/cpu/cpu0/cpufreq/scaling_available_frequencies",
            "MAX_FREQ /sys/devices/system/cpu/cpu0/cpufreq/scaling_max_freq", "", "< PARAM TYPE=CLOCK NAME=GPU >",
-           "MAX_FREQ /sys/devices/platform/bus@0/17000000.gpu/devfreq/17000000.gpu/max_freq", ""]
+           f"MAX_FREQ /sys/devices/platform/bus@0/{gpu_devfreq}/devfreq/{gpu_devfreq}/max_freq", ""]
     for mode_id, name, cores, cpu_khz, gpu_hz in modes:
-        out += [f"< POWER_MODEL ID={mode_id} NAME={name} >", *(f"CPU_ONLINE CORE_{c} {int(c < cores)}" for c in range(6)),
+        out += [f"< POWER_MODEL ID={mode_id} NAME={name} >", *(f"CPU_ONLINE CORE_{c} {int(c < cores)}" for c in range(cpus)),
                 "CPU_A78_0 MIN_FREQ 729600", f"CPU_A78_0 MAX_FREQ {cpu_khz}", "GPU MIN_FREQ 0", f"GPU MAX_FREQ {gpu_hz}",
                 "EMC MAX_FREQ 0", ""]
-    out.append("< PM_CONFIG DEFAULT=0 >")
+    out.append(f"< PM_CONFIG DEFAULT={modes[0][0]} >")
     return "\n".join(out) + "\n"
 
 
@@ -94,19 +95,20 @@ esac
 """
 
 
-def on_mode_hook(sysfs: Path, rail_ma: dict[int, int], rail_file: Path | None = None, modes=MODES) -> str:
+def on_mode_hook(sysfs: Path, rail_ma: dict[int, int], rail_file: Path | None = None, modes=MODES, cpus: int = 6,
+                 gpu_devfreq: str = "17000000.gpu") -> str:
     """A ``on-mode ID`` script: the mode's online cores and CPU/GPU caps (and current clocks at the cap) written
     to the fake sysfs tree ``sysfs``, and the board's input current ``rail_ma[ID]`` (mA) to ``rail_file``."""
     lines = ["#!/bin/sh", "# Fake L4T: what `nvpmodel -m ID` does to the clocks (and, here, to the input rail's current).",
-             f"s={sysfs}", 'mkdir -p "$s/sys/devices/system/cpu" "$s/sys/class/devfreq/17000000.gpu"', 'case "$1" in']
+             f"s={sysfs}", f'mkdir -p "$s/sys/devices/system/cpu" "$s/sys/class/devfreq/{gpu_devfreq}"', 'case "$1" in']
     for mode_id, _name, cores, cpu_khz, gpu_hz in modes:
         body = [f'printf "0-{cores - 1}\\n" > "$s/sys/devices/system/cpu/online"']
-        for c in range(6):
+        for c in range(cpus):
             d = f"$s/sys/devices/system/cpu/cpu{c}/cpufreq"
             body.append(f'rm -rf "{d}"' if c >= cores else
                         f'mkdir -p "{d}"; echo {cpu_khz} > "{d}/scaling_max_freq"; echo {cpu_khz} > "{d}/scaling_cur_freq"')
-        body += [f'echo {gpu_hz} > "$s/sys/class/devfreq/17000000.gpu/max_freq"',
-                 f'echo {gpu_hz} > "$s/sys/class/devfreq/17000000.gpu/cur_freq"']
+        body += [f'echo {gpu_hz} > "$s/sys/class/devfreq/{gpu_devfreq}/max_freq"',
+                 f'echo {gpu_hz} > "$s/sys/class/devfreq/{gpu_devfreq}/cur_freq"']
         if rail_file is not None and mode_id in rail_ma:
             body.append(f'echo {rail_ma[mode_id]} > "{rail_file}"')
         lines += [f"  {mode_id})", *(f"    {b}" for b in body), "    ;;"]
@@ -115,17 +117,19 @@ def on_mode_hook(sysfs: Path, rail_ma: dict[int, int], rail_file: Path | None = 
 
 
 def write_fake_jetson(root: Path, sysfs: Path | None = None, rail_ma: dict[int, int] | None = None,
-                      rail_file: Path | None = None, reboot_modes: tuple[int, ...] = (), reboot_never_happens: bool = False) -> Path:
+                      rail_file: Path | None = None, reboot_modes: tuple[int, ...] = (), reboot_never_happens: bool = False,
+                      modes=MODES, cpus: int = 6, gpu_devfreq: str = "17000000.gpu") -> Path:
     """Write the fake tools under ``root`` (mirroring ``/``); returns ``root``.
 
     With ``sysfs``, ``nvpmodel -m`` also sets that tree's clocks per mode (and ``rail_ma[id]`` into ``rail_file``,
     an INA3221 ``currN_input``); ``reboot_modes`` are the ids that ask for a reboot; with ``reboot_never_happens``
     a confirmed reboot applies the mode but the board stays in the same boot (a reboot that is accepted, then lost).
+    ``modes``, ``cpus`` and ``gpu_devfreq`` describe another board than the default Orin Nano (``harness.sim``).
     """
-    files = {"etc/nvpmodel.conf": (NVPMODEL_CONF, 0o644), "usr/sbin/nvpmodel": (NVPMODEL, 0o755),
+    files = {"etc/nvpmodel.conf": (_conf(modes, cpus, gpu_devfreq), 0o644), "usr/sbin/nvpmodel": (NVPMODEL, 0o755),
              "usr/bin/jetson_clocks": (JETSON_CLOCKS, 0o755)}
     if sysfs is not None:
-        files["etc/fake-jetson/on-mode"] = (on_mode_hook(sysfs, rail_ma or {}, rail_file), 0o755)
+        files["etc/fake-jetson/on-mode"] = (on_mode_hook(sysfs, rail_ma or {}, rail_file, modes, cpus, gpu_devfreq), 0o755)
     if reboot_modes:
         files["etc/fake-jetson/reboot_modes"] = ("".join(f"{i}\n" for i in reboot_modes), 0o644)
     if reboot_never_happens:
@@ -138,5 +142,5 @@ def write_fake_jetson(root: Path, sysfs: Path | None = None, rail_ma: dict[int, 
     if sysfs is not None:  # the board booted in its default mode: its clocks and power are that mode's
         import subprocess
 
-        subprocess.run([str(root / "etc/fake-jetson/on-mode"), str(MODES[0][0])], check=True)
+        subprocess.run([str(root / "etc/fake-jetson/on-mode"), str(modes[0][0])], check=True)
     return root

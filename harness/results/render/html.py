@@ -206,6 +206,18 @@ def _simulated_banner(runs: list[Run]) -> str:
             "board.</p>")
 
 
+def _simulated_banner(runs: list[Run]) -> str:
+    """The banner of a report with runs from a simulated board (``harness sim``): first, before any number."""
+    sim = [r for r in runs if r.simulated]
+    if not sim:
+        return ""
+    names = ", ".join(f"{r.device}/{r.run_id}" for r in sim)
+    return ("<p class='warn simulated'><b>SIMULATED BOARD: not a measurement.</b> " + _esc(names) +
+            " ran on a simulated board (<code>harness sim</code>: a loopback sshd with a fake L4T tree, its power a "
+            "model of its load). Its latency is this machine's, its power made up: never compare it with a real "
+            "board.</p>")
+
+
 def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: str = "") -> dict:
     """Write plots and report.html into ``out``; returns {'html': path, 'plots': [paths]}. ``top``: an HTML section
     placed first (the catalogue's "Since last time", made by the caller: results do not read the catalogue)."""
@@ -240,6 +252,7 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: s
                         f"; e.g. {_esc(busy[0]['cell_id'])}: {_esc(busy[0].get('contended_reason') or '')}). They are left "
                         "out of every best pick and front; rerun them on a quiet host (<code>harness doctor</code> says "
                         "when it is).</p>")
+    warn = _simulated_banner(runs) + warn
     warn = _simulated_banner(runs) + warn
     warn += "".join(f"<p class='info'><b>Reference detector</b> (model <code>reference</code>): {_esc(src)}. "
                     f"{_esc(REFERENCE_MEANING)}.</p>" for src in reference_sources(rows))

@@ -1,0 +1,8 @@
+"""Fake sysfs trees: moved to ``harness.sim.sysfs`` (the simulated board, ``harness sim``, uses it too); tests and
+benchmarks keep importing it by this name, which is the same module object (so monkeypatching either name works)."""
+
+import sys
+
+from harness.sim import sysfs as _moved
+
+sys.modules[__name__] = _moved
