@@ -5,14 +5,11 @@ from __future__ import annotations
 import sys
 
 import typer
-import typer.core
 
+from harness.cli import _help  # conventional metavars (NAME, RUN_DIR..., N), no value column for a flag
 from harness.cli._console import output
+from harness.cli._examples import EXAMPLES
 from harness.errors import HarnessError
-
-# typer's help shows a flag's type (``--json <bool>``) as if it took a value; a flag takes none.
-_display_type = typer.core.TyperOption.display_type_rich
-typer.core.TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else _display_type(self, ctx)
 
 
 def _version(value: bool) -> None:
@@ -29,7 +26,8 @@ app = typer.Typer(
     "latency per stage, F1/AP50 on MOT sequences, power and energy per frame, model facts.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    add_completion=False,
+    add_completion=True,  # --install-completion / --show-completion; `harness completion SHELL` prints the script
+    cls=_help.WorkflowGroup,  # commands in panels, in the order one works (_help.PANELS)
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -40,7 +38,7 @@ def _main(version: bool = typer.Option(False, "--version", "-V", callback=_versi
     """Benchmark compressed YOLO person detectors on Jetson boards and desktops: latency per stage, F1/AP50 on MOT
     sequences, power and energy per frame, model facts."""
 
-from harness.cli import campaign, compare, data, deploy, doctor, eval as eval_cmd, farm, history, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
+from harness.cli import campaign, compare, completion, data, deploy, doctor, eval as eval_cmd, farm, history, image, models, profiles, provision, remote_run, report, run, schema, suites, telemetry  # noqa: E402
 from harness.cli import sim  # noqa: E402
 
 app.add_typer(data.app, name="data")
@@ -64,6 +62,9 @@ app.add_typer(campaign.app, name="campaign")
 app.add_typer(farm.app, name="farm")
 app.add_typer(image.app, name="image")
 app.add_typer(sim.app, name="sim")
+app.command("completion")(completion.completion_command)
+
+_help.apply_examples(app, EXAMPLES)  # last: after every registration above
 
 
 def _fail(e: HarnessError) -> None:
