@@ -1,5 +1,5 @@
-"""Progress of long work, in a terminal as rich bars (cells with ETA, the stage inside a cell, bytes of a
-transfer) and as plain lines when output is piped or logged."""
+"""Progress of long work, in a terminal as rich bars (cells with ETA, the stage inside a cell) and as plain lines
+when output is piped or logged; a deploy's progress is in ``_deploy_progress``."""
 
 from __future__ import annotations
 
@@ -83,117 +83,6 @@ class RunProgress:
         if self.progress:
             self.progress.stop()
             self.progress = None
-
-
-class Transfer:
-    """Bytes of one transfer with its total, %, rate and ETA: a bar in a terminal, a line every few seconds else."""
-
-    def __init__(self, con, what: str, total: int | None) -> None:
-        self.con, self.what, self.total = con, what, total
-        self.t0 = self.last = time.monotonic()
-        self.done = 0
-        self.progress = None
-        if con.is_terminal:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn, TransferSpeedColumn
-
-            self.progress = Progress(TextColumn(what), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                                     TextColumn("ETA"), TimeRemainingColumn(), console=con)
-            self.task = self.progress.add_task(what, total=total)
-            self.progress.start()
-
-    def update(self, done: int) -> None:
-        self.done = done
-        now = time.monotonic()
-        if self.progress:
-            self.progress.update(self.task, completed=done)
-        elif now - self.last >= 5 or (self.total and done >= self.total):
-            self.last = now
-            rate = done / max(now - self.t0, 1e-9)
-            pct = f" of {human_bytes(self.total)} ({100 * done / self.total:.0f} %)" if self.total else ""
-            eta = f", ETA {(self.total - done) / rate:.0f} s" if self.total and rate > 0 and done < self.total else ""
-            self.con.print(f"  {self.what}: {human_bytes(done)}{pct}, {human_bytes(rate)}/s{eta}", highlight=False)
-
-    def close(self) -> None:
-        if self.progress:
-            self.progress.stop()
-            self.progress = None
-
-
-class DeployProgress:
-    """A deploy's events as lines (and transfer bars in a terminal)."""
-
-    def __init__(self, con) -> None:
-        self.con, self.last, self.transfer = con, None, None
-
-    def _bytes(self, what: str, done: int, total: int | None) -> None:
-        if self.transfer is None:
-            self.transfer = Transfer(self.con, what, total)
-        self.transfer.update(done)
-
-    def close(self) -> None:
-        if self.transfer is not None:
-            self.transfer.close()
-            self.transfer = None
-
-    def __call__(self, e) -> None:
-        from harness.remote import events as ev
-
-        if isinstance(e, ev.SequenceBytes):
-            if e.total:
-                self._bytes("sequence", e.sent, e.total)
-            return
-        if isinstance(e, ev.ImageBytes):
-            self._bytes("image", e.read, e.total)
-            return
-        self.close()
-        line = self.line(e)
-        if line is not None:
-            self.con.print(line)
-
-    def line(self, e) -> Text | None:
-        """One event as a line (None: nothing worth a line); a device's words are literal, never markup."""
-        from harness.remote import events as ev
-
-        warn = lambda label, rest: Text.assemble((label, "yellow"), f" {rest}")  # noqa: E731
-        if isinstance(e, ev.Preflight):
-            return Text("preflight: " + ", ".join(f"{c.name} {c.mark}" for c in e.checks))
-        if isinstance(e, ev.Shipped):
-            d = e.info
-            if d["sequence_skipped"]:
-                seq = "already on the device"
-            else:
-                seq = f"{human_bytes(d['sequence_bytes_sent'])} sent" + (
-                    f" ({d['sequence_files_kept']} files kept from an interrupted upload)" if d.get("sequence_files_kept") else "")
-            image = ""
-            if "image" in d:
-                image = "; image " + ("already there" if d["image"]["skipped"] else
-                                      f"sent ({human_bytes(d['image'].get('bytes_sent', 0))} compressed)")
-            return Text(f"shipped: sequence {seq}{image}")
-        if isinstance(e, ev.Started):
-            return Text(f"runner started on the device (pid {e.pid}{', resuming' if e.resume else ''})")
-        if isinstance(e, ev.Reattached):
-            return Text(f"following the runner already on the device (pid {e.pid})")
-        if isinstance(e, ev.Poll):
-            text = ("  waiting for the runner's first manifest ..." if not e.total else
-                    f"  {e.done}/{e.total} cells done" + (f", running {e.current}" if e.current else ""))
-            if text == self.last:  # print changes only
-                return None
-            self.last = text
-            return Text(text)
-        if isinstance(e, (ev.LinkLost, ev.Reconnecting, ev.Reconnected, ev.Rebooted)):
-            return warn(e.name, ", ".join(f"{k} {v}" for k, v in e.as_dict().items() if v is not None))
-        if isinstance(e, ev.PowerMode):
-            extra = f" (id {e.id}{', after a reboot' if e.rebooted else ''})" if e.id is not None else ""
-            return Text(f"power mode {'back in' if e.restored else 'set to'} {e.mode}{extra}")
-        if isinstance(e, ev.Rebooting):
-            return warn("rebooting", f"the board: power mode {e.mode} needs it (nvpmodel says so)")
-        if isinstance(e, ev.PowerModeNotRestored):
-            return Text.assemble(("warning", "yellow"), f": the board was not returned to power mode {e.mode}: {e.error}")
-        if isinstance(e, ev.Catalogued):
-            return warn("warning", e.problem) if e.problem else None  # added: nothing worth a line
-        if isinstance(e, ev.Farm):
-            return Text.assemble(("farm", "cyan"), f": {e.text}")
-        return Text(f"{e.name}: {e.as_dict()}")
 
 
 class CampaignProgress:

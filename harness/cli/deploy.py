@@ -32,7 +32,7 @@ def deploy_command(
     from harness.measure.plan import new_run_id
     from harness.errors import ProfileError
     from harness.config.profiles import load_profile
-    from harness.cli._progress import DeployProgress
+    from harness.cli._deploy_progress import DeployProgress
     from harness.farm.leased import deploy_leased
     from harness.remote.deploy import DeployPlan, refuse_existing_run
     from harness.remote.events import Farm

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from harness.remote import events as ev, lock
 from harness.remote.connection import DeviceConnection
 from harness.remote.events import Handler
 from harness.remote.follow import Follower
+from harness.remote.live import read_board
 from harness.remote.link import BoardLink
 from harness.remote.preflight import run_preflight
 from harness.remote.pull import pull_run
@@ -83,6 +85,7 @@ class Deployment:
         self.modes = None  # HostModes when the suite sweeps power modes (remote/modes.py)
         self.mode_at_start: str | None = None
         self.mode_told = False  # the runner was started with the host's power_mode.json in place
+        self._live_misses = 0  # live board readings that came back empty in a row
 
     # --- states ---------------------------------------------------------------------
     def _require(self, method: str, *states: State) -> None:
@@ -316,7 +319,7 @@ class Deployment:
             try:
                 seen = f.observe(self.alive(), self.pull(), self.store.read_records())  # alive first: see follow.py
                 last_ok = time.monotonic()
-                self.progress(seen.as_event())
+                self.progress(replace(seen.as_event(), board=self._board_now(seen)))
                 if seen.complete:
                     return
                 if seen.awaiting_mode:
@@ -345,6 +348,14 @@ class Deployment:
                     raise LinkError(f"{e.message}; nothing came back for {time.monotonic() - last_ok:.0f} s",
                                     f"check the device; `harness deploy --resume --run-id {plan.run_id}` later") from e
                 self.progress(ev.Reconnected(self.reconnect()))
+
+    def _board_now(self, seen) -> dict | None:
+        """A live reading of a Jetson while a cell runs (``remote/live.py``); after three empty ones, no more."""
+        if self.plan.profile.kind != "jetson" or not seen.current or self._live_misses >= 3:
+            return None
+        now = read_board(self.conn)
+        self._live_misses = 0 if now is not None else self._live_misses + 1
+        return now
 
     def _stuck(self, f: Follower, what: str) -> None:
         raise BenchmarkError(

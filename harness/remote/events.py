@@ -1,5 +1,5 @@
 """What a deploy reports while it works, as typed values: one class per event, made in this module's types only,
-rendered in one place (``cli/_progress.DeployProgress`` and ``CampaignProgress``) and journalled by a campaign
+rendered in one place (``cli/_deploy_progress.DeployProgress`` and ``CampaignProgress``) and journalled by a campaign
 (its ``name`` and ``as_dict()``). A handler is ``Callable[[DeployEvent], None]``."""
 
 from __future__ import annotations
@@ -63,6 +63,7 @@ class Poll(DeployEvent):
     state: str | None  # the device's manifest state
     last_w: float | None  # the last finished cell's mean power
     last_temp_c: float | None
+    board: dict | None = None  # the board now (remote/live.py): watts, temp_c, cpu_mhz, gpu_mhz
 
 
 @dataclass(frozen=True)

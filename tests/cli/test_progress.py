@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from harness.cli._progress import DeployProgress, RunProgress
+from harness.cli._deploy_progress import DeployProgress
+from harness.cli._progress import RunProgress
 from harness.remote import events as ev
 
 

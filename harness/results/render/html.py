@@ -21,7 +21,7 @@ from harness.results.best import best_per_device, board_vs_desktop
 from harness.results.compare import compare, counting_contended, device_labels
 from harness.results.select import sort_rows
 from harness.results.load import Run
-from harness.results.render import modes, plots, plots_runs
+from harness.results.render import modes, plots, plots_front, plots_runs
 from harness.results.render.table import COLUMNS, REFERENCE_MEANING, is_empty, notes, reference_sources
 from harness.results.store import atomic_write_text
 
@@ -152,7 +152,7 @@ PLOTTED_EXPERIMENTS = 8  # experiments drawn (four plots each, ~2 s); the others
 def _experiment(mine: list[dict], exp: str, out: Path, pngs: list[Path], plotted: bool) -> str:
     charts = [p for p in (plots.speed_bars(mine, exp, out), plots.f1_bars(mine, exp, out),
                           plots.params_bars(mine, exp, out),
-                          plots.scatter(mine, "latency_p50_ms", "latency p50 (ms / frame)", out, f"tradeoff_{exp}",
+                          plots_front.scatter(mine, "latency_p50_ms", "latency p50 (ms / frame)", out, f"tradeoff_{exp}",
                                         f"{exp}: speed against accuracy",
                                         "pareto_f1_latency")) if p is not None] if plotted else []
     pngs += charts
@@ -206,18 +206,6 @@ def _simulated_banner(runs: list[Run]) -> str:
             "board.</p>")
 
 
-def _simulated_banner(runs: list[Run]) -> str:
-    """The banner of a report with runs from a simulated board (``harness sim``): first, before any number."""
-    sim = [r for r in runs if r.simulated]
-    if not sim:
-        return ""
-    names = ", ".join(f"{r.device}/{r.run_id}" for r in sim)
-    return ("<p class='warn simulated'><b>SIMULATED BOARD: not a measurement.</b> " + _esc(names) +
-            " ran on a simulated board (<code>harness sim</code>: a loopback sshd with a fake L4T tree, its power a "
-            "model of its load). Its latency is this machine's, its power made up: never compare it with a real "
-            "board.</p>")
-
-
 def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: str = "") -> dict:
     """Write plots and report.html into ``out``; returns {'html': path, 'plots': [paths]}. ``top``: an HTML section
     placed first (the catalogue's "Since last time", made by the caller: results do not read the catalogue)."""
@@ -229,9 +217,9 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: s
                           "Work per watt: FPS/W per variant (cells at or above the accuracy floor)", True),
         plots.device_bars(rows, "energy_per_frame_mj", "energy per frame (mJ, lower is better)", out, "energy",
                           "Energy per frame per variant", False),
-        plots.scatter(rows, "latency_p50_ms", "latency p50 (ms / frame)", out, "frontier_latency",
+        plots_front.scatter(rows, "latency_p50_ms", "latency p50 (ms / frame)", out, "frontier_latency",
                       "F1 against latency", "pareto_f1_latency"),
-        plots.scatter(rows, "energy_per_frame_mj", "energy per frame (mJ)", out, "frontier_energy",
+        plots_front.scatter(rows, "energy_per_frame_mj", "energy per frame (mJ)", out, "frontier_energy",
                       "F1 against energy per frame", "pareto_f1_energy"),
     ) if p is not None]
     pngs += ranking
@@ -252,7 +240,6 @@ def build_report(runs: list[Run], out: Path, baseline: str | None = None, top: s
                         f"; e.g. {_esc(busy[0]['cell_id'])}: {_esc(busy[0].get('contended_reason') or '')}). They are left "
                         "out of every best pick and front; rerun them on a quiet host (<code>harness doctor</code> says "
                         "when it is).</p>")
-    warn = _simulated_banner(runs) + warn
     warn = _simulated_banner(runs) + warn
     warn += "".join(f"<p class='info'><b>Reference detector</b> (model <code>reference</code>): {_esc(src)}. "
                     f"{_esc(REFERENCE_MEANING)}.</p>" for src in reference_sources(rows))

@@ -1,7 +1,7 @@
 """Charts that do not mislead: bars only on linear axes, no F1 of random-init weights, titles that name only the
 marks drawn, numbered points that never sit on each other."""
 
-from harness.results.render import plots
+from harness.results.render import plots, plots_front
 
 
 def _row(**kw):
@@ -25,19 +25,19 @@ def test_within_ten_times_bars_on_a_linear_axis_beyond_dots_on_a_log_one():
 def test_random_init_f1_is_never_drawn(tmp_path):
     rows = [_row(cell_id=f"c{i}", variant=f"v{i}", weights_provenance="random-init", f1=0.0) for i in range(3)]
     assert plots.f1_bars(rows, "e", tmp_path) is None
-    assert plots.scatter(rows, "latency_p50_ms", "ms", tmp_path, "s", "t", "pareto_f1_latency") is None
+    assert plots_front.scatter(rows, "latency_p50_ms", "ms", tmp_path, "s", "t", "pareto_f1_latency") is None
     assert plots.speed_bars(rows, "e", tmp_path) is not None  # their speed is real
 
 
 def test_titles_name_only_the_marks_the_chart_has():
     pts = [_row()]
-    assert plots.with_marks("F1", pts, "pareto_f1_energy") == "F1"
-    assert plots.with_marks("F1", [_row(pareto_f1_energy=True)], "pareto_f1_energy") == "F1 (ringed: Pareto front)"
-    assert plots.with_marks("F1", [_row(below_floor=True)], None) == "F1 (hollow: below the accuracy floor)"
+    assert plots_front.with_marks("F1", pts, "pareto_f1_energy") == "F1"
+    assert plots_front.with_marks("F1", [_row(pareto_f1_energy=True)], "pareto_f1_energy") == "F1 (ringed: Pareto front)"
+    assert plots_front.with_marks("F1", [_row(below_floor=True)], None) == "F1 (hollow: below the accuracy floor)"
 
 
 def test_points_that_would_overlap_share_one_marker_and_distant_ones_do_not():
     pts = [_row(latency_p50_ms=10.0, f1=0.60), _row(latency_p50_ms=10.2, f1=0.601), _row(latency_p50_ms=90.0, f1=0.60),
            _row(latency_p50_ms=10.0, f1=0.30)]
-    groups = plots.clusters(pts, "latency_p50_ms", log=True)
+    groups = plots_front.clusters(pts, "latency_p50_ms", log=True)
     assert [[i for i, _ in g] for g in groups] == [[1, 2], [3], [4]]
