@@ -46,7 +46,7 @@ def start_command(kind: Kind = typer.Argument(..., help="Board kind: " + ", ".jo
         output().json({"name": sim.name, "profile": prof, "profile_path": str(sim.profile), "started": started, **sim.info})
         return
     out = output()
-    out.line(f"{'started' if started else 'already running:'} simulated {sim.info.get('kind')} {sim.name!r} on "
+    out.line(f"{'started' if started else 'already running:'} simulated {sim.info.get('kind')} board {sim.name!r} on "
              f"127.0.0.1:{sim.info.get('port')} (pid {sim.info.get('pid')}); SIMULATED: its numbers are not measurements")
     out.line(f"profile: {prof} ({sim.profile})")
     _next_steps(prof)
@@ -58,12 +58,10 @@ def stop_command(name: str = typer.Argument(None, callback=_name, help="Board to
     from harness.sim.lifecycle import boards, stop
 
     names = [name] if name else [b.name for b in boards()]
-    if not names or (name and not stop(name)):
+    stopped = [n for n in names if stop(n)]
+    if not stopped:
         output().line(f"no simulated board {name!r}" if name else "no simulated board")
-        return
-    for n in names if not name else []:
-        stop(n)
-    for n in names:
+    for n in stopped:
         output().line(f"stopped simulated board {n!r}")
 
 

@@ -28,6 +28,16 @@ def _cpus() -> str:
     return ",".join(cores)
 
 
+def _gpu() -> str:
+    """``0%@[MHz]`` from the GPU's devfreq node (``0%`` where there is none)."""
+    for cur in sorted(under_root("/sys/class/devfreq").glob("*/cur_freq")):
+        try:
+            return f"0%@[{round(read_float(cur) / 1e6)}]"
+        except (OSError, ValueError):
+            continue
+    return "0%"
+
+
 def line(rails: dict, zones: ThermalZones, sums: dict[str, float], n: int) -> str:
     """One tegrastats line; ``sums`` accumulates each rail's mW over the ``n`` lines so far (this one included)."""
     power = []
@@ -39,7 +49,7 @@ def line(rails: dict, zones: ThermalZones, sums: dict[str, float], n: int) -> st
         power.append(f"{name} {round(value)}mW/{round(sums[name] / n)}mW")
     temps = [f"{name.removesuffix('-thermal')}@{c:g}C" for name, c in zones.read().items()]
     return " ".join(["RAM 2048/7620MB (lfb 4x4MB) SWAP 0/3810MB (cached 0MB)", f"CPU [{_cpus()}]",
-                     "EMC_FREQ 0% GR3D_FREQ 0%", *temps, *power])
+                     f"EMC_FREQ 0% GR3D_FREQ {_gpu()}", *temps, *power])
 
 
 def main(argv: list[str] | None = None) -> int:

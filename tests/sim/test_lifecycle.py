@@ -26,7 +26,7 @@ def alive(pid: int) -> bool:
 def test_start_twice_is_idempotent_and_stop_leaves_no_process_and_no_state(sim_state, run_harness):
     p = run_harness("sim", "start", "orin-nano")
     assert p.returncode == 0, p.stdout + p.stderr
-    assert "started simulated orin-nano" in p.stdout and "profile: sim-orin-nano" in p.stdout
+    assert "started simulated orin-nano board" in p.stdout and "profile: sim-orin-nano" in p.stdout
     assert "harness doctor --profile sim-orin-nano" in p.stdout
     sim = find("orin-nano")
     pids = (sim.info["pid"], sim.info["sshd_pid"])
@@ -66,7 +66,7 @@ def test_a_stale_board_is_cleaned_up_on_start(sim_state, run_harness):
     st = run_harness("sim", "status")
     assert "stale" in st.stdout
     p = run_harness("sim", "start", "agx-orin", "--name", "b1")
-    assert p.returncode == 0 and "started simulated agx-orin" in p.stdout, p.stdout + p.stderr
+    assert p.returncode == 0 and "started simulated agx-orin board" in p.stdout, p.stdout + p.stderr
     new = find("b1")
     assert new.info["pid"] != old.info["pid"] and new.alive
     deadline = time.time() + 10

@@ -20,4 +20,4 @@ def test_tegrastats_lines_parse_with_the_boards_rails_and_temperatures(tmp_path)
     assert parsed["rails_mw"] == {"VDD_IN": 6000, "VDD_CPU_GPU_CV": 2000, "VDD_SOC": 1500}
     assert parsed["total_mw"] == 6000 and parsed["scope"] == "module_input:VDD_IN"
     assert parsed["temps_c"]["cpu"] == 48.5 and "cv0" not in parsed["temps_c"]  # the offline zone is left out
-    assert parsed["clocks_mhz"]["cpu_max"] == 1510
+    assert parsed["clocks_mhz"]["cpu_max"] == 1510 and parsed["clocks_mhz"]["gpu"] == 306
