@@ -3,7 +3,8 @@ prints, makes a console or touches ``sys.stdout`` (``tests/test_boundaries.py`` 
 
 An ``Output`` writes tables and lines to stdout, or to stderr when stdout carries a JSON document (``--json``:
 stdout is then that document alone). Its width is the terminal's, or ``COLUMNS`` when output is piped (rich's
-default 80 otherwise), and the results table fits it (``--wide`` for every column). Text that came from a record
+default 80 otherwise), and the results table fits it, naming the columns it left out (``--wide`` for every
+column, at their full width even past the terminal's edge). Text that came from a record
 or a device is printed literally (never read as markup). Library code never prints; it reports through callbacks
 the commands pass in.
 """
@@ -72,7 +73,8 @@ class Output:
         from harness.results.render.table import results_table
         from harness.results.render.winners import best_table
 
-        self.con.print(results_table(rows, self.width, title=title, wide=wide))
+        # --wide may run past the terminal's edge: uncropped, so a number is never cut (the terminal wraps the line)
+        self.con.print(results_table(rows, self.width, title=title, wide=wide), crop=False)
         best = best_table(rows, self.width)
         if best is not None:
             self.con.print(best)

@@ -28,12 +28,13 @@ def compare_command(
     power mode, engine target), not by experiment name.
     """
 
-    from harness.results.compare import compare, contended_counted
+    from harness.results.compare import compare, contended_counted, pick_baseline
     from harness.results.select import filter_rows, rows_frame, sort_key, sort_rows
     from harness.results.load import load_runs
     from harness.results.store import atomic_write_text
 
-    rows = compare(load_runs(runs), baseline, include_contended)
+    loaded = load_runs(runs)
+    rows = compare(loaded, baseline, include_contended)
     notes = rows.notes  # of the whole comparison, before --filter
     if filter_expr:
         rows = filter_rows(rows, filter_expr)
@@ -52,9 +53,12 @@ def compare_command(
         rows_frame(rows).to_parquet(buf, index=False)
         atomic_write_bytes(parquet_path, buf.getvalue())
     out = output(as_json)
-    if as_json:
-        out.json(rows)
-        out.notes(notes)  # on stderr: stdout stays one JSON document
+    if as_json:  # one object, as `run --json` prints: the rows and what they are
+        base = pick_baseline(loaded, baseline)
+        out.json({"runs": [{"run_id": r.run_id, "device": r.device, "run_dir": str(r.root)} for r in loaded],
+                  "baseline": f"{base.device}/{base.run_id}", "sorted_by": used, "filter": filter_expr,
+                  "notes": list(notes), "rows": rows})
+        out.notes(notes)  # also on stderr, for a person: stdout stays one JSON document
         return
     why = f"sorted by {used}" + (f" ({sort} has no values in these runs)" if used != sort else "")
     with contended_counted(include_contended):  # the winners' table below the rows counts them as the fronts do

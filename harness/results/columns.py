@@ -1,8 +1,8 @@
 """The result columns, registered once: where each comes from in a record, its unit, how a cell's repeats combine.
 
-summary.csv, the flat row (``rows.flatten``), the DataFrame's repeat folding (``frame.fold_repeats``) and
-``harness schema columns`` are derived from ``COLUMNS``; adding a result column is one entry here (and the
-regenerated ``docs/columns.json``). ``repeats`` says what a cell measured in several windows shows:
+summary.csv, the flat row (``rows.flatten``), the DataFrame's repeat folding (``frame.fold_repeats``), its dtypes
+(``kind``) and clearer names (``frame_name``) and ``harness schema columns`` are derived from ``COLUMNS``; adding a
+result column is one entry here (and the regenerated ``docs/columns.json``). ``repeats`` says what a cell measured in several windows shows:
 
 - ``first``: the first ok repeat's value (identity and settings, which every repeat shares);
 - ``mean``: the mean of the ok repeats' numbers;
@@ -12,8 +12,9 @@ regenerated ``docs/columns.json``). ``repeats`` says what a cell measured in sev
 - ``derived``: set by the folding itself (the interval bounds, ``repeat``, ``ci_kind``, ``contended_reason``).
 
 ``show`` puts a column in the console table (``render.table``): its header, its place (the integer part is its
-priority: 0 always shown, higher dropped first on a narrow terminal; the fraction orders equals) and its number
-format; an ``interval`` column shows ``±`` its rerun interval, a ratio with ``significant`` a ``~`` when within noise.
+priority: 0 always shown, then energy (1) before anything else optional, higher dropped first on a narrow terminal;
+the fraction orders equals) and its number format; an ``interval`` column shows ``±`` its rerun interval, a ratio
+with ``significant`` a ``~`` when within noise.
 """
 
 from __future__ import annotations
@@ -85,6 +86,7 @@ class Column:
     bounds: tuple[str, ...] = ()  # interval columns: (rerun lo, rerun hi, window lo, window hi)
     show: Shown | None = None  # in the console table
     kind: Kind | None = None  # the value's type (pandas' nullable dtype, Parquet's); None: float with a unit, else text
+    frame_name: str | None = None  # the DataFrame's name where the flat one (summary.csv's) is easily misread
 
     @property
     def dtype(self) -> Kind:
@@ -202,9 +204,11 @@ COLUMNS: tuple[Column, ...] = (
     Column("tp", rec("quality", "tp"), kind="int"),
     Column("fp", rec("quality", "fp"), kind="int"),
     Column("fn", rec("quality", "fn"), kind="int"),
-    Column("precision_det", rec("quality", "precision"), "share", "mean", "detection precision"),
+    Column("precision_det", rec("quality", "precision"), "share", "mean",
+           "detection precision, TP / (TP + FP) (the DataFrame's det_precision; fp32/fp16/int8 is precision)",
+           frame_name="det_precision"),
     Column("recall", rec("quality", "recall"), "share", "mean"),
-    Column("f1", rec("quality", "f1"), "share", "mean", show=Shown("F1", 1.1, ".3f")),
+    Column("f1", rec("quality", "f1"), "share", "mean", show=Shown("F1", 2.1, ".3f")),
     Column("ap50", rec("quality", "ap50"), "share", "mean", show=Shown("AP50", 7.2, ".3f")),
     Column("power_backend", rec("power", "backend")),
     Column("power_backend_origin", rec("power", "backend_origin"), doc="built-in, or the plugin's distribution"),
@@ -216,10 +220,10 @@ COLUMNS: tuple[Column, ...] = (
     Column("mean_w", rec("power", "mean_w"), "w", "mean", show=Shown("W", 5.1, ".2f")),
     Column("idle_w", rec("power", "idle_w"), "w", "mean"),
     Column("energy_per_frame_mj", rec("power", "energy_per_frame_mj"), "mj", "interval", bounds=_ENERGY_BOUNDS,
-           show=Shown("mJ/frame", 2.0, ".1f")),
+           show=Shown("mJ/frame", 1.0, ".1f")),
     Column("dynamic_energy_per_frame_mj", rec("power", "dynamic_energy_per_frame_mj"), "mj", "mean",
            "above idle", show=Shown("dyn mJ", 8.0, ".1f")),
-    Column("fps_per_w", rec("power", "fps_per_w"), "1/J", "mean", show=Shown("FPS/W", 2.1, ".2f")),
+    Column("fps_per_w", rec("power", "fps_per_w"), "1/J", "mean", show=Shown("FPS/W", 1.1, ".2f")),
     Column("peak_temp_c", rec("power", "peak_temp_c"), "c", show=Shown("peak C", 8.1, ".0f")),
     Column("start_temp_c", rec("power", "start_temp_c"), "c"),
     Column("temp_slope_c_per_min", rec("power", "temp_slope_c_per_min"), "c/min"),
@@ -234,7 +238,7 @@ COLUMNS: tuple[Column, ...] = (
                              "energy_per_frame_ci_hi_mj")),
     _ref("ref_cell_id", "the cell this one is compared with"),
     _ref("speedup_vs_ref", "its p50 latency / this one's",
-         Shown("x ref", 1.0, significant="speedup_vs_ref_significant"), "float"),
+         Shown("x ref", 2.0, significant="speedup_vs_ref_significant"), "float"),
     _ref("speedup_vs_ref_significant", "the speedup's interval excludes 1", kind="bool"),
     _ref("energy_ratio_vs_ref", "energy per frame / the reference's",
          Shown("E/ref", 4.1, significant="energy_vs_ref_significant"), "float"),
@@ -287,4 +291,5 @@ def describe() -> list[dict]:
     """The registry as data (``harness schema columns``)."""
     return [{"name": c.name, "type": c.dtype, "unit": c.unit or None, "repeats": c.repeats, "doc": c.doc or None,
              **({"bounds": list(c.bounds)} if c.bounds else {}),
+             **({"frame_name": c.frame_name} if c.frame_name else {}),
              **({"table": {"header": c.show.header, "priority": int(c.show.place)}} if c.show else {})} for c in COLUMNS]

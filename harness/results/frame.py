@@ -6,7 +6,10 @@
 
 The columns are the registry's (``results.columns``: what summary.csv holds) plus the run's own:
 ``device`` (its profile's name), ``device_kind`` (jetson, desktop-gpu, ...), ``run_dir`` and ``variant``
-(a readable label).
+(a readable label). Where summary.csv's name is easily misread the DataFrame has the registry's ``frame_name``
+(``det_precision``: detection precision, beside ``precision``: fp32/fp16/int8). Every column has one nullable
+dtype whatever the runs hold (a run without power included): ``Float64``, ``Int64``, ``boolean`` or ``string``,
+from the registry's ``kind``; a value that does not fit its column is missing.
 ``aggregate_repeats`` folds the repeats of a cell into one row with the rerun intervals of its repeats.
 """
 
@@ -16,13 +19,59 @@ from pathlib import Path
 
 import pandas as pd
 
-from harness.results.columns import ANY, INTERVALS, MEANS
+from harness.results.columns import ANY, COLUMNS as REGISTRY, INTERVALS, MEANS, fits
 from harness.results.load import Run, load_runs, run_paths
 from harness.results.rows import SUMMARY_COLUMNS, flatten
 from harness.results.stats import LEVEL, rerun_interval
 
 RUN_COLUMNS = ["device", "device_kind", "run_dir", "variant"]
-COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]
+COLUMNS = [*SUMMARY_COLUMNS, *RUN_COLUMNS]  # a flat row's (summary.csv's, compare's rows', the catalogue's)
+FOLD_COLUMNS = {"repeats": "int", "ci_method": "text"}  # what ``aggregate_repeats`` adds
+KINDS: dict[str, str] = {**{c.name: c.dtype for c in REGISTRY}, **dict.fromkeys(RUN_COLUMNS, "text"), **FOLD_COLUMNS}
+DTYPES = {"float": "Float64", "int": "Int64", "bool": "boolean", "text": "string"}
+FRAME_NAMES = {c.name: c.frame_name for c in REGISTRY if c.frame_name}  # flat name -> the DataFrame's
+FRAME_COLUMNS = [FRAME_NAMES.get(n, n) for n in COLUMNS]  # the DataFrame's, in the same order
+
+
+def _fit(v, kind: str):
+    """``v`` as its column's kind holds it, or None: a NumPy scalar as Python's, a whole float in an int column
+    as an int, a value of another type (a bool among numbers, a number among text) as missing."""
+    if v is None or v is pd.NA:
+        return None
+    if hasattr(v, "item") and not isinstance(v, (str, bytes)):
+        v = v.item()
+    if isinstance(v, float) and (v != v or (kind == "int" and not v.is_integer())):
+        return None
+    if kind == "int" and isinstance(v, float):
+        v = int(v)
+    return v if fits(v, kind) else None
+
+
+_TYPES = {"float": {float, int}, "int": {int}, "bool": {bool}, "text": {str}}  # exactly these: no per-value look
+
+
+def _column(values: list, kind: str):
+    """One column's values as its kind's nullable array (linear; a value of another type becomes missing)."""
+    if not set(map(type, values)) <= _TYPES[kind] | {type(None)}:
+        values = [_fit(v, kind) for v in values]
+    return pd.array(values, dtype=DTYPES[kind])  # NaN in a float column becomes <NA>
+
+
+def typed_frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    """Rows (flat dicts) as a DataFrame: each column under its DataFrame name with its registry kind's nullable
+    dtype, so a column is never ``object`` because some run had no value (``groupby().mean()`` gives floats)."""
+    data = {FRAME_NAMES.get(n, n): _column([r.get(n) for r in rows], KINDS[n]) if n in KINDS
+            else pd.Series([r.get(n) for r in rows], dtype=object) for n in columns}  # a user's own column: as is
+    return pd.DataFrame(data, index=pd.RangeIndex(len(rows)))
+
+
+def flat_rows(df: pd.DataFrame) -> list[dict]:
+    """A DataFrame of this module's back as flat rows: registry names, None where missing, Python values."""
+    back = {v: k for k, v in FRAME_NAMES.items()}
+    missing = lambda v: v is None or v is pd.NA or (isinstance(v, float) and v != v)  # noqa: E731
+    cols = [[None if missing(v) else v for v in df[c].to_list()] for c in df.columns]
+    names = [back.get(c, c) for c in df.columns]
+    return [dict(zip(names, values)) for values in zip(*cols)]
 
 
 def variant_label(fmt, precision, prune_ratio, finetuned, dla_core=None, gpu_fallback=True, power_mode=None,
@@ -58,19 +107,18 @@ def run_rows(run: Run) -> list[dict]:
 
 
 def run_frame(run: Run) -> pd.DataFrame:
-    return pd.DataFrame(run_rows(run), columns=COLUMNS)
+    return typed_frame(run_rows(run), COLUMNS)
 
 
 def runs_frame(runs: list[Run]) -> pd.DataFrame:
-    """Every record of every run, one row each (repeats included)."""
-    frames = [run_frame(r) for r in runs]
-    frames = [f for f in frames if not f.empty]
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=COLUMNS)
+    """Every record of every run, one row each (repeats included), in ``FRAME_COLUMNS``."""
+    return typed_frame([row for run in runs for row in run_rows(run)], COLUMNS)
 
 
 def load_frame(paths: str | Path | list[str | Path]) -> pd.DataFrame:
-    """The DataFrame of the given run directories (records upgraded and validated on the way): one path or a list,
-    a glob (``"results/*-orin-*"``) or a results directory (every run under it, campaigns' runs included)."""
+    """The DataFrame of the given run directories (records upgraded and validated on the way): a path (``str`` or
+    ``Path``), a glob (``"results/*-orin-*"``), a results directory (every run under it, campaigns' runs included)
+    or a list of those. A path that is not a run, or a glob that matches none, is a ``ResultsError`` naming it."""
     return runs_frame(load_runs(run_paths(paths)))
 
 
@@ -79,10 +127,11 @@ def _num(v) -> bool:
 
 
 def aggregate_repeats(df: pd.DataFrame) -> pd.DataFrame:
-    """``fold_repeats`` on a DataFrame of ``runs_frame`` rows."""
-    if df.empty:
-        return df.assign(repeats=pd.Series(dtype=int), ci_method=pd.Series(dtype=object))
-    return pd.DataFrame(fold_repeats(df.to_dict("records")))
+    """``fold_repeats`` on a DataFrame of ``runs_frame`` rows: one row per (run, cell), the same dtypes, plus
+    ``repeats`` and ``ci_method``."""
+    back = {v: k for k, v in FRAME_NAMES.items()}
+    columns = [back.get(c, c) for c in df.columns if c not in FOLD_COLUMNS]
+    return typed_frame(fold_repeats(flat_rows(df)), [*columns, *FOLD_COLUMNS])
 
 
 def fold_repeats(rows: list[dict]) -> list[dict]:

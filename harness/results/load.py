@@ -51,7 +51,7 @@ def runs_under(results_dir: Path) -> list[Path]:
 
 def run_paths(paths) -> list[Path]:
     """What a person passes, as run directories: one path (str or Path) or several; a glob (``results/*-orin-*``);
-    a results directory holding runs (every run under it)."""
+    a results directory holding runs (every run under it). A glob that finds no run is an error naming it."""
     import glob
 
     items = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -59,11 +59,14 @@ def run_paths(paths) -> list[Path]:
     for item in items:
         text = str(item)
         pattern = any(c in text for c in "*?[")
+        found = len(out)
         for m in map(Path, sorted(glob.glob(text)) if pattern else [text]):
             if (m / "manifest.json").is_file() or not m.is_dir():
                 out.append(m)
             else:  # a results directory; a glob's other matches (the catalogue, a report) are passed over
                 out.extend(runs_under(m) or ([] if pattern else [m]))
+        if pattern and len(out) == found:
+            raise ResultsError(f"{text}: no run directory matches", "check the pattern, or pass a results directory")
     return out
 
 

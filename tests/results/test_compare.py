@@ -1,6 +1,7 @@
 """Derived comparison columns against numbers computed by hand."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -128,7 +129,10 @@ def test_compare_cli_json_csv_and_errors(run_harness, runs, tmp_path):
     p = run_harness("compare", jet, gpu, "--json", "--sort", "latency", "--csv", tmp_path / "rows.csv",
                     "--parquet", tmp_path / "rows.parquet")
     assert p.returncode == 0, p.stderr
-    rows = json.loads(p.stdout)
+    doc = json.loads(p.stdout)  # one object, as `run --json` prints: the rows and what they are
+    rows = doc["rows"]
+    assert [r["run_id"] for r in doc["runs"]] == [Path(jet).name, Path(gpu).name] and doc["sorted_by"] == "latency"
+    assert doc["baseline"].endswith("/" + Path(jet).name) and isinstance(doc["notes"], list)
     assert [r["latency_p50_ms"] for r in rows] == [5, 10, 20, 40, None]
     assert {"device", "energy_per_frame_mj", "fps_per_w", "speedup_vs_baseline", "pareto_f1_energy", "status"} <= set(rows[0])
     from harness.results.rows import SUMMARY_COLUMNS
@@ -273,10 +277,10 @@ def test_include_contended_counts_them(mixed):
 def test_compare_cli_include_contended(run_harness, mixed):
     p = run_harness("compare", mixed, "--json")
     assert p.returncode == 0, p.stderr
-    assert [r["variant"] for r in json.loads(p.stdout) if r["pareto_f1_energy"]] == ["pytorch fp32"]
+    assert [r["variant"] for r in json.loads(p.stdout)["rows"] if r["pareto_f1_energy"]] == ["pytorch fp32"]
     assert "1 contended row left out" in p.stderr  # the notes go to stderr: stdout stays one JSON document
     p = run_harness("compare", mixed, "--json", "--include-contended")
-    assert [r["variant"] for r in json.loads(p.stdout) if r["pareto_f1_energy"]] == ["onnx fp16"]
+    assert [r["variant"] for r in json.loads(p.stdout)["rows"] if r["pareto_f1_energy"]] == ["onnx fp16"]
     p = run_harness("compare", mixed, env={"COLUMNS": "160"})
     text = " ".join(p.stdout.split())
     assert "1 contended row left out of the Pareto fronts" in text

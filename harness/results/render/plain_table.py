@@ -2,9 +2,10 @@
 
 rich lays a table out cell by cell (padding, wrapping, cropping: about a millisecond a row here), so a
 comparison of 20 000 records spent most of its time printing. Beyond ``STYLED_ROWS`` rows the table is
-laid out here, as rich lays out ``box.SIMPLE_HEAD`` with ``pad_edge=False`` and ``no_wrap`` columns (one space
-of edge, three between columns, a rule under the header, a blank line between sections), so the text is the
-same; only the styles (status colours, bold winners) are left out. The caption (notes, legend) keeps its styles.
+laid out here, as rich lays out ``box.SIMPLE_HEAD`` with ``pad_edge=False``, a right padding of one and
+``no_wrap`` columns (one space of edge, two between columns, a rule under the header, a blank line between
+sections), so the text is the same; only the styles (status colours, bold winners) are left out. The caption
+(notes, legend) keeps its styles.
 """
 
 from __future__ import annotations
@@ -38,11 +39,11 @@ class PlainTable:
 
     @property
     def width(self) -> int:
-        return sum(self.widths) + 3 * (len(self.widths) - 1) + 2
+        return sum(self.widths) + 2 * (len(self.widths) - 1) + 2
 
     def _line(self, cells: list[str], justify: list[str] | None = None) -> str:
         just = justify or self.justify
-        return " " + "   ".join(_fit(c, w, j) for c, w, j in zip(cells, self.widths, just)) + " "
+        return " " + "  ".join(_fit(c, w, j) for c, w, j in zip(cells, self.widths, just)) + " "
 
     def lines(self) -> list[str]:
         """The table's lines (title and caption aside)."""
@@ -55,7 +56,7 @@ class PlainTable:
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         if self.title:
             yield Text(self.title, style="table.title", no_wrap=True, overflow="ignore")
-        yield Segment("\n".join(line[: max(options.max_width, 1)] for line in self.lines()) + "\n")
+        yield Segment("\n".join(line[: max(options.max_width, 1)] for line in self.lines()) + "\n")  # wide: unsqueezed
         if self.caption is not None and self.caption.plain:
             yield Constrain(self.caption, width=self.width)  # wrapped to the table's width, as rich wraps a caption
 

@@ -1,14 +1,18 @@
 """The results table (``harness run``'s closing table, ``harness compare``): as many columns as the width allows.
 
-Rows are ``results.compare`` rows, grouped by experiment (one section each). Columns have a priority;
-the table takes them in priority order while its natural width fits the console, so a number column
-is either shown whole or not at all (never squeezed to nothing). ``wide`` takes every column. Below
-the table: the reasons of skipped and failed cells, insufficient power, random-init weights and a
-legend of the marks that were used.
+Rows are ``results.compare`` rows, grouped by experiment (one section each). Columns have a priority (the
+essentials, then energy when there is power data, then the rest); the table takes them in that fixed order and
+stops at the first that does not fit, so a number column is shown whole or not at all, and whatever is shown at
+one width is shown at every wider one. The columns left out are named below the table (``hidden: ... — use
+--wide``). ``wide`` takes every column and is never squeezed: it may be wider than the terminal. A model that is
+the same on every row is said once below the table; a device label longer than ``LABEL_CELLS`` is shortened, with
+its full form below. Below the table as well: the reasons of skipped and failed cells, insufficient power,
+random-init weights and a legend of the marks that were used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from collections.abc import Callable
@@ -16,7 +20,7 @@ from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
@@ -111,13 +115,45 @@ def _registered(c: Column) -> Col:
 # What only a comparison has (compare's columns, not a record's): placed among the registry's.
 COMPARISON = [
     Col("variant", lambda r: r["variant"], 0, "left", 0.1),
-    Col("n", _repeats, 0, place=0.3),
+    Col("n", _repeats, 3, place=0.3),
     Col("x base", lambda r: ratio_text(r["speedup_vs_baseline"], r["speedup_vs_baseline_significant"]), 4, place=4.0),
     Col("pareto", _pareto, 5, "center", 5.0),
     Col("E/base", lambda r: ratio_text(r["energy_ratio_vs_baseline"], r["energy_vs_baseline_significant"]), 6,
         place=6.0),
 ]
 COLUMNS = sorted([*(_registered(c) for c in SHOWN), *COMPARISON], key=lambda c: c.place)
+ONCE = ("model",)  # said once below the table when every row has the same (rarely not so in a comparison)
+LABEL_CELLS = 20  # a longer device label (``device/run-id``) is shortened in the table, its full form below
+
+
+def short_labels(labels: list[str], limit: int = LABEL_CELLS) -> tuple[list[str], dict[str, str]]:
+    """Each label, or its short form when longer than ``limit`` cells (its start, ``…``, its end; its start and a
+    hash of it where two would read alike), and short -> full for the legend. The same label is always shortened
+    the same way among the same labels."""
+    full = list(dict.fromkeys(labels))
+    cut = lambda t: t[: limit - 8] + "…" + t[-7:]  # noqa: E731
+    short = {t: t if cell_len(t) <= limit else cut(t) for t in full}
+    seen: dict[str, int] = {}
+    for v in short.values():
+        seen[v] = seen.get(v, 0) + 1
+    for t, v in short.items():
+        if v != t and seen[v] > 1:
+            short[t] = t[: limit - 7] + "…" + hashlib.sha1(t.encode()).hexdigest()[:6]
+    return [short[t] for t in labels], {v: t for t, v in short.items() if v != t}
+
+
+class Unsqueezed:
+    """A table drawn at its natural width even where the terminal is narrower (``--wide``): its lines run past the
+    edge (print it with ``crop=False``) rather than a number being cut."""
+
+    def __init__(self, table: RenderableType, width: int) -> None:
+        self.table, self.width = table, width
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield from console.render(self.table, options.update_width(max(options.max_width, self.width)))
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(self.width, self.width)
 
 
 def _grouped(rows: list[dict]) -> list[dict]:
@@ -134,7 +170,8 @@ def _build(rows: list[dict], cols: list[Col], lead: list[tuple[str, list[str]]],
            cells: dict[str, list] | None = None) -> Table:
     """The table; each experiment is a section headed by a row carrying its name (no column spent on it).
     ``cells``: each column's cells, when already computed (``results_table``)."""
-    t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left")
+    t = Table(title=title, header_style="bold", box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
+              padding=(0, 1, 0, 0))  # two spaces between columns (a padding and the box's blank divider)
     for name, _ in lead:
         t.add_column(name, no_wrap=True)
     for c in cols:
@@ -145,7 +182,7 @@ def _build(rows: list[dict], cols: list[Col], lead: list[tuple[str, list[str]]],
         if i == 0 or rows[i - 1]["experiment"] != r["experiment"]:
             t.add_row(Text(r["experiment"] or "", style="bold underline"), *[""] * (width - 1))
         last = i + 1 == len(rows) or rows[i + 1]["experiment"] != r["experiment"]
-        t.add_row(*(vals[i] for _, vals in lead), *(v[i] for v in values), end_section=last)
+        t.add_row(*(Text(vals[i]) for _, vals in lead), *(v[i] for v in values), end_section=last)
     return t
 
 
@@ -159,43 +196,65 @@ def _widest(values: list) -> str | Text:
     return max(values, key=lambda v: v.cell_len if isinstance(v, Text) else cell_len(v), default="")
 
 
-def results_table(rows: list[dict], width: int, title: str | None = None, wide: bool = False) -> Table | PlainTable:
+def results_table(rows: list[dict], width: int, title: str | None = None,
+                  wide: bool = False) -> Table | PlainTable | Unsqueezed:
     """The table for ``width`` columns of terminal (every column with ``wide``), with its notes as the caption.
 
-    Each column's cells are computed once; which columns fit is measured on a one-row probe holding each column's
-    widest cell (a table's natural width is its columns' widest cells plus padding), so the cost is linear in rows.
-    Beyond ``STYLED_ROWS`` rows it is laid out as plain text (``render.plain_table``), the same lines unstyled.
+    Columns are taken in a fixed priority order up to the first that does not fit (so the set only grows with the
+    width); those left out are named in the caption. Each column's cells are computed once; what fits is measured
+    on a one-row probe holding each column's widest cell (a table's natural width is its columns' widest cells
+    plus padding), so the cost is linear in rows. Beyond ``STYLED_ROWS`` rows it is laid out as plain text
+    (``render.plain_table``), the same lines unstyled. ``wide`` comes back ``Unsqueezed``: print it uncropped.
     """
     rows = _grouped(rows)
     lead = []
-    devices = device_labels(rows)
+    devices, labels = short_labels(device_labels(rows))
     if len(set(devices)) > 1:
         lead.append(("device", devices))
+    else:
+        labels = {}
     several_runs = len({r["run_id"] for r in rows}) > 1
     cells = {c.name: [c.cell(r) for r in rows] for c in COLUMNS
              if several_runs or c.name not in ("x base", "E/base")}
-    wanted = [c for c in COLUMNS if c.name in cells
-              and (wide or c.priority == 0 or not all(str(v) in ("—", "") for v in cells[c.name]))]
-    # against another run, that run is the comparison the user asked for: its ratio comes right after FPS/W
-    wanted.sort(key=lambda c: 2.5 if several_runs and c.name == "x base" else c.priority)
+    once = {} if wide else {name: cells[name][0] for name in ONCE
+                            if rows and len({_plain(v) for v in cells[name]}) == 1}
+    wanted = [c for c in COLUMNS if c.name in cells and c.name not in once
+              and (wide or c.priority == 0 or not all(_plain(v) in ("—", "") for v in cells[c.name]))]
+    wanted.sort(key=lambda c: _priority(c, several_runs))  # stable: equals keep their place order
     experiments = [Text(e or "", style="bold underline") for e in dict.fromkeys(r["experiment"] for r in rows)]
     probe_lead = [(name, [_widest(vals)]) for name, vals in lead]
     probe_rows = [{"experiment": _widest(experiments).plain if experiments else ""}]
     console = Console(width=10_000)
-    chosen: list[Col] = []
-    for c in wanted:
-        trial = sorted(chosen + [c], key=COLUMNS.index)
-        probe = _build(probe_rows, trial, probe_lead, None, {k.name: [_widest(cells[k.name])] for k in trial})
-        if wide or c.priority == 0 or Measurement.get(console, console.options, probe).maximum <= width:
-            chosen = chosen + [c]  # the essentials stay even on a very narrow terminal
-    caption = notes(rows, {c.name for c in chosen})
+
+    def natural(cols: list[Col]) -> int:
+        probe = _build(probe_rows, sorted(cols, key=COLUMNS.index), probe_lead, None,
+                       {k.name: [_widest(cells[k.name])] for k in cols})
+        return Measurement.get(console, console.options, probe).maximum
+
+    chosen = [c for c in wanted if wide or c.priority == 0]  # the essentials stay even on a very narrow terminal
+    for c in wanted[len(chosen):] if not wide else []:
+        if natural(chosen + [c]) > width:
+            break  # never a later, narrower column instead: the shown set only grows with the width
+        chosen.append(c)
+    hidden = [c.name for c in wanted if c not in chosen]
+    caption = notes(rows, {c.name for c in chosen}, hidden, once, labels)
     cols = sorted(chosen, key=COLUMNS.index)
     if len(rows) > STYLED_ROWS:
-        return plain_results(rows, lead, [(c.name, c.justify, cells[c.name]) for c in cols], title, caption)
-    table = _build(rows, cols, lead, title, cells)
-    if caption.plain:
-        table.caption, table.caption_justify = caption, "left"
-    return table
+        table = plain_results(rows, lead, [(c.name, c.justify, cells[c.name]) for c in cols], title, caption)
+    else:
+        table = _build(rows, cols, lead, title, cells)
+        if caption.plain:
+            table.caption, table.caption_justify = caption, "left"
+    return Unsqueezed(table, natural(chosen)) if wide else table
+
+
+def _plain(v) -> str:
+    return v.plain if isinstance(v, Text) else str(v)
+
+
+def _priority(c: Col, several_runs: bool) -> float:
+    """Against another run, that run is the comparison the user asked for: its ratio comes right after energy."""
+    return 1.5 if several_runs and c.name == "x base" else c.priority
 
 
 REFERENCE_MEANING = "F1 is meaningful on synthetic sequences (what it was fine-tuned on), not a COCO detector's F1 on MOT17"
@@ -207,8 +266,17 @@ def reference_sources(rows: list[dict]) -> list[str]:
                    for r in rows if r.get("weights_provenance") == "reference" and r.get("weights_source")})
 
 
-def notes(rows: list[dict], shown: set[str]) -> Text:
+def notes(rows: list[dict], shown: set[str], hidden: list[str] = (), once: dict | None = None,
+          labels: dict[str, str] | None = None) -> Text:
+    """The caption: columns left out (``hidden``) or said once for every row (``once``: name -> cell), shortened
+    device labels (short -> full), the rows' reasons and flags, and a legend of the marks used."""
     out: dict[str, str] = {}  # ordered set: text -> style
+    if hidden:
+        out[f"hidden: {', '.join(hidden)} — use --wide"] = "yellow"
+    if once:
+        out["every row: " + ", ".join(f"{name} {_plain(v)}" for name, v in once.items())] = ""
+    for short, full in (labels or {}).items():
+        out[f"{short} = {full}"] = "dim"
     for r, device in zip(rows, device_labels(rows)):
         where = f"{device} {r['cell_id']}"
         if r["reason"]:

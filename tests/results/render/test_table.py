@@ -1,4 +1,5 @@
-"""The results table fits the terminal: essentials at 80 columns, more at 120, never a squeezed number."""
+"""The results table fits the terminal: essentials and energy at 80 columns, more at 120, never a squeezed number,
+never a column left out without saying so, and what is shown at one width is shown at every wider one."""
 
 import re
 
@@ -20,7 +21,7 @@ def fleet_rows(tmp_path_factory):
 
 def render(rows, width, wide=False):
     con = Console(width=width, record=True)
-    con.print(results_table(rows, width, title="t", wide=wide))
+    con.print(results_table(rows, width, title="t", wide=wide), crop=False)  # as the CLI prints it (_console)
     return con.export_text()
 
 
@@ -36,7 +37,7 @@ def body_lines(text: str) -> list[str]:
 def test_rows_never_wrap_and_fit_the_width(fleet_rows, width):
     text = render(fleet_rows, width)
     assert max(len(ln.rstrip()) for ln in text.splitlines()) <= width
-    rows = [ln for ln in body_lines(text) if "yolov8n" in ln]
+    rows = [ln for ln in body_lines(text) if ln.startswith((" orin-nano", " desktop-"))]
     assert len(rows) == sum(r["status"] in ("ok", "skipped") for r in fleet_rows)  # one line per row: nothing wrapped
     for ln in rows:
         assert "…" not in ln  # no number cut short
@@ -45,7 +46,8 @@ def test_rows_never_wrap_and_fit_the_width(fleet_rows, width):
 def test_narrow_keeps_the_essentials_and_wider_adds_columns(fleet_rows):
     header = {w: next(ln for ln in render(fleet_rows, w).splitlines() if "p50 ms" in ln) for w in (80, 120, 200)}
     for w, h in header.items():
-        assert all(name in h for name in ("device", "model", "variant", "p50 ms", "status")), w
+        assert all(name in h for name in ("device", "variant", "p50 ms", "status", "mJ/frame")), w
+        assert "every row: model yolov8n" in render(fleet_rows, w)  # one model: said once, not in a column
     cols = {w: len(re.split(r"\s{2,}", h.strip())) for w, h in header.items()}
     assert cols[80] < cols[120] < cols[200]
     assert "x ref" in header[120] and "FPS/W" in header[120]
@@ -70,7 +72,7 @@ def test_experiments_are_sections_so_equal_variants_are_told_apart(fleet_rows):
 
 
 def test_notes_name_skips_floors_and_the_marks_used(fleet_rows):
-    text = render(fleet_rows, 120)
+    text = " ".join(render(fleet_rows, 120).split())
     assert "desktop-cpu quantization.yolov8n.tensorrt-fp16: skipped: TensorRT is not installed" in text
     assert "<floor" in text and "below the accuracy floor" in text and "95 % interval" in text
     assert "RANDOM-INIT" not in text
@@ -200,3 +202,136 @@ def test_the_reference_detectors_source_is_named_once_whatever_was_done_to_it():
     rows = [{"weights_provenance": "reference", "weights_source": s}
             for s in (src, f"pruned:{src}", f"bn-recovered:pruned:{src}", f"fine-tuned:pruned:{src}")]
     assert reference_sources(rows) == [src.removeprefix("reference: ")]
+
+
+# --- a board against a desktop, with power: nothing hidden without saying so ---------------------------------------
+
+@pytest.fixture(scope="module")
+def board_vs_desktop(tmp_path_factory):
+    nano, gpu, _ = fleet(tmp_path_factory.mktemp("bvd"))
+    return compare(load_runs([nano, gpu]))
+
+
+def layout(rows, width, wide=False):
+    """(the headers shown, the caption's text) of the table for ``width``."""
+    from harness.results.render.table import Unsqueezed
+
+    t = results_table(rows, width, wide=wide)
+    t = t.table if isinstance(t, Unsqueezed) else t
+    headers = t.header if hasattr(t, "header") else [str(c.header) for c in t.columns]
+    caption = t.caption.plain if t.caption is not None else ""
+    return set(headers), " ".join(caption.split())
+
+
+def with_data(rows):
+    """The table columns some row has a value in (the comparison's own ones too: several runs)."""
+    from harness.results.render.table import COLUMNS
+
+    return {c.name for c in COLUMNS if any(str(c.cell(r)) not in ("—", "") for r in rows)}
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+def test_a_column_with_data_is_shown_or_named(board_vs_desktop, width):
+    shown, caption = layout(board_vs_desktop, width)
+    hidden = re.search(r"hidden: (.*?) — use --wide", caption)
+    named = set(hidden.group(1).split(", ")) if hidden else set()
+    said_once = {"model"} if "every row: model yolov8n" in caption else set()
+    missing = with_data(board_vs_desktop) - shown - named - said_once
+    assert not missing, (width, missing)
+    assert not (shown & named)
+    text = render(board_vs_desktop, width)
+    assert max(len(ln.rstrip()) for ln in text.splitlines()) <= width
+    if named:
+        assert "— use --wide" in " ".join(text.split())
+
+
+def test_energy_comes_first_and_shows_at_80_columns(board_vs_desktop):
+    shown, caption = layout(board_vs_desktop, 80)
+    assert {"mJ/frame", "FPS/W"} <= shown
+    assert "F1" not in shown and "F1" in caption  # accuracy is named as hidden, not dropped silently
+    header = next(ln for ln in render(board_vs_desktop, 80).splitlines() if "p50 ms" in ln)
+    assert "mJ/frame" in header and "FPS/W" in header
+
+
+def test_wide_at_80_columns_never_shortens_a_number(board_vs_desktop):
+    from harness.results.render.table import COLUMNS
+
+    text = render(board_vs_desktop, 80, wide=True)
+    assert "…" not in text
+    lines = body_lines(text)
+    for c in COLUMNS:
+        if c.name in ("model", "status", "runtime", "variant", "pareto"):
+            continue
+        for r in board_vs_desktop:
+            cell = str(c.cell(r))
+            if cell not in ("—", ""):
+                assert any(cell in ln for ln in lines), (c.name, cell)  # every number whole, on its row's line
+    assert max(len(ln) for ln in text.splitlines()) > 80  # wider than the terminal rather than squeezed
+
+
+def test_wide_through_the_cli_is_not_cropped(board_vs_desktop, tmp_path, run_harness, monkeypatch):
+    nano, gpu, _ = fleet(tmp_path)
+    p = run_harness("compare", nano, gpu, "--wide", env={"COLUMNS": "80"})
+    assert p.returncode == 0, p.stderr
+    assert "…" not in p.stdout and "peak C" in p.stdout and "1111.1" in p.stdout
+
+
+@pytest.mark.parametrize("which", ["fleet", "board_vs_desktop"])
+def test_the_shown_columns_only_grow_with_the_width(which, request):
+    rows = request.getfixturevalue("fleet_rows" if which == "fleet" else which)
+    shown = {w: layout(rows, w)[0] for w in range(60, 210, 10)}
+    for w in range(60, 200, 10):
+        assert shown[w] <= shown[w + 10], (w, shown[w] - shown[w + 10])
+    assert len(shown[60]) < len(shown[200])
+
+
+def test_a_narrow_late_column_does_not_jump_ahead_of_a_wide_early_one(tmp_path):
+    """The AP50 report: a narrow low-priority column used to fill the room an energy column did not fit, then
+    vanish at a wider terminal where the energy column fit. Now the order is fixed and the first misfit ends it."""
+    cell = lambda fmt, prec: Cell("q", "yolov8n", fmt, prec)  # noqa: E731
+    recs = [record("r", "orin-nano", cell(f, p), p50=5.0 + i, f1=0.6, ap50=0.7, mean_w=7.0, energy_mj=12345.6 + i,
+                   ci_pct=3) for i, (f, p) in enumerate([("onnx", "fp32"), ("tensorrt", "int8")])]
+    rows = compare(load_runs([make_run(tmp_path, "r", "local", recs)]))
+    seen: set[str] = set()
+    for w in range(40, 220, 2):
+        shown = layout(rows, w)[0]
+        assert seen <= shown, (w, seen - shown)
+        seen = shown
+    assert "AP50" in seen
+
+
+def test_a_long_run_label_does_not_push_the_numbers_out(tmp_path):
+    """Two runs of one board: the device column carries device/run-id; a 35-character one is shortened, the full
+    label below the table."""
+    c = lambda fmt, prec: Cell("q", "yolov8n", fmt, prec)  # noqa: E731
+    long_ids = ["2025-06-01T10-00-00-nano-quick-a", "2025-06-01T10-00-00-nano-quick-b"]
+    dirs = []
+    for i, run_id in enumerate(long_ids):
+        recs = [record(run_id, "orin-nano", c("onnx", "fp16"), p50=20.0 + i, f1=0.62, mean_w=7.5, energy_mj=150 + i,
+                       ci_pct=3),
+                record(run_id, "orin-nano", c("tensorrt", "int8"), p50=3.5 + i, f1=0.616, mean_w=6.8,
+                       energy_mj=23.8 + i, ci_pct=2)]
+        dirs.append(make_run(tmp_path, run_id, "orin-nano", recs))
+    rows = compare(load_runs(dirs))
+    labels = {f"orin-nano/{i}" for i in long_ids}
+    assert all(len(label) >= 35 for label in labels)
+    shown, caption = layout(rows, 120)
+    assert {"FPS", "mJ/frame", "FPS/W"} <= shown
+    text = render(rows, 120)
+    flat = " ".join(text.split())
+    for label in labels:
+        assert label in flat  # in the legend below the table
+    devices = {ln.split("  ")[0].strip() for ln in body_lines(text) if ln.startswith(" orin-nano")}
+    assert len(devices) == 2 and all(len(d) <= 20 for d in devices)
+    for d in devices:
+        assert f"{d} = orin-nano/2025-06-01T10-00-00-nano-quick-" in flat
+
+
+def test_short_labels_are_short_distinct_and_stable():
+    from harness.results.render.table import short_labels
+
+    labels = ["orin-nano/" + "x" * 20 + s for s in ("-aaaa-1", "-bbbb-1")] + ["gpu", "gpu"]
+    short, legend = short_labels(labels)
+    assert short[2:] == ["gpu", "gpu"] and len(set(short[:2])) == 2  # same end: told apart by a hash
+    assert all(len(s) <= 20 for s in short) and set(legend.values()) == set(labels[:2])
+    assert short_labels(labels)[0] == short and short_labels(list(reversed(labels)))[0] == list(reversed(short))
