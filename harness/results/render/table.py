@@ -13,7 +13,6 @@ random-init weights and a legend of the marks that were used.
 from __future__ import annotations
 
 import hashlib
-
 from collections.abc import Callable
 from dataclasses import dataclass
 
