@@ -69,6 +69,28 @@ def eta_text(eta_s: float | None, done: int, total: int) -> str:
     return f"ETA {m // 60} h {m % 60:02d} min" if m >= 60 else f"ETA {m} min {s:02d} s" if m else f"ETA {s} s"
 
 
+def _cells_bar(con):
+    """The cells bar: ``cells ━━━━ 3/10  ETA 2 min 05 s  running CELL`` and, below it, the board now. The counts
+    and the ETA keep their width on a narrow terminal; the cell's name gives way (ends in …)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Column
+
+    class Cells(Progress):
+        board = ""
+
+        def get_renderables(self):
+            yield self.make_tasks_table(self.tasks)
+            if self.board:
+                yield Text(self.board, no_wrap=True, overflow="ellipsis")
+
+    keep = lambda n: Column(no_wrap=True, min_width=n)  # noqa: E731
+    return Cells(TextColumn("cells", table_column=keep(5)), BarColumn(bar_width=20), MofNCompleteColumn(table_column=keep(5)),
+                 TextColumn("{task.fields[eta]}", table_column=keep(15)),
+                 TextColumn("{task.description}", table_column=Column(no_wrap=True, overflow="ellipsis",
+                                                                      max_width=max(8, con.width - 52))),
+                 console=con, transient=True)
+
+
 class DeployProgress:
     """A deploy's events: lines, and in a terminal a bar over the cells with the ETA from measured cells, the cell
     running and the board now (W, °C, clocks from ``remote/live.py``); transfers get their own bytes bar."""
@@ -109,16 +131,12 @@ class DeployProgress:
         board = board_text(e.board) if e.board else ""
         if self.con.is_terminal:
             if self.cells is None:
-                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-                self.cells = Progress(TextColumn("cells"), BarColumn(bar_width=24), MofNCompleteColumn(),
-                                      TextColumn("{task.fields[eta]}"), TextColumn("{task.description}"),
-                                      console=self.con, transient=True)
+                self.cells = _cells_bar(self.con)
                 self.task = self.cells.add_task("", total=e.total, eta=eta)
                 self.cells.start()
-            running = f"running {e.current}" if e.current else ""
+            self.cells.board = f"board now: {board}" if board else ""
             self.cells.update(self.task, completed=e.done, total=e.total, eta=eta,
-                              description="  ".join(x for x in (running, f"board {board}" if board else "") if x))
+                              description=f"running {e.current}" if e.current else "")
             return
         line = self.line(e)
         if line is not None:

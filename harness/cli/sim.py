@@ -28,7 +28,7 @@ def _name(value: str | None) -> str | None:
 
 def _next_steps(profile: str) -> None:
     out = output()
-    for cmd in (f"harness doctor --profile {profile}", f"harness deploy --profile {profile} --suite quick"):
+    for cmd in (f"harness doctor --profile {profile}", f"harness deploy --profile {profile} --suite smoke"):
         out.line(f"  {cmd}")
 
 

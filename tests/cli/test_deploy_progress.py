@@ -39,4 +39,18 @@ def test_a_terminal_gets_a_bar_with_the_cell_the_eta_and_the_board():
     view.cells.refresh()
     shown = buf.getvalue()
     view.close()
-    assert "1/4" in shown and "running q.yolov8n.onnx-fp16" in shown and "board 7.2 W  54 °C" in shown and "ETA" in shown
+    assert "1/4" in shown and "running q.yolov8n.onnx-fp16" in shown and "board now: 7.2 W  54 °C" in shown and "ETA" in shown
+
+
+def test_at_80_columns_the_counts_and_eta_keep_their_place_and_the_cell_name_gives_way():
+    import re
+
+    buf = io.StringIO()
+    view = DeployProgress(Console(file=buf, width=80, force_terminal=True, color_system=None))
+    view(ev.Poll(1, 12, "quantization.reference.onnx-int8-p30-ft+MAXN_SUPER", "running", None, None, BOARD))
+    view.cells.refresh()
+    view.close()
+    lines = [x for x in re.split(r"[\r\n]", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", buf.getvalue())) if x.strip()]
+    bar, board = lines[-2], lines[-1]
+    assert bar.startswith("cells ") and " 1/12 " in bar and "ETA" in bar and bar.endswith("…") and len(bar) <= 80
+    assert board == "board now: 7.2 W  54 °C  CPU 1510 MHz  GPU 624 MHz"
