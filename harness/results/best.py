@@ -55,7 +55,7 @@ def best_per_device(rows: list[dict], include_contended: bool | None = None) -> 
                       RANDOM_INIT and fastest["latency_p50_ms"] < pick_l["latency_p50_ms"] else None)
         unverified = pick_l is not None and pick_l.get("weights_provenance") == RANDOM_INIT
         notes = []
-        if pick_e is None:
+        if pick_e is None and speed:  # with none eligible, the notes below say why (contended, below the floor)
             notes.append("only random-init rows have a power figure: no FPS/W pick (their F1 means nothing)"
                          if any(r.get("fps_per_w") is not None for r in speed)
                          else "no valid power figure on this device: no FPS/W pick")

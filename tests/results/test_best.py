@@ -153,3 +153,13 @@ def test_a_run_on_a_pc_is_a_desktop_whatever_its_profile_is_called(tmp_path):
     old = make_run(tmp_path, "y", "xavier", [record("y", "xavier", cell, p50=30, f1=0.6)])
     pairs = {(p["board"], p["desktop"]) for p in board_vs_desktop(compare(load_runs([old, bare])))}
     assert pairs == {("xavier", "desktop-cpu")}
+
+
+def test_a_device_whose_cells_were_all_contended_is_not_said_to_lack_power(tmp_path):
+    cell = Cell("baseline", "yolov8n", "pytorch", "fp32")
+    rec = record("r", "sim", cell, p50=50.0, f1=0.6, mean_w=8.0, energy_mj=400)
+    rec["host_state"] = {**(rec.get("host_state") or {}), "contended": True, "contended_reason": "other processes used 54% of the CPUs"}
+    run = make_run(tmp_path, "r", "sim", [rec])
+    (b,) = best_per_device(compare(load_runs([run])))
+    assert b["best_fps_per_w"] is None and "no valid power figure" not in (b["note"] or "")
+    assert "1 contended cell left out" in b["note"]
