@@ -54,7 +54,7 @@ def test_a_plugin_format_is_listed_with_its_origin_and_what_it_runs(plugin_env):
     env, _ = plugin_env
     p = harness("models", "formats", "--compute", "cpu", "--json", env=env)
     assert p.returncode == 0, p.stderr
-    rows = {(r["format"], r["precision"]): r for r in json.loads(p.stdout)}
+    rows = {(r["format"], r["precision"]): r for r in json.loads(p.stdout)["rows"]}
     assert rows[("torchscript", "fp32")]["origin"] == "plugin edge-harness-torchscript 0.1.0"
     assert rows[("torchscript", "fp32")]["available"] is True
     assert "int8 is not offered" in rows[("torchscript", "int8")]["reason"]

@@ -46,7 +46,7 @@ def history_command(
     if plot is not None and not df.empty:
         history_plot(df, plot)
     if as_json:
-        out.json(df.assign(run_created_at=df.run_created_at.astype(str)).to_dict("records"))
+        out.json({"results": str(results), "rows": df.assign(run_created_at=df.run_created_at.astype(str)).to_dict("records")})
         return
     if df.empty:
         out.line("no runs match (check --device / --model / --variant / --config / --where)")
@@ -131,7 +131,7 @@ def query_command(
         atomic_write_bytes(parquet_path, buf.getvalue())
     out = output(as_json)
     if as_json:
-        out.json(df.astype(object).where(df.notna(), None).to_dict("records"))
+        out.json({"query": sql, "rows": df.astype(object).where(df.notna(), None).to_dict("records")})
         return
     from harness.catalogue.render import frame_table
 

@@ -29,7 +29,7 @@ def formats_command(
         raise SuiteError(f"--compute {compute!r}: unknown", "use auto, cpu or cuda")
     rows = format_matrix(compute)
     if as_json:
-        output().json(rows)
+        output().json({"compute": compute, "rows": rows})
         return
     t = Table(title=f"formats on {rows[0]['device']}", header_style="bold")
     for c in ("format", "precision", "from", "runs here", "why not"):

@@ -74,7 +74,7 @@ def status_command(as_json: bool = opts.JSON) -> None:
     rows = [{"name": b.name, "kind": b.info.get("kind"), "port": b.info.get("port"), "pid": b.info.get("pid"),
              "running": b.alive, "profile": profile_name(b.name), "profile_path": str(b.profile)} for b in found]
     if as_json:
-        output().json(rows)
+        output().json({"rows": rows})
         return
     if not rows:
         output().line("no simulated board (harness sim start orin-nano)")

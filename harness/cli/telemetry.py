@@ -63,8 +63,8 @@ def parse_tegrastats(
     if not rows:
         raise TelemetryError(f"{file}: no tegrastats lines found", "capture one with `tegrastats --interval 100 --logfile FILE`")
     if as_json:
-        output().json([{k: r[k] for k in ("total_mw", "rails_mw", "temps_c", "scope", "clocks_mhz", "gpu_util_pct")}
-                          for r in rows])
+        output().json({"file": str(file), "rows": [{k: r[k] for k in ("total_mw", "rails_mw", "temps_c", "scope", "clocks_mhz",
+                                                                      "gpu_util_pct")} for r in rows]})
         return
     totals = [r["total_mw"] for r in rows if r["total_mw"] is not None]
     out = output()

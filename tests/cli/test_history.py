@@ -53,7 +53,7 @@ def test_history_shows_the_runs_and_what_changed(results, cols, tmp_path):
     assert "yolov8n onnx fp16 640px on orin-nano" in p.stdout and "night6" in p.stdout
     assert "23.00 ±0.69" in p.stdout and "TensorRT 10.3.0 -> 10.7.0" in p.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    doc = json.loads(harness("history", "--results", results, "--model", "yolov8n", "--last", "2", "--json").stdout)
+    doc = json.loads(harness("history", "--results", results, "--model", "yolov8n", "--last", "2", "--json").stdout)["rows"]
     assert len(doc) == 8 and {d["run_id"] for d in doc} == {"night5", "night6"}
 
 
@@ -62,7 +62,7 @@ def test_query_answers_sql_and_writes_files(results, tmp_path):
     p = harness("results", "query", sql, "--results", results, "--csv", tmp_path / "q.csv")
     assert p.returncode == 0 and "onnx fp16" in p.stdout and "4 row(s)" in p.stdout, p.stderr
     assert (tmp_path / "q.csv").read_text().splitlines()[0] == "variant,n,p50"
-    doc = json.loads(harness("results", "query", sql, "--results", results, "--json").stdout)
+    doc = json.loads(harness("results", "query", sql, "--results", results, "--json").stdout)["rows"]
     assert doc[0] == {"variant": "onnx fp16", "n": 6, "p50": pytest.approx(20.5, abs=0.01)}
 
 

@@ -29,7 +29,7 @@ def test_parse_tegrastats_json(run_harness, tmp_path):
     log.write_text("\n".join([NANO_JP4, ORIN_NANO_JP6, AGX_ORIN_JP5, "not a tegrastats line"]) + "\n")
     p = run_harness("telemetry", "parse-tegrastats", log, "--json")
     assert p.returncode == 0, p.stderr
-    rows = json.loads(p.stdout)
+    rows = json.loads(p.stdout)["rows"]
     assert [r["total_mw"] for r in rows] == [2132.0, 3913.0, 7056.0]
     assert [r["scope"].partition(":")[0] for r in rows] == ["module_input", "module_input", "module_rail_sum"]
     assert rows[1]["rails_mw"]["VDD_SOC"] == 1238.0 and rows[2]["temps_c"]["tj"] == 44.343

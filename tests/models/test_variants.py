@@ -80,5 +80,5 @@ def test_the_format_matrix_says_what_runs_on_this_cpu_and_why_not():
         assert not rows["tensorrt", "fp16"]["available"] and "TensorRT is not installed" in rows["tensorrt", "fp16"]["reason"]
     p = harness("models", "formats", "--compute", "cpu", "--json")
     assert p.returncode == 0, p.stderr
-    assert {(r["format"], r["precision"], r["available"]) for r in json.loads(p.stdout)} == \
+    assert {(r["format"], r["precision"], r["available"]) for r in json.loads(p.stdout)["rows"]} == \
         {(f, pr, r["available"]) for (f, pr), r in rows.items()}

@@ -46,7 +46,7 @@ def test_start_twice_is_idempotent_and_stop_leaves_no_process_and_no_state(sim_s
     assert again.stdout.splitlines()[1:] == p.stdout.splitlines()[1:]  # the same profile
     assert find("orin-nano").info["pid"] == pids[0]
     st = run_harness("sim", "status", "--json")
-    assert [(b["name"], b["running"]) for b in json.loads(st.stdout)] == [("orin-nano", True)]
+    assert [(b["name"], b["running"]) for b in json.loads(st.stdout)["rows"]] == [("orin-nano", True)]
 
     stop = run_harness("sim", "stop", "orin-nano")
     assert stop.returncode == 0 and "stopped simulated board 'orin-nano'" in stop.stdout
