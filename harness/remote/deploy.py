@@ -381,7 +381,8 @@ def _nothing_to_keep(d: Deployment) -> bool:
     directory is only noise (``harness compare results/*`` would trip on it)."""
     started = d.pid is not None and d.state != S.RELEASED  # a runner that may go on: deploy.json finds it again
     records = d.store.records_path
-    return not started and not (records.is_file() and records.stat().st_size > 0)
+    # a power mode switched with a reboot that has not come: deploy.json keeps it so that a resume refuses that mode
+    return not started and d.reboot_pending is None and not (records.is_file() and records.stat().st_size > 0)
 
 
 def deploy(plan: DeployPlan, progress: Handler | None = None, resume: bool = False) -> RunStore:

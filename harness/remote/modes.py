@@ -82,9 +82,9 @@ class HostModes:
         if unknown:
             from harness.names import did_you_mean
 
-            raise RemoteError(f"{where}: power mode{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}"
-                              f"{did_you_mean(unknown[0], self.board.ids)} not defined in "
-                              f"{NVPMODEL_CONF} (this board has: {', '.join(self.board.ids)})",
+            raise RemoteError(f"{where}: power mode{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} not defined in "
+                              f"{NVPMODEL_CONF}{did_you_mean(unknown[0], self.board.ids)} (this board has: "
+                              f"{', '.join(self.board.ids)})",
                               "use this board's mode names in the suite's power_modes")
         return self.control.query()[0]
 

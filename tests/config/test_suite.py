@@ -88,7 +88,7 @@ def test_bad_suites_name_the_field(tmp_path, text, message):
 
 
 def test_unknown_suite_name():
-    with pytest.raises(SuiteError, match=r"unknown suite 'quik' \(did you mean 'quick'\?\) \(built in: orin-nx-energy, quick, seed\)"):
+    with pytest.raises(SuiteError, match=r"unknown suite 'quik' \(did you mean 'quick'\?\) \(built in: orin-nx-energy, quick, seed, smoke\)"):
         load_suite("quik")
 
 
