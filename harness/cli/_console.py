@@ -41,16 +41,17 @@ class Output:
         self.con.print(*renderables, **options)
 
     def line(self, text: str, style: str | None = None) -> None:
-        """One line printed literally (names and reasons from records or devices: never markup), wrapped softly."""
+        """One line printed literally (names and reasons from records or devices: never markup): wrapped at words in a
+        terminal, never broken when piped (a log or grep sees the line whole)."""
         from rich.text import Text
 
-        self.con.print(Text(text, style=style or ""), soft_wrap=True)
+        self.con.print(Text(text, style=style or ""), soft_wrap=not self.con.is_terminal)
 
     def flagged(self, label: str, style: str, text: str = "") -> None:
         """``label: text``: the label styled, the text literal (a path, a device's reason), on one line."""
         from rich.text import Text
 
-        self.con.print(Text.assemble((label, style), f": {text}" if text else ""), soft_wrap=True)
+        self.con.print(Text.assemble((label, style), f": {text}" if text else ""), soft_wrap=not self.con.is_terminal)
 
     def text(self, text: str, stderr: bool = False) -> None:
         """Raw text exactly as given (YAML, a tag, a device's log lines): no styling, no wrapping."""
