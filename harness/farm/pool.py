@@ -102,6 +102,13 @@ class LabgridPool:
 
     def _one(self, wanted: Wanted, deadline: float, say: Say, aside: list[Lease]) -> Lease | None:
         """One reservation through to a locked place (None: start over, e.g. after an outage)."""
+        places, _ = self._until_up(self.client.places, deadline, say, f"reserving {wanted.describe()}")
+        if not any(all(p.tags.get(k) == v for k, v in wanted.tags.items()) and wanted.place in (None, p.name) for p in places):
+            known = "; ".join(f"{p.name} " + (",".join(f"{k}={v}" for k, v in p.tags.items()) or "(no tags)")
+                              for p in places[:12]) or "none"
+            raise FarmError(f"{self.coordinator}: no place has {wanted.describe()} (places: {known})",
+                            "fix connection.tags in the profile, or tag a place: "
+                            "`labgrid-client -p PLACE set-tags board=orin-nano` (docs/farm.md)")
         token, _ = self._until_up(lambda: self.client.reserve(wanted.filters), deadline, say, f"reserving {wanted.describe()}")
         try:
             while True:

@@ -91,8 +91,8 @@ def harness(lab, *args, user="alice", **kw):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, stdin=subprocess.DEVNULL, **kw)
 
 
-def campaign_file(lab, name, boards, small_seq):
-    spec = {"name": name, "boards": boards, "suite": "suite.yaml", "sequence": str(small_seq), "workers": 4,
+def campaign_file(lab, name, boards, small_seq, suite="suite.yaml"):
+    spec = {"name": name, "boards": boards, "suite": suite, "sequence": str(small_seq), "workers": 4,
             "retry_backoff_s": 0.5, "reconnect_budget_s": 60, "poll_s": 0.5}
     (lab.root / f"{name}.yaml").write_text(yaml.safe_dump(spec))
     return lab.root / f"{name}.yaml"
@@ -206,7 +206,9 @@ def test_sigkill_mid_run_then_resume_takes_over_the_same_board(lab, small_seq):
 
 
 def test_the_coordinator_restarts_mid_campaign_and_the_campaign_finishes(lab, small_seq):
-    f = campaign_file(lab, "restart", [{"profile": "lab-nano.yaml", "count": 2}], small_seq)
+    # each run's timed window outlasts the outage and the holders' next keeper round, however fast this machine is
+    (lab.root / "long.yaml").write_text(yaml.safe_dump({**SUITE, "name": "long", "min_duration_s": 30.0}))
+    f = campaign_file(lab, "restart", [{"profile": "lab-nano.yaml", "count": 2}], small_seq, suite="long.yaml")
     p = harness(lab, "campaign", "run", f, "--out", lab.root / "r")
     deadline = time.time() + 120
     while sum(lab.farm.holder(x) is not None for x in ("nano1", "nano2")) < 2:

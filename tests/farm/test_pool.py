@@ -168,3 +168,11 @@ def test_keep_re_takes_a_place_the_coordinator_forgot_and_reports_a_thief(farm):
     assert "held by lab/bob" in said[-1]
     coord.down = True
     pool.keep(lease, said.append)  # a down coordinator: nothing raised, the run goes on
+
+
+def test_tags_no_place_has_fail_at_once_naming_the_places_not_after_the_acquire_timeout(farm):
+    _, pool, slept = farm
+    with pytest.raises(FarmError) as e:
+        pool.acquire(Wanted({"board": "orin-nanoo"}), 3600, ok, lambda s: None, "r1")
+    assert "no place has board=orin-nanoo" in e.value.message and "nano1 board=orin-nano" in e.value.message
+    assert "set-tags" in e.value.hint and sum(slept) == 0

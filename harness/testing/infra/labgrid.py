@@ -31,6 +31,7 @@ class LabFarm:
         self.coordinator: subprocess.Popen | None = None
         self.exporter: subprocess.Popen | None = None
         self.boards: dict[str, int] = {}
+        self.places: set[str] = set()
 
     # --- processes -------------------------------------------------------------------
     def _spawn(self, argv: list[str], log: str) -> subprocess.Popen:
@@ -55,6 +56,7 @@ class LabFarm:
         self._until(lambda: all(f"exp/{g}" in self.client("resources").stdout for g in self.boards), "the exporter's boards show")
 
     def add_place(self, name: str, group: str, **tags: str) -> None:
+        self.places.add(name)
         for argv in (["-p", name, "create"], ["-p", name, "add-match", f"exp/{group}/*"],
                      ["-p", name, "set-tags", *(f"{k}={v}" for k, v in tags.items())]):
             r = self.client(*argv)
@@ -65,8 +67,18 @@ class LabFarm:
         self._kill(self.coordinator)
         self.coordinator = None
 
+    def saved_places(self) -> set[str]:
+        """The places the coordinator has written to its ``places.yaml`` (it saves every 15 s, and on nothing else)."""
+        try:
+            return set(yaml.safe_load((self.root / "places.yaml").read_text()) or {})
+        except (OSError, yaml.YAMLError):
+            return set()
+
     def restart_coordinator(self, down_s: float = 0.0) -> None:
-        """SIGKILL the coordinator; ``down_s`` later start it again, then the exporter (which exited meanwhile)."""
+        """SIGKILL the coordinator once it has saved its places (a coordinator killed before its 15 s save loses the
+        places made since, which is labgrid's behaviour, not the fault under test); ``down_s`` later start it again,
+        then the exporter (which exited meanwhile)."""
+        self._until(lambda: self.places <= self.saved_places(), "the coordinator saved its places", timeout_s=40.0)
         self.kill_coordinator()
         self._kill(self.exporter)
         time.sleep(down_s)
