@@ -39,6 +39,10 @@ class Wanted:
     def describe(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in sorted(self.filters.items()))
 
+    def matches(self, place) -> bool:
+        """``place`` (a coordinator's place) has every tag, and is the place asked for when one is."""
+        return all(place.tags.get(k) == v for k, v in self.tags.items()) and self.place in (None, place.name)
+
 
 class LabgridPool:
     def __init__(self, coordinator: str, client: LabgridClient | None = None, book: LeaseBook | None = None,
@@ -103,7 +107,7 @@ class LabgridPool:
     def _one(self, wanted: Wanted, deadline: float, say: Say, aside: list[Lease]) -> Lease | None:
         """One reservation through to a locked place (None: start over, e.g. after an outage)."""
         places, _ = self._until_up(self.client.places, deadline, say, f"reserving {wanted.describe()}")
-        if not any(all(p.tags.get(k) == v for k, v in wanted.tags.items()) and wanted.place in (None, p.name) for p in places):
+        if not any(wanted.matches(p) for p in places):
             known = "; ".join(f"{p.name} " + (",".join(f"{k}={v}" for k, v in p.tags.items()) or "(no tags)")
                               for p in places[:12]) or "none"
             raise FarmError(f"{self.coordinator}: no place has {wanted.describe()} (places: {known})",
@@ -173,8 +177,7 @@ class LabgridPool:
             return f"waiting for a board with {wanted.describe()}"
         waiting = [r for r in res if r.state == "waiting"]
         pos = next((i + 1 for i, r in enumerate(waiting) if r.token == token), None)
-        match = [p for p in places if all(p.tags.get(k) == v for k, v in wanted.tags.items())
-                 and (wanted.place is None or p.name == wanted.place)]
+        match = [p for p in places if wanted.matches(p)]
         held = ", ".join(f"{p.name}: {p.holder or 'free'}" for p in match) or "no such place"
         return f"waiting for {wanted.describe()}: {'position ' + str(pos) + ' of ' + str(len(waiting)) if pos else 'queued'} ({held})"
 
