@@ -66,6 +66,9 @@ NEXT = {S.NEW: {S.CONNECTED}, S.CONNECTED: {S.CHECKED, S.ATTACHED}, S.CHECKED: {
 LIVE = (S.RUNNING, S.ATTACHED)  # a runner handle is known
 
 
+LIVE_EVERY_S = 5.0  # the board's live reading (remote/live.py) at most this often
+
+
 class Deployment:
     def __init__(self, plan: DeployPlan, progress: Handler | None = None) -> None:
         if plan.profile.connection is None:
@@ -86,6 +89,7 @@ class Deployment:
         self.mode_at_start: str | None = None
         self.mode_told = False  # the runner was started with the host's power_mode.json in place
         self._live_misses = 0  # live board readings that came back empty in a row
+        self._live_at, self._live = 0.0, None  # the last live reading and when it was taken
 
     # --- states ---------------------------------------------------------------------
     def _require(self, method: str, *states: State) -> None:
@@ -350,12 +354,15 @@ class Deployment:
                 self.progress(ev.Reconnected(self.reconnect()))
 
     def _board_now(self, seen) -> dict | None:
-        """A live reading of a Jetson while a cell runs (``remote/live.py``); after three empty ones, no more."""
+        """A live reading of a Jetson while a cell runs (``remote/live.py``), at most every ``LIVE_EVERY_S``; after three
+        empty ones, no more."""
         if self.plan.profile.kind != "jetson" or not seen.current or self._live_misses >= 3:
             return None
-        now = read_board(self.conn)
-        self._live_misses = 0 if now is not None else self._live_misses + 1
-        return now
+        if time.monotonic() - self._live_at < LIVE_EVERY_S:  # a reading takes ~1 s of the link: not every poll
+            return self._live
+        self._live_at, self._live = time.monotonic(), read_board(self.conn)
+        self._live_misses = 0 if self._live is not None else self._live_misses + 1
+        return self._live
 
     def _stuck(self, f: Follower, what: str) -> None:
         raise BenchmarkError(
