@@ -62,4 +62,4 @@ def reference_command(
     if "val_map50" in f:
         out.line(f"  validation (synthetic, held-out frames): mAP50 {f['val_map50']:.3f}, mAP50-95 {f['val_map50_95']:.3f}")
     out.line(f"  license: {f.get('license', LICENSE)}")
-    out.line("  use it as `models: [reference]` in a suite (the quick suite's compression experiments do)")
+    out.line("  use it as `models: [reference]` in a suite (the quick suite's compression experiment does)")

@@ -229,19 +229,17 @@ def pruned_weights(src: Weights, ratio: float, imgsz: int, cfg=None) -> PruneRes
     rounding to multiples of ``round_to`` makes larger than asked at small ratios.
     """
     from ultralytics import YOLO
-    from ultralytics.utils.torch_utils import get_flops
 
     from harness.config.suite import Pruning
 
     cfg = cfg or Pruning()
-    before = YOLO(str(src.path)).model
-    channels_before = prunable_channels(before)  # splitting a C2f's first conv keeps its output channels
+    params_before, gflops_before, channels_before = structure(src.path, src.sha256, imgsz)
     facts = {"ratio": ratio, "method": cfg.method, "round_to": cfg.round_to, "iterative_steps": cfg.iterative_steps,
-             "params_before": count_params(before), "gflops_before": _gflops(get_flops(before, imgsz)),
+             "params_before": params_before, "gflops_before": gflops_before,
              "file_bytes_before": src.path.stat().st_size}
 
     def build(tmp: Path) -> None:
-        model = prune_model(copy.deepcopy(before), ratio, method=cfg.method, round_to=cfg.round_to,
+        model = prune_model(YOLO(str(src.path)).model, ratio, method=cfg.method, round_to=cfg.round_to,
                             iterative_steps=cfg.iterative_steps)
         save_checkpoint(model, tmp, f"pruned {ratio:.0%} ({cfg.method}, round to {cfg.round_to}, "
                         f"torch-pruning {_tp_version()}) from {src.path.name}")
@@ -253,12 +251,29 @@ def pruned_weights(src: Weights, ratio: float, imgsz: int, cfg=None) -> PruneRes
                                           cfg.iterative_steps), build)
     out = entry.path
     facts.update(entry.facts())
-    after = YOLO(str(out)).model
-    facts.update(params_after=count_params(after), gflops_after=_gflops(get_flops(after, imgsz)),
-                 file_bytes_after=out.stat().st_size,
-                 channel_ratio=round(1 - prunable_channels(after) / channels_before, 4) if channels_before else None)
-    return PruneResult(Weights(out, src.provenance, f"pruned:{src.source}", file_sha256(out)), facts)
+    sha = file_sha256(out)
+    params_after, gflops_after, channels_after = structure(out, sha, imgsz)
+    facts.update(params_after=params_after, gflops_after=gflops_after, file_bytes_after=out.stat().st_size,
+                 channel_ratio=round(1 - channels_after / channels_before, 4) if channels_before else None)
+    return PruneResult(Weights(out, src.provenance, f"pruned:{src.source}", sha), facts)
 
 
 def _gflops(v) -> float | None:
     return round(float(v), 3) if v else None
+
+
+_STRUCTURE: dict[tuple[str, int], tuple[int, float | None, int]] = {}
+
+
+def structure(path: Path, sha256: str, imgsz: int) -> tuple[int, float | None, int]:
+    """(parameters, GFLOPs at ``imgsz``, prunable output channels) of a weights file, measured once per content and
+    size in this process: the repeats of a run ask for the same files again, and each answer is a model load and a
+    profiling pass (~0.2 s for a YOLOv8s)."""
+    from ultralytics import YOLO
+    from ultralytics.utils.torch_utils import get_flops
+
+    key = (sha256, imgsz)
+    if key not in _STRUCTURE:
+        model = YOLO(str(path)).model
+        _STRUCTURE[key] = (count_params(model), _gflops(get_flops(model, imgsz)), prunable_channels(model))
+    return _STRUCTURE[key]

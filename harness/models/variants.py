@@ -71,14 +71,13 @@ def _person_class(names: dict | list | None) -> int:
     return 0  # COCO order: class 0 is person
 
 
-def _model_facts(torch_model, imgsz: int, weights: Weights) -> dict:
-    from ultralytics.utils.torch_utils import get_flops
+def _model_facts(imgsz: int, weights: Weights) -> dict:
+    from harness.models.prune import structure
 
-    params = sum(p.numel() for p in torch_model.parameters())
-    gflops = get_flops(torch_model, imgsz) or None
+    params, gflops, _ = structure(weights.path, weights.sha256, imgsz)
     return {
         "params": int(params),
-        "gflops": round(float(gflops), 3) if gflops else None,
+        "gflops": gflops,
         "weights_file_bytes": weights.path.stat().st_size,
         "weights_provenance": weights.provenance,
         "weights_source": weights.source,
@@ -136,7 +135,7 @@ def load_variant(cell: Cell, imgsz: int, compute: str = "auto", weights_policy: 
     from ultralytics import YOLO
 
     torch_model = YOLO(str(weights.path)).model.eval()
-    facts = _model_facts(torch_model, imgsz, weights)
+    facts = _model_facts(imgsz, weights)
     if pruning is not None:
         facts["pruning"] = pruning
     if tuning is not None:

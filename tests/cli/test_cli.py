@@ -113,7 +113,7 @@ def test_profiles_list_and_show(run_harness):
 
 @pytest.mark.parametrize("args, fragment", [
     (["--suite", "quik"], "unknown suite 'quik'"),
-    (["--frames", "3"], "--frames 3: (top level): Value error, warmup (5) must be smaller than frames (3)"),
+    (["--frames", "3"], "--frames 3: (top level): Value error, warmup (3) must be smaller than frames (3)"),
     (["--imgsz", "100"], "--imgsz 100: imgsz: 100 is not allowed: use a multiple of 32 from 32 to 8192 px"),
     (["--weights", "maybe"], "--weights maybe: weights: Input should be 'auto', 'pretrained' or 'random'"),
     (["--profile", "nope"], "unknown profile 'nope'"),

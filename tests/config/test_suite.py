@@ -158,12 +158,12 @@ def test_threads_are_a_whole_number_or_auto(tmp_path, threads):
 
 def test_repeats_default_and_its_override(monkeypatch):
     monkeypatch.delenv("HARNESS_REPEATS", raising=False)
-    assert load_suite("quick").repeats == 5
+    assert load_suite("seed").repeats == 5 and load_suite("quick").repeats == 3  # the default; the demo's own value
     monkeypatch.setenv("HARNESS_REPEATS", "2")
-    assert load_suite("quick").repeats == 2 and load_suite("orin-nx-energy").repeats == 3  # a suite's own value wins
+    assert load_suite("seed").repeats == 2 and load_suite("orin-nx-energy").repeats == 3  # a suite's own value wins
     monkeypatch.setenv("HARNESS_REPEATS", "abc")
     with pytest.raises(SuiteError, match="HARNESS_REPEATS"):
-        load_suite("quick")
+        load_suite("seed")
 
 
 # --- limit values are user input (issue 22): every numeric setting is finite and bounded where it is defined ---
@@ -225,4 +225,4 @@ def test_the_range_ends_are_allowed():
 def test_harness_repeats_is_bounded_without_reading_a_huge_number(monkeypatch):
     monkeypatch.setenv("HARNESS_REPEATS", "9" * 5000)
     with pytest.raises(SuiteError, match="HARNESS_REPEATS"):
-        load_suite("quick")
+        load_suite("seed")  # a suite without its own repeats

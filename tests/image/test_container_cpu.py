@@ -88,7 +88,8 @@ def test_quick_suite_runs_inside_the_image(cpu_image, tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     r = pm.podman("run", "--rm", "--network=none", "-v", f"{work}:/work", "-e", "HARNESS_OFFLINE=1", cpu_image.tag,
-                  "run", "--suite", "quick", "--frames", "6", "--imgsz", "320", "--out", "/work/results", "--run-id", "in-image",
+                  "run", "--suite", "quick", "--frames", "6", "--imgsz", "320", "--repeats", "1", "--out", "/work/results",
+                  "--run-id", "in-image",
                   "--weights", "random",  # every format runs (the reference's wheel is not in the image: offline it is skipped)
                   timeout_s=900, check=False)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]

