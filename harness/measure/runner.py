@@ -95,7 +95,19 @@ class Runner:
         }
 
     def run(self) -> list[dict]:
-        """Run every cell not yet recorded; returns all records of the run."""
+        """Run every cell not yet recorded; returns all records of the run.
+
+        What is alive when the run starts (torch, ultralytics, the decoded frames: millions of objects) lives
+        as long as the run: it is frozen out of the cyclic garbage collector, so the collection after each cell
+        looks only at what the cell made (0.16 s -> 0 s a cell with a YOLOv8s loaded)."""
+        gc.collect()
+        gc.freeze()
+        try:
+            return self._run()
+        finally:
+            gc.unfreeze()
+
+    def _run(self) -> list[dict]:
         manifest = self._manifest = self.store.read_manifest()
         self.store.remove_stale_temp_files()
         records = self.store.read_records()
