@@ -137,10 +137,17 @@ class CampaignProgress:
             if self.live is not None:
                 self.live.update(self._table(), refresh=True)
             elif name in self.SAID or (isinstance(e, ev.Poll) and e.state == "complete"):
-                said = f"{e.done}/{e.total} cells done" if isinstance(e, ev.Poll) else str(data)
+                said = f"{e.done}/{e.total} cells done" if isinstance(e, ev.Poll) else _plain(data)
                 self.con.print(Text(f"[{dev}] {name} {said}"))
 
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
+
+
+def _plain(data: dict) -> str:
+    """An event's fields as a line a person reads: ``text`` as it is, the rest ``key=value`` (unset ones left out)."""
+    text = data.get("text")
+    rest = " ".join(f"{k}={v}" for k, v in data.items() if k != "text" and v not in (None, "", False))
+    return " ".join(x for x in (text, rest) if x)

@@ -38,6 +38,13 @@ class RunPlan:
 
         require_safe_name(self.run_id, "run id", ResultsError)
 
+    @property
+    def window(self) -> tuple[float, int]:
+        """(min_duration_s, min_frames) of the timed window: the suite's, else the profile's board defaults."""
+        s, m = self.suite, self.profile.measure
+        return (s.min_duration_s if s.min_duration_s is not None else m.min_duration_s,
+                s.min_frames if s.min_frames is not None else m.min_frames)
+
     def manifest(self) -> dict:
         return {
             "schema_version": SCHEMA_VERSION,

@@ -49,11 +49,10 @@ class Runner:
             )
         self.gt: GroundTruth | None = read_gt(self.seq.gt_path) if self.seq.gt_path else None
         self.frames = FrameCache(self.seq, plan.suite.frames)
+        from harness.measure.host import HostMonitor, Thresholds
         from harness.measure.power import PowerMeter
 
         self.power = PowerMeter(plan.profile)
-        from harness.measure.host import HostMonitor, Thresholds
-
         m = plan.profile.measure
         self.host = HostMonitor(Thresholds(m.max_other_cpu_share, m.max_steal_share))
         self.threads: dict | None = None
@@ -75,17 +74,10 @@ class Runner:
             self._calibration = calibration_set(self.seq, self.plan.suite.frames, cal.frames, cal.sequence)
         return self._calibration
 
-    @property
-    def window(self) -> tuple[float, int]:
-        """(min_duration_s, min_frames) of the timed window: the suite's, else the profile's board defaults."""
-        s, m = self.plan.suite, self.plan.profile.measure
-        return (s.min_duration_s if s.min_duration_s is not None else m.min_duration_s,
-                s.min_frames if s.min_frames is not None else m.min_frames)
-
     def settings(self) -> dict:
         s = self.plan.suite
         ids = self.frames.ids
-        min_s, min_frames = self.window
+        min_s, min_frames = self.plan.window
         return {
             "suite": s.name, "imgsz": s.imgsz, "conf": s.conf, "iou": s.iou, "nms_iou": s.nms_iou,
             "frames": s.frames, "warmup": s.warmup, "sequence": str(self.plan.sequence),
@@ -95,11 +87,9 @@ class Runner:
         }
 
     def run(self) -> list[dict]:
-        """Run every cell not yet recorded; returns all records of the run.
-
-        What is alive when the run starts (torch, ultralytics, the decoded frames: millions of objects) lives
-        as long as the run: it is frozen out of the cyclic garbage collector, so the collection after each cell
-        looks only at what the cell made (0.16 s -> 0 s a cell with a YOLOv8s loaded)."""
+        """Run every cell not yet recorded; returns all records of the run. What is alive at the start (torch, the
+        decoded frames: millions of objects) is frozen out of the cyclic garbage collector, so the collection after
+        each cell looks only at what the cell made (0.16 s -> 0 s a cell with a YOLOv8s loaded)."""
         gc.collect()
         gc.freeze()
         try:
@@ -146,9 +136,7 @@ class Runner:
                 self._set_state(manifest, cell.key, rec["status"])
                 self.progress(CellDone(rec))
         except (KeyboardInterrupt, StorageError) as e:
-            self.power.close()
-            if self.modes is not None:
-                self.modes.restore_into(manifest, self.store)
+            self._close(manifest)
             for c in manifest["cells"]:
                 if c["state"] == "running":
                     c["state"] = "pending"
@@ -157,15 +145,18 @@ class Runner:
                 self.store.write_manifest(manifest)
                 self.store.log(f"{_now()} interrupted ({type(e).__name__}); resume with: harness run --resume {self.store.root}")
             raise
-        self.power.close()
-        if self.modes is not None:
-            self.modes.restore_into(manifest, self.store)
+        self._close(manifest)
         records = with_rerun_intervals(self.store.read_records())  # the cell's repeats give every record its rerun interval
         self.store.put_records(annotate_references(records, self.plan.suite))
         manifest["state"] = "complete"
         manifest["finished_at"] = _now()
         self.store.write_manifest(manifest)
         return self.store.read_records()
+
+    def _close(self, manifest: dict) -> None:
+        self.power.close()
+        if self.modes is not None:
+            self.modes.restore_into(manifest, self.store)
 
     def _check_host(self, manifest: dict) -> None:
         """Threads applied and the host looked at before the first cell (``threads.start_of_run``)."""
@@ -190,8 +181,7 @@ class Runner:
 
         rec = Record.new(self.plan.run_id, self.plan.profile.name, cell.as_dict(), self.settings(), self.env,
                          self.plan.profile.simulated)
-        rec.repeat = cell.repeat
-        rec.started_at = _now()
+        rec.repeat, rec.started_at = cell.repeat, _now()
         rec.power = Power.none(f"cell did not run ({self.power.backend} selected)")
         t0 = time.perf_counter()
         suite, variant = self.plan.suite, None
@@ -230,8 +220,7 @@ class Runner:
         if watchdog.fired:  # whatever the timeout interrupted (and however it was reported), the cell timed out
             rec.status, rec.reason = "failed", watchdog.reason()
             rec.timed_out = True
-        rec.finished_at = _now()
-        rec.duration_s = round(time.perf_counter() - t0, 3)
+        rec.finished_at, rec.duration_s = _now(), round(time.perf_counter() - t0, 3)
         self.store.log(f"{rec.finished_at} {cell.key} {rec.status} {rec.reason or ''}".rstrip())
         return rec.to_dict()
 
@@ -258,7 +247,7 @@ class Runner:
         from harness.measure.timing import detections_text, measure
 
         s = self.plan.suite
-        min_s, min_frames = self.window
+        min_s, min_frames = self.plan.window
         pipe = Pipeline(variant.backend, variant.device, variant.fp16, s.imgsz, s.conf, s.nms_iou, variant.person_class)
         self._stage("cooling down / idle power" if self.power.active else "timing")
         cooldown = self.power.cooldown()
@@ -272,8 +261,7 @@ class Runner:
             rec.host_state = state = self.host.end()  # the record validates it into its typed block; keep the dict
             trace, lost = self.power.end_or_error()
         rec.threads = cell_threads(self.threads, variant.build, rec.cell.format, state)
-        t = m.timings
-        total = t.total_ms
+        t, total = m.timings, m.timings.total_ms
         rec.latency = Latency(total=LatencyStats.of(total), pre=LatencyStats.of(t.pre_ms),
                               infer=LatencyStats.of(t.infer_ms), post=LatencyStats.of(t.post_ms))
         rec.n_frames = rec.timed_frames = int(total.size)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 
 from harness.cli._deploy_progress import DeployProgress
-from harness.cli._progress import RunProgress
+from harness.cli._progress import CampaignProgress, RunProgress
 from harness.remote import events as ev
 
 
@@ -29,3 +29,15 @@ def test_a_catalogue_problem_is_one_warning_and_an_add_is_silent():
     assert view.line(ev.Catalogued(14)) is None
     line = view.line(ev.Catalogued(0, "not added to the results catalogue (disk full [x]): `harness results index` adds it"))
     assert line.plain.startswith("warning not added to the results catalogue (disk full [x])")
+
+
+def test_a_campaigns_lines_without_a_terminal_are_words_not_dicts():
+    con = _console()  # not a terminal: one line per state change
+    view = CampaignProgress(con, "night")
+    view("lab-nano-1", ev.Farm("re-took nano1 after the coordinator forgot it [x]"))
+    view("lab-nano-1", ev.Started(4242, False))
+    view("lab-nano-2", ev.DeviceFailed("ssh: timed out", 2))
+    text = con.export_text()
+    assert "[lab-nano-1] farm re-took nano1 after the coordinator forgot it [x]" in text
+    assert "[lab-nano-1] started pid=4242" in text
+    assert "{" not in text and "'text'" not in text

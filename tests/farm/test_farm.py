@@ -1,6 +1,7 @@
 """A real labgrid farm on loopback (coordinator, exporter, three sshd boards: two orin-nano, one orin-nx) shared by
 real harness processes: no board runs two runs at once, waiting, a dead board skipped, SIGKILL and coordinator restarts."""
 
+import contextlib
 import json
 import os
 import signal
@@ -205,16 +206,39 @@ def test_sigkill_mid_run_then_resume_takes_over_the_same_board(lab, small_seq):
     assert lab.free()
 
 
+def _runner_pids(campaign_dir: Path) -> list[int]:
+    """The board-side runners' pids (the boards are loopback sshd, so they are processes of this machine)."""
+    pids = []
+    for d in campaign_dir.glob("runs/*/deploy.json"):
+        with contextlib.suppress(OSError, ValueError):
+            pid = json.loads(d.read_text()).get("pid")
+            if isinstance(pid, int):
+                pids.append(pid)
+    return pids
+
+
 def test_the_coordinator_restarts_mid_campaign_and_the_campaign_finishes(lab, small_seq):
-    # each run's timed window outlasts the outage and the holders' next keeper round, however fast this machine is
+    # The board-side runners are stopped (SIGSTOP) while the coordinator restarts and until both boards are locked
+    # again, so the runs cannot end before the holders' keeper rounds, however slow or busy this machine is.
     (lab.root / "long.yaml").write_text(yaml.safe_dump({**SUITE, "name": "long", "min_duration_s": 30.0}))
     f = campaign_file(lab, "restart", [{"profile": "lab-nano.yaml", "count": 2}], small_seq, suite="long.yaml")
     p = harness(lab, "campaign", "run", f, "--out", lab.root / "r")
-    deadline = time.time() + 120
-    while sum(lab.farm.holder(x) is not None for x in ("nano1", "nano2")) < 2:
-        assert time.time() < deadline and p.poll() is None
-        time.sleep(0.3)
-    lab.farm.restart_coordinator(down_s=3)
+    deadline = time.time() + 180
+    while len(pids := _runner_pids(lab.root / "r" / "restart")) < 2:
+        assert time.time() < deadline and p.poll() is None, "the runners did not start"
+        time.sleep(0.2)
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        assert all(lab.farm.holder(x) is not None for x in ("nano1", "nano2"))
+        lab.farm.restart_coordinator(down_s=3)
+        while sum(lab.farm.holder(x) is not None for x in ("nano1", "nano2")) < 2:
+            assert time.time() < deadline + 120 and p.poll() is None, "the holders did not lock their boards again"
+            time.sleep(0.3)
+    finally:
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
     out = p.communicate(timeout=600)[0]
     assert p.returncode == 0, out[-3000:]
     assert "re-took nano" in out, out[-3000:]  # the holders locked their boards again on the new coordinator
