@@ -7,7 +7,13 @@ import time
 
 from rich.text import Text
 
-from harness.cli._progress import human_bytes
+
+def human_bytes(n: float) -> str:
+    for unit in ("B", "kB", "MB", "GB"):
+        if abs(n) < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n:.1f} GB"  # pragma: no cover
 
 
 class Transfer:
@@ -196,8 +202,6 @@ class DeployProgress:
                 return None
             self.last = text
             return Text(text)
-        if isinstance(e, (ev.LinkLost, ev.Reconnecting, ev.Reconnected, ev.Rebooted)):
-            return warn(e.name, ", ".join(f"{k} {v}" for k, v in e.as_dict().items() if v is not None))
         if isinstance(e, ev.PowerMode):
             extra = f" (id {e.id}{', after a reboot' if e.rebooted else ''})" if e.id is not None else ""
             return Text(f"power mode {'back in' if e.restored else 'set to'} {e.mode}{extra}")
@@ -209,4 +213,5 @@ class DeployProgress:
             return warn("warning", e.problem) if e.problem else None  # added: nothing worth a line
         if isinstance(e, ev.Farm):
             return Text.assemble(("farm", "cyan"), f": {e.text}")
-        return Text(f"{e.name}: {e.as_dict()}")
+        # the link's and the reboot's events, and a campaign's (failed, quarantined): their fields as words
+        return warn(e.name, ", ".join(f"{k} {v}" for k, v in e.as_dict().items() if v is not None))

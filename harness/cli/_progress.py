@@ -8,14 +8,6 @@ import time
 from rich.text import Text
 
 
-def human_bytes(n: float) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if abs(n) < 1000 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1000
-    return f"{n:.1f} GB"  # pragma: no cover
-
-
 class RunProgress:
     """The runner's events (start, cell_start, stage, cell_done) as a bar over the cells, or as lines."""
 
@@ -97,7 +89,10 @@ class CampaignProgress:
 
         from rich.live import Live
 
+        from harness.cli._deploy_progress import DeployProgress
+
         self.con, self.name = con, name
+        self.words = DeployProgress(con)  # an event as the deploy's own line (a device's words literal, never markup)
         self.rows: dict[str, dict] = {}
         self.lock = threading.Lock()
         self.live = Live(self._table(), console=con, auto_refresh=False) if con.is_terminal else None
@@ -137,17 +132,12 @@ class CampaignProgress:
             if self.live is not None:
                 self.live.update(self._table(), refresh=True)
             elif name in self.SAID or (isinstance(e, ev.Poll) and e.state == "complete"):
-                said = f"{e.done}/{e.total} cells done" if isinstance(e, ev.Poll) else _plain(data)
-                self.con.print(Text(f"[{dev}] {name} {said}"))
+                said = Text(f"{name} {e.done}/{e.total} cells done") if isinstance(e, ev.Poll) else self.words.line(e)
+                if said is not None:
+                    self.con.print(Text(f"[{dev}] ") + said)
 
     def close(self) -> None:
         if self.live is not None:
             self.live.stop()
             self.live = None
 
-
-def _plain(data: dict) -> str:
-    """An event's fields as a line a person reads: ``text`` as it is, the rest ``key=value`` (unset ones left out)."""
-    text = data.get("text")
-    rest = " ".join(f"{k}={v}" for k, v in data.items() if k != "text" and v not in (None, "", False))
-    return " ".join(x for x in (text, rest) if x)

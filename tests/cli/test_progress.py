@@ -38,6 +38,7 @@ def test_a_campaigns_lines_without_a_terminal_are_words_not_dicts():
     view("lab-nano-1", ev.Started(4242, False))
     view("lab-nano-2", ev.DeviceFailed("ssh: timed out", 2))
     text = con.export_text()
-    assert "[lab-nano-1] farm re-took nano1 after the coordinator forgot it [x]" in text
-    assert "[lab-nano-1] started pid=4242" in text
+    assert "[lab-nano-1] farm: re-took nano1 after the coordinator forgot it [x]" in text
+    assert "[lab-nano-1] runner started on the device (pid 4242)" in text
+    assert "[lab-nano-2] failed error ssh: timed out, failures 2" in text
     assert "{" not in text and "'text'" not in text
